@@ -1,0 +1,273 @@
+#pragma once
+
+// The immutable executable model of a deployed BPMN resource.
+//
+// The parser (parser.h) turns BPMN 2.0 XML with Zeebe extension elements into a `Definitions`
+// value; the engine only ever reads it. Elements are stored in one vector per process and refer
+// to each other by index (`ElementIndex`), so the model has no pointers and is cheap to share
+// between threads (`std::shared_ptr<const Definitions>`).
+//
+// The model covers every element Zeebe executes. Whether Tern executes an element yet is decided
+// by `IsExecutable()` in support.h, which the validator consults; widening support means
+// changing that table and teaching the engine the element, not changing this file.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tern::feel {
+class CompiledExpression;  // feel/feel.h; the model only holds compiled expressions
+}  // namespace tern::feel
+
+namespace tern::bpmn {
+
+using ElementIndex = int32_t;
+inline constexpr ElementIndex kNoElement = -1;
+
+// Numeric values are persisted in records and state: never renumber, only append.
+enum class ElementType : uint8_t {
+  kUnspecified = 0,
+  kProcess = 1,
+  kSubProcess = 2,
+  kEventSubProcess = 3,
+  kCallActivity = 4,
+  kStartEvent = 5,
+  kEndEvent = 6,
+  kIntermediateCatchEvent = 7,
+  kIntermediateThrowEvent = 8,
+  kBoundaryEvent = 9,
+  kServiceTask = 10,
+  kSendTask = 11,
+  kReceiveTask = 12,
+  kUserTask = 13,
+  kManualTask = 14,
+  kScriptTask = 15,
+  kBusinessRuleTask = 16,
+  kTask = 17,  // bpmn:task, the "undefined task"
+  kExclusiveGateway = 18,
+  kParallelGateway = 19,
+  kInclusiveGateway = 20,
+  kEventBasedGateway = 21,
+  kSequenceFlow = 22,
+  kMultiInstanceBody = 23,  // synthetic: the scope wrapping a multi-instance activity
+  // Elements Zeebe does not execute either; parsed only to be rejected by name.
+  kComplexGateway = 24,
+  kTransaction = 25,
+  kAdHocSubProcess = 26,
+};
+
+// Numeric values are persisted: never renumber, only append.
+enum class EventType : uint8_t {
+  kNone = 0,
+  kMessage = 1,
+  kTimer = 2,
+  kError = 3,
+  kSignal = 4,
+  kEscalation = 5,
+  kCompensation = 6,
+  kTerminate = 7,
+  kLink = 8,
+  kConditional = 9,
+  kCancel = 10,
+  kMultiple = 11,  // more than one event definition on one event
+};
+
+// Zeebe's names (BpmnElementType / BpmnEventType), used in records and error messages.
+std::string_view ElementTypeName(ElementType type);  // e.g. "SERVICE_TASK"
+std::string_view EventTypeName(EventType type);      // e.g. "TIMER"
+
+// An attribute that may be a FEEL expression (`=...`) or a static value.
+struct Expression {
+  std::string text;  // as written in the XML, including the leading '=' for FEEL
+  // Set when `text` starts with '='; compiled once at deploy time.
+  std::shared_ptr<const feel::CompiledExpression> feel;
+  bool is_feel() const { return feel != nullptr; }
+  // For static expressions: the text itself (Zeebe reads numbers from static text too).
+  const std::string& static_text() const { return text; }
+};
+
+struct TaskDefinition {
+  Expression type;
+  Expression retries;  // static "3" when absent, as in Zeebe
+};
+
+struct TaskHeader {
+  std::string key;
+  std::string value;
+};
+
+// zeebe:input / zeebe:output. `target` is a dotted path such as "order.customer.id".
+struct VariableMapping {
+  Expression source;  // always FEEL in Zeebe; a missing '=' is still evaluated as FEEL
+  std::string target;
+};
+
+enum class TimerKind : uint8_t { kDuration = 0, kDate = 1, kCycle = 2 };
+
+struct TimerDefinition {
+  TimerKind kind = TimerKind::kDuration;
+  Expression value;  // ISO 8601 duration/date/repeating interval, or cron for cycles
+};
+
+// bpmn:message referenced by a message event or receive/send task.
+struct MessageDefinition {
+  std::string id;                          // bpmn:message id
+  std::optional<Expression> name;          // name attribute (may be FEEL)
+  std::optional<Expression> correlation_key;  // zeebe:subscription correlationKey
+};
+
+struct ErrorDefinition {
+  std::string id;                     // bpmn:error id; empty for a catch-all error event
+  std::optional<Expression> code;     // errorCode; absent = catch all
+};
+
+struct EscalationDefinition {
+  std::string id;
+  std::optional<Expression> code;  // escalationCode; absent = catch all
+};
+
+struct SignalDefinition {
+  std::string id;
+  std::optional<Expression> name;
+};
+
+struct LinkDefinition {
+  std::string name;
+};
+
+struct CompensationDefinition {
+  std::string activity_ref;  // optional activityRef on a compensation throw event
+  bool wait_for_completion = true;
+};
+
+struct LoopCharacteristics {
+  bool sequential = false;
+  std::optional<Expression> input_collection;
+  std::string input_element;
+  std::string output_collection;
+  std::optional<Expression> output_element;
+  std::optional<Expression> completion_condition;
+};
+
+struct CalledElement {
+  Expression process_id;
+  bool propagate_all_child_variables = true;
+  bool propagate_all_parent_variables = true;
+};
+
+struct CalledDecision {
+  Expression decision_id;
+  std::string result_variable;
+};
+
+struct Script {
+  Expression expression;
+  std::string result_variable;
+};
+
+struct UserTaskProperties {
+  std::optional<Expression> assignee;
+  std::optional<Expression> candidate_groups;
+  std::optional<Expression> candidate_users;
+  std::optional<Expression> due_date;
+  std::optional<Expression> follow_up_date;
+  std::string form_key;
+  std::string form_id;
+  bool zeebe_user_task = false;  // <zeebe:userTask/> present (native user task)
+};
+
+struct Element {
+  ElementIndex index = kNoElement;
+  std::string id;
+  std::string name;
+  ElementType type = ElementType::kUnspecified;
+  EventType event_type = EventType::kNone;
+  int line = 0;  // 1-based line of the element's start tag in the resource
+
+  // The enclosing process, subprocess or event subprocess; kNoElement for the process itself.
+  ElementIndex flow_scope = kNoElement;
+  // For scopes (process, subprocess, event subprocess): the elements directly inside.
+  std::vector<ElementIndex> children;
+  // For scopes: their none start event (or kNoElement) and their event subprocesses.
+  ElementIndex none_start_event = kNoElement;
+  std::vector<ElementIndex> start_events;       // all start events of this scope
+  std::vector<ElementIndex> event_subprocesses;
+
+  // Flow nodes.
+  std::vector<ElementIndex> incoming;  // sequence flows
+  std::vector<ElementIndex> outgoing;  // sequence flows
+  ElementIndex default_flow = kNoElement;
+
+  // Sequence flows.
+  ElementIndex source = kNoElement;
+  ElementIndex target = kNoElement;
+  std::optional<Expression> condition;
+
+  // Activities.
+  std::vector<ElementIndex> boundary_events;
+  std::optional<LoopCharacteristics> loop;  // multi-instance
+  bool is_for_compensation = false;
+  ElementIndex compensation_handler = kNoElement;  // via compensation boundary association
+
+  // Boundary events and event subprocess start events.
+  ElementIndex attached_to = kNoElement;
+  bool interrupting = true;  // cancelActivity / isInterrupting
+
+  // Zeebe extension elements.
+  std::optional<TaskDefinition> task_definition;
+  std::vector<TaskHeader> task_headers;
+  std::vector<VariableMapping> inputs;
+  std::vector<VariableMapping> outputs;
+  std::optional<CalledElement> called_element;
+  std::optional<CalledDecision> called_decision;
+  std::optional<Script> script;
+  std::optional<UserTaskProperties> user_task;
+  std::map<std::string, std::string> properties;  // zeebe:properties
+
+  // Event definitions (set according to event_type).
+  std::optional<TimerDefinition> timer;
+  std::optional<MessageDefinition> message;  // also for receive and send tasks
+  std::optional<ErrorDefinition> error;
+  std::optional<EscalationDefinition> escalation;
+  std::optional<SignalDefinition> signal;
+  std::optional<LinkDefinition> link;
+  std::optional<CompensationDefinition> compensation;
+  std::optional<Expression> conditional;  // conditional event condition
+
+  bool is_scope() const {
+    return type == ElementType::kProcess || type == ElementType::kSubProcess ||
+           type == ElementType::kEventSubProcess;
+  }
+};
+
+struct Process {
+  std::string id;    // bpmnProcessId
+  std::string name;
+  bool executable = true;
+  std::vector<Element> elements;  // elements[0] is the process element itself
+  std::map<std::string, ElementIndex, std::less<>> by_id;
+
+  const Element& root() const { return elements[0]; }
+  const Element& at(ElementIndex index) const { return elements.at(static_cast<size_t>(index)); }
+  const Element* Find(std::string_view element_id) const {
+    auto it = by_id.find(element_id);
+    return it == by_id.end() ? nullptr : &elements[static_cast<size_t>(it->second)];
+  }
+};
+
+// One parsed BPMN resource: every process in it.
+struct Definitions {
+  std::vector<Process> processes;
+
+  const Process* FindProcess(std::string_view bpmn_process_id) const {
+    for (const auto& process : processes) {
+      if (process.id == bpmn_process_id) return &process;
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace tern::bpmn
