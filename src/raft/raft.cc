@@ -1,0 +1,765 @@
+#include "raft/raft.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+
+namespace tern::raft {
+
+namespace {
+// Marks a vote request sent because of a leadership transfer: it must not be refused because
+// of the leader lease (the old leader asked for it).
+constexpr char kCampaignTransfer[] = "transfer";
+}  // namespace
+
+absl::Status Config::Validate() const {
+  if (id == kNone) return absl::InvalidArgumentError("raft: id must not be 0");
+  if (heartbeat_ticks <= 0) return absl::InvalidArgumentError("raft: heartbeat_ticks must be > 0");
+  if (election_ticks <= heartbeat_ticks) {
+    return absl::InvalidArgumentError("raft: election_ticks must be greater than heartbeat_ticks");
+  }
+  if (max_inflight_msgs == 0) {
+    return absl::InvalidArgumentError("raft: max_inflight_msgs must be > 0");
+  }
+  return absl::OkStatus();
+}
+
+uint64_t Rng::Next() {
+  uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+Raft::Raft(const Config& c, const Storage* storage)
+    : id_(c.id),
+      log_(storage, c.max_committed_size_per_ready),
+      trk_(c.max_inflight_msgs, c.max_inflight_bytes),
+      election_timeout_(c.election_ticks),
+      heartbeat_timeout_(c.heartbeat_ticks),
+      check_quorum_(c.check_quorum),
+      pre_vote_(c.pre_vote),
+      max_msg_size_(c.max_size_per_msg),
+      recovering_(c.recovering_from_data_loss),
+      rng_(c.seed ^ (c.id * 0x2545f4914f6cdd1dULL)) {
+  TERN_CHECK_OK(c.Validate());
+  absl::StatusOr<RaftState> st = storage->InitialState();
+  TERN_CHECK_OK(st.status());
+  ConfState cs = st->conf_state;
+  if (cs.voters().empty()) {
+    TERN_CHECK(!c.voters.empty(), "raft: no membership in storage and none in the config");
+    for (uint64_t v : c.voters) cs.add_voters(v);
+  }
+  ApplyConfState(cs);
+  const HardState& hs = st->hard_state;
+  if (!IsEmpty(hs)) {
+    TERN_CHECK(hs.commit() >= log_.committed() && hs.commit() <= log_.LastIndex(),
+               "hard state commit ", hs.commit(), " is out of range [", log_.committed(), ", ",
+               log_.LastIndex(), "]");
+    term_ = hs.term();
+    vote_ = hs.vote();
+    log_.CommitTo(hs.commit());
+  }
+  if (c.applied > 0) log_.SetApplied(c.applied);
+  BecomeFollower(term_, kNone);
+}
+
+HardState Raft::hard_state() const {
+  HardState hs;
+  hs.set_term(term_);
+  hs.set_vote(vote_);
+  hs.set_commit(log_.committed());
+  return hs;
+}
+
+bool Raft::Promotable() const {
+  const Progress* pr = const_cast<ProgressTracker&>(trk_).Get(id_);
+  return pr != nullptr && trk_.voters().contains(id_) && !log_.UnstableSnapshot() && !recovering_;
+}
+
+void Raft::ApplyConfState(const ConfState& cs) {
+  std::set<uint64_t> incoming(cs.voters().begin(), cs.voters().end());
+  std::set<uint64_t> outgoing(cs.voters_outgoing().begin(), cs.voters_outgoing().end());
+  std::set<uint64_t> learners(cs.learners().begin(), cs.learners().end());
+  trk_.SetConfig(JointConfig(MajorityConfig(incoming), MajorityConfig(outgoing)), learners,
+                 log_.LastIndex() + 1);
+}
+
+void Raft::Send(Message m) {
+  if (m.from() == kNone) m.set_from(id_);
+  MessageType t = m.type();
+  if (t == MSG_VOTE || t == MSG_VOTE_RESP || t == MSG_PRE_VOTE || t == MSG_PRE_VOTE_RESP) {
+    // Vote messages carry the term of the election they are about (for pre-votes, the future
+    // term), never the sender's current term.
+    TERN_CHECK(m.term() != 0, "term should be set when sending ", MessageType_Name(t));
+  } else {
+    TERN_CHECK(m.term() == 0, "term should not be set when sending ", MessageType_Name(t));
+    // Proposals are local and carry no term.
+    if (t != MSG_PROP) m.set_term(term_);
+  }
+  msgs_.push_back(std::move(m));
+}
+
+bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
+  Progress* pr = trk_.Get(to);
+  if (pr == nullptr || pr->IsPaused()) return false;
+  uint64_t prev_index = pr->next - 1;
+  absl::StatusOr<uint64_t> prev_term = log_.Term(prev_index);
+  absl::StatusOr<std::vector<Entry>> ents = std::vector<Entry>();
+  if (prev_term.ok()) ents = log_.Entries(pr->next, max_msg_size_);
+  if (!prev_term.ok() || !ents.ok()) {
+    // What the follower needs has been compacted: send the snapshot instead.
+    return MaybeSendSnapshot(to, pr);
+  }
+  if (ents->empty() && !send_if_empty) return false;
+  Message m;
+  m.set_to(to);
+  m.set_type(MSG_APP);
+  m.set_index(prev_index);
+  m.set_log_term(*prev_term);
+  m.set_commit(log_.committed());
+  uint64_t bytes = 0;
+  uint64_t last = prev_index;
+  for (Entry& e : *ents) {
+    bytes += EntrySize(e);
+    last = e.index();
+    *m.add_entries() = std::move(e);
+  }
+  pr->SentEntries(m.entries_size(), bytes, last);
+  Send(std::move(m));
+  return true;
+}
+
+bool Raft::MaybeSendSnapshot(uint64_t to, Progress* pr) {
+  // An inactive follower would only waste a transfer; wait until it answers heartbeats.
+  if (!pr->recent_active) return false;
+  absl::StatusOr<SnapshotMetadata> snap = log_.Snapshot();
+  if (!snap.ok()) {
+    TERN_CHECK(snap.status().code() == absl::StatusCode::kUnavailable,
+               "failed to read the snapshot: ", snap.status().ToString());
+    return false;
+  }
+  TERN_CHECK(snap->index() != 0, "need a non-empty snapshot for member ", to);
+  pr->BecomeSnapshot(snap->index());
+  Message m;
+  m.set_to(to);
+  m.set_type(MSG_SNAP);
+  *m.mutable_snapshot() = *std::move(snap);
+  Send(std::move(m));
+  return true;
+}
+
+void Raft::SendHeartbeat(uint64_t to) {
+  // Never tell a follower to commit beyond what it is known to have: it may not have it, and
+  // it must be able to treat "commit beyond my log" as corruption.
+  Progress* pr = trk_.Get(to);
+  Message m;
+  m.set_to(to);
+  m.set_type(MSG_HEARTBEAT);
+  m.set_commit(std::min(pr->match, log_.committed()));
+  Send(std::move(m));
+}
+
+void Raft::SendTimeoutNow(uint64_t to) {
+  Message m;
+  m.set_to(to);
+  m.set_type(MSG_TIMEOUT_NOW);
+  Send(std::move(m));
+}
+
+void Raft::BcastAppend() {
+  for (auto& [id, pr] : trk_.progress()) {
+    if (id != id_) SendAppend(id);
+  }
+}
+
+void Raft::BcastHeartbeat() {
+  for (auto& [id, pr] : trk_.progress()) {
+    if (id != id_) SendHeartbeat(id);
+  }
+}
+
+bool Raft::MaybeCommit() { return log_.MaybeCommit(trk_.Committed(), term_); }
+
+void Raft::Reset(uint64_t term) {
+  if (term_ != term) {
+    TERN_CHECK(term > term_, "term regression from ", term_, " to ", term);
+    term_ = term;
+    vote_ = kNone;
+  }
+  lead_ = kNone;
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  ResetRandomizedElectionTimeout();
+  AbortLeaderTransfer();
+  trk_.ResetVotes();
+  ResetProgress();
+  if (Progress* self = trk_.Get(id_)) {
+    // Only what is on our disk counts as acknowledged by us.
+    self->match = log_.PersistedLastIndex();
+  }
+}
+
+void Raft::ResetProgress() {
+  JointConfig voters = trk_.voters();
+  std::set<uint64_t> learners = trk_.learners();
+  trk_.progress().clear();
+  trk_.SetConfig(std::move(voters), std::move(learners), log_.LastIndex() + 1);
+}
+
+bool Raft::AppendEntries(std::vector<Entry> entries) {
+  uint64_t li = log_.LastIndex();
+  for (size_t i = 0; i < entries.size(); ++i) {
+    entries[i].set_term(term_);
+    entries[i].set_index(li + 1 + i);
+  }
+  log_.Append(entries);
+  // The leader acknowledges its own entries only once they are persisted (OnPersisted), so a
+  // single-member group cannot report an entry committed before it is on disk.
+  return true;
+}
+
+void Raft::OnPersisted(EntryId last) {
+  if (state_ != StateRole::kLeader) return;
+  // Entries replaced after the Ready was taken are not ours to acknowledge.
+  if (log_.ZeroTermOnOutOfBounds(last.index) != last.term) return;
+  Progress* self = trk_.Get(id_);
+  if (self == nullptr) return;
+  if (self->MaybeUpdate(last.index) && MaybeCommit()) BcastAppend();
+}
+
+void Raft::TickElection() {
+  election_elapsed_++;
+  if (Promotable() && PastElectionTimeout()) {
+    election_elapsed_ = 0;
+    Message m;
+    m.set_from(id_);
+    m.set_type(MSG_HUP);
+    TERN_CHECK_OK(Step(m));
+  }
+}
+
+void Raft::TickHeartbeat() {
+  heartbeat_elapsed_++;
+  election_elapsed_++;
+  if (election_elapsed_ >= election_timeout_) {
+    election_elapsed_ = 0;
+    if (check_quorum_) {
+      Message m;
+      m.set_from(id_);
+      m.set_type(MSG_CHECK_QUORUM);
+      TERN_CHECK_OK(Step(m));
+    }
+    // A transfer that did not finish within an election timeout is abandoned.
+    if (state_ == StateRole::kLeader && lead_transferee_ != kNone) AbortLeaderTransfer();
+  }
+  if (state_ != StateRole::kLeader) return;
+  if (heartbeat_elapsed_ >= heartbeat_timeout_) {
+    heartbeat_elapsed_ = 0;
+    Message m;
+    m.set_from(id_);
+    m.set_type(MSG_BEAT);
+    TERN_CHECK_OK(Step(m));
+  }
+}
+
+void Raft::Tick() {
+  if (state_ == StateRole::kLeader) {
+    TickHeartbeat();
+  } else {
+    TickElection();
+  }
+}
+
+bool Raft::PastElectionTimeout() const { return election_elapsed_ >= randomized_election_timeout_; }
+
+void Raft::ResetRandomizedElectionTimeout() {
+  randomized_election_timeout_ =
+      election_timeout_ + static_cast<int>(rng_.Uniform(static_cast<uint64_t>(election_timeout_)));
+}
+
+void Raft::BecomeFollower(uint64_t term, uint64_t lead) {
+  Reset(term);
+  lead_ = lead;
+  state_ = StateRole::kFollower;
+}
+
+void Raft::BecomeCandidate() {
+  TERN_CHECK(state_ != StateRole::kLeader, "invalid transition [leader -> candidate]");
+  Reset(term_ + 1);
+  vote_ = id_;
+  state_ = StateRole::kCandidate;
+}
+
+void Raft::BecomePreCandidate() {
+  TERN_CHECK(state_ != StateRole::kLeader, "invalid transition [leader -> pre-candidate]");
+  // Neither the term nor the vote changes: a pre-election must leave no trace if it fails.
+  trk_.ResetVotes();
+  lead_ = kNone;
+  state_ = StateRole::kPreCandidate;
+}
+
+void Raft::BecomeLeader() {
+  TERN_CHECK(state_ != StateRole::kFollower, "invalid transition [follower -> leader]");
+  Reset(term_);
+  lead_ = id_;
+  state_ = StateRole::kLeader;
+  // We know our own log; replicate optimistically to ourselves.
+  Progress* self = trk_.Get(id_);
+  self->BecomeReplicate();
+  self->recent_active = true;
+  self->next = log_.LastIndex() + 1;
+  // An empty entry of the new term lets the leader commit entries of earlier terms (§5.4.2).
+  Entry empty;
+  empty.set_type(ENTRY_EMPTY);
+  AppendEntries({empty});
+}
+
+void Raft::Hup(CampaignType t) {
+  if (state_ == StateRole::kLeader) return;
+  if (!Promotable()) return;
+  Campaign(t);
+}
+
+void Raft::Campaign(CampaignType t) {
+  uint64_t term;
+  MessageType vote_msg;
+  if (t == CampaignType::kPreElection) {
+    BecomePreCandidate();
+    vote_msg = MSG_PRE_VOTE;
+    term = term_ + 1;  // The term we would campaign for.
+  } else {
+    BecomeCandidate();
+    vote_msg = MSG_VOTE;
+    term = term_;
+  }
+  // Our own vote is recorded by the state change; it reaches the disk with this Ready.
+  if (Poll(id_, VoteResponseType(vote_msg), true) == VoteResult::kWon) {
+    // A single-member group wins at once.
+    if (t == CampaignType::kPreElection) {
+      Campaign(CampaignType::kElection);
+    } else {
+      BecomeLeader();
+    }
+    return;
+  }
+  std::set<uint64_t> ids = trk_.voters().Ids();
+  for (uint64_t id : ids) {
+    if (id == id_) continue;
+    Message m;
+    m.set_to(id);
+    m.set_term(term);
+    m.set_type(vote_msg);
+    m.set_index(log_.LastIndex());
+    m.set_log_term(log_.LastTerm());
+    if (t == CampaignType::kTransfer) m.set_context(kCampaignTransfer);
+    Send(std::move(m));
+  }
+}
+
+VoteResult Raft::Poll(uint64_t id, MessageType, bool granted) {
+  trk_.RecordVote(id, granted);
+  return trk_.TallyVotes().result;
+}
+
+absl::Status Raft::Step(const Message& m) {
+  if (m.term() == 0) {
+    // Local message.
+  } else if (m.term() > term_) {
+    if (m.type() == MSG_VOTE || m.type() == MSG_PRE_VOTE) {
+      bool force = m.context() == kCampaignTransfer;
+      bool in_lease = check_quorum_ && lead_ != kNone && election_elapsed_ < election_timeout_;
+      if (!force && in_lease) {
+        // We heard from a leader within the election timeout: do not let a disruptive
+        // member depose it (and do not even bump our term).
+        return absl::OkStatus();
+      }
+    }
+    if (m.type() == MSG_PRE_VOTE) {
+      // A pre-vote never changes our term.
+    } else if (m.type() == MSG_PRE_VOTE_RESP && !m.reject()) {
+      // The future term of our own pre-election; we bump it when we win.
+    } else if (m.type() == MSG_APP || m.type() == MSG_HEARTBEAT || m.type() == MSG_SNAP) {
+      BecomeFollower(m.term(), m.from());
+    } else {
+      BecomeFollower(m.term(), kNone);
+    }
+  } else if (m.term() < term_) {
+    if ((check_quorum_ || pre_vote_) && (m.type() == MSG_HEARTBEAT || m.type() == MSG_APP)) {
+      // A stale leader, perhaps cut off by a partition, would never learn our term otherwise:
+      // with pre-vote/check-quorum we do not disrupt it by campaigning. Answer so it steps down.
+      Message r;
+      r.set_to(m.from());
+      r.set_type(MSG_APP_RESP);
+      Send(std::move(r));
+    } else if (m.type() == MSG_PRE_VOTE) {
+      Message r;
+      r.set_to(m.from());
+      r.set_term(term_);
+      r.set_type(MSG_PRE_VOTE_RESP);
+      r.set_reject(true);
+      Send(std::move(r));
+    }
+    // Other stale messages are ignored.
+    return absl::OkStatus();
+  }
+
+  switch (m.type()) {
+    case MSG_HUP:
+      Hup(pre_vote_ ? CampaignType::kPreElection : CampaignType::kElection);
+      return absl::OkStatus();
+    case MSG_VOTE:
+    case MSG_PRE_VOTE: {
+      // We can vote if this is a repeat of a vote we cast, or we have not voted and know of no
+      // leader in this term, or it is a pre-vote for a future term.
+      bool can_vote = vote_ == m.from() || (vote_ == kNone && lead_ == kNone) ||
+                      (m.type() == MSG_PRE_VOTE && m.term() > term_);
+      Message r;
+      r.set_to(m.from());
+      r.set_type(VoteResponseType(m.type()));
+      if (can_vote && !recovering_ && log_.IsUpToDate(m.index(), m.log_term())) {
+        // The response carries the request's term: a pre-candidate is not at that term yet
+        // and would otherwise drop our answer.
+        r.set_term(m.term());
+        Send(std::move(r));
+        if (m.type() == MSG_VOTE) {
+          TERN_CHECK(vote_ == kNone || vote_ == m.from(), "member ", id_,
+                     " would vote twice in term ", term_, ": for ", vote_, " and ", m.from());
+          election_elapsed_ = 0;
+          vote_ = m.from();
+        }
+      } else {
+        r.set_term(term_);
+        r.set_reject(true);
+        Send(std::move(r));
+      }
+      return absl::OkStatus();
+    }
+    default:
+      break;
+  }
+  switch (state_) {
+    case StateRole::kLeader:
+      return StepLeader(m);
+    case StateRole::kCandidate:
+    case StateRole::kPreCandidate:
+      return StepCandidate(m);
+    case StateRole::kFollower:
+      return StepFollower(m);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Raft::StepLeader(const Message& m) {
+  switch (m.type()) {
+    case MSG_BEAT:
+      BcastHeartbeat();
+      return absl::OkStatus();
+    case MSG_CHECK_QUORUM:
+      if (!trk_.QuorumActive()) {
+        // Cut off from a majority: step down so clients go elsewhere (thesis §6.2).
+        BecomeFollower(term_, kNone);
+        return absl::OkStatus();
+      }
+      for (auto& [id, pr] : trk_.progress()) {
+        if (id != id_) pr.recent_active = false;
+      }
+      return absl::OkStatus();
+    case MSG_PROP: {
+      if (m.entries().empty()) return absl::InvalidArgumentError("raft: empty proposal");
+      if (trk_.Get(id_) == nullptr) {
+        return absl::FailedPreconditionError("raft: leader is not a member of the group");
+      }
+      if (lead_transferee_ != kNone) {
+        return absl::UnavailableError(absl::StrCat(
+            "raft: proposal dropped, leadership transfer to ", lead_transferee_, " in progress"));
+      }
+      AppendEntries(std::vector<Entry>(m.entries().begin(), m.entries().end()));
+      BcastAppend();
+      return absl::OkStatus();
+    }
+    default:
+      break;
+  }
+
+  Progress* pr = trk_.Get(m.from());
+  if (pr == nullptr) return absl::OkStatus();
+  switch (m.type()) {
+    case MSG_APP_RESP: {
+      pr->recent_active = true;
+      if (m.reject()) {
+        if (m.lost_data()) {
+          // The member restarted without its data: what we believed it had is gone. Reset
+          // and probe from what it has now. (Our commit index does not move back.)
+          pr->match = 0;
+          pr->BecomeProbe();
+          pr->next = std::min(m.reject_hint(), log_.LastIndex()) + 1;
+          SendAppend(m.from());
+          return absl::OkStatus();
+        }
+        // Fast backtracking: the follower told us the (index, term) of its last entry at or
+        // below the rejected index; skip every entry of ours whose term is above that term.
+        uint64_t next_probe = m.reject_hint();
+        if (m.log_term() > 0) {
+          next_probe = log_.FindConflictByTerm(m.reject_hint(), m.log_term()).index;
+        }
+        if (pr->MaybeDecrTo(m.index(), next_probe)) {
+          if (pr->state == ProgressState::kReplicate) pr->BecomeProbe();
+          SendAppend(m.from());
+        }
+        return absl::OkStatus();
+      }
+      bool old_paused = pr->IsPaused();
+      if (!pr->MaybeUpdate(m.index())) return absl::OkStatus();
+      switch (pr->state) {
+        case ProgressState::kProbe:
+          pr->BecomeReplicate();
+          break;
+        case ProgressState::kSnapshot:
+          // The follower is past the snapshot (it applied it, or caught up otherwise).
+          if (pr->match + 1 >= log_.FirstIndex()) {
+            pr->BecomeProbe();
+            pr->BecomeReplicate();
+          }
+          break;
+        case ProgressState::kReplicate:
+          pr->inflights.FreeLE(m.index());
+          break;
+      }
+      if (MaybeCommit()) {
+        BcastAppend();
+      } else if (old_paused) {
+        SendAppend(m.from());
+      }
+      // Fill the window while there is more to send.
+      while (MaybeSendAppend(m.from(), false)) {
+      }
+      if (m.from() == lead_transferee_ && pr->match == log_.LastIndex()) {
+        SendTimeoutNow(m.from());
+      }
+      return absl::OkStatus();
+    }
+    case MSG_HEARTBEAT_RESP:
+      pr->recent_active = true;
+      pr->msg_app_flow_paused = false;
+      // A window stuck full (messages lost) frees one slot per heartbeat round so that
+      // replication resumes and finds the gap.
+      if (pr->state == ProgressState::kReplicate && pr->inflights.Full()) {
+        pr->inflights.Reset();
+      }
+      if (pr->match < log_.LastIndex()) SendAppend(m.from());
+      return absl::OkStatus();
+    case MSG_SNAP_STATUS:
+      if (pr->state != ProgressState::kSnapshot) return absl::OkStatus();
+      if (m.reject()) pr->pending_snapshot = 0;
+      pr->BecomeProbe();
+      // Wait for a heartbeat answer before probing, so a failing transfer is not retried in a
+      // tight loop.
+      pr->msg_app_flow_paused = true;
+      return absl::OkStatus();
+    case MSG_UNREACHABLE:
+      if (pr->state == ProgressState::kReplicate) pr->BecomeProbe();
+      return absl::OkStatus();
+    case MSG_TRANSFER_LEADER: {
+      uint64_t transferee = m.from();
+      if (trk_.learners().count(transferee)) {
+        return absl::InvalidArgumentError("raft: cannot transfer leadership to a learner");
+      }
+      if (lead_transferee_ != kNone) {
+        if (lead_transferee_ == transferee) return absl::OkStatus();  // already in progress
+        AbortLeaderTransfer();
+      }
+      if (transferee == id_) return absl::OkStatus();  // already leader
+      // The transfer must finish within an election timeout (TickHeartbeat aborts it).
+      election_elapsed_ = 0;
+      lead_transferee_ = transferee;
+      if (pr->match == log_.LastIndex()) {
+        SendTimeoutNow(transferee);
+      } else {
+        SendAppend(transferee);
+      }
+      return absl::OkStatus();
+    }
+    default:
+      return absl::OkStatus();
+  }
+}
+
+absl::Status Raft::StepCandidate(const Message& m) {
+  MessageType my_resp = state_ == StateRole::kPreCandidate ? MSG_PRE_VOTE_RESP : MSG_VOTE_RESP;
+  switch (m.type()) {
+    case MSG_PROP:
+      return absl::FailedPreconditionError("raft: not leader (election in progress)");
+    case MSG_APP:
+      BecomeFollower(m.term(), m.from());
+      HandleAppendEntries(m);
+      return absl::OkStatus();
+    case MSG_HEARTBEAT:
+      BecomeFollower(m.term(), m.from());
+      HandleHeartbeat(m);
+      return absl::OkStatus();
+    case MSG_SNAP:
+      BecomeFollower(m.term(), m.from());
+      HandleSnapshot(m);
+      return absl::OkStatus();
+    case MSG_TIMEOUT_NOW:
+      return absl::OkStatus();
+    default:
+      break;
+  }
+  if (m.type() == my_resp) {
+    VoteResult res = Poll(m.from(), m.type(), !m.reject());
+    if (res == VoteResult::kWon) {
+      if (state_ == StateRole::kPreCandidate) {
+        Campaign(CampaignType::kElection);
+      } else {
+        BecomeLeader();
+        BcastAppend();
+      }
+    } else if (res == VoteResult::kLost) {
+      // A pre-candidate that lost stays in its term; a candidate keeps its term and vote.
+      BecomeFollower(term_, kNone);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Raft::StepFollower(const Message& m) {
+  switch (m.type()) {
+    case MSG_PROP:
+      // Tern does not forward proposals: the broker routes commands to the leader it knows.
+      return absl::FailedPreconditionError(
+          absl::StrCat("raft: not leader (leader is ", lead_, ")"));
+    case MSG_APP:
+      election_elapsed_ = 0;
+      lead_ = m.from();
+      HandleAppendEntries(m);
+      return absl::OkStatus();
+    case MSG_HEARTBEAT:
+      election_elapsed_ = 0;
+      lead_ = m.from();
+      HandleHeartbeat(m);
+      return absl::OkStatus();
+    case MSG_SNAP:
+      election_elapsed_ = 0;
+      lead_ = m.from();
+      HandleSnapshot(m);
+      return absl::OkStatus();
+    case MSG_TRANSFER_LEADER:
+      return absl::FailedPreconditionError("raft: not leader, cannot transfer leadership");
+    case MSG_TIMEOUT_NOW:
+      // The leader asked us to take over: campaign at once, skipping the pre-vote (the leader
+      // itself asked for this, so the lease must not stop it).
+      Hup(CampaignType::kTransfer);
+      return absl::OkStatus();
+    default:
+      return absl::OkStatus();
+  }
+}
+
+void Raft::HandleAppendEntries(const Message& m) {
+  Message r;
+  r.set_to(m.from());
+  r.set_type(MSG_APP_RESP);
+  if (recovering_ && m.index() > log_.LastIndex()) {
+    // We lost our data: tell the leader to forget what it thinks we have.
+    r.set_index(m.index());
+    r.set_reject(true);
+    r.set_reject_hint(log_.LastIndex());
+    r.set_log_term(0);
+    r.set_lost_data(true);
+    Send(std::move(r));
+    return;
+  }
+  if (m.index() < log_.committed()) {
+    r.set_index(log_.committed());
+    Send(std::move(r));
+    return;
+  }
+  std::vector<Entry> ents(m.entries().begin(), m.entries().end());
+  if (std::optional<uint64_t> last = log_.MaybeAppend(m.index(), m.log_term(), m.commit(), ents)) {
+    r.set_index(*last);
+    Send(std::move(r));
+    MaybeFinishRecovery(m.commit());
+    return;
+  }
+  // Reject, with a hint that lets the leader skip a whole term of conflicting entries.
+  uint64_t hint_index = std::min(m.index(), log_.LastIndex());
+  EntryId hint = log_.FindConflictByTerm(hint_index, m.log_term());
+  r.set_index(m.index());
+  r.set_reject(true);
+  r.set_reject_hint(hint.index);
+  r.set_log_term(hint.term);
+  Send(std::move(r));
+}
+
+void Raft::HandleHeartbeat(const Message& m) {
+  // While recovering from data loss the leader may still believe we have entries we lost;
+  // only the MsgApp path (which checks log matching) may move our commit index then.
+  if (!recovering_) log_.CommitTo(m.commit());
+  Message r;
+  r.set_to(m.from());
+  r.set_type(MSG_HEARTBEAT_RESP);
+  r.set_context(m.context());
+  Send(std::move(r));
+}
+
+void Raft::HandleSnapshot(const Message& m) {
+  Message r;
+  r.set_to(m.from());
+  r.set_type(MSG_APP_RESP);
+  if (Restore(m.snapshot())) {
+    r.set_index(log_.LastIndex());
+  } else {
+    r.set_index(log_.committed());
+  }
+  Send(std::move(r));
+}
+
+bool Raft::Restore(const SnapshotMetadata& s) {
+  if (s.index() <= log_.committed()) return false;
+  TERN_CHECK(state_ == StateRole::kFollower, "non-follower restoring a snapshot");
+  // A snapshot that leaves us out of the group would strand us; ignore it.
+  bool found = false;
+  for (uint64_t v : s.conf_state().voters()) found |= v == id_;
+  for (uint64_t v : s.conf_state().voters_outgoing()) found |= v == id_;
+  for (uint64_t v : s.conf_state().learners()) found |= v == id_;
+  if (!found) return false;
+  if (log_.MatchTerm(s.index(), s.term())) {
+    // We already have the snapshot's last entry: just fast-forward the commit index.
+    log_.CommitTo(s.index());
+    return false;
+  }
+  log_.Restore(s);
+  ApplyConfState(s.conf_state());
+  ResetProgress();
+  return true;
+}
+
+void Raft::MaybeFinishRecovery(uint64_t leader_commit) {
+  if (!recovering_ || log_.LastIndex() < leader_commit || leader_commit == 0) return;
+  // Caught up with a leader of this term: record that leader as our vote in this term (it won
+  // already, so this adds nothing to any election) so we cannot vote for anyone else in it,
+  // then vote normally again in later terms.
+  if (vote_ == kNone) vote_ = lead_;
+  recovering_ = false;
+}
+
+absl::StatusOr<EntryId> Raft::Propose(std::string data) {
+  if (state_ != StateRole::kLeader) {
+    return absl::FailedPreconditionError(absl::StrCat("raft: not leader (leader is ", lead_, ")"));
+  }
+  Message m;
+  m.set_type(MSG_PROP);
+  m.set_from(id_);
+  Entry* e = m.add_entries();
+  e->set_type(ENTRY_NORMAL);
+  e->set_data(std::move(data));
+  absl::Status s = Step(m);
+  if (!s.ok()) return s;
+  return EntryId{log_.LastIndex(), term_};
+}
+
+}  // namespace tern::raft

@@ -1,0 +1,184 @@
+#include "cluster.h"
+
+#include "base/check.h"
+
+namespace tern::raft::testing {
+
+Cluster::Cluster(std::vector<uint64_t> ids, std::function<void(Config&)> tweak)
+    : ids_(std::move(ids)), tweak_(std::move(tweak)) {
+  for (uint64_t id : ids_) {
+    auto n = std::make_unique<TestNode>();
+    n->id = id;
+    n->storage = std::make_unique<MemoryStorage>(ids_);
+    n->node = std::make_unique<RawNode>(MakeConfig(id), n->storage.get());
+    nodes_[id] = std::move(n);
+  }
+}
+
+Config Cluster::MakeConfig(uint64_t id) const {
+  Config c;
+  c.id = id;
+  c.voters = ids_;
+  c.election_ticks = 10;
+  c.heartbeat_ticks = 1;
+  c.seed = 42;
+  if (tweak_) tweak_(c);
+  return c;
+}
+
+void Cluster::ProcessReady(uint64_t id) {
+  TestNode& n = *nodes_.at(id);
+  if (down_.count(id) || !n.node->HasReady()) return;
+  Ready rd = n.node->GetReady();
+  if (rd.snapshot) {
+    TERN_CHECK_OK(n.storage->ApplySnapshot(*rd.snapshot));
+    n.applied_snapshot = *rd.snapshot;
+  }
+  n.storage->Append(rd.entries);
+  if (rd.hard_state) n.storage->SetHardState(*rd.hard_state);
+  for (Message& m : rd.messages) queue_.push_back(std::move(m));
+  for (const Entry& e : rd.committed_entries) n.applied.push_back(e);
+  n.node->Advance(rd);
+}
+
+void Cluster::ProcessAllReadies() {
+  bool any = true;
+  while (any) {
+    any = false;
+    for (uint64_t id : ids_) {
+      if (!down_.count(id) && nodes_[id]->node->HasReady()) {
+        ProcessReady(id);
+        any = true;
+      }
+    }
+  }
+}
+
+bool Cluster::Blocked(const Message& m) const {
+  if (down_.count(m.to()) || down_.count(m.from())) return true;
+  if (cut_.count({m.from(), m.to()})) return true;
+  if (drop_ && drop_(m)) return true;
+  return false;
+}
+
+int Cluster::DeliverOnce() {
+  std::deque<Message> batch;
+  batch.swap(queue_);
+  int delivered = 0;
+  for (Message& m : batch) {
+    if (Blocked(m)) {
+      // A dropped snapshot is reported failed by the sender's transport.
+      if (m.type() == MSG_SNAP && !down_.count(m.from())) {
+        nodes_.at(m.from())->node->ReportSnapshot(m.to(), false);
+      }
+      continue;
+    }
+    if (m.type() == MSG_SNAP) {
+      // The snapshot's data travels out of band; the test snapshot data is in the metadata.
+      nodes_.at(m.from())->node->ReportSnapshot(m.to(), true);
+    }
+    (void)nodes_.at(m.to())->node->Step(m);
+    ++delivered;
+  }
+  return delivered;
+}
+
+int Cluster::Stabilize(int max_rounds) {
+  int total = 0;
+  for (int i = 0; i < max_rounds; ++i) {
+    ProcessAllReadies();
+    if (queue_.empty()) return total;
+    total += DeliverOnce();
+  }
+  TERN_UNREACHABLE("cluster did not stabilize");
+}
+
+void Cluster::Tick(uint64_t id, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (!down_.count(id)) nodes_.at(id)->node->Tick();
+  }
+}
+
+void Cluster::TickAll(int n) {
+  for (int i = 0; i < n; ++i) {
+    for (uint64_t id : ids_) Tick(id);
+  }
+}
+
+void Cluster::Campaign(uint64_t id) { nodes_.at(id)->node->Campaign(); }
+
+absl::StatusOr<EntryId> Cluster::Propose(uint64_t id, std::string data) {
+  return nodes_.at(id)->node->Propose(std::move(data));
+}
+
+void Cluster::Isolate(uint64_t id) {
+  for (uint64_t other : ids_) {
+    if (other != id) Cut(id, other);
+  }
+}
+
+void Cluster::Cut(uint64_t a, uint64_t b) {
+  cut_.insert({a, b});
+  cut_.insert({b, a});
+}
+
+void Cluster::CutOneWay(uint64_t from, uint64_t to) { cut_.insert({from, to}); }
+
+void Cluster::Heal() {
+  cut_.clear();
+  drop_ = nullptr;
+}
+
+void Cluster::Crash(uint64_t id) { down_.insert(id); }
+
+void Cluster::Restart(uint64_t id, bool data_loss) {
+  TestNode& n = *nodes_.at(id);
+  Config c = MakeConfig(id);
+  if (data_loss) {
+    n.storage = std::make_unique<MemoryStorage>(ids_);
+    n.applied.clear();
+    n.applied_snapshot = SnapshotMetadata();
+    c.recovering_from_data_loss = true;
+  } else {
+    c.applied = n.applied.empty() ? n.applied_snapshot.index() : n.applied.back().index();
+  }
+  n.node = std::make_unique<RawNode>(c, n.storage.get());
+  down_.erase(id);
+}
+
+void Cluster::SnapshotAndCompact(uint64_t id) {
+  TestNode& n = *nodes_.at(id);
+  uint64_t applied = n.node->Status().applied;
+  TERN_CHECK_OK(n.storage->CreateSnapshot(applied, nullptr, "snap").status());
+  TERN_CHECK_OK(n.storage->Compact(applied));
+}
+
+std::vector<uint64_t> Cluster::Leaders() {
+  std::vector<uint64_t> out;
+  for (uint64_t id : ids_) {
+    if (!down_.count(id) && raft(id).role() == StateRole::kLeader) out.push_back(id);
+  }
+  return out;
+}
+
+uint64_t Cluster::LeaderOrZero() {
+  std::vector<uint64_t> l = Leaders();
+  uint64_t best = 0, best_term = 0;
+  for (uint64_t id : l) {
+    if (raft(id).term() >= best_term) {
+      best = id;
+      best_term = raft(id).term();
+    }
+  }
+  return best;
+}
+
+std::vector<std::string> Cluster::AppliedData(uint64_t id) {
+  std::vector<std::string> out;
+  for (const Entry& e : nodes_.at(id)->applied) {
+    if (e.type() == ENTRY_NORMAL) out.push_back(e.data());
+  }
+  return out;
+}
+
+}  // namespace tern::raft::testing
