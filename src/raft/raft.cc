@@ -698,7 +698,19 @@ void Raft::HandleAppendEntries(const Message& m) {
 void Raft::HandleHeartbeat(const Message& m) {
   // While recovering from data loss the leader may still believe we have entries we lost;
   // only the MsgApp path (which checks log matching) may move our commit index then.
-  if (!recovering_) log_.CommitTo(m.commit());
+  if (!recovering_) {
+    log_.CommitTo(m.commit());
+  } else if (m.commit() > log_.LastIndex()) {
+    // The leader believes we hold entries we lost; make it start over with us.
+    Message lost;
+    lost.set_to(m.from());
+    lost.set_type(MSG_APP_RESP);
+    lost.set_index(m.commit());
+    lost.set_reject(true);
+    lost.set_reject_hint(log_.LastIndex());
+    lost.set_lost_data(true);
+    Send(std::move(lost));
+  }
   Message r;
   r.set_to(m.from());
   r.set_type(MSG_HEARTBEAT_RESP);

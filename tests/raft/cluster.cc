@@ -1,5 +1,7 @@
 #include "cluster.h"
 
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "base/check.h"
 
 namespace tern::raft::testing {
@@ -33,11 +35,18 @@ void Cluster::ProcessReady(uint64_t id) {
   if (rd.snapshot) {
     TERN_CHECK_OK(n.storage->ApplySnapshot(*rd.snapshot));
     n.applied_snapshot = *rd.snapshot;
+    n.applied_data.clear();
+    for (absl::string_view d : absl::StrSplit(rd.snapshot->data(), '\x1e', absl::SkipEmpty())) {
+      n.applied_data.emplace_back(d);
+    }
   }
   n.storage->Append(rd.entries);
   if (rd.hard_state) n.storage->SetHardState(*rd.hard_state);
   for (Message& m : rd.messages) queue_.push_back(std::move(m));
-  for (const Entry& e : rd.committed_entries) n.applied.push_back(e);
+  for (const Entry& e : rd.committed_entries) {
+    n.applied.push_back(e);
+    if (e.type() == ENTRY_NORMAL) n.applied_data.push_back(e.data());
+  }
   n.node->Advance(rd);
 }
 
@@ -137,6 +146,7 @@ void Cluster::Restart(uint64_t id, bool data_loss) {
   if (data_loss) {
     n.storage = std::make_unique<MemoryStorage>(ids_);
     n.applied.clear();
+    n.applied_data.clear();
     n.applied_snapshot = SnapshotMetadata();
     c.recovering_from_data_loss = true;
   } else {
@@ -149,7 +159,8 @@ void Cluster::Restart(uint64_t id, bool data_loss) {
 void Cluster::SnapshotAndCompact(uint64_t id) {
   TestNode& n = *nodes_.at(id);
   uint64_t applied = n.node->Status().applied;
-  TERN_CHECK_OK(n.storage->CreateSnapshot(applied, nullptr, "snap").status());
+  TERN_CHECK_OK(
+      n.storage->CreateSnapshot(applied, nullptr, absl::StrJoin(n.applied_data, "\x1e")).status());
   TERN_CHECK_OK(n.storage->Compact(applied));
 }
 
@@ -173,12 +184,6 @@ uint64_t Cluster::LeaderOrZero() {
   return best;
 }
 
-std::vector<std::string> Cluster::AppliedData(uint64_t id) {
-  std::vector<std::string> out;
-  for (const Entry& e : nodes_.at(id)->applied) {
-    if (e.type() == ENTRY_NORMAL) out.push_back(e.data());
-  }
-  return out;
-}
+std::vector<std::string> Cluster::AppliedData(uint64_t id) { return nodes_.at(id)->applied_data; }
 
 }  // namespace tern::raft::testing

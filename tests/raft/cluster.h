@@ -22,6 +22,8 @@ struct TestNode {
   std::unique_ptr<MemoryStorage> storage;
   std::unique_ptr<RawNode> node;
   std::vector<Entry> applied;  // every committed entry applied, in order
+  // The application state: data of every normal entry applied (restored from snapshots).
+  std::vector<std::string> applied_data;
   SnapshotMetadata applied_snapshot;
 };
 
