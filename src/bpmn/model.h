@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tern::feel {
@@ -79,6 +80,11 @@ enum class EventType : uint8_t {
 std::string_view ElementTypeName(ElementType type);  // e.g. "SERVICE_TASK"
 std::string_view EventTypeName(EventType type);      // e.g. "TIMER"
 
+struct Element;
+// The `bpmnEventType` Zeebe writes in records for this element: "UNSPECIFIED" for elements that
+// are not events (tasks, gateways, ...), EventTypeName(event_type) for events.
+std::string_view BpmnEventTypeName(const Element& element);
+
 // An attribute that may be a FEEL expression (`=...`) or a static value.
 struct Expression {
   std::string text;  // as written in the XML, including the leading '=' for FEEL
@@ -114,14 +120,14 @@ struct TimerDefinition {
 
 // bpmn:message referenced by a message event or receive/send task.
 struct MessageDefinition {
-  std::string id;                          // bpmn:message id
-  std::optional<Expression> name;          // name attribute (may be FEEL)
+  std::string id;                             // bpmn:message id
+  std::optional<Expression> name;             // name attribute (may be FEEL)
   std::optional<Expression> correlation_key;  // zeebe:subscription correlationKey
 };
 
 struct ErrorDefinition {
-  std::string id;                     // bpmn:error id; empty for a catch-all error event
-  std::optional<Expression> code;     // errorCode; absent = catch all
+  std::string id;                  // bpmn:error id; empty for a catch-all error event
+  std::optional<Expression> code;  // errorCode; absent = catch all
 };
 
 struct EscalationDefinition {
@@ -176,7 +182,8 @@ struct UserTaskProperties {
   std::optional<Expression> follow_up_date;
   std::string form_key;
   std::string form_id;
-  bool zeebe_user_task = false;  // <zeebe:userTask/> present (native user task)
+  std::string external_reference;  // zeebe:formDefinition externalReference (native user tasks)
+  bool zeebe_user_task = false;    // <zeebe:userTask/> present (native user task)
 };
 
 struct Element {
@@ -193,7 +200,7 @@ struct Element {
   std::vector<ElementIndex> children;
   // For scopes: their none start event (or kNoElement) and their event subprocesses.
   ElementIndex none_start_event = kNoElement;
-  std::vector<ElementIndex> start_events;       // all start events of this scope
+  std::vector<ElementIndex> start_events;  // all start events of this scope
   std::vector<ElementIndex> event_subprocesses;
 
   // Flow nodes.
@@ -241,10 +248,42 @@ struct Element {
     return type == ElementType::kProcess || type == ElementType::kSubProcess ||
            type == ElementType::kEventSubProcess;
   }
+  // Tasks, embedded subprocesses and call activities: the elements boundary events attach to
+  // and multi-instance applies to. (An event subprocess is an activity in BPMN, but neither
+  // applies to it, so it is left out.)
+  bool is_activity() const {
+    switch (type) {
+      case ElementType::kSubProcess:
+      case ElementType::kCallActivity:
+      case ElementType::kServiceTask:
+      case ElementType::kSendTask:
+      case ElementType::kReceiveTask:
+      case ElementType::kUserTask:
+      case ElementType::kManualTask:
+      case ElementType::kScriptTask:
+      case ElementType::kBusinessRuleTask:
+      case ElementType::kTask:
+      case ElementType::kTransaction:
+      case ElementType::kAdHocSubProcess:
+        return true;
+      default:
+        return false;
+    }
+  }
+  bool is_event() const {
+    return type == ElementType::kStartEvent || type == ElementType::kEndEvent ||
+           type == ElementType::kIntermediateCatchEvent ||
+           type == ElementType::kIntermediateThrowEvent || type == ElementType::kBoundaryEvent;
+  }
+  bool is_gateway() const {
+    return type == ElementType::kExclusiveGateway || type == ElementType::kParallelGateway ||
+           type == ElementType::kInclusiveGateway || type == ElementType::kEventBasedGateway ||
+           type == ElementType::kComplexGateway;
+  }
 };
 
 struct Process {
-  std::string id;    // bpmnProcessId
+  std::string id;  // bpmnProcessId
   std::string name;
   bool executable = true;
   std::vector<Element> elements;  // elements[0] is the process element itself
