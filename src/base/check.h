@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "absl/strings/str_cat.h"
+#include "base/strings.h"
 
 namespace tern::base {
 
@@ -20,7 +20,7 @@ namespace tern::base {
   do {                                                                               \
     if (__builtin_expect(!(condition), 0)) {                                         \
       ::tern::base::CheckFailed(__FILE__, __LINE__, #condition,                      \
-                                ::absl::StrCat("" __VA_OPT__(, ) __VA_ARGS__));      \
+                                ::tern::StrCat("" __VA_OPT__(, ) __VA_ARGS__));      \
     }                                                                                \
   } while (false)
 
@@ -34,4 +34,4 @@ namespace tern::base {
   } while (false)
 
 #define TERN_UNREACHABLE(...) \
-  ::tern::base::CheckFailed(__FILE__, __LINE__, "unreachable", ::absl::StrCat(__VA_ARGS__))
+  ::tern::base::CheckFailed(__FILE__, __LINE__, "unreachable", ::tern::StrCat(__VA_ARGS__))
