@@ -116,8 +116,10 @@ bool Progress::MaybeDecrTo(uint64_t rejected, uint64_t match_hint) {
 bool Progress::IsPaused() const {
   switch (state) {
     case ProgressState::kProbe:
-    case ProgressState::kReplicate:
       return msg_app_flow_paused;
+    case ProgressState::kReplicate:
+      // A late ack below the window's first message unpauses without freeing a slot.
+      return msg_app_flow_paused || inflights.Full();
     case ProgressState::kSnapshot:
       return true;
   }

@@ -430,11 +430,13 @@ absl::Status Raft::Step(const Message& m) {
           election_elapsed_ = 0;
           vote_ = m.from();
         }
-      } else {
+      } else if (term_ != 0) {
         r.set_term(term_);
         r.set_reject(true);
         Send(std::move(r));
       }
+      // At term 0 (an empty or wiped member) a rejection would look like a local message;
+      // staying silent rejects just as well.
       return absl::OkStatus();
     }
     default:

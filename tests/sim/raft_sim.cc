@@ -1,0 +1,489 @@
+#include "raft_sim.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "base/check.h"
+
+namespace tern::sim {
+
+using raft::Entry;
+using raft::EntryId;
+using raft::Message;
+using raft::StateRole;
+
+namespace {
+
+uint64_t Mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h *= 0xff51afd7ed558ccdULL;
+  return h ^ (h >> 33);
+}
+
+uint64_t HashBytes(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+uint64_t EntryHash(const Entry& e) { return Mix(Mix(e.type(), e.term()), HashBytes(e.data())); }
+
+}  // namespace
+
+SimOptions SimOptions::Random(uint64_t seed) {
+  SimRng r(seed ^ 0x5eed5eed5eedULL);
+  SimOptions o;
+  o.members = r.Chance(0.5) ? 3 : 5;
+  o.net.drop = r.Chance(0.2) ? 0 : r.Real(0, 0.2);
+  o.net.duplicate = r.Chance(0.3) ? 0 : r.Real(0, 0.1);
+  o.net.min_delay_ticks = 1;
+  o.net.max_delay_ticks = static_cast<int>(r.Range(1, 8));
+  o.crash_per_tick = r.Real(0.0005, 0.008);
+  o.crash_after_persist = r.Real(0, 0.02);
+  o.restart_per_tick = r.Real(0.01, 0.1);
+  o.data_loss_fraction = r.Chance(0.5) ? 0 : r.Real(0, 0.3);
+  o.partition_per_tick = r.Real(0, 0.01);
+  o.heal_per_tick = r.Real(0.01, 0.05);
+  o.propose_per_tick = r.Real(0.05, 0.8);
+  o.snapshot_per_tick = r.Real(0, 0.05);
+  o.transfer_per_tick = r.Real(0, 0.01);
+  o.pre_vote = !r.Chance(0.2);
+  o.check_quorum = !r.Chance(0.2);
+  o.max_size_per_msg = r.Chance(0.3) ? 1 : 4096;
+  o.max_inflight_msgs = static_cast<size_t>(r.Range(1, 16));
+  return o;
+}
+
+std::string SimOptions::ToString() const {
+  return absl::StrCat("members=", members, " drop=", net.drop, " dup=", net.duplicate,
+                      " delay=", net.min_delay_ticks, "..", net.max_delay_ticks,
+                      " crash=", crash_per_tick, " data_loss=", data_loss_fraction,
+                      " partition=", partition_per_tick, " propose=", propose_per_tick,
+                      " snapshot=", snapshot_per_tick, " transfer=", transfer_per_tick,
+                      " pre_vote=", pre_vote, " check_quorum=", check_quorum,
+                      " max_msg=", max_size_per_msg, " inflight=", max_inflight_msgs);
+}
+
+std::string AppState::Encode() const { return absl::StrCat(applied, ":", hash); }
+
+AppState AppState::Decode(const std::string& s) {
+  AppState a;
+  if (s.empty()) return a;
+  size_t colon = s.find(':');
+  TERN_CHECK(colon != std::string::npos, "bad app snapshot ", s);
+  a.applied = std::stoull(s.substr(0, colon));
+  a.hash = std::stoull(s.substr(colon + 1));
+  return a;
+}
+
+void AppState::Apply(const Entry& e) {
+  TERN_CHECK(e.index() == applied + 1, "apply out of order: applied ", applied, " got ", e.index());
+  applied = e.index();
+  hash = Mix(hash, Mix(e.index(), EntryHash(e)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SafetyChecker
+
+void SafetyChecker::Fail(std::string why) {
+  if (failure_.empty()) failure_ = std::move(why);
+}
+
+void SafetyChecker::OnLeader(uint64_t id, uint64_t term) {
+  auto [it, inserted] = leaders_.emplace(term, id);
+  if (!inserted && it->second != id) {
+    Fail(
+        absl::StrCat("election safety: two leaders in term ", term, ": ", it->second, " and ", id));
+  }
+}
+
+void SafetyChecker::OnVote(uint64_t id, uint64_t term, uint64_t vote, bool recovering) {
+  if (vote == raft::kNone) return;
+  auto [it, inserted] = votes_.emplace(std::make_pair(id, term), vote);
+  if (inserted || it->second == vote) return;
+  // A member leaving data-loss recovery records the term's elected leader as its vote.
+  auto leader = leaders_.find(term);
+  if (recovering && leader != leaders_.end() && leader->second == vote) {
+    it->second = vote;
+    return;
+  }
+  Fail(absl::StrCat("member ", id, " voted twice in term ", term, ": for ", it->second, " and ",
+                    vote));
+}
+
+void SafetyChecker::OnPersistEntry(uint64_t id, const Entry& e) {
+  uint64_t h = EntryHash(e);
+  auto [it, inserted] = entries_.emplace(std::make_pair(e.index(), e.term()), h);
+  if (!inserted && it->second != h) {
+    Fail(absl::StrCat("log matching: member ", id, " has a different entry at index ", e.index(),
+                      " term ", e.term()));
+  }
+}
+
+void SafetyChecker::OnApplied(uint64_t id, const Entry& e, const AppState& after) {
+  auto [it, inserted] = chain_.emplace(e.index(), Applied{e.term(), after.hash});
+  if (!inserted && (it->second.term != e.term() || it->second.hash != after.hash)) {
+    Fail(absl::StrCat("state machine safety: member ", id, " applied a different entry/state at ",
+                      e.index(), " (term ", e.term(), " vs ", it->second.term, ")"));
+  }
+  if (inserted) {
+    auto p = proposed_.find({e.index(), e.term()});
+    if (p != proposed_.end()) {
+      if (p->second != e.data()) Fail("acknowledged entry has different data");
+      ++acknowledged_;
+      proposed_.erase(p);
+    }
+  }
+}
+
+void SafetyChecker::OnSnapshotInstalled(uint64_t id, const raft::SnapshotMetadata& s,
+                                        const AppState& app) {
+  if (app.applied != s.index()) {
+    Fail(absl::StrCat("member ", id, " snapshot at ", s.index(), " holds state of ", app.applied));
+    return;
+  }
+  auto it = chain_.find(s.index());
+  if (it == chain_.end()) {
+    Fail(absl::StrCat("member ", id, " installed snapshot ", s.index(), " never applied anywhere"));
+  } else if (it->second.hash != app.hash || it->second.term != s.term()) {
+    Fail(absl::StrCat("member ", id, " installed a snapshot at ", s.index(),
+                      " that differs from the committed state"));
+  }
+}
+
+void SafetyChecker::OnProposed(EntryId id, const std::string& data) {
+  proposed_[{id.index, id.term}] = data;
+}
+
+bool SafetyChecker::IsCommitted(EntryId id) const {
+  auto it = chain_.find(id.index);
+  return it != chain_.end() && it->second.term == id.term;
+}
+
+void SafetyChecker::CheckLeaderLog(uint64_t id, const raft::RaftLog& log) {
+  uint64_t first = log.FirstIndex();
+  for (auto it = chain_.lower_bound(first); it != chain_.end(); ++it) {
+    absl::StatusOr<uint64_t> t = log.Term(it->first);
+    if (!t.ok() || *t != it->second.term) {
+      Fail(absl::StrCat("leader completeness: new leader ", id, " lacks committed entry ",
+                        it->first, " (term ", it->second.term, ")"));
+      return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RaftSim
+
+RaftSim::RaftSim(uint64_t seed, SimOptions options, bool verbose)
+    : seed_(seed), opt_(options), verbose_(verbose), rng_(seed), net_(&rng_) {
+  for (int i = 1; i <= opt_.members; ++i) ids_.push_back(static_cast<uint64_t>(i));
+  net_.set_faults(opt_.net);
+  for (uint64_t id : ids_) {
+    Node& n = nodes_[id];
+    n.id = id;
+    n.disk = std::make_unique<SimRaftStorage>(ids_);
+    Restart(n);
+  }
+}
+
+RaftSim::~RaftSim() = default;
+
+void RaftSim::Log(const std::string& s) {
+  if (verbose_) std::fprintf(stderr, "[%6lld] %s\n", static_cast<long long>(now_), s.c_str());
+}
+
+void RaftSim::Restart(Node& n) {
+  raft::Config c;
+  c.id = n.id;
+  c.voters = ids_;
+  c.election_ticks = 10;
+  c.heartbeat_ticks = 1;
+  c.pre_vote = opt_.pre_vote;
+  c.check_quorum = opt_.check_quorum;
+  c.max_size_per_msg = opt_.max_size_per_msg;
+  c.max_inflight_msgs = opt_.max_inflight_msgs;
+  c.seed = seed_ * 1000003 + n.id * 7919 + n.incarnation;
+  c.recovering_from_data_loss = n.needs_recovery;
+  // The application's state is what its last durable snapshot holds; Raft re-delivers the
+  // committed entries after it.
+  absl::StatusOr<raft::SnapshotMetadata> snap = n.disk->durable().Snapshot();
+  TERN_CHECK_OK(snap.status());
+  n.app = AppState::Decode(snap->data());
+  TERN_CHECK(n.app.applied == snap->index(), "app snapshot mismatch");
+  c.applied = n.app.applied;
+  n.raft = std::make_unique<raft::RawNode>(c, n.disk->storage());
+  n.incarnation++;
+  n.last_commit = n.raft->Status().commit;
+  n.last_term = n.raft->Status().term;
+  n.was_leader = false;
+  Log(absl::StrCat("restart ", n.id, n.needs_recovery ? " (recovering from data loss)" : "",
+                   " term=", n.last_term, " commit=", n.last_commit));
+}
+
+void RaftSim::Crash(Node& n, bool data_loss) {
+  if (!n.raft) return;
+  n.raft.reset();
+  ++crashes_;
+  std::vector<SimNetwork<Message>::Packet> lost;
+  net_.DropNode(n.id, &lost);
+  for (auto& p : lost) {
+    // A leader's broker learns that a snapshot stream to a crashed member failed.
+    if (p.payload.type() == raft::MSG_SNAP && p.from != n.id && nodes_[p.from].raft) {
+      nodes_[p.from].raft->ReportSnapshot(p.to, false);
+    }
+  }
+  if (data_loss) {
+    ++data_losses_;
+    n.disk->Wipe();
+    n.needs_recovery = true;
+  } else {
+    n.disk->Crash(&rng_);
+  }
+  Log(absl::StrCat("crash ", n.id, data_loss ? " with total data loss" : ""));
+}
+
+uint64_t RaftSim::Leader() const {
+  uint64_t best = 0, term = 0;
+  for (const auto& [id, n] : nodes_) {
+    if (n.raft && n.raft->raft().role() == StateRole::kLeader && n.raft->raft().term() >= term) {
+      best = id;
+      term = n.raft->raft().term();
+    }
+  }
+  return best;
+}
+
+void RaftSim::ProcessReady(Node& n) {
+  for (int round = 0; round < 4 && n.raft && n.raft->HasReady(); ++round) {
+    raft::Ready rd = n.raft->GetReady();
+    bool recovering = n.needs_recovery;
+    if (rd.snapshot) {
+      n.disk->ApplySnapshot(*rd.snapshot);
+      n.app = AppState::Decode(rd.snapshot->data());
+      checker_.OnSnapshotInstalled(n.id, *rd.snapshot, n.app);
+      ++snapshots_installed_;
+      Log(absl::StrCat(n.id, " installs snapshot ", rd.snapshot->index()));
+    }
+    if (!rd.entries.empty()) {
+      n.disk->Append(rd.entries);
+      for (const Entry& e : rd.entries) checker_.OnPersistEntry(n.id, e);
+    }
+    if (rd.hard_state) {
+      n.disk->SetHardState(*rd.hard_state);
+      checker_.OnVote(n.id, rd.hard_state->term(), rd.hard_state->vote(), recovering);
+    }
+    if (rd.must_sync) n.disk->Sync();
+    if (faults_on_ && rng_.Chance(opt_.crash_after_persist)) {
+      // The process dies after the write (synced or not) but before sending or applying.
+      Crash(n, false);
+      return;
+    }
+    for (Message& m : rd.messages) {
+      ++messages_;
+      uint64_t to = m.to();
+      bool is_snap = m.type() == raft::MSG_SNAP;
+      bool sent = nodes_[to].raft != nullptr && net_.Send(n.id, to, std::move(m), now_);
+      if (is_snap && !sent) n.raft->ReportSnapshot(to, false);
+    }
+    for (const Entry& e : rd.committed_entries) {
+      n.app.Apply(e);
+      checker_.OnApplied(n.id, e, n.app);
+    }
+    n.raft->Advance(rd);
+  }
+}
+
+void RaftSim::Deliver() {
+  std::vector<SimNetwork<Message>::Packet> lost;
+  std::vector<SimNetwork<Message>::Packet> due = net_.TakeDue(now_, &lost);
+  for (auto& p : lost) {
+    if (p.payload.type() == raft::MSG_SNAP && nodes_[p.from].raft) {
+      nodes_[p.from].raft->ReportSnapshot(p.to, false);
+    }
+  }
+  for (auto& p : due) {
+    Node& to = nodes_[p.to];
+    bool is_snap = p.payload.type() == raft::MSG_SNAP;
+    if (!to.raft) {
+      if (is_snap && nodes_[p.from].raft) nodes_[p.from].raft->ReportSnapshot(p.to, false);
+      continue;
+    }
+    (void)to.raft->Step(p.payload);
+    // The snapshot stream completed: the sender's broker reports success.
+    if (is_snap && nodes_[p.from].raft) nodes_[p.from].raft->ReportSnapshot(p.to, true);
+  }
+}
+
+void RaftSim::MaybeSnapshot(Node& n) {
+  if (!n.raft) return;
+  const raft::MemoryStorage& view = n.disk->view();
+  uint64_t applied = n.app.applied;
+  absl::StatusOr<raft::SnapshotMetadata> cur = view.Snapshot();
+  if (applied <= cur->index() || applied > view.LastIndex()) return;
+  if (applied - cur->index() < 5) return;
+  n.disk->CreateSnapshot(applied, n.app.Encode());
+  // Keep a random tail of entries before the snapshot for slightly lagging followers.
+  uint64_t keep = rng_.Uniform(8);
+  uint64_t compact = applied > keep ? applied - keep : 0;
+  if (compact >= view.FirstIndex()) n.disk->Compact(compact);
+  n.disk->Sync();
+  Log(absl::StrCat(n.id, " snapshot at ", applied, " compact to ", compact));
+}
+
+void RaftSim::RandomFaults() {
+  for (uint64_t id : ids_) {
+    Node& n = nodes_[id];
+    if (n.raft) {
+      if (rng_.Chance(opt_.crash_per_tick)) {
+        // At most one member may be without its data at a time: two would lose a majority's
+        // copy of committed entries, which no protocol survives.
+        bool anyone_recovering = false;
+        for (auto& [oid, o] : nodes_) anyone_recovering |= o.needs_recovery;
+        bool loss = !anyone_recovering && rng_.Chance(opt_.data_loss_fraction);
+        Crash(n, loss);
+      }
+    } else if (rng_.Chance(opt_.restart_per_tick)) {
+      Restart(n);
+    }
+  }
+  if (rng_.Chance(opt_.partition_per_tick)) {
+    int kind = static_cast<int>(rng_.Uniform(3));
+    if (kind == 0) {
+      std::set<uint64_t> side;
+      for (uint64_t id : ids_) {
+        if (rng_.Chance(0.5)) side.insert(id);
+      }
+      net_.Partition(side, ids_);
+      Log(absl::StrCat("partition (", side.size(), " on one side)"));
+    } else if (kind == 1) {
+      uint64_t a = rng_.Pick(ids_), b = rng_.Pick(ids_);
+      net_.Cut(a, b);
+      Log(absl::StrCat("cut ", a, " <-> ", b));
+    } else {
+      uint64_t a = rng_.Pick(ids_), b = rng_.Pick(ids_);
+      net_.CutOneWay(a, b);
+      Log(absl::StrCat("cut ", a, " -> ", b));
+    }
+  }
+  if (rng_.Chance(opt_.heal_per_tick)) net_.Heal();
+  if (rng_.Chance(opt_.transfer_per_tick)) {
+    if (uint64_t l = Leader()) {
+      uint64_t to = rng_.Pick(ids_);
+      if (to != l) {
+        (void)nodes_[l].raft->TransferLeadership(to);
+        Log(absl::StrCat("transfer leadership ", l, " -> ", to));
+      }
+    }
+  }
+  for (uint64_t id : ids_) {
+    if (rng_.Chance(opt_.snapshot_per_tick)) MaybeSnapshot(nodes_[id]);
+  }
+}
+
+void RaftSim::CheckStep() {
+  for (uint64_t id : ids_) {
+    Node& n = nodes_[id];
+    if (!n.raft) continue;
+    const raft::Raft& r = n.raft->raft();
+    if (r.term() < n.last_term) {
+      checker_.Fail(absl::StrCat("member ", id, " term regressed"));
+    }
+    n.last_term = r.term();
+    uint64_t commit = r.log().committed();
+    if (commit < n.last_commit) {
+      checker_.Fail(
+          absl::StrCat("member ", id, " commit regressed from ", n.last_commit, " to ", commit));
+    }
+    n.last_commit = commit;
+    bool leader = r.role() == StateRole::kLeader;
+    if (leader) {
+      checker_.OnLeader(id, r.term());
+      if (!n.was_leader) {
+        ++elections_;
+        Log(absl::StrCat(id, " became leader in term ", r.term()));
+        checker_.CheckLeaderLog(id, r.log());
+      }
+    }
+    n.was_leader = leader;
+    if (n.needs_recovery && !n.raft->Status().recovering_from_data_loss) {
+      n.needs_recovery = false;  // the broker removes its marker
+      Log(absl::StrCat(id, " recovered from data loss"));
+    }
+  }
+}
+
+void RaftSim::Step(bool faults) {
+  ++now_;
+  faults_on_ = faults;
+  if (faults) RandomFaults();
+  for (uint64_t id : ids_) {
+    if (nodes_[id].raft) nodes_[id].raft->Tick();
+  }
+  Deliver();
+  if (faults && rng_.Chance(opt_.propose_per_tick)) {
+    if (uint64_t l = Leader()) {
+      std::string data = absl::StrCat("p", ++proposals_);
+      absl::StatusOr<EntryId> id = nodes_[l].raft->Propose(data);
+      if (id.ok()) checker_.OnProposed(*id, data);
+    }
+  }
+  for (uint64_t id : ids_) ProcessReady(nodes_[id]);
+  CheckStep();
+}
+
+bool RaftSim::Run() {
+  Log(opt_.ToString());
+  for (int i = 0; i < opt_.fault_ticks && !checker_.failed(); ++i) Step(true);
+  if (checker_.failed()) return false;
+
+  // Liveness: faults off, everyone back, and everything must commit everywhere.
+  net_.Heal();
+  net_.set_faults(NetworkFaults{});
+  for (uint64_t id : ids_) {
+    if (!nodes_[id].raft) Restart(nodes_[id]);
+  }
+  Log("liveness phase");
+  // One marker entry must commit and every member must apply it. It is proposed again when a
+  // leader change lost it.
+  std::optional<EntryId> marker;
+  int64_t marker_at = 0;
+  for (int i = 0; i < opt_.liveness_ticks && !checker_.failed(); ++i) {
+    Step(false);
+    uint64_t l = Leader();
+    if (l != 0 && (!marker || now_ - marker_at > 100)) {
+      absl::StatusOr<EntryId> id = nodes_[l].raft->Propose("marker");
+      if (id.ok()) {
+        marker = *id;
+        marker_at = now_;
+        checker_.OnProposed(*id, "marker");
+      }
+    }
+    if (!marker || !checker_.IsCommitted(*marker)) continue;
+    bool all = true;
+    for (uint64_t id : ids_) {
+      all = all && nodes_[id].app.applied >= marker->index && !nodes_[id].needs_recovery;
+    }
+    if (all) return true;
+  }
+  if (checker_.failed()) return false;
+  std::string states;
+  for (uint64_t id : ids_) {
+    if (!nodes_[id].raft) continue;
+    absl::StrAppend(&states, "\n  ", nodes_[id].raft->Status().ToString(),
+                    " app.applied=", nodes_[id].app.applied);
+  }
+  checker_.Fail(absl::StrCat("liveness: not everything committed and applied within ",
+                             opt_.liveness_ticks, " healed ticks", states));
+  return false;
+}
+
+std::string RaftSim::Summary() const {
+  return absl::StrCat("ticks=", now_, " committed=", checker_.committed(),
+                      " acknowledged=", checker_.acknowledged(), " proposals=", proposals_,
+                      " elections=", elections_, " crashes=", crashes_,
+                      " data_losses=", data_losses_, " snapshots_installed=", snapshots_installed_,
+                      " messages=", messages_);
+}
+
+}  // namespace tern::sim

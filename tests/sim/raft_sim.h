@@ -1,0 +1,159 @@
+#pragma once
+
+// A seeded, deterministic simulation of one Raft group (3 or 5 members) in one process, with
+// manual ticks: simulated network (sim_network.h), simulated disks with an fsync watermark
+// (sim_storage.h), crashes that lose unsynced writes, restarts with total data loss,
+// partitions, snapshots and compaction, leadership transfers. A SafetyChecker verifies the
+// Raft safety properties after every step; a liveness phase then turns faults off and requires
+// everything to commit within a bounded number of ticks.
+//
+// Single-threaded. The harness pieces (SimRng, SimNetwork, SimRaftStorage) are reusable by a
+// broker-level simulation that runs the engine on top of the same nodes.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "raft/raw_node.h"
+#include "sim_network.h"
+#include "sim_rng.h"
+#include "sim_storage.h"
+
+namespace tern::sim {
+
+// Randomized per seed ("swarm testing"): each run gets its own mix of fault rates.
+struct SimOptions {
+  int members = 3;
+  int fault_ticks = 1500;
+  int liveness_ticks = 1500;
+  NetworkFaults net;
+  double crash_per_tick = 0.004;
+  double crash_after_persist = 0.01;  // crash between persisting a Ready and sending it
+  double restart_per_tick = 0.05;
+  double data_loss_fraction = 0.1;  // of crashes
+  double partition_per_tick = 0.005;
+  double heal_per_tick = 0.03;
+  double propose_per_tick = 0.4;
+  double snapshot_per_tick = 0.02;
+  double transfer_per_tick = 0.003;
+  bool pre_vote = true;
+  bool check_quorum = true;
+  uint64_t max_size_per_msg = 4096;
+  size_t max_inflight_msgs = 8;
+
+  static SimOptions Random(uint64_t seed);
+  std::string ToString() const;
+};
+
+// The application state machine of the simulation: a hash chain over applied entries.
+struct AppState {
+  uint64_t applied = 0;
+  uint64_t hash = 0;
+  std::string Encode() const;
+  static AppState Decode(const std::string& s);
+  void Apply(const raft::Entry& e);
+};
+
+// Records what every member did and fails on the first violation of:
+//  - election safety: at most one leader per term;
+//  - at most one vote per member per term (a member recovering from data loss may in addition
+//    record the term's known leader, see src/raft/README.md);
+//  - log matching: one (index, term) names one entry everywhere, ever;
+//  - state machine safety: every member's state after applying index i equals every other's;
+//  - leader completeness / no acknowledged loss: every committed entry is in every later
+//    leader's log;
+//  - commit never regresses within a member's life.
+class SafetyChecker {
+ public:
+  void OnLeader(uint64_t id, uint64_t term);
+  void OnVote(uint64_t id, uint64_t term, uint64_t vote, bool recovering);
+  void OnPersistEntry(uint64_t id, const raft::Entry& e);
+  void OnApplied(uint64_t id, const raft::Entry& e, const AppState& after);
+  void OnSnapshotInstalled(uint64_t id, const raft::SnapshotMetadata& s, const AppState& app);
+  void OnProposed(raft::EntryId id, const std::string& data);
+  bool IsCommitted(raft::EntryId id) const;
+  // Every committed entry must be in the log of a new leader.
+  void CheckLeaderLog(uint64_t id, const raft::RaftLog& log);
+
+  bool failed() const { return !failure_.empty(); }
+  const std::string& failure() const { return failure_; }
+  void Fail(std::string why);
+  size_t committed() const { return chain_.size(); }
+  size_t acknowledged() const { return acknowledged_; }
+  uint64_t max_term() const { return leaders_.empty() ? 0 : leaders_.rbegin()->first; }
+
+ private:
+  struct Applied {
+    uint64_t term;
+    uint64_t hash;
+  };
+  std::map<uint64_t, uint64_t> leaders_;                       // term -> leader
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> votes_;    // (member, term) -> vote
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> entries_;  // (index, term) -> content hash
+  std::map<uint64_t, Applied> chain_;                          // index -> (term, state hash)
+  std::map<std::pair<uint64_t, uint64_t>, std::string> proposed_;
+  size_t acknowledged_ = 0;
+  std::string failure_;
+};
+
+class RaftSim {
+ public:
+  RaftSim(uint64_t seed, SimOptions options, bool verbose);
+  ~RaftSim();
+
+  // Runs the fault phase then the liveness phase. Returns false on a violation; failure()
+  // says which.
+  bool Run();
+  const std::string& failure() const { return checker_.failure(); }
+  std::string Summary() const;
+
+ private:
+  struct Node {
+    uint64_t id = 0;
+    std::unique_ptr<SimRaftStorage> disk;
+    std::unique_ptr<raft::RawNode> raft;  // null while down
+    AppState app;
+    bool needs_recovery = false;  // the broker's "recovering from data loss" marker
+    uint64_t incarnation = 0;
+    uint64_t last_commit = 0;
+    uint64_t last_term = 0;
+    bool was_leader = false;
+  };
+  struct Packet {
+    raft::Message msg;
+  };
+
+  void Step(bool faults);
+  void RandomFaults();
+  void Crash(Node& n, bool data_loss);
+  void Restart(Node& n);
+  void ProcessReady(Node& n);
+  void Deliver();
+  void MaybeSnapshot(Node& n);
+  void CheckStep();
+  uint64_t Leader() const;
+  void Log(const std::string& s);
+
+  uint64_t seed_;
+  SimOptions opt_;
+  bool verbose_;
+  SimRng rng_;
+  SimNetwork<raft::Message> net_;
+  std::vector<uint64_t> ids_;
+  std::map<uint64_t, Node> nodes_;
+  SafetyChecker checker_;
+  int64_t now_ = 0;
+  bool faults_on_ = false;
+  uint64_t proposals_ = 0;
+  uint64_t crashes_ = 0;
+  uint64_t data_losses_ = 0;
+  uint64_t snapshots_installed_ = 0;
+  uint64_t elections_ = 0;
+  uint64_t messages_ = 0;
+};
+
+}  // namespace tern::sim
