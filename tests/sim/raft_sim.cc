@@ -51,13 +51,24 @@ SimOptions SimOptions::Random(uint64_t seed) {
   o.check_quorum = !r.Chance(0.2);
   o.max_size_per_msg = r.Chance(0.3) ? 1 : 4096;
   o.max_inflight_msgs = static_cast<size_t>(r.Range(1, 16));
+  if (r.Chance(0.3)) {
+    // Figure 8 mode: leaders crash soon after election, one entry per message, so new leaders
+    // often replicate earlier terms' entries without their own.
+    o.members = 5;
+    o.leader_crash_per_tick = r.Real(0.02, 0.1);
+    o.restart_per_tick = r.Real(0.1, 0.3);
+    o.max_size_per_msg = 1;
+    o.net.drop = r.Real(0.05, 0.3);
+    o.net.max_delay_ticks = static_cast<int>(r.Range(1, 12));
+    o.propose_per_tick = r.Real(0.5, 1.0);
+  }
   return o;
 }
 
 std::string SimOptions::ToString() const {
   return absl::StrCat("members=", members, " drop=", net.drop, " dup=", net.duplicate,
                       " delay=", net.min_delay_ticks, "..", net.max_delay_ticks,
-                      " crash=", crash_per_tick, " data_loss=", data_loss_fraction,
+                      " crash=", crash_per_tick, " leader_crash=", leader_crash_per_tick, " data_loss=", data_loss_fraction,
                       " partition=", partition_per_tick, " propose=", propose_per_tick,
                       " snapshot=", snapshot_per_tick, " transfer=", transfer_per_tick,
                       " pre_vote=", pre_vote, " check_quorum=", check_quorum,
@@ -335,7 +346,8 @@ void RaftSim::RandomFaults() {
   for (uint64_t id : ids_) {
     Node& n = nodes_[id];
     if (n.raft) {
-      if (rng_.Chance(opt_.crash_per_tick)) {
+      bool leader = n.raft->raft().role() == StateRole::kLeader;
+      if (rng_.Chance(opt_.crash_per_tick) || (leader && rng_.Chance(opt_.leader_crash_per_tick))) {
         // At most one member may be without its data at a time: two would lose a majority's
         // copy of committed entries, which no protocol survives.
         bool anyone_recovering = false;

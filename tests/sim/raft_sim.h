@@ -32,6 +32,8 @@ struct SimOptions {
   int liveness_ticks = 1500;
   NetworkFaults net;
   double crash_per_tick = 0.004;
+  // Extra crash rate for the current leader (MIT 6.824 TestFigure8: leaders die young).
+  double leader_crash_per_tick = 0;
   double crash_after_persist = 0.01;  // crash between persisting a Ready and sending it
   double restart_per_tick = 0.05;
   double data_loss_fraction = 0.1;  // of crashes
