@@ -630,7 +630,9 @@ class ProcessValidator {
       case EventType::kConditional:
         return;
       default:
-        Problem(event, Cat("a ", EventTypeName(event.event_type), " event must be interrupting"));
+        Problem(event,
+                "must be interrupting: only message, timer, signal, escalation and "
+                "conditional events may be non-interrupting");
     }
   }
 

@@ -135,7 +135,8 @@ TEST(ValidatorTest, EventSubprocessRules) {
   const std::string error_non_interrupting = StartTo("e") + "<bpmn:endEvent id=\"e\"/>" +
                                              R"(<bpmn:subProcess id="esp" triggeredByEvent="true">
 <bpmn:startEvent id="es" isInterrupting="false"><bpmn:errorEventDefinition/></bpmn:startEvent></bpmn:subProcess>)";
-  EXPECT_THAT(Errors(error_non_interrupting), HasSubstr("a ERROR event must be interrupting"));
+  EXPECT_THAT(Errors(error_non_interrupting),
+              HasSubstr("must be interrupting: only message, timer"));
 }
 
 // --- sequence flows and gateways ------------------------------------------------------------
@@ -425,7 +426,7 @@ TEST(ValidatorTest, BoundaryEventRules) {
       HasSubstr("is attached to 'start' (START_EVENT), but must be attached to an activity"));
   EXPECT_THAT(Errors(Boundary("attachedToRef=\"t\" cancelActivity=\"false\"",
                               "<bpmn:errorEventDefinition/>")),
-              HasSubstr("a ERROR event must be interrupting"));
+              HasSubstr("must be interrupting: only message, timer"));
   EXPECT_THAT(Errors(Boundary("attachedToRef=\"t\"", "<bpmn:escalationEventDefinition/>")),
               HasSubstr("an escalation boundary event may only be attached to a subprocess or a "
                         "call activity"));
