@@ -1,0 +1,127 @@
+#pragma once
+
+// Tern's FEEL (Friendly Enough Expression Language, DMN 1.5 chapter 10) in the dialect Zeebe
+// users know from feel-scala. Compile once, evaluate many times, from any thread: a compiled
+// expression is immutable; each evaluation has its own step and memory budget.
+//
+//   auto expr = feel::CompiledExpression::Compile("amount < 10000 and status = \"new\"");
+//   feel::MapVariableResolver vars({{"amount", feel::Value::Number(500)}, ...});
+//   absl::StatusOr<feel::Value> v = feel::Evaluate(**expr, vars, {});
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "feel/decimal.h"
+#include "feel/temporal.h"
+#include "feel/value.h"
+
+namespace tern::feel {
+
+namespace internal {
+struct Program;
+}
+
+class CompiledExpression {
+ public:
+  // `source` is the expression text WITHOUT Zeebe's leading '='. Syntax errors give
+  // INVALID_ARGUMENT naming the problem and the 1-based column ("expected ')' at column 12").
+  static absl::StatusOr<std::shared_ptr<const CompiledExpression>> Compile(std::string_view source);
+  // DMN unary tests (decision-table input entries): `-`, `"a","b"`, `< 5`, `[1..3]`,
+  // `not(1, 2)`, or expressions using `?`. Evaluate with EvaluateUnaryTests().
+  static absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompileUnaryTests(
+      std::string_view source);
+
+  const std::string& source() const;
+  // Top-level variable names the expression may read, in order of first use (so the engine
+  // fetches only these). Names inside filters are included: they may be globals.
+  const std::vector<std::string>& free_variables() const;
+  bool is_unary_tests() const;
+
+  // Internal.
+  explicit CompiledExpression(std::shared_ptr<const internal::Program> program);
+  const std::shared_ptr<const internal::Program>& program() const { return program_; }
+
+ private:
+  std::shared_ptr<const internal::Program> program_;
+};
+
+// Resolves a top-level variable by name; std::nullopt means "no such variable" (FEEL null).
+// Called at most once per name per evaluation.
+class VariableResolver {
+ public:
+  virtual ~VariableResolver() = default;
+  virtual std::optional<Value> Lookup(std::string_view name) const = 0;
+};
+
+// A resolver over a hash map; handy for tests and small callers.
+class MapVariableResolver : public VariableResolver {
+ public:
+  MapVariableResolver() = default;
+  explicit MapVariableResolver(std::vector<std::pair<std::string, Value>> vars);
+  void Set(std::string name, Value value) { vars_[std::move(name)] = std::move(value); }
+  std::optional<Value> Lookup(std::string_view name) const override;
+
+ private:
+  absl::flat_hash_map<std::string, Value> vars_;
+};
+
+// A resolver over the entries of a context value (e.g. a JSON variables document).
+class ContextVariableResolver : public VariableResolver {
+ public:
+  explicit ContextVariableResolver(Value context) : context_(std::move(context)) {}
+  std::optional<Value> Lookup(std::string_view name) const override;
+
+ private:
+  Value context_;
+};
+
+struct EvalOptions {
+  int64_t max_steps = 1'000'000;            // evaluation step budget (nodes + builtin work)
+  int64_t max_collection_size = 1'000'000;  // largest list/string/range materialised
+  int64_t now_epoch_millis = 0;             // what now()/today() return: the record's timestamp
+  uint64_t random_seed = 0;                 // what uuid() and random number() derive from
+  // Bytes of new strings/lists/contexts one evaluation may allocate in total.
+  int64_t max_allocated_bytes = 64 << 20;
+  // Zone for now() and today() ("UTC" unless set; an IANA id).
+  std::string time_zone = "UTC";
+};
+
+// Failures (budget exceeded, nesting too deep) -> RESOURCE_EXHAUSTED or INVALID_ARGUMENT with a
+// clear message; never a crash, never unbounded memory or time. Type mismatches and missing
+// variables are not failures: they evaluate to null as in feel-scala.
+absl::StatusOr<Value> Evaluate(const CompiledExpression& expression,
+                               const VariableResolver& variables, const EvalOptions& options);
+// Evaluates unary tests against `input`; true/false (or null when a test cannot compare).
+absl::StatusOr<Value> EvaluateUnaryTests(const CompiledExpression& tests, const Value& input,
+                                         const VariableResolver& variables,
+                                         const EvalOptions& options);
+// Invokes a function value (a lambda returned by an expression, or a built-in) with
+// positional arguments under the given budget.
+absl::StatusOr<Value> InvokeFunction(const Value& function, std::vector<Value> args,
+                                     const EvalOptions& options);
+
+// Names of all built-in functions (for documentation and DMN tooling).
+std::vector<std::string> BuiltinFunctionNames();
+
+// ---- JSON conversion (JSON is how variables are stored and sent to clients) ----
+
+// Maximum nesting depth of arrays/objects accepted by ValueFromJson. Deeper documents give
+// INVALID_ARGUMENT (the gateway rejects deeper ones separately).
+constexpr int kMaxJsonDepth = 64;
+// Numbers keep their exact decimal digits (rounded to 34 significant digits). Duplicate object
+// keys: the last one wins (as most JSON parsers do).
+absl::StatusOr<Value> ValueFromJson(std::string_view json);
+// Deterministic; numbers in plain decimal notation where possible (1, 2.5, not 2.5E0); temporal
+// values as ISO strings ("2024-01-01", "10:00:00", "2024-01-01T10:00:00+01:00",
+// "2024-01-01T10:00:00@Europe/Paris", "P1DT2H", "P1Y2M") like feel-scala/Zeebe; ranges and
+// functions as their FEEL string; context keys in insertion order.
+std::string ValueToJson(const Value& value);
+
+}  // namespace tern::feel
