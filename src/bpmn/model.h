@@ -107,7 +107,9 @@ struct TaskHeader {
 
 // zeebe:input / zeebe:output. `target` is a dotted path such as "order.customer.id".
 struct VariableMapping {
-  Expression source;  // always FEEL in Zeebe; a missing '=' is still evaluated as FEEL
+  // Output sources are always FEEL (compiled even without '='). An input source without '=' is
+  // a static string, as Zeebe evaluates it (its VariableMappingTransformer quotes it).
+  Expression source;
   std::string target;
 };
 
