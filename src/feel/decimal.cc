@@ -253,6 +253,23 @@ std::optional<Decimal> Decimal::RoundToScale(int64_t scale, Rounding mode) const
 }
 
 int Decimal::Compare(const Decimal& o) const {
+  // Fast path: both in the common encoding with the same exponent (e.g. integers from JSON or
+  // literals): compare the 113-bit coefficients directly.
+  constexpr uint64_t kLargeForm = 3ULL << 61;
+  if ((hi_ & kLargeForm) != kLargeForm && (o.hi_ & kLargeForm) != kLargeForm &&
+      ((hi_ >> 49) & 0x3FFF) == ((o.hi_ >> 49) & 0x3FFF)) {
+    const uint64_t ca_hi = hi_ & 0x1FFFFFFFFFFFFULL, cb_hi = o.hi_ & 0x1FFFFFFFFFFFFULL;
+    const bool na = (hi_ >> 63) != 0, nb = (o.hi_ >> 63) != 0;
+    int mag =
+        ca_hi != cb_hi ? (ca_hi < cb_hi ? -1 : 1) : (lo_ != o.lo_ ? (lo_ < o.lo_ ? -1 : 1) : 0);
+    const bool a_zero = ca_hi == 0 && lo_ == 0, b_zero = cb_hi == 0 && o.lo_ == 0;
+    if (a_zero && b_zero) return 0;
+    if (na == nb && ca_hi <= 0x1ED09BEAD87C0ULL && cb_hi <= 0x1ED09BEAD87C0ULL) {
+      // Coefficients are canonical (< 10^34) so the integer comparison is the numeric one.
+      return na ? -mag : mag;
+    }
+    if (na != nb) return na ? -1 : 1;
+  }
   _IDEC_flags flags = 0;
   BID_UINT128 a = A::Raw(*this), b = A::Raw(o);
   if (bid128_quiet_equal(a, b, &flags)) return 0;

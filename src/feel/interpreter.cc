@@ -136,10 +136,11 @@ Value FeelEquals(const Value& a, const Value& b) {
   if (a.is_null() || b.is_null()) return Value::Bool(a.is_null() && b.is_null());
   if (a.kind() != b.kind()) return Value();
   switch (a.kind()) {
+    case Kind::kString:
+      return Value::Bool(a.as_string() == b.as_string());
     case Kind::kBool:
       return Value::Bool(a.as_bool() == b.as_bool());
     case Kind::kNumber:
-    case Kind::kString:
     case Kind::kDate:
     case Kind::kDaysTimeDuration:
     case Kind::kYearsMonthsDuration:

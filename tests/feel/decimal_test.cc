@@ -48,6 +48,17 @@ TEST(DecimalTest, ComparesByValue) {
   EXPECT_LT(D("-1"), D("0.5"));
   EXPECT_EQ(D("1.0").Compare(D("1.00")), 0);
   EXPECT_EQ(D("2").Compare(D("1")), 1);
+  // Same exponent (fast path) and mixed exponents, signs and zeros.
+  EXPECT_EQ(D("500").Compare(D("10000")), -1);
+  EXPECT_EQ(D("-500").Compare(D("-10000")), 1);
+  EXPECT_EQ(D("-5").Compare(D("3")), -1);
+  EXPECT_EQ(D("0").Compare(D("-0")), 0);
+  EXPECT_EQ(D("0").Compare(D("-1")), 1);
+  EXPECT_EQ(D("-1").Compare(D("0")), -1);
+  EXPECT_EQ(D("1.50").Compare(D("1.5")), 0);
+  EXPECT_EQ(D("1.49").Compare(D("1.5")), -1);
+  EXPECT_EQ(D("9999999999999999999999999999999999").Compare(D("1E+34")), -1);
+  EXPECT_EQ(D("-0.1").Add(D("0.1"))->Compare(D("0")), 0);
 }
 
 TEST(DecimalTest, IntegralConversion) {
