@@ -1274,10 +1274,11 @@ const BuiltinOverload* SelectOverload(const Builtin& b, size_t n) {
 bool InvokeBuiltin(EvalContext& ctx, const BuiltinOverload& o, const Value* args, size_t n,
                    Value* out) {
   if (o.variadic) {
-    // Pack the trailing arguments into a list (a single list argument is used as is).
+    // Pack the trailing arguments into a list. A single list argument to a function that has
+    // only the variadic parameter is used as is: sum([1,2]) = sum(1,2); append([1], [2]) is not.
     size_t fixed = o.params.size() - 1;
     absl::InlinedVector<Value, 4> packed(args, args + fixed);
-    if (n == fixed + 1 && args[fixed].is_list()) {
+    if (fixed == 0 && n == 1 && args[0].is_list()) {
       packed.push_back(args[fixed]);
     } else {
       packed.push_back(Value::List(std::vector<Value>(args + fixed, args + n)));
