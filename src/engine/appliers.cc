@@ -1,0 +1,309 @@
+#include "engine/appliers.h"
+
+#include "base/check.h"
+#include "bpmn/model.h"
+#include "engine/intent.h"
+
+namespace tern::engine {
+namespace {
+
+using tern::state::ElementInstance;
+using tern::state::JobState;
+
+// How many tokens (taken sequence flows) an element consumes when it is activated: a joining
+// parallel gateway one per incoming flow, any other element reached by a flow one, an element
+// without incoming flows (start and boundary events) none.
+int32_t TokensConsumed(const bpmn::Element& element) {
+  if (element.incoming.empty()) return 0;
+  if (element.type == bpmn::ElementType::kParallelGateway) {
+    return static_cast<int32_t>(element.incoming.size());
+  }
+  return 1;
+}
+
+tern::state::TakenFlows* FindTakenFlows(ElementInstance& scope, const std::string& gateway_id) {
+  for (auto& taken : *scope.mutable_taken_flows()) {
+    if (taken.gateway_id() == gateway_id) return &taken;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void EventAppliers::ObserveKey(int64_t key) {
+  if (PartitionOfKey(key) != partition_id_) return;
+  if (key > last_key()) state_.meta.SetLastKey(key);
+}
+
+void EventAppliers::Apply(const record::Record& event) {
+  TERN_CHECK(event.record_type() == record::EVENT, "only events are applied");
+  ObserveKey(event.key());
+  switch (event.value_type()) {
+    case record::PROCESS:
+      if (event.intent() == ToInt(ProcessIntent::kCreated)) state_.processes.Put(event.process());
+      break;
+    case record::PROCESS_INSTANCE:
+      ApplyProcessInstance(event);
+      break;
+    case record::PROCESS_INSTANCE_CREATION:
+      if (event.process_instance_creation().await_result()) {
+        tern::state::AwaitedResult awaited;
+        awaited.set_request_stream_id(event.request_stream_id());
+        awaited.set_request_id(event.request_id());
+        *awaited.mutable_fetch_variables() = event.process_instance_creation().fetch_variables();
+        state_.awaited_results.Put(event.process_instance_creation().process_instance_key(),
+                                   awaited);
+      }
+      break;
+    case record::JOB:
+      ApplyJob(event);
+      break;
+    case record::JOB_BATCH:
+      ApplyJobBatch(event);
+      break;
+    case record::VARIABLE:
+      state_.variables.Put(event.variable().scope_key(), event.variable().name(),
+                           event.variable().value());
+      break;
+    case record::INCIDENT:
+      ApplyIncident(event);
+      break;
+    case record::DEPLOYMENT:
+    case record::VARIABLE_DOCUMENT:
+      // Facts for exporters and answers; the state they imply comes with their own events.
+      break;
+    default:
+      TERN_UNREACHABLE("no applier for value type ", record::ValueType_Name(event.value_type()));
+  }
+}
+
+void EventAppliers::ApplyProcessInstance(const record::Record& event) {
+  const auto& value = event.process_instance();
+  auto intent = static_cast<ProcessInstanceIntent>(event.intent());
+  auto process = processes_.Get(value.process_definition_key());
+  TERN_CHECK(process != nullptr, "event for unknown process ", value.process_definition_key());
+  const bpmn::Element* element = process->process->Find(value.element_id());
+  TERN_CHECK(element != nullptr, "unknown element ", value.element_id());
+
+  switch (intent) {
+    case ProcessInstanceIntent::kElementActivating: {
+      ElementInstance instance;
+      instance.set_key(event.key());
+      *instance.mutable_record() = value;
+      instance.set_state(event.intent());
+      instance.set_element_index(element->index);
+      state_.element_instances.Put(instance);
+      if (value.flow_scope_key() > 0) {
+        auto scope = state_.element_instances.Get(value.flow_scope_key());
+        TERN_CHECK(scope.has_value(), "activating ", event.key(), " in missing scope ",
+                   value.flow_scope_key());
+        scope->set_active_children(scope->active_children() + 1);
+        int32_t consumed = TokensConsumed(*element);
+        scope->set_active_sequence_flows(std::max(0, scope->active_sequence_flows() - consumed));
+        if (element->type == bpmn::ElementType::kParallelGateway && element->incoming.size() > 1) {
+          // The join consumes one token from each incoming flow.
+          if (auto* taken = FindTakenFlows(*scope, element->id)) {
+            auto* counts = taken->mutable_counts();
+            for (auto it = counts->begin(); it != counts->end();) {
+              it->set_count(it->count() - 1);
+              it = it->count() <= 0 ? counts->erase(it) : it + 1;
+            }
+            if (counts->empty()) {
+              auto* all = scope->mutable_taken_flows();
+              for (auto it = all->begin(); it != all->end(); ++it) {
+                if (it->gateway_id() == element->id) {
+                  all->erase(it);
+                  break;
+                }
+              }
+            }
+          }
+        }
+        state_.element_instances.Put(*scope);
+        state_.element_instances.AddChild(value.flow_scope_key(), event.key());
+      }
+      break;
+    }
+    case ProcessInstanceIntent::kElementActivated:
+    case ProcessInstanceIntent::kElementCompleting:
+    case ProcessInstanceIntent::kElementTerminating: {
+      auto instance = state_.element_instances.Get(event.key());
+      TERN_CHECK(instance.has_value(), "lifecycle event for missing element instance ",
+                 event.key());
+      instance->set_state(event.intent());
+      *instance->mutable_record() = value;
+      state_.element_instances.Put(*instance);
+      break;
+    }
+    case ProcessInstanceIntent::kElementCompleted:
+    case ProcessInstanceIntent::kElementTerminated: {
+      state_.element_instances.Delete(event.key(), value.flow_scope_key());
+      state_.variables.DeleteScope(event.key());
+      if (value.flow_scope_key() > 0) {
+        auto scope = state_.element_instances.Get(value.flow_scope_key());
+        TERN_CHECK(scope.has_value());
+        scope->set_active_children(scope->active_children() - 1);
+        TERN_CHECK(scope->active_children() >= 0, "negative children in ", scope->key());
+        state_.element_instances.Put(*scope);
+      } else {
+        state_.awaited_results.Delete(event.key());
+      }
+      break;
+    }
+    case ProcessInstanceIntent::kSequenceFlowTaken: {
+      auto scope = state_.element_instances.Get(value.flow_scope_key());
+      TERN_CHECK(scope.has_value(), "flow taken in missing scope ", value.flow_scope_key());
+      scope->set_active_sequence_flows(scope->active_sequence_flows() + 1);
+      const bpmn::Element& target = process->process->at(element->target);
+      if (target.type == bpmn::ElementType::kParallelGateway && target.incoming.size() > 1) {
+        auto* taken = FindTakenFlows(*scope, target.id);
+        if (taken == nullptr) {
+          taken = scope->add_taken_flows();
+          taken->set_gateway_id(target.id);
+        }
+        tern::state::FlowCount* count = nullptr;
+        for (auto& c : *taken->mutable_counts()) {
+          if (c.flow_id() == element->id) count = &c;
+        }
+        if (count == nullptr) {
+          count = taken->add_counts();
+          count->set_flow_id(element->id);
+        }
+        count->set_count(count->count() + 1);
+      }
+      state_.element_instances.Put(*scope);
+      break;
+    }
+    default:
+      TERN_UNREACHABLE("no applier for process instance intent ", event.intent());
+  }
+}
+
+void EventAppliers::ApplyJob(const record::Record& event) {
+  const auto& value = event.job();
+  auto intent = static_cast<JobIntent>(event.intent());
+  switch (intent) {
+    case JobIntent::kCreated: {
+      JobState job;
+      job.set_state(JobState::ACTIVATABLE);
+      *job.mutable_record() = value;
+      job.mutable_record()->clear_variables();
+      state_.jobs.Put(event.key(), job);
+      if (auto instance = state_.element_instances.Get(value.element_instance_key())) {
+        instance->set_job_key(event.key());
+        state_.element_instances.Put(*instance);
+      }
+      break;
+    }
+    case JobIntent::kCompleted:
+    case JobIntent::kCanceled: {
+      state_.jobs.Delete(event.key());
+      if (auto instance = state_.element_instances.Get(value.element_instance_key())) {
+        instance->set_job_key(0);
+        state_.element_instances.Put(*instance);
+      }
+      break;
+    }
+    case JobIntent::kTimedOut:
+    case JobIntent::kRecurredAfterBackoff:
+    case JobIntent::kYielded: {
+      auto job = state_.jobs.Get(event.key());
+      TERN_CHECK(job.has_value());
+      job->set_state(JobState::ACTIVATABLE);
+      job->mutable_record()->set_deadline(0);
+      job->mutable_record()->set_recurring_time(0);
+      job->mutable_record()->clear_worker();
+      state_.jobs.Put(event.key(), *job);
+      break;
+    }
+    case JobIntent::kFailed: {
+      auto job = state_.jobs.Get(event.key());
+      TERN_CHECK(job.has_value());
+      auto* record = job->mutable_record();
+      record->set_retries(value.retries());
+      record->set_error_message(value.error_message());
+      record->set_retry_backoff(value.retry_backoff());
+      record->set_deadline(0);
+      record->clear_worker();
+      if (value.retries() > 0 && value.retry_backoff() > 0) {
+        job->set_state(JobState::FAILED);
+        record->set_recurring_time(event.timestamp() + value.retry_backoff());
+      } else if (value.retries() > 0) {
+        job->set_state(JobState::ACTIVATABLE);
+        record->set_recurring_time(0);
+      } else {
+        job->set_state(JobState::FAILED);
+        record->set_recurring_time(0);
+      }
+      state_.jobs.Put(event.key(), *job);
+      break;
+    }
+    case JobIntent::kErrorThrown: {
+      auto job = state_.jobs.Get(event.key());
+      TERN_CHECK(job.has_value());
+      job->set_state(JobState::ERROR_THROWN);
+      job->mutable_record()->set_error_code(value.error_code());
+      job->mutable_record()->set_error_message(value.error_message());
+      job->mutable_record()->set_deadline(0);
+      state_.jobs.Put(event.key(), *job);
+      break;
+    }
+    case JobIntent::kRetriesUpdated: {
+      auto job = state_.jobs.Get(event.key());
+      TERN_CHECK(job.has_value());
+      job->mutable_record()->set_retries(value.retries());
+      state_.jobs.Put(event.key(), *job);
+      break;
+    }
+    case JobIntent::kTimeoutUpdated: {
+      auto job = state_.jobs.Get(event.key());
+      TERN_CHECK(job.has_value());
+      job->mutable_record()->set_deadline(value.deadline());
+      state_.jobs.Put(event.key(), *job);
+      break;
+    }
+    default:
+      TERN_UNREACHABLE("no applier for job intent ", event.intent());
+  }
+}
+
+void EventAppliers::ApplyJobBatch(const record::Record& event) {
+  TERN_CHECK(event.intent() == ToInt(JobBatchIntent::kActivated));
+  const auto& batch = event.job_batch();
+  TERN_CHECK(batch.job_keys_size() == batch.jobs_size());
+  for (int i = 0; i < batch.job_keys_size(); ++i) {
+    int64_t key = batch.job_keys(i);
+    auto job = state_.jobs.Get(key);
+    TERN_CHECK(job.has_value(), "activated missing job ", key);
+    job->set_state(JobState::ACTIVATED);
+    job->mutable_record()->set_deadline(batch.jobs(i).deadline());
+    job->mutable_record()->set_worker(batch.jobs(i).worker());
+    job->mutable_record()->set_recurring_time(0);
+    state_.jobs.Put(key, *job);
+  }
+}
+
+void EventAppliers::ApplyIncident(const record::Record& event) {
+  auto intent = static_cast<IncidentIntent>(event.intent());
+  if (intent == IncidentIntent::kCreated) {
+    tern::state::IncidentState incident;
+    *incident.mutable_record() = event.incident();
+    state_.incidents.Put(event.key(), incident);
+    return;
+  }
+  TERN_CHECK(intent == IncidentIntent::kResolved);
+  const auto& value = event.incident();
+  state_.incidents.Delete(event.key());
+  if (value.job_key() > 0) {
+    // The job returns to the workers if it has retries left; with none, it stays failed until
+    // its retries are updated (which makes it activatable again).
+    if (auto job = state_.jobs.Get(value.job_key())) {
+      if (job->record().retries() > 0) {
+        job->set_state(JobState::ACTIVATABLE);
+        state_.jobs.Put(value.job_key(), *job);
+      }
+    }
+  }
+}
+
+}  // namespace tern::engine

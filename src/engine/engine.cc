@@ -1,0 +1,254 @@
+#include "engine/engine.h"
+
+#include <map>
+
+#include "base/strings.h"
+#include "base/check.h"
+#include "engine/appliers.h"
+#include "engine/processing/behaviors.h"
+#include "engine/processing/bpmn_processor.h"
+#include "engine/processing/context.h"
+#include "engine/processing/expressions.h"
+#include "engine/processing/process_cache.h"
+#include "engine/processing/processors.h"
+#include "engine/processing/variables.h"
+#include "engine/state/engine_state.h"
+
+namespace tern::engine {
+
+// Due-work commands written per batch at most; the rest wait for the next batch so that a
+// burst of expired jobs cannot make one batch huge.
+inline constexpr int kMaxDueCommandsPerBatch = 500;
+
+class Engine::Impl {
+ public:
+  Impl(EngineConfig config, state::StateStore& store, JobStreamRegistry* job_streams)
+      : config_(std::move(config)),
+        state_(store),
+        cache_(state_.processes),
+        appliers_(config_.partition_id, state_, cache_),
+        context_(config_, state_, cache_, appliers_, job_streams),
+        variables_(context_),
+        expressions_(context_, variables_),
+        incidents_(context_),
+        jobs_(context_, variables_),
+        bpmn_(context_, variables_, expressions_, incidents_, jobs_),
+        deployments_(context_),
+        creations_(context_, bpmn_),
+        job_processor_(context_, variables_, incidents_, jobs_),
+        variable_documents_(context_, variables_),
+        incident_processor_(context_, incidents_, jobs_, bpmn_) {
+    last_position_ = state_.meta.LastPosition();
+  }
+
+  void BeginBatch(int64_t timestamp_ms) {
+    TERN_CHECK(!in_batch_, "batch already open");
+    in_batch_ = true;
+    follow_ups_in_batch_ = 0;
+    context_.BeginBatch(timestamp_ms, last_position_ + 1, appliers_.last_key());
+  }
+
+  void ProcessClientCommand(record::Record command) {
+    TERN_CHECK(in_batch_);
+    command.set_source_record_position(-1);
+    context_.BeginCommand(std::move(command));
+    Dispatch(context_.command());
+    DrainFollowUps();
+  }
+
+  void ProcessDeferredCommands() {
+    TERN_CHECK(in_batch_);
+    while (follow_ups_in_batch_ < config_.max_follow_ups_per_batch) {
+      auto command = state_.deferred_commands.First();
+      if (!command) return;
+      state_.deferred_commands.Delete(command->position());
+      context_.BeginLoggedCommand(*command);
+      Dispatch(context_.command());
+      DrainFollowUps();
+    }
+  }
+
+  void ProcessDueWork() {
+    TERN_CHECK(in_batch_);
+    int64_t now = context_.timestamp();
+    std::vector<int64_t> timed_out;
+    state_.jobs.ForEachDeadlineBefore(now, [&](int64_t key) {
+      timed_out.push_back(key);
+      return timed_out.size() < kMaxDueCommandsPerBatch;
+    });
+    std::vector<int64_t> recurring;
+    state_.jobs.ForEachBackoffBefore(now, [&](int64_t key) {
+      recurring.push_back(key);
+      return recurring.size() < kMaxDueCommandsPerBatch;
+    });
+    for (int64_t key : timed_out) RunInternal(key, JobIntent::kTimeOut);
+    for (int64_t key : recurring) RunInternal(key, JobIntent::kRecurAfterBackoff);
+  }
+
+  BatchOutput EndBatch() {
+    TERN_CHECK(in_batch_);
+    in_batch_ = false;
+    BatchOutput output = context_.TakeOutput();
+    if (output.batch.records_size() > 0) {
+      last_position_ = output.batch.records(output.batch.records_size() - 1).position();
+      state_.meta.SetLastPosition(last_position_);
+    } else {
+      output.batch.clear_first_position();
+      output.batch.clear_processed_command_positions();
+    }
+    state_.store().transaction().Commit();
+    return output;
+  }
+
+  bool has_deferred_commands() { return state_.deferred_commands.First().has_value(); }
+
+  std::optional<int64_t> NextDueTime() { return state_.jobs.NextDueTime(); }
+
+  void ApplyBatch(const record::RecordBatch& batch) {
+    TERN_CHECK(!in_batch_);
+    if (batch.records_size() == 0) return;
+    TERN_CHECK(batch.first_position() == last_position_ + 1, "batch at position ",
+               batch.first_position(), " does not follow ", last_position_);
+    for (int64_t position : batch.processed_command_positions()) {
+      state_.deferred_commands.Delete(position);
+    }
+    std::vector<int64_t> processed(batch.processed_command_positions().begin(),
+                                   batch.processed_command_positions().end());
+    for (const auto& record : batch.records()) {
+      switch (record.record_type()) {
+        case record::EVENT:
+          appliers_.Apply(record);
+          break;
+        case record::COMMAND:
+          if (std::find(processed.begin(), processed.end(), record.position()) ==
+              processed.end()) {
+            state_.deferred_commands.Put(record);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    last_position_ = batch.records(batch.records_size() - 1).position();
+    state_.meta.SetLastPosition(last_position_);
+    state_.store().transaction().Commit();
+  }
+
+  int64_t last_position() const { return last_position_; }
+
+  uint64_t StateChecksum() {
+    TERN_CHECK(!in_batch_);
+    return state_.store().Checksum();
+  }
+
+ private:
+  void RunInternal(int64_t job_key, JobIntent intent) {
+    auto job = state_.jobs.Get(job_key);
+    if (!job) return;
+    context_.BeginCommand(MakeCommand(job_key, intent, job->record()));
+    Dispatch(context_.command());
+    DrainFollowUps();
+  }
+
+  void Dispatch(const record::Record& command) {
+    switch (command.value_type()) {
+      case record::DEPLOYMENT:
+        if (command.intent() == ToInt(DeploymentIntent::kCreate)) {
+          deployments_.Process(command);
+          return;
+        }
+        break;
+      case record::PROCESS_INSTANCE_CREATION:
+        creations_.Process(command);
+        return;
+      case record::PROCESS_INSTANCE:
+        bpmn_.Process(command);
+        return;
+      case record::JOB:
+        job_processor_.Process(command);
+        return;
+      case record::JOB_BATCH:
+        if (command.intent() == ToInt(JobBatchIntent::kActivate)) {
+          job_processor_.Activate(command);
+          return;
+        }
+        break;
+      case record::VARIABLE_DOCUMENT:
+        if (command.intent() == ToInt(VariableDocumentIntent::kUpdate)) {
+          variable_documents_.Process(command);
+          return;
+        }
+        break;
+      case record::INCIDENT:
+        if (command.intent() == ToInt(IncidentIntent::kResolve)) {
+          incident_processor_.Process(command);
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    context_.Reject(record::INVALID_ARGUMENT,
+                    tern::StrCat("Tern does not process ", record::ValueType_Name(command.value_type()),
+                                 " commands with intent ",
+                                 IntentName(command.value_type(), command.intent()), " yet"));
+  }
+
+  void DrainFollowUps() {
+    auto& follow_ups = context_.follow_ups();
+    while (!follow_ups.empty()) {
+      if (follow_ups_in_batch_ >= config_.max_follow_ups_per_batch) {
+        // Out of budget: log the rest unprocessed; a later batch (or a new leader) runs them.
+        while (!follow_ups.empty()) {
+          const record::Record& logged = context_.Defer(std::move(follow_ups.front()));
+          follow_ups.pop_front();
+          state_.deferred_commands.Put(logged);
+        }
+        return;
+      }
+      ++follow_ups_in_batch_;
+      record::Record command = std::move(follow_ups.front());
+      follow_ups.pop_front();
+      context_.BeginFollowUp(std::move(command));
+      Dispatch(context_.command());
+    }
+  }
+
+  EngineConfig config_;
+  state::EngineState state_;
+  ProcessCache cache_;
+  EventAppliers appliers_;
+  ProcessingContext context_;
+  VariableBehavior variables_;
+  ExpressionBehavior expressions_;
+  IncidentBehavior incidents_;
+  JobBehavior jobs_;
+  BpmnProcessor bpmn_;
+  DeploymentProcessor deployments_;
+  CreationProcessor creations_;
+  JobProcessor job_processor_;
+  VariableDocumentProcessor variable_documents_;
+  IncidentProcessor incident_processor_;
+
+  bool in_batch_ = false;
+  int32_t follow_ups_in_batch_ = 0;
+  int64_t last_position_ = 0;
+};
+
+Engine::Engine(EngineConfig config, state::StateStore& store, JobStreamRegistry* job_streams)
+    : impl_(std::make_unique<Impl>(std::move(config), store, job_streams)) {}
+Engine::~Engine() = default;
+void Engine::BeginBatch(int64_t timestamp_ms) { impl_->BeginBatch(timestamp_ms); }
+void Engine::ProcessClientCommand(record::Record command) {
+  impl_->ProcessClientCommand(std::move(command));
+}
+void Engine::ProcessDeferredCommands() { impl_->ProcessDeferredCommands(); }
+void Engine::ProcessDueWork() { impl_->ProcessDueWork(); }
+BatchOutput Engine::EndBatch() { return impl_->EndBatch(); }
+bool Engine::has_deferred_commands() { return impl_->has_deferred_commands(); }
+std::optional<int64_t> Engine::NextDueTime() { return impl_->NextDueTime(); }
+void Engine::ApplyBatch(const record::RecordBatch& batch) { impl_->ApplyBatch(batch); }
+int64_t Engine::last_position() const { return impl_->last_position(); }
+uint64_t Engine::StateChecksum() { return impl_->StateChecksum(); }
+
+}  // namespace tern::engine

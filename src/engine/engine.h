@@ -1,0 +1,124 @@
+#pragma once
+
+// The engine of one partition: a stream processor that turns commands into events.
+//
+// On the partition leader the broker feeds client commands in batches: BeginBatch, any number
+// of Process* calls, EndBatch. Processing validates each command against state and either
+// rejects it or writes events; every event is applied to state at once by the event appliers,
+// which are the only code that changes state. EndBatch returns the records to append to the log
+// as one entry, plus the answers and notifications to release once that entry is committed.
+//
+// On followers (and during recovery) ApplyBatch runs the same appliers over committed batches,
+// so a follower's state is current when it becomes leader. Processing never runs there.
+//
+// The engine reads no clock and no randomness: the batch timestamp the leader passes in is the
+// only "now", and keys come from the key generator in state. Replaying the log therefore
+// rebuilds identical state (StateChecksum).
+//
+// Threading: single-threaded; owned and driven by the partition thread.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/state/store.h"
+#include "tern/record.pb.h"
+
+namespace tern::engine {
+
+struct EngineConfig {
+  int32_t partition_id = 1;
+  int32_t partition_count = 1;
+  // Follow-up commands (element activations, completions, ...) processed in the same batch as
+  // the command that caused them; the rest are written to the log and processed in later
+  // batches, so one long chain of work never starves other commands (Zeebe's
+  // maxCommandsInBatch plays the same role).
+  int32_t max_follow_ups_per_batch = 2000;
+  // Budget of one FEEL evaluation.
+  int64_t feel_max_steps = 1'000'000;
+  // Largest variable document accepted (bytes of JSON), and largest single job response.
+  int64_t max_variables_bytes = 1 << 20;
+};
+
+// A reply to a client request, released once the batch that produced it is committed.
+struct Response {
+  int32_t request_stream_id = 0;
+  int64_t request_id = 0;
+  // The event answering the command, or the COMMAND_REJECTION.
+  record::Record record;
+};
+
+// Job streams opened by workers (StreamActivatedJobs). The broker implements this; the engine
+// asks it which stream, if any, should receive a job that just became activatable. The answer
+// is recorded in the activation event, so replay never asks again.
+class JobStreamRegistry {
+ public:
+  struct Stream {
+    int64_t stream_id = 0;
+    std::string worker;
+    int64_t timeout_ms = 0;
+    std::vector<std::string> fetch_variables;
+  };
+  virtual ~JobStreamRegistry() = default;
+  virtual std::optional<Stream> Pick(std::string_view job_type, std::string_view tenant_id) = 0;
+};
+
+// A job activated for a stream, to push to that stream once committed.
+struct PushedJob {
+  int64_t stream_id = 0;
+  int64_t job_key = 0;
+  record::JobRecord job;  // with the variables the stream asked for
+};
+
+struct BatchOutput {
+  // The records to append as one log entry; empty when the batch wrote nothing.
+  record::RecordBatch batch;
+  std::vector<Response> responses;
+  std::vector<PushedJob> pushed_jobs;
+  // Job types that got activatable jobs (wakes long-polling ActivateJobs requests).
+  std::vector<std::string> jobs_available;
+};
+
+class Engine {
+ public:
+  Engine(EngineConfig config, state::StateStore& store, JobStreamRegistry* job_streams);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- Leader side ---------------------------------------------------------------------------
+  // Starts a batch stamped with `timestamp_ms` (the leader's wall clock).
+  void BeginBatch(int64_t timestamp_ms);
+  // Processes a command from a client. `command.record_type()` must be COMMAND; its value,
+  // intent and request fields are set by the caller.
+  void ProcessClientCommand(record::Record command);
+  // Processes follow-up commands left over from earlier batches.
+  void ProcessDeferredCommands();
+  // Writes and processes the time-based commands that are due at the batch timestamp: job
+  // timeouts and the end of retry backoffs.
+  void ProcessDueWork();
+  // Commits the batch's state changes and hands out what it produced.
+  BatchOutput EndBatch();
+
+  bool has_deferred_commands();
+  // The earliest time at which ProcessDueWork has something to do, if anything.
+  std::optional<int64_t> NextDueTime();
+
+  // --- Follower and recovery side ------------------------------------------------------------
+  // Applies the events of a batch written by a leader (this node in an earlier term, or
+  // another node). Batches must be applied in log order.
+  void ApplyBatch(const record::RecordBatch& batch);
+
+  int64_t last_position() const;
+  // Digest of all state; equal on replicas at the same position, and after a replay.
+  uint64_t StateChecksum();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tern::engine

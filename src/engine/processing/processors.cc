@@ -1,0 +1,571 @@
+#include "engine/processing/processors.h"
+
+#include <map>
+#include <set>
+
+#include "base/strings.h"
+#include "absl/strings/str_join.h"
+#include "bpmn/parser.h"
+
+namespace tern::engine {
+namespace {
+
+using tern::state::JobState;
+
+std::string_view JobStateName(JobState::State state) {
+  switch (state) {
+    case JobState::ACTIVATABLE: return "ACTIVATABLE";
+    case JobState::ACTIVATED: return "ACTIVATED";
+    case JobState::FAILED: return "FAILED";
+    case JobState::ERROR_THROWN: return "ERROR_THROWN";
+    default: return "UNKNOWN";
+  }
+}
+
+std::string_view TenantOrDefault(const std::string& tenant) {
+  return tenant.empty() ? state::kDefaultTenant : std::string_view(tenant);
+}
+
+// Zeebe's verb for each job intent in rejection messages ("Expected to complete job ...").
+std::string_view JobVerb(JobIntent intent) {
+  switch (intent) {
+    case JobIntent::kComplete: return "complete";
+    case JobIntent::kFail: return "fail";
+    case JobIntent::kThrowError: return "throw an error for";
+    case JobIntent::kUpdateRetries: return "update retries of";
+    case JobIntent::kUpdateTimeout: return "update the timeout of";
+    case JobIntent::kTimeOut: return "time out";
+    default: return "process";
+  }
+}
+
+enum class ResourceKind { kBpmn, kDmn, kForm, kUnknown };
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+ResourceKind KindOf(std::string_view name) {
+  if (EndsWith(name, ".bpmn") || EndsWith(name, ".xml")) return ResourceKind::kBpmn;
+  if (EndsWith(name, ".dmn")) return ResourceKind::kDmn;
+  if (EndsWith(name, ".form")) return ResourceKind::kForm;
+  return ResourceKind::kUnknown;
+}
+
+}  // namespace
+
+// --- Deployments -------------------------------------------------------------------------------
+
+void DeploymentProcessor::Process(const record::Record& command) {
+  const auto& deployment = command.deployment();
+  if (deployment.resources().empty()) {
+    context_.Reject(record::INVALID_ARGUMENT,
+                    "Expected to deploy at least one resource, but none given");
+    return;
+  }
+  std::string tenant(TenantOrDefault(deployment.tenant_id()));
+
+  struct Parsed {
+    const record::DeploymentResource* resource;
+    std::shared_ptr<const bpmn::Definitions> definitions;
+  };
+  std::vector<Parsed> parsed;
+  std::vector<std::string> errors;
+  std::map<std::string, std::string> process_ids;  // bpmn process id -> resource name
+  for (const auto& resource : deployment.resources()) {
+    switch (KindOf(resource.resource_name())) {
+      case ResourceKind::kBpmn: {
+        auto definitions = bpmn::ParseBpmn(resource.resource(), resource.resource_name());
+        if (!definitions.ok()) {
+          // The parser's message names the resource.
+          errors.push_back(std::string(definitions.status().message()));
+          break;
+        }
+        for (const auto& process : (*definitions)->processes) {
+          if (!process.executable) continue;
+          auto [it, inserted] = process_ids.emplace(process.id, resource.resource_name());
+          if (!inserted) {
+            errors.push_back(tern::StrCat("Duplicated process id in resources '", it->second,
+                                          "' and '", resource.resource_name(), "'"));
+          }
+        }
+        parsed.push_back({&resource, *std::move(definitions)});
+        break;
+      }
+      case ResourceKind::kDmn:
+        errors.push_back(tern::StrCat("'", resource.resource_name(),
+                                      "': DMN decisions are not supported by Tern yet"));
+        break;
+      case ResourceKind::kForm:
+        errors.push_back(tern::StrCat("'", resource.resource_name(),
+                                      "': forms are not supported by Tern yet"));
+        break;
+      case ResourceKind::kUnknown:
+        errors.push_back(tern::StrCat("'", resource.resource_name(), "': unknown resource type"));
+        break;
+    }
+  }
+  if (!errors.empty()) {
+    context_.Reject(record::INVALID_ARGUMENT,
+                    tern::StrCat("Expected to deploy new resources, but encountered the following "
+                                 "errors:\n",
+                                 absl::StrJoin(errors, "\n")));
+    return;
+  }
+
+  int64_t deployment_key = context_.NextKey();
+  record::DeploymentRecord created;
+  created.set_tenant_id(tenant);
+  created.set_legacy_deploy_process(deployment.legacy_deploy_process());
+  auto& processes = context_.state().processes;
+  for (const auto& [resource, definitions] : parsed) {
+    record::DeploymentResource* kept = created.add_resources();
+    kept->set_resource_name(resource->resource_name());
+    for (const auto& process : definitions->processes) {
+      if (!process.executable) continue;
+      record::ProcessMetadata* metadata = created.add_processes();
+      metadata->set_bpmn_process_id(process.id);
+      metadata->set_resource_name(resource->resource_name());
+      metadata->set_tenant_id(tenant);
+      auto latest = processes.Latest(tenant, process.id);
+      if (latest && latest->resource_name() == resource->resource_name() &&
+          latest->resource() == resource->resource()) {
+        // An identical redeploy keeps the existing version.
+        metadata->set_version(latest->version());
+        metadata->set_process_definition_key(latest->process_definition_key());
+        metadata->set_deployment_key(latest->deployment_key());
+        metadata->set_is_duplicate(true);
+        continue;
+      }
+      record::ProcessRecord definition;
+      definition.set_bpmn_process_id(process.id);
+      definition.set_version(latest ? latest->version() + 1 : 1);
+      definition.set_process_definition_key(context_.NextKey());
+      definition.set_resource_name(resource->resource_name());
+      definition.set_resource(resource->resource());
+      definition.set_tenant_id(tenant);
+      definition.set_deployment_key(deployment_key);
+      metadata->set_version(definition.version());
+      metadata->set_process_definition_key(definition.process_definition_key());
+      metadata->set_deployment_key(deployment_key);
+      context_.processes().Put(definition, definitions);
+      context_.AppendEvent(definition.process_definition_key(), ProcessIntent::kCreated,
+                           std::move(definition));
+    }
+  }
+  const record::Record& event =
+      context_.AppendEvent(deployment_key, DeploymentIntent::kCreated, std::move(created));
+  context_.Respond(event);
+}
+
+// --- Process instance creation ------------------------------------------------------------------
+
+void CreationProcessor::Process(const record::Record& command) {
+  const auto& request = command.process_instance_creation();
+  std::string tenant(TenantOrDefault(request.tenant_id()));
+  auto& processes = context_.state().processes;
+  std::optional<int64_t> key;
+  if (!request.bpmn_process_id().empty()) {
+    if (request.version() >= 0) {
+      key = processes.KeyByIdAndVersion(tenant, request.bpmn_process_id(), request.version());
+      if (!key) {
+        context_.Reject(record::NOT_FOUND,
+                        tern::StrCat("Expected to find process definition with process ID '",
+                                     request.bpmn_process_id(), "' and version '",
+                                     request.version(), "', but none found"));
+        return;
+      }
+    } else {
+      key = processes.LatestKey(tenant, request.bpmn_process_id());
+      if (!key) {
+        context_.Reject(record::NOT_FOUND,
+                        tern::StrCat("Expected to find process definition with process ID '",
+                                     request.bpmn_process_id(), "', but none found"));
+        return;
+      }
+    }
+  } else if (request.process_definition_key() > 0) {
+    key = request.process_definition_key();
+  } else {
+    context_.Reject(record::INVALID_ARGUMENT,
+                    "Expected at least a bpmnProcessId or a key greater than -1, but none given");
+    return;
+  }
+  auto process = context_.processes().Get(*key);
+  if (!process || process->tenant_id != tenant) {
+    context_.Reject(record::NOT_FOUND,
+                    tern::StrCat("Expected to find process definition with key '", *key,
+                                 "', but none found"));
+    return;
+  }
+  auto variables = ParseVariableDocument(request.variables());
+  if (!variables.ok()) {
+    context_.Reject(record::INVALID_ARGUMENT, std::string(variables.status().message()));
+    return;
+  }
+  std::vector<std::string> start_ids;
+  const bpmn::Process& model = *process->process;
+  for (const auto& instruction : request.start_instructions()) {
+    const bpmn::Element* element = model.Find(instruction.element_id());
+    if (element == nullptr) {
+      context_.Reject(record::INVALID_ARGUMENT,
+                      tern::StrCat("Expected to create instance of process with start "
+                                   "instructions but no element found with id '",
+                                   instruction.element_id(), "'."));
+      return;
+    }
+    if (element->flow_scope != 0) {
+      context_.Reject(record::INVALID_ARGUMENT,
+                      tern::StrCat("Expected to create instance of process with start "
+                                   "instructions but the element with id '",
+                                   instruction.element_id(),
+                                   "' is not directly in the process; Tern starts instances only "
+                                   "at elements of the process's top level."));
+      return;
+    }
+    start_ids.push_back(instruction.element_id());
+  }
+  if (start_ids.empty() && model.root().none_start_event == bpmn::kNoElement) {
+    context_.Reject(record::INVALID_STATE,
+                    "Expected to create instance of process with none start event, but there is "
+                    "no such event");
+    return;
+  }
+
+  int64_t instance_key = context_.NextKey();
+  record::ProcessInstanceCreationRecord created = request;
+  created.set_bpmn_process_id(process->bpmn_process_id);
+  created.set_version(process->version);
+  created.set_process_definition_key(process->key);
+  created.set_process_instance_key(instance_key);
+  created.set_tenant_id(tenant);
+  created.set_await_result(
+      Is(command, ProcessInstanceCreationIntent::kCreateWithAwaitingResult) && command.has_request());
+  created.clear_variables();
+  // Creation is answered now; an awaited result is answered on completion (see the applier).
+  const record::Record& event =
+      created.await_result()
+          ? context_.AppendEventRememberingRequest(instance_key,
+                                                   ProcessInstanceCreationIntent::kCreated, created)
+          : context_.AppendEvent(instance_key, ProcessInstanceCreationIntent::kCreated, created);
+  if (!created.await_result()) context_.Respond(event);
+  bpmn_.StartProcessInstance(*process, instance_key, *variables, start_ids);
+}
+
+// --- Jobs --------------------------------------------------------------------------------------
+
+void JobProcessor::Process(const record::Record& command) {
+  auto intent = static_cast<JobIntent>(command.intent());
+  auto job = context_.state().jobs.Get(command.key());
+  if (!job) {
+    context_.Reject(record::NOT_FOUND,
+                    tern::StrCat("Expected to ", JobVerb(intent), " job with key '", command.key(),
+                                 "', but no such job was found"));
+    return;
+  }
+  auto expect_state = [&](std::initializer_list<JobState::State> allowed) {
+    for (auto state : allowed) {
+      if (job->state() == state) return true;
+    }
+    context_.Reject(record::INVALID_STATE,
+                    tern::StrCat("Expected to ", JobVerb(intent), " job with key '", command.key(),
+                                 "', but it is in state '", JobStateName(job->state()), "'"));
+    return false;
+  };
+  switch (intent) {
+    case JobIntent::kComplete:
+      if (expect_state({JobState::ACTIVATABLE, JobState::ACTIVATED})) Complete(command, *job);
+      break;
+    case JobIntent::kFail:
+      if (expect_state({JobState::ACTIVATABLE, JobState::ACTIVATED})) Fail(command, *job);
+      break;
+    case JobIntent::kThrowError:
+      if (expect_state({JobState::ACTIVATABLE, JobState::ACTIVATED})) ThrowError(command, *job);
+      break;
+    case JobIntent::kUpdateRetries:
+      UpdateRetries(command, *job);
+      break;
+    case JobIntent::kUpdateTimeout:
+      UpdateTimeout(command, *job);
+      break;
+    case JobIntent::kTimeOut:
+      TimeOut(command, *job);
+      break;
+    case JobIntent::kRecurAfterBackoff:
+      RecurAfterBackoff(command, *job);
+      break;
+    default:
+      context_.Reject(record::INVALID_ARGUMENT,
+                      tern::StrCat("Unexpected job command ", IntentName(record::JOB,
+                                                                         command.intent())));
+  }
+}
+
+void JobProcessor::Complete(const record::Record& command, JobState job) {
+  auto variables = ParseVariableDocument(command.job().variables());
+  if (!variables.ok()) {
+    context_.Reject(record::INVALID_ARGUMENT, std::string(variables.status().message()));
+    return;
+  }
+  record::JobRecord completed = job.record();
+  completed.set_variables(command.job().variables());
+  const record::Record& event =
+      context_.AppendEvent(command.key(), JobIntent::kCompleted, std::move(completed));
+  context_.Respond(event);
+
+  int64_t element_key = job.record().element_instance_key();
+  auto instance = context_.state().element_instances.Get(element_key);
+  if (!instance) return;
+  auto process = context_.processes().Get(instance->record().process_definition_key());
+  TERN_CHECK(process != nullptr);
+  const bpmn::Element& element = process->process->at(instance->element_index());
+  // With output mappings the job's variables are inputs to the mappings (local to the task);
+  // without, they propagate to the scopes that define them, or the process instance.
+  if (element.outputs.empty()) {
+    variables_.MergePropagating(element_key, *variables);
+  } else {
+    variables_.MergeLocal(element_key, *variables);
+  }
+  context_.FollowUp(
+      MakeCommand(element_key, ProcessInstanceIntent::kCompleteElement, instance->record()));
+}
+
+void JobProcessor::Fail(const record::Record& command, JobState job) {
+  const auto& request = command.job();
+  auto variables = ParseVariableDocument(request.variables());
+  if (!variables.ok()) {
+    context_.Reject(record::INVALID_ARGUMENT, std::string(variables.status().message()));
+    return;
+  }
+  record::JobRecord failed = job.record();
+  failed.set_retries(request.retries());
+  failed.set_error_message(request.error_message());
+  failed.set_retry_backoff(std::max<int64_t>(0, request.retry_backoff()));
+  failed.set_variables(request.variables());
+  const record::Record& event = context_.AppendEvent(command.key(), JobIntent::kFailed, failed);
+  context_.Respond(event);
+  int64_t element_key = job.record().element_instance_key();
+  if (!variables->empty() && context_.state().element_instances.Get(element_key)) {
+    variables_.MergeLocal(element_key, *variables);
+  }
+  if (request.retries() <= 0) {
+    std::string message =
+        request.error_message().empty() ? "No more retries left." : request.error_message();
+    incidents_.RaiseJobIncident(command.key(), job.record(), kJobNoRetries, std::move(message));
+  } else if (failed.retry_backoff() == 0) {
+    jobs_.OnActivatable(command.key());
+  }
+}
+
+void JobProcessor::ThrowError(const record::Record& command, JobState job) {
+  const auto& request = command.job();
+  auto variables = ParseVariableDocument(request.variables());
+  if (!variables.ok()) {
+    context_.Reject(record::INVALID_ARGUMENT, std::string(variables.status().message()));
+    return;
+  }
+  record::JobRecord thrown = job.record();
+  thrown.set_error_code(request.error_code());
+  thrown.set_error_message(request.error_message());
+  thrown.set_variables(request.variables());
+  const record::Record& event =
+      context_.AppendEvent(command.key(), JobIntent::kErrorThrown, thrown);
+  context_.Respond(event);
+  // No element catches errors yet, so every thrown error is unhandled.
+  incidents_.RaiseJobIncident(
+      command.key(), job.record(), kUnhandledErrorEvent,
+      tern::StrCat("Expected to throw an error event with the code '", request.error_code(),
+                   "' with message '", request.error_message(),
+                   "', but it was not caught. No error events are available in the scope."));
+}
+
+void JobProcessor::UpdateRetries(const record::Record& command, JobState job) {
+  int32_t retries = command.job().retries();
+  if (retries < 1) {
+    context_.Reject(record::INVALID_ARGUMENT,
+                    tern::StrCat("Expected to update retries for job with key '", command.key(),
+                                 "' with a positive amount of retries, but the amount given was '",
+                                 retries, "'"));
+    return;
+  }
+  record::JobRecord updated = job.record();
+  updated.set_retries(retries);
+  const record::Record& event =
+      context_.AppendEvent(command.key(), JobIntent::kRetriesUpdated, std::move(updated));
+  context_.Respond(event);
+}
+
+void JobProcessor::UpdateTimeout(const record::Record& command, JobState job) {
+  if (job.state() != JobState::ACTIVATED) {
+    context_.Reject(record::INVALID_STATE,
+                    tern::StrCat("Expected to update the timeout of job with key '", command.key(),
+                                 "', but it is not active"));
+    return;
+  }
+  int64_t timeout = command.job().timeout();
+  if (timeout < 1) {
+    context_.Reject(record::INVALID_ARGUMENT,
+                    tern::StrCat("Expected to update the timeout of job with key '", command.key(),
+                                 "' with a positive timeout, but the timeout given was '", timeout,
+                                 "'"));
+    return;
+  }
+  record::JobRecord updated = job.record();
+  updated.set_deadline(context_.timestamp() + std::min<int64_t>(timeout, int64_t{1} << 40));
+  updated.set_timeout(timeout);
+  const record::Record& event =
+      context_.AppendEvent(command.key(), JobIntent::kTimeoutUpdated, std::move(updated));
+  context_.Respond(event);
+}
+
+void JobProcessor::TimeOut(const record::Record& command, JobState job) {
+  if (job.state() != JobState::ACTIVATED || job.record().deadline() > context_.timestamp()) {
+    return;  // completed or extended since the check was scheduled
+  }
+  context_.AppendEvent(command.key(), JobIntent::kTimedOut, job.record());
+  jobs_.OnActivatable(command.key());
+}
+
+void JobProcessor::RecurAfterBackoff(const record::Record& command, JobState job) {
+  if (job.state() != JobState::FAILED || job.record().recurring_time() == 0 ||
+      job.record().recurring_time() > context_.timestamp()) {
+    return;
+  }
+  context_.AppendEvent(command.key(), JobIntent::kRecurredAfterBackoff, job.record());
+  jobs_.OnActivatable(command.key());
+}
+
+void JobProcessor::Activate(const record::Record& command) {
+  const auto& request = command.job_batch();
+  if (request.type().empty()) {
+    context_.Reject(record::INVALID_ARGUMENT,
+                    "Expected to activate job batch with type to be present, but it was blank");
+    return;
+  }
+  if (request.max_jobs_to_activate() < 1) {
+    context_.Reject(record::INVALID_ARGUMENT,
+                    tern::StrCat("Expected to activate job batch with max jobs to activate to be "
+                                 "greater than zero, but it was '",
+                                 request.max_jobs_to_activate(), "'"));
+    return;
+  }
+  if (request.timeout() < 1) {
+    context_.Reject(record::INVALID_ARGUMENT,
+                    tern::StrCat("Expected to activate job batch with timeout to be greater than "
+                                 "zero, but it was '",
+                                 request.timeout(), "'"));
+    return;
+  }
+  std::set<std::string, std::less<>> tenants(request.tenant_ids().begin(),
+                                             request.tenant_ids().end());
+  if (tenants.empty()) tenants.emplace(state::kDefaultTenant);
+  std::vector<std::string> fetch(request.fetch_variables().begin(),
+                                 request.fetch_variables().end());
+  // Clamped so that a huge timeout cannot overflow the deadline.
+  int64_t deadline = context_.timestamp() + std::min<int64_t>(request.timeout(), int64_t{1} << 40);
+
+  std::vector<int64_t> keys;
+  context_.state().jobs.ForEachActivatable(request.type(), [&](int64_t key) {
+    keys.push_back(key);
+    return static_cast<int32_t>(keys.size()) < request.max_jobs_to_activate();
+  });
+
+  record::JobBatchRecord logged = request;
+  logged.clear_job_keys();
+  logged.clear_jobs();
+  record::JobBatchRecord answer = logged;
+  int64_t response_bytes = 0;
+  for (int64_t key : keys) {
+    auto job = context_.state().jobs.Get(key);
+    TERN_CHECK(job.has_value());
+    if (!tenants.contains(job->record().tenant_id())) continue;
+    record::JobRecord activated =
+        jobs_.ForWorker(key, job->record(), request.worker(), deadline, fetch);
+    response_bytes += static_cast<int64_t>(activated.ByteSizeLong());
+    if (response_bytes > context_.config().max_variables_bytes * 3 && !answer.jobs().empty()) {
+      // The answer must fit a 4 MiB gRPC message; the rest stay activatable.
+      answer.set_truncated(true);
+      logged.set_truncated(true);
+      break;
+    }
+    answer.add_job_keys(key);
+    logged.add_job_keys(key);
+    *answer.add_jobs() = activated;
+    activated.clear_variables();
+    *logged.add_jobs() = std::move(activated);
+  }
+  int64_t batch_key = context_.NextKey();
+  if (logged.job_keys().empty()) {
+    // Nothing to activate: answer without writing an event.
+    record::Record empty;
+    empty.set_record_type(record::EVENT);
+    empty.set_key(batch_key);
+    empty.set_intent(ToInt(JobBatchIntent::kActivated));
+    SetValue(empty, std::move(answer));
+    context_.Respond(empty);
+    return;
+  }
+  record::Record event =
+      context_.AppendEvent(batch_key, JobBatchIntent::kActivated, std::move(logged));
+  SetValue(event, std::move(answer));
+  context_.Respond(event);
+}
+
+// --- Variable documents -----------------------------------------------------------------------
+
+void VariableDocumentProcessor::Process(const record::Record& command) {
+  const auto& request = command.variable_document();
+  auto scope = context_.state().element_instances.Get(request.scope_key());
+  if (!scope) {
+    context_.Reject(record::NOT_FOUND,
+                    tern::StrCat("Expected to update variables for element with key '",
+                                 request.scope_key(), "', but no such element was found"));
+    return;
+  }
+  auto variables = ParseVariableDocument(request.variables());
+  if (!variables.ok()) {
+    context_.Reject(record::INVALID_ARGUMENT, std::string(variables.status().message()));
+    return;
+  }
+  record::VariableDocumentRecord updated = request;
+  updated.set_tenant_id(scope->record().tenant_id());
+  const record::Record& event = context_.AppendEvent(
+      context_.NextKey(), VariableDocumentIntent::kUpdated, std::move(updated));
+  context_.Respond(event);
+  if (request.update_semantics() == record::LOCAL) {
+    variables_.MergeLocal(request.scope_key(), *variables);
+  } else {
+    variables_.MergePropagating(request.scope_key(), *variables);
+  }
+}
+
+// --- Incidents ---------------------------------------------------------------------------------
+
+void IncidentProcessor::Process(const record::Record& command) {
+  auto incident = context_.state().incidents.Get(command.key());
+  if (!incident) {
+    context_.Reject(record::NOT_FOUND,
+                    tern::StrCat("Expected to resolve incident with key '", command.key(),
+                                 "', but no such incident was found"));
+    return;
+  }
+  const record::IncidentRecord value = incident->record();
+  const record::Record& event =
+      context_.AppendEvent(command.key(), IncidentIntent::kResolved, value);
+  context_.Respond(event);
+  if (value.job_key() > 0) {
+    auto job = context_.state().jobs.Get(value.job_key());
+    if (!job) return;
+    if (job->state() == JobState::ACTIVATABLE) {
+      jobs_.OnActivatable(value.job_key());
+    } else if (job->record().retries() <= 0) {
+      // The problem is still there: a job without retries cannot be worked on.
+      incidents_.RaiseJobIncident(value.job_key(), job->record(), value.error_type(),
+                                  value.error_message());
+    }
+    return;
+  }
+  bpmn_.RetryStep(value.element_instance_key());
+}
+
+}  // namespace tern::engine

@@ -1,0 +1,83 @@
+#pragma once
+
+// Command processors other than BPMN element execution: deployments, instance creation, jobs,
+// job activation, variable documents and incidents. Each validates a command against state and
+// either rejects it or writes events (and answers the request).
+
+#include "engine/processing/behaviors.h"
+#include "engine/processing/bpmn_processor.h"
+#include "engine/processing/context.h"
+#include "engine/processing/variables.h"
+
+namespace tern::engine {
+
+class DeploymentProcessor {
+ public:
+  explicit DeploymentProcessor(ProcessingContext& context) : context_(context) {}
+  void Process(const record::Record& command);
+
+ private:
+  ProcessingContext& context_;
+};
+
+class CreationProcessor {
+ public:
+  CreationProcessor(ProcessingContext& context, BpmnProcessor& bpmn)
+      : context_(context), bpmn_(bpmn) {}
+  void Process(const record::Record& command);
+
+ private:
+  ProcessingContext& context_;
+  BpmnProcessor& bpmn_;
+};
+
+class JobProcessor {
+ public:
+  JobProcessor(ProcessingContext& context, VariableBehavior& variables,
+               IncidentBehavior& incidents, JobBehavior& jobs)
+      : context_(context), variables_(variables), incidents_(incidents), jobs_(jobs) {}
+  void Process(const record::Record& command);
+  // JOB_BATCH ACTIVATE.
+  void Activate(const record::Record& command);
+
+ private:
+  void Complete(const record::Record& command, tern::state::JobState job);
+  void Fail(const record::Record& command, tern::state::JobState job);
+  void ThrowError(const record::Record& command, tern::state::JobState job);
+  void UpdateRetries(const record::Record& command, tern::state::JobState job);
+  void UpdateTimeout(const record::Record& command, tern::state::JobState job);
+  void TimeOut(const record::Record& command, tern::state::JobState job);
+  void RecurAfterBackoff(const record::Record& command, tern::state::JobState job);
+
+  ProcessingContext& context_;
+  VariableBehavior& variables_;
+  IncidentBehavior& incidents_;
+  JobBehavior& jobs_;
+};
+
+class VariableDocumentProcessor {
+ public:
+  VariableDocumentProcessor(ProcessingContext& context, VariableBehavior& variables)
+      : context_(context), variables_(variables) {}
+  void Process(const record::Record& command);
+
+ private:
+  ProcessingContext& context_;
+  VariableBehavior& variables_;
+};
+
+class IncidentProcessor {
+ public:
+  IncidentProcessor(ProcessingContext& context, IncidentBehavior& incidents, JobBehavior& jobs,
+                    BpmnProcessor& bpmn)
+      : context_(context), incidents_(incidents), jobs_(jobs), bpmn_(bpmn) {}
+  void Process(const record::Record& command);
+
+ private:
+  ProcessingContext& context_;
+  IncidentBehavior& incidents_;
+  JobBehavior& jobs_;
+  BpmnProcessor& bpmn_;
+};
+
+}  // namespace tern::engine

@@ -1,0 +1,323 @@
+#include "engine/state/engine_state.h"
+
+#include "base/check.h"
+#include "engine/state/codec.h"
+
+namespace tern::engine::state {
+namespace {
+
+constexpr std::string_view kLastKey = "last_key";
+constexpr std::string_view kLastPosition = "last_position";
+
+template <typename Message>
+std::optional<Message> GetMessage(Transaction& txn, ColumnFamily cf, std::string_view key) {
+  std::string bytes;
+  if (!txn.Get(cf, key, &bytes)) return std::nullopt;
+  Message message;
+  TERN_CHECK(message.ParseFromString(bytes), "corrupt value in ", ColumnFamilyName(cf));
+  return message;
+}
+
+template <typename Message>
+void PutMessage(Transaction& txn, ColumnFamily cf, std::string_view key, const Message& message) {
+  std::string bytes;
+  TERN_CHECK(message.SerializeToString(&bytes));
+  txn.Put(cf, key, bytes);
+}
+
+std::optional<int64_t> GetInt64(Transaction& txn, ColumnFamily cf, std::string_view key) {
+  std::string bytes;
+  if (!txn.Get(cf, key, &bytes)) return std::nullopt;
+  return ReadInt64(bytes);
+}
+
+std::string ProcessVersionKey(std::string_view tenant, std::string_view id, int32_t version) {
+  std::string key;
+  AppendString(key, tenant);
+  AppendString(key, id);
+  AppendInt64(key, version);
+  return key;
+}
+
+std::string TenantIdKey(std::string_view tenant, std::string_view id) {
+  std::string key;
+  AppendString(key, tenant);
+  AppendString(key, id);
+  return key;
+}
+
+std::string ActivatableKey(std::string_view type, int64_t job_key) {
+  std::string key;
+  AppendString(key, type);
+  AppendInt64(key, job_key);
+  return key;
+}
+
+// Visits (time, key) index entries with time <= now.
+void ForEachDue(Transaction& txn, ColumnFamily cf, int64_t now,
+                absl::FunctionRef<bool(int64_t)> visitor) {
+  txn.ForEachWithPrefix(cf, "", [&](std::string_view key, std::string_view) {
+    if (ReadInt64(key, 0) > now) return false;
+    return visitor(ReadInt64(key, 8));
+  });
+}
+
+std::optional<int64_t> FirstTime(Transaction& txn, ColumnFamily cf) {
+  std::optional<int64_t> first;
+  txn.ForEachWithPrefix(cf, "", [&](std::string_view key, std::string_view) {
+    first = ReadInt64(key, 0);
+    return false;
+  });
+  return first;
+}
+
+}  // namespace
+
+int64_t MetaState::LastKey(int64_t initial) {
+  return GetInt64(txn_, ColumnFamily::kMeta, kLastKey).value_or(initial);
+}
+
+void MetaState::SetLastKey(int64_t key) { txn_.Put(ColumnFamily::kMeta, kLastKey, Int64Key(key)); }
+
+int64_t MetaState::LastPosition() {
+  return GetInt64(txn_, ColumnFamily::kMeta, kLastPosition).value_or(0);
+}
+
+void MetaState::SetLastPosition(int64_t position) {
+  txn_.Put(ColumnFamily::kMeta, kLastPosition, Int64Key(position));
+}
+
+std::optional<record::ProcessRecord> ProcessState::ByKey(int64_t key) {
+  return GetMessage<record::ProcessRecord>(txn_, ColumnFamily::kProcessByKey, Int64Key(key));
+}
+
+std::optional<int64_t> ProcessState::KeyByIdAndVersion(std::string_view tenant,
+                                                       std::string_view id, int32_t version) {
+  return GetInt64(txn_, ColumnFamily::kProcessKeyByIdAndVersion,
+                  ProcessVersionKey(tenant, id, version));
+}
+
+std::optional<int64_t> ProcessState::LatestKey(std::string_view tenant, std::string_view id) {
+  return GetInt64(txn_, ColumnFamily::kLatestProcessVersion, TenantIdKey(tenant, id));
+}
+
+std::optional<record::ProcessRecord> ProcessState::Latest(std::string_view tenant,
+                                                          std::string_view id) {
+  auto key = LatestKey(tenant, id);
+  if (!key) return std::nullopt;
+  return ByKey(*key);
+}
+
+void ProcessState::Put(const record::ProcessRecord& process) {
+  const std::string& tenant = process.tenant_id();
+  PutMessage(txn_, ColumnFamily::kProcessByKey, Int64Key(process.process_definition_key()),
+             process);
+  txn_.Put(ColumnFamily::kProcessKeyByIdAndVersion,
+           ProcessVersionKey(tenant, process.bpmn_process_id(), process.version()),
+           Int64Key(process.process_definition_key()));
+  auto latest = Latest(tenant, process.bpmn_process_id());
+  if (!latest || latest->version() < process.version()) {
+    txn_.Put(ColumnFamily::kLatestProcessVersion, TenantIdKey(tenant, process.bpmn_process_id()),
+             Int64Key(process.process_definition_key()));
+  }
+}
+
+std::optional<tern::state::ElementInstance> ElementInstanceState::Get(int64_t key) {
+  return GetMessage<tern::state::ElementInstance>(txn_, ColumnFamily::kElementInstance,
+                                                  Int64Key(key));
+}
+
+void ElementInstanceState::Put(const tern::state::ElementInstance& instance) {
+  PutMessage(txn_, ColumnFamily::kElementInstance, Int64Key(instance.key()), instance);
+}
+
+void ElementInstanceState::Delete(int64_t key, int64_t flow_scope_key) {
+  txn_.Delete(ColumnFamily::kElementInstance, Int64Key(key));
+  if (flow_scope_key > 0) {
+    txn_.Delete(ColumnFamily::kElementInstanceChild, Int64PairKey(flow_scope_key, key));
+  }
+}
+
+void ElementInstanceState::AddChild(int64_t flow_scope_key, int64_t child_key) {
+  txn_.Put(ColumnFamily::kElementInstanceChild, Int64PairKey(flow_scope_key, child_key), "");
+}
+
+std::vector<int64_t> ElementInstanceState::Children(int64_t flow_scope_key) {
+  std::vector<int64_t> children;
+  txn_.ForEachWithPrefix(ColumnFamily::kElementInstanceChild, Int64Key(flow_scope_key),
+                         [&](std::string_view key, std::string_view) {
+                           children.push_back(ReadInt64(key, 8));
+                           return true;
+                         });
+  return children;
+}
+
+std::optional<std::string> VariableState::GetLocal(int64_t scope_key, std::string_view name) {
+  std::string key = Int64Key(scope_key);
+  key.append(name);
+  std::string value;
+  if (!txn_.Get(ColumnFamily::kVariable, key, &value)) return std::nullopt;
+  return value;
+}
+
+void VariableState::ForEachLocal(
+    int64_t scope_key, absl::FunctionRef<void(std::string_view, std::string_view)> visitor) {
+  txn_.ForEachWithPrefix(ColumnFamily::kVariable, Int64Key(scope_key),
+                         [&](std::string_view key, std::string_view value) {
+                           visitor(key.substr(8), value);
+                           return true;
+                         });
+}
+
+void VariableState::Put(int64_t scope_key, std::string_view name, std::string_view json_value) {
+  // The scope key is fixed-width, so the name needs no length prefix.
+  std::string key = Int64Key(scope_key);
+  key.append(name);
+  txn_.Put(ColumnFamily::kVariable, key, json_value);
+}
+
+void VariableState::DeleteScope(int64_t scope_key) {
+  std::vector<std::string> keys;
+  txn_.ForEachWithPrefix(ColumnFamily::kVariable, Int64Key(scope_key),
+                         [&](std::string_view key, std::string_view) {
+                           keys.emplace_back(key);
+                           return true;
+                         });
+  for (const auto& key : keys) txn_.Delete(ColumnFamily::kVariable, key);
+}
+
+std::optional<tern::state::JobState> JobState::Get(int64_t key) {
+  return GetMessage<tern::state::JobState>(txn_, ColumnFamily::kJob, Int64Key(key));
+}
+
+void JobState::RemoveIndexes(int64_t key, const tern::state::JobState& job) {
+  txn_.Delete(ColumnFamily::kJobActivatable, ActivatableKey(job.record().type(), key));
+  if (job.record().deadline() > 0) {
+    txn_.Delete(ColumnFamily::kJobDeadline, Int64PairKey(job.record().deadline(), key));
+  }
+  if (job.record().recurring_time() > 0) {
+    txn_.Delete(ColumnFamily::kJobBackoff, Int64PairKey(job.record().recurring_time(), key));
+  }
+}
+
+void JobState::Put(int64_t key, const tern::state::JobState& job) {
+  if (auto previous = Get(key)) RemoveIndexes(key, *previous);
+  PutMessage(txn_, ColumnFamily::kJob, Int64Key(key), job);
+  switch (job.state()) {
+    case tern::state::JobState::ACTIVATABLE:
+      txn_.Put(ColumnFamily::kJobActivatable, ActivatableKey(job.record().type(), key), "");
+      break;
+    case tern::state::JobState::ACTIVATED:
+      TERN_CHECK(job.record().deadline() > 0, "activated job ", key, " without deadline");
+      txn_.Put(ColumnFamily::kJobDeadline, Int64PairKey(job.record().deadline(), key), "");
+      break;
+    case tern::state::JobState::FAILED:
+      // A failed job with retries left waits out its backoff; without retries it waits for an
+      // incident to be resolved.
+      if (job.record().recurring_time() > 0) {
+        txn_.Put(ColumnFamily::kJobBackoff, Int64PairKey(job.record().recurring_time(), key), "");
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void JobState::Delete(int64_t key) {
+  if (auto previous = Get(key)) RemoveIndexes(key, *previous);
+  txn_.Delete(ColumnFamily::kJob, Int64Key(key));
+}
+
+void JobState::ForEachActivatable(std::string_view type,
+                                  absl::FunctionRef<bool(int64_t)> visitor) {
+  txn_.ForEachWithPrefix(ColumnFamily::kJobActivatable, StringKey(type),
+                         [&](std::string_view key, std::string_view) {
+                           return visitor(ReadInt64(key, key.size() - 8));
+                         });
+}
+
+void JobState::ForEachDeadlineBefore(int64_t now, absl::FunctionRef<bool(int64_t)> visitor) {
+  ForEachDue(txn_, ColumnFamily::kJobDeadline, now, visitor);
+}
+
+void JobState::ForEachBackoffBefore(int64_t now, absl::FunctionRef<bool(int64_t)> visitor) {
+  ForEachDue(txn_, ColumnFamily::kJobBackoff, now, visitor);
+}
+
+std::optional<int64_t> JobState::NextDueTime() {
+  auto deadline = FirstTime(txn_, ColumnFamily::kJobDeadline);
+  auto backoff = FirstTime(txn_, ColumnFamily::kJobBackoff);
+  if (!deadline) return backoff;
+  if (!backoff) return deadline;
+  return std::min(*deadline, *backoff);
+}
+
+std::optional<tern::state::IncidentState> IncidentState::Get(int64_t key) {
+  return GetMessage<tern::state::IncidentState>(txn_, ColumnFamily::kIncident, Int64Key(key));
+}
+
+std::optional<int64_t> IncidentState::KeyForElementInstance(int64_t element_instance_key) {
+  return GetInt64(txn_, ColumnFamily::kIncidentByElementInstance, Int64Key(element_instance_key));
+}
+
+std::optional<int64_t> IncidentState::KeyForJob(int64_t job_key) {
+  return GetInt64(txn_, ColumnFamily::kIncidentByJob, Int64Key(job_key));
+}
+
+void IncidentState::Put(int64_t key, const tern::state::IncidentState& incident) {
+  PutMessage(txn_, ColumnFamily::kIncident, Int64Key(key), incident);
+  const auto& record = incident.record();
+  if (record.job_key() > 0) {
+    txn_.Put(ColumnFamily::kIncidentByJob, Int64Key(record.job_key()), Int64Key(key));
+  } else if (record.element_instance_key() > 0) {
+    txn_.Put(ColumnFamily::kIncidentByElementInstance, Int64Key(record.element_instance_key()),
+             Int64Key(key));
+  }
+}
+
+void IncidentState::Delete(int64_t key) {
+  auto incident = Get(key);
+  if (!incident) return;
+  const auto& record = incident->record();
+  if (record.job_key() > 0) {
+    txn_.Delete(ColumnFamily::kIncidentByJob, Int64Key(record.job_key()));
+  } else if (record.element_instance_key() > 0) {
+    txn_.Delete(ColumnFamily::kIncidentByElementInstance, Int64Key(record.element_instance_key()));
+  }
+  txn_.Delete(ColumnFamily::kIncident, Int64Key(key));
+}
+
+std::optional<tern::state::AwaitedResult> AwaitedResultState::Get(int64_t process_instance_key) {
+  return GetMessage<tern::state::AwaitedResult>(txn_, ColumnFamily::kAwaitedResult,
+                                                Int64Key(process_instance_key));
+}
+
+void AwaitedResultState::Put(int64_t process_instance_key,
+                             const tern::state::AwaitedResult& awaited) {
+  PutMessage(txn_, ColumnFamily::kAwaitedResult, Int64Key(process_instance_key), awaited);
+}
+
+void AwaitedResultState::Delete(int64_t process_instance_key) {
+  txn_.Delete(ColumnFamily::kAwaitedResult, Int64Key(process_instance_key));
+}
+
+void DeferredCommandState::Put(const record::Record& command) {
+  PutMessage(txn_, ColumnFamily::kDeferredCommand, Int64Key(command.position()), command);
+}
+
+void DeferredCommandState::Delete(int64_t position) {
+  txn_.Delete(ColumnFamily::kDeferredCommand, Int64Key(position));
+}
+
+std::optional<record::Record> DeferredCommandState::First() {
+  std::optional<record::Record> first;
+  txn_.ForEachWithPrefix(ColumnFamily::kDeferredCommand, "",
+                         [&](std::string_view, std::string_view value) {
+                           first.emplace();
+                           TERN_CHECK(first->ParseFromString(std::string(value)));
+                           return false;
+                         });
+  return first;
+}
+
+}  // namespace tern::engine::state

@@ -1,0 +1,172 @@
+#pragma once
+
+// Typed access to the engine's column families.
+//
+// Processors read through these classes; only event appliers call the mutating methods. Every
+// method works on the store's open transaction, so reads see the batch's earlier writes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "engine/state/store.h"
+#include "tern/record.pb.h"
+#include "tern/state.pb.h"
+
+namespace tern::engine::state {
+
+inline constexpr std::string_view kDefaultTenant = "<default>";
+
+// Key generator and positions (kMeta).
+class MetaState {
+ public:
+  explicit MetaState(Transaction& txn) : txn_(txn) {}
+  // The last key handed out on this partition (keys are pre-incremented).
+  int64_t LastKey(int64_t initial);
+  void SetLastKey(int64_t key);
+  // Position of the last record written to (or applied from) the log.
+  int64_t LastPosition();
+  void SetLastPosition(int64_t position);
+
+ private:
+  Transaction& txn_;
+};
+
+class ProcessState {
+ public:
+  explicit ProcessState(Transaction& txn) : txn_(txn) {}
+  std::optional<record::ProcessRecord> ByKey(int64_t key);
+  std::optional<int64_t> KeyByIdAndVersion(std::string_view tenant, std::string_view id,
+                                           int32_t version);
+  // The latest version's key, or nullopt when the process id was never deployed.
+  std::optional<int64_t> LatestKey(std::string_view tenant, std::string_view id);
+  std::optional<record::ProcessRecord> Latest(std::string_view tenant, std::string_view id);
+
+  void Put(const record::ProcessRecord& process);
+
+ private:
+  Transaction& txn_;
+};
+
+class ElementInstanceState {
+ public:
+  explicit ElementInstanceState(Transaction& txn) : txn_(txn) {}
+  std::optional<tern::state::ElementInstance> Get(int64_t key);
+  void Put(const tern::state::ElementInstance& instance);
+  void Delete(int64_t key, int64_t flow_scope_key);
+  void AddChild(int64_t flow_scope_key, int64_t child_key);
+  // The children of a scope instance, in key (creation) order.
+  std::vector<int64_t> Children(int64_t flow_scope_key);
+
+ private:
+  Transaction& txn_;
+};
+
+class VariableState {
+ public:
+  explicit VariableState(Transaction& txn) : txn_(txn) {}
+  // The JSON value of a variable defined directly on `scope_key`.
+  std::optional<std::string> GetLocal(int64_t scope_key, std::string_view name);
+  // Visits the variables defined directly on `scope_key`, by name.
+  void ForEachLocal(int64_t scope_key,
+                    absl::FunctionRef<void(std::string_view name, std::string_view value)> visitor);
+  void Put(int64_t scope_key, std::string_view name, std::string_view json_value);
+  void DeleteScope(int64_t scope_key);
+
+ private:
+  Transaction& txn_;
+};
+
+class JobState {
+ public:
+  explicit JobState(Transaction& txn) : txn_(txn) {}
+  std::optional<tern::state::JobState> Get(int64_t key);
+  // Stores the job and keeps the activatable / deadline / backoff indexes in step with its state.
+  void Put(int64_t key, const tern::state::JobState& job);
+  void Delete(int64_t key);
+  // Visits activatable jobs of `type` in key order until the visitor returns false.
+  void ForEachActivatable(std::string_view type, absl::FunctionRef<bool(int64_t job_key)> visitor);
+  // Visits activated jobs whose deadline is <= `now`, in deadline order.
+  void ForEachDeadlineBefore(int64_t now, absl::FunctionRef<bool(int64_t job_key)> visitor);
+  // Visits failed jobs whose backoff ended at or before `now`.
+  void ForEachBackoffBefore(int64_t now, absl::FunctionRef<bool(int64_t job_key)> visitor);
+  // The earliest deadline or backoff end, for scheduling the next check.
+  std::optional<int64_t> NextDueTime();
+
+ private:
+  void RemoveIndexes(int64_t key, const tern::state::JobState& job);
+  Transaction& txn_;
+};
+
+class IncidentState {
+ public:
+  explicit IncidentState(Transaction& txn) : txn_(txn) {}
+  std::optional<tern::state::IncidentState> Get(int64_t key);
+  std::optional<int64_t> KeyForElementInstance(int64_t element_instance_key);
+  std::optional<int64_t> KeyForJob(int64_t job_key);
+  void Put(int64_t key, const tern::state::IncidentState& incident);
+  void Delete(int64_t key);
+
+ private:
+  Transaction& txn_;
+};
+
+class AwaitedResultState {
+ public:
+  explicit AwaitedResultState(Transaction& txn) : txn_(txn) {}
+  std::optional<tern::state::AwaitedResult> Get(int64_t process_instance_key);
+  void Put(int64_t process_instance_key, const tern::state::AwaitedResult& awaited);
+  void Delete(int64_t process_instance_key);
+
+ private:
+  Transaction& txn_;
+};
+
+// Follow-up commands that were written to the log for a later batch. Kept in state (not only
+// in memory) so that a snapshot taken while some are pending still has them.
+class DeferredCommandState {
+ public:
+  explicit DeferredCommandState(Transaction& txn) : txn_(txn) {}
+  void Put(const record::Record& command);
+  void Delete(int64_t position);
+  // The pending command with the lowest position, if any.
+  std::optional<record::Record> First();
+
+ private:
+  Transaction& txn_;
+};
+
+// All typed state of a partition, over one store.
+class EngineState {
+ public:
+  explicit EngineState(StateStore& store)
+      : store_(store),
+        meta(store.transaction()),
+        processes(store.transaction()),
+        element_instances(store.transaction()),
+        variables(store.transaction()),
+        jobs(store.transaction()),
+        incidents(store.transaction()),
+        awaited_results(store.transaction()),
+        deferred_commands(store.transaction()) {}
+
+  StateStore& store() { return store_; }
+
+ private:
+  StateStore& store_;
+
+ public:
+  MetaState meta;
+  ProcessState processes;
+  ElementInstanceState element_instances;
+  VariableState variables;
+  JobState jobs;
+  IncidentState incidents;
+  AwaitedResultState awaited_results;
+  DeferredCommandState deferred_commands;
+};
+
+}  // namespace tern::engine::state

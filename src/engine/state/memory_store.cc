@@ -1,0 +1,115 @@
+// An in-memory StateStore for unit tests: ordered maps with an overlay for the open
+// transaction, so it behaves like the RocksDB store (read-your-writes, atomic commit).
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "engine/state/checksum.h"
+#include "engine/state/store.h"
+
+namespace tern::engine::state {
+namespace {
+
+using Table = std::map<std::string, std::string, std::less<>>;
+using Overlay = std::map<std::string, std::optional<std::string>, std::less<>>;
+
+class MemoryTransaction final : public Transaction {
+ public:
+  explicit MemoryTransaction(std::map<ColumnFamily, Table>& tables) : tables_(tables) {}
+
+  bool Get(ColumnFamily cf, std::string_view key, std::string* value) override {
+    auto& overlay = overlays_[cf];
+    if (auto it = overlay.find(key); it != overlay.end()) {
+      if (!it->second) return false;
+      if (value) *value = *it->second;
+      return true;
+    }
+    auto& table = tables_[cf];
+    auto it = table.find(key);
+    if (it == table.end()) return false;
+    if (value) *value = it->second;
+    return true;
+  }
+
+  bool Contains(ColumnFamily cf, std::string_view key) override { return Get(cf, key, nullptr); }
+
+  void Put(ColumnFamily cf, std::string_view key, std::string_view value) override {
+    overlays_[cf][std::string(key)] = std::string(value);
+  }
+
+  void Delete(ColumnFamily cf, std::string_view key) override {
+    overlays_[cf][std::string(key)] = std::nullopt;
+  }
+
+  void ForEachWithPrefix(
+      ColumnFamily cf, std::string_view prefix,
+      absl::FunctionRef<bool(std::string_view, std::string_view)> visitor) override {
+    auto& table = tables_[cf];
+    auto& overlay = overlays_[cf];
+    auto base = table.lower_bound(prefix);
+    auto over = overlay.lower_bound(prefix);
+    auto in_prefix = [&](const std::string& key) { return key.compare(0, prefix.size(), prefix) == 0; };
+    // Merge the two sorted sequences; the overlay wins on equal keys.
+    while (true) {
+      bool base_ok = base != table.end() && in_prefix(base->first);
+      bool over_ok = over != overlay.end() && in_prefix(over->first);
+      if (!base_ok && !over_ok) return;
+      if (over_ok && (!base_ok || over->first <= base->first)) {
+        if (base_ok && over->first == base->first) ++base;
+        const auto& entry = *over++;
+        if (entry.second && !visitor(entry.first, *entry.second)) return;
+      } else {
+        const auto& entry = *base++;
+        if (!visitor(entry.first, entry.second)) return;
+      }
+    }
+  }
+
+  void Commit() override {
+    for (auto& [cf, overlay] : overlays_) {
+      auto& table = tables_[cf];
+      for (auto& [key, value] : overlay) {
+        if (value) {
+          table[key] = std::move(*value);
+        } else {
+          table.erase(key);
+        }
+      }
+    }
+    overlays_.clear();
+  }
+
+ private:
+  std::map<ColumnFamily, Table>& tables_;
+  std::map<ColumnFamily, Overlay> overlays_;
+};
+
+class MemoryStore final : public StateStore {
+ public:
+  MemoryStore() : transaction_(tables_) {}
+  Transaction& transaction() override { return transaction_; }
+  uint64_t Checksum() override {
+    StateDigest digest;
+    for (ColumnFamily cf : kAllColumnFamilies) {
+      auto it = tables_.find(cf);
+      if (it == tables_.end() || it->second.empty()) continue;
+      digest.AddSize(static_cast<uint16_t>(cf));
+      for (const auto& [key, value] : it->second) {
+        digest.Add(key);
+        digest.Add(value);
+      }
+    }
+    return digest.value();
+  }
+
+ private:
+  std::map<ColumnFamily, Table> tables_;
+  MemoryTransaction transaction_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateStore> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace tern::engine::state

@@ -1,0 +1,197 @@
+#include "engine/state/rocksdb_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <map>
+#include <vector>
+
+#include "base/strings.h"
+#include "base/check.h"
+#include "engine/state/checksum.h"
+
+namespace tern::engine::state {
+namespace {
+
+std::string FamilyName(ColumnFamily cf) { return tern::StrCat("cf-", static_cast<int>(cf)); }
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+absl::Status ToStatus(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::InternalError(tern::StrCat(what, ": ", status.ToString()));
+}
+
+class RocksTransaction final : public Transaction {
+ public:
+  RocksTransaction(rocksdb::DB* db, std::map<ColumnFamily, rocksdb::ColumnFamilyHandle*>* handles)
+      : db_(db), handles_(handles), batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {
+    write_options_.disableWAL = true;
+  }
+
+  bool Get(ColumnFamily cf, std::string_view key, std::string* value) override {
+    std::string scratch;
+    rocksdb::Status status =
+        batch_.GetFromBatchAndDB(db_, read_options_, handle(cf), ToSlice(key), value ? value : &scratch);
+    if (status.IsNotFound()) return false;
+    TERN_CHECK(status.ok(), "state read failed: ", status.ToString());
+    return true;
+  }
+
+  bool Contains(ColumnFamily cf, std::string_view key) override { return Get(cf, key, nullptr); }
+
+  void Put(ColumnFamily cf, std::string_view key, std::string_view value) override {
+    TERN_CHECK(batch_.Put(handle(cf), ToSlice(key), ToSlice(value)).ok());
+  }
+
+  void Delete(ColumnFamily cf, std::string_view key) override {
+    TERN_CHECK(batch_.Delete(handle(cf), ToSlice(key)).ok());
+  }
+
+  void ForEachWithPrefix(
+      ColumnFamily cf, std::string_view prefix,
+      absl::FunctionRef<bool(std::string_view, std::string_view)> visitor) override {
+    std::unique_ptr<rocksdb::Iterator> it(
+        batch_.NewIteratorWithBase(handle(cf), db_->NewIterator(read_options_, handle(cf))));
+    for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+      std::string_view key = ToView(it->key());
+      if (key.substr(0, prefix.size()) != prefix) break;
+      if (!visitor(key, ToView(it->value()))) break;
+    }
+    TERN_CHECK(it->status().ok(), "state scan failed: ", it->status().ToString());
+  }
+
+  void Commit() override {
+    if (batch_.GetWriteBatch()->Count() == 0) return;
+    rocksdb::Status status = db_->Write(write_options_, batch_.GetWriteBatch());
+    TERN_CHECK(status.ok(), "state write failed: ", status.ToString());
+    batch_.Clear();
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* handle(ColumnFamily cf) {
+    auto it = handles_->find(cf);
+    TERN_CHECK(it != handles_->end(), "unregistered column family ", static_cast<int>(cf));
+    return it->second;
+  }
+
+  rocksdb::DB* db_;
+  std::map<ColumnFamily, rocksdb::ColumnFamilyHandle*>* handles_;
+  rocksdb::WriteBatchWithIndex batch_;
+  rocksdb::ReadOptions read_options_;
+  rocksdb::WriteOptions write_options_;
+};
+
+class RocksDbStoreImpl final : public RocksDbStore {
+ public:
+  RocksDbStoreImpl(std::unique_ptr<rocksdb::DB> db,
+                   std::vector<rocksdb::ColumnFamilyHandle*> raw_handles,
+                   std::shared_ptr<rocksdb::Cache> cache)
+      : db_(std::move(db)), raw_handles_(std::move(raw_handles)), cache_(std::move(cache)) {
+    for (auto* handle : raw_handles_) {
+      for (ColumnFamily cf : kAllColumnFamilies) {
+        if (handle->GetName() == FamilyName(cf)) handles_[cf] = handle;
+      }
+    }
+    TERN_CHECK(handles_.size() == kAllColumnFamilies.size());
+    transaction_ = std::make_unique<RocksTransaction>(db_.get(), &handles_);
+  }
+
+  ~RocksDbStoreImpl() override {
+    transaction_.reset();
+    for (auto* handle : raw_handles_) db_->DestroyColumnFamilyHandle(handle);
+    db_->Close().PermitUncheckedError();
+  }
+
+  Transaction& transaction() override { return *transaction_; }
+
+  uint64_t Checksum() override {
+    StateDigest digest;
+    for (ColumnFamily cf : kAllColumnFamilies) {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[cf]));
+      it->SeekToFirst();
+      if (!it->Valid()) continue;
+      digest.AddSize(static_cast<uint16_t>(cf));
+      for (; it->Valid(); it->Next()) {
+        digest.Add(ToView(it->key()));
+        digest.Add(ToView(it->value()));
+      }
+      TERN_CHECK(it->status().ok(), it->status().ToString());
+    }
+    return digest.value();
+  }
+
+  absl::Status CreateCheckpoint(const std::string& directory) override {
+    // The WAL is off, so unflushed memtables would be missing from the checkpoint.
+    std::vector<rocksdb::ColumnFamilyHandle*> all(raw_handles_.begin(), raw_handles_.end());
+    rocksdb::FlushOptions flush_options;
+    flush_options.wait = true;
+    if (auto s = db_->Flush(flush_options, all); !s.ok()) return ToStatus(s, "flush");
+    rocksdb::Checkpoint* raw = nullptr;
+    if (auto s = rocksdb::Checkpoint::Create(db_.get(), &raw); !s.ok()) {
+      return ToStatus(s, "checkpoint");
+    }
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    return ToStatus(checkpoint->CreateCheckpoint(directory), "checkpoint");
+  }
+
+  uint64_t ApproximateMemoryBytes() override {
+    uint64_t total = 0;
+    for (auto* handle : raw_handles_) {
+      uint64_t value = 0;
+      if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kSizeAllMemTables, &value)) {
+        total += value;
+      }
+    }
+    return total + cache_->GetUsage();
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> raw_handles_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  std::map<ColumnFamily, rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<RocksTransaction> transaction_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
+    const std::string& directory, const RocksDbStoreOptions& options) {
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = cache;
+  table_options.cache_index_and_filter_blocks = true;
+
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  cf_options.write_buffer_size = 4 << 20;
+  cf_options.max_write_buffer_number = 4;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
+  db_options.keep_log_file_num = 2;
+  db_options.max_log_file_size = 1 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (ColumnFamily cf : kAllColumnFamilies) descriptors.emplace_back(FamilyName(cf), cf_options);
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(db_options, directory, descriptors, &handles, &raw_db);
+  if (!status.ok()) return ToStatus(status, tern::StrCat("open state in ", directory));
+  return std::unique_ptr<RocksDbStore>(
+      new RocksDbStoreImpl(std::unique_ptr<rocksdb::DB>(raw_db), std::move(handles), cache));
+}
+
+}  // namespace tern::engine::state

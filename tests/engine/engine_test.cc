@@ -1,0 +1,352 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "engine_harness.h"
+#include "tests/engine/models.h"
+
+namespace tern::engine {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::EngineHarness;
+
+constexpr int64_t kFirstKey = (int64_t{1} << 51) + 1;
+
+nlohmann::json Json(const std::string& text) { return nlohmann::json::parse(text); }
+
+TEST(EngineTest, KeysStartAtThePartitionBase) {
+  EngineHarness harness;
+  auto deployed = harness.Deploy("one-task.bpmn", models::kOneTask);
+  ASSERT_EQ(deployed.record_type(), record::EVENT) << deployed.rejection_reason();
+  EXPECT_EQ(deployed.key() >> 51, 1);
+  EXPECT_GE(deployed.key(), kFirstKey);
+}
+
+TEST(EngineTest, DeployAssignsVersionsAndRecognisesDuplicates) {
+  EngineHarness harness;
+  auto first = harness.Deploy("one-task.bpmn", models::kOneTask);
+  ASSERT_EQ(first.deployment().processes_size(), 1);
+  EXPECT_EQ(first.deployment().processes(0).bpmn_process_id(), "one-task");
+  EXPECT_EQ(first.deployment().processes(0).version(), 1);
+
+  auto again = harness.Deploy("one-task.bpmn", models::kOneTask);
+  EXPECT_NE(again.key(), first.key());
+  EXPECT_EQ(again.deployment().processes(0).version(), 1);
+  EXPECT_EQ(again.deployment().processes(0).process_definition_key(),
+            first.deployment().processes(0).process_definition_key());
+
+  std::string changed = models::kOneTask;
+  changed.replace(changed.find("name=\"Work\""), 11, "name=\"Job\"");
+  auto second = harness.Deploy("one-task.bpmn", changed);
+  EXPECT_EQ(second.deployment().processes(0).version(), 2);
+  EXPECT_NE(second.deployment().processes(0).process_definition_key(),
+            first.deployment().processes(0).process_definition_key());
+}
+
+TEST(EngineTest, DeployRejectsInvalidResourcesNamingThem) {
+  EngineHarness harness;
+  auto rejected = harness.Deploy("broken.bpmn", "<not-bpmn/>");
+  EXPECT_EQ(rejected.record_type(), record::COMMAND_REJECTION);
+  EXPECT_EQ(rejected.rejection_type(), record::INVALID_ARGUMENT);
+  EXPECT_THAT(rejected.rejection_reason(), HasSubstr("broken.bpmn"));
+
+  auto unknown = harness.Deploy("notes.txt", "hello");
+  EXPECT_EQ(unknown.rejection_type(), record::INVALID_ARGUMENT);
+  EXPECT_THAT(unknown.rejection_reason(), HasSubstr("'notes.txt': unknown resource type"));
+}
+
+TEST(EngineTest, OneTaskProcessRunsToCompletion) {
+  EngineHarness harness;
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  auto created = harness.CreateInstance("one-task", R"({"orderId": 42})");
+  ASSERT_EQ(created.record_type(), record::EVENT) << created.rejection_reason();
+  int64_t instance_key = created.process_instance_creation().process_instance_key();
+
+  auto batch = harness.ActivateJobs("work");
+  ASSERT_EQ(batch.job_batch().jobs_size(), 1);
+  const auto& job = batch.job_batch().jobs(0);
+  EXPECT_EQ(job.process_instance_key(), instance_key);
+  EXPECT_EQ(job.element_id(), "task");
+  EXPECT_EQ(job.retries(), 3);
+  EXPECT_EQ(job.worker(), "test-worker");
+  EXPECT_EQ(job.deadline(), harness.now() + 60'000);
+  EXPECT_EQ(Json(job.variables()), Json(R"({"orderId": 42})"));
+  EXPECT_EQ(Json(job.custom_headers()), Json(R"({"priority": "high"})"));
+
+  auto completed = harness.CompleteJob(batch.job_batch().job_keys(0), R"({"done": true})");
+  EXPECT_EQ(completed.record_type(), record::EVENT) << completed.rejection_reason();
+  EXPECT_THAT(harness.ElementHistory("one-task"),
+              ElementsAre("ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING",
+                          "ELEMENT_COMPLETED"));
+  EXPECT_THAT(harness.ElementHistory("end"),
+              ElementsAre("ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING",
+                          "ELEMENT_COMPLETED"));
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(EngineTest, FinishedInstancesLeaveNoState) {
+  EngineHarness harness;
+  harness.Deploy("parallel.bpmn", models::kParallel);
+  harness.CreateInstance("parallel", R"({"a": 1})");
+  EXPECT_GT(harness.CountEntries(state::ColumnFamily::kElementInstance), 0);
+  for (std::string type : {"a", "b"}) {
+    auto batch = harness.ActivateJobs(type);
+    harness.CompleteJob(batch.job_batch().job_keys(0), R"({"b": 2})");
+  }
+  for (auto cf : {state::ColumnFamily::kElementInstance, state::ColumnFamily::kElementInstanceChild,
+                  state::ColumnFamily::kVariable, state::ColumnFamily::kJob,
+                  state::ColumnFamily::kJobActivatable, state::ColumnFamily::kJobDeadline,
+                  state::ColumnFamily::kIncident, state::ColumnFamily::kAwaitedResult,
+                  state::ColumnFamily::kDeferredCommand}) {
+    EXPECT_EQ(harness.CountEntries(cf), 0) << state::ColumnFamilyName(cf);
+  }
+}
+
+TEST(EngineTest, LoanApprovalRoutesOnTheWorkersAnswer) {
+  EngineHarness harness;
+  harness.Deploy("loan-approval.bpmn", models::kLoanApproval);
+  harness.CreateInstance("loan-approval", R"({"applicant": "ann", "amount": 500})");
+  harness.CreateInstance("loan-approval", R"({"applicant": "bob", "amount": 50000})");
+  auto batch = harness.ActivateJobs("check-credit", 10);
+  ASSERT_EQ(batch.job_batch().jobs_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    auto variables = Json(batch.job_batch().jobs(i).variables());
+    bool approved = variables["amount"].get<int>() < 10000;
+    harness.CompleteJob(batch.job_batch().job_keys(i),
+                        nlohmann::json({{"approved", approved}}).dump());
+  }
+  EXPECT_EQ(harness.ElementHistory("approved-end").size(), 4u);
+  EXPECT_EQ(harness.ElementHistory("rejected-end").size(), 4u);
+  // Per instance: process, start event, task, gateway, end event.
+  EXPECT_EQ(harness.Events(ProcessInstanceIntent::kElementCompleted).size(), 2u * 5u);
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(EngineTest, ExclusiveGatewayWithoutMatchRaisesIncidentThatResolvesAfterFix) {
+  EngineHarness harness;
+  harness.Deploy("loan-approval.bpmn", models::kLoanApprovalNoDefault);
+  auto created = harness.CreateInstance("loan-approval", R"({"amount": 1})");
+  int64_t instance_key = created.process_instance_creation().process_instance_key();
+  auto batch = harness.ActivateJobs("check-credit");
+  harness.CompleteJob(batch.job_batch().job_keys(0), "{}");  // no "approved" variable
+
+  auto incidents = harness.Events(IncidentIntent::kCreated);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].incident().error_type(), "CONDITION_ERROR");
+  EXPECT_EQ(incidents[0].incident().element_id(), "decision");
+
+  harness.SetVariables(instance_key, R"({"approved": true})");
+  auto resolved = harness.ResolveIncident(incidents[0].key());
+  EXPECT_EQ(resolved.record_type(), record::EVENT) << resolved.rejection_reason();
+  EXPECT_EQ(harness.ElementHistory("approved-end").size(), 4u);
+  EXPECT_THAT(harness.ElementHistory("loan-approval").back(), "ELEMENT_COMPLETED");
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(EngineTest, ParallelGatewayForksAndJoins) {
+  EngineHarness harness;
+  harness.Deploy("parallel.bpmn", models::kParallel);
+  harness.CreateInstance("parallel");
+  auto a = harness.ActivateJobs("a");
+  auto b = harness.ActivateJobs("b");
+  ASSERT_EQ(a.job_batch().jobs_size(), 1);
+  ASSERT_EQ(b.job_batch().jobs_size(), 1);
+  harness.CompleteJob(a.job_batch().job_keys(0));
+  EXPECT_TRUE(harness.ElementHistory("join").empty());
+  harness.CompleteJob(b.job_batch().job_keys(0));
+  EXPECT_THAT(harness.ElementHistory("join"),
+              ElementsAre("ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING",
+                          "ELEMENT_COMPLETED"));
+  EXPECT_EQ(harness.ElementHistory("parallel").back(), "ELEMENT_COMPLETED");
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(EngineTest, InputAndOutputMappings) {
+  EngineHarness harness;
+  harness.Deploy("mappings.bpmn", models::kMappings);
+  harness.CreateInstance("mappings", R"({"order": {"id": 7, "total": 10}})");
+  auto batch = harness.ActivateJobs("work");
+  ASSERT_EQ(batch.job_batch().jobs_size(), 1);
+  auto variables = Json(batch.job_batch().jobs(0).variables());
+  EXPECT_EQ(variables["orderId"], 7);
+  EXPECT_EQ(variables["doubled"], 20);
+  harness.CompleteJob(batch.job_batch().job_keys(0), R"({"result": "ok"})");
+  // Output mapping copies result to status; the job's own variables stay local to the task.
+  auto variable_events = harness.Events(VariableIntent::kCreated);
+  bool status_on_root = false;
+  for (const auto& event : variable_events) {
+    if (event.variable().name() == "status") {
+      status_on_root = event.variable().scope_key() == event.variable().process_instance_key();
+      EXPECT_EQ(event.variable().value(), "\"ok\"");
+    }
+    if (event.variable().name() == "result") {
+      EXPECT_NE(event.variable().scope_key(), event.variable().process_instance_key());
+    }
+  }
+  EXPECT_TRUE(status_on_root);
+}
+
+TEST(EngineTest, FailingWithoutRetriesRaisesIncidentAndRetriesResolveIt) {
+  EngineHarness harness;
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  harness.CreateInstance("one-task");
+  int64_t job_key = harness.ActivateJobs("work").job_batch().job_keys(0);
+  harness.FailJob(job_key, 2, "first failure");
+  EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 1);
+  harness.FailJob(job_key, 0, "boom");
+  auto incidents = harness.Events(IncidentIntent::kCreated);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].incident().error_type(), "JOB_NO_RETRIES");
+  EXPECT_EQ(incidents[0].incident().error_message(), "boom");
+  EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 0);
+
+  harness.UpdateRetries(job_key, 1);
+  harness.ResolveIncident(incidents[0].key());
+  auto again = harness.ActivateJobs("work");
+  ASSERT_EQ(again.job_batch().jobs_size(), 1);
+  EXPECT_EQ(again.job_batch().jobs(0).retries(), 1);
+}
+
+TEST(EngineTest, FailWithBackoffWaitsBeforeTheJobReturns) {
+  EngineHarness harness;
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  harness.CreateInstance("one-task");
+  int64_t job_key = harness.ActivateJobs("work").job_batch().job_keys(0);
+  harness.FailJob(job_key, 2, "later", 5'000);
+  EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 0);
+  harness.AdvanceTime(5'000);
+  harness.Tick();
+  EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 1);
+}
+
+TEST(EngineTest, ActivatedJobsTimeOutAndBecomeActivatableAgain) {
+  EngineHarness harness;
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  harness.CreateInstance("one-task");
+  EXPECT_EQ(harness.ActivateJobs("work", 1, 1'000).job_batch().jobs_size(), 1);
+  EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 0);
+  harness.AdvanceTime(999);
+  harness.Tick();
+  EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 0);
+  harness.AdvanceTime(1);
+  harness.Tick();
+  EXPECT_EQ(harness.Events(JobIntent::kTimedOut).size(), 1u);
+  EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 1);
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(EngineTest, JobCommandsOnUnknownOrFinishedJobsAreRejected) {
+  EngineHarness harness;
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  harness.CreateInstance("one-task");
+  int64_t job_key = harness.ActivateJobs("work").job_batch().job_keys(0);
+  EXPECT_EQ(harness.CompleteJob(job_key).record_type(), record::EVENT);
+  auto twice = harness.CompleteJob(job_key);
+  EXPECT_EQ(twice.rejection_type(), record::NOT_FOUND);
+  EXPECT_EQ(twice.rejection_reason(), "Expected to complete job with key '" +
+                                          std::to_string(job_key) + "', but no such job was found");
+  EXPECT_EQ(harness.CompleteJob(12345).rejection_type(), record::NOT_FOUND);
+  EXPECT_EQ(harness.FailJob(12345, 1).rejection_type(), record::NOT_FOUND);
+  EXPECT_EQ(harness.UpdateRetries(job_key, 0).rejection_type(), record::NOT_FOUND);
+}
+
+TEST(EngineTest, CreateRejectsUnknownProcessesAndBadVariables) {
+  EngineHarness harness;
+  auto unknown = harness.CreateInstance("nope");
+  EXPECT_EQ(unknown.rejection_type(), record::NOT_FOUND);
+  EXPECT_EQ(unknown.rejection_reason(),
+            "Expected to find process definition with process ID 'nope', but none found");
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  auto array = harness.CreateInstance("one-task", "[1, 2]");
+  EXPECT_EQ(array.rejection_type(), record::INVALID_ARGUMENT);
+  EXPECT_THAT(array.rejection_reason(), HasSubstr("root level object"));
+}
+
+TEST(EngineTest, CancelTerminatesEverythingAndCancelsTheJob) {
+  EngineHarness harness;
+  harness.Deploy("parallel.bpmn", models::kParallel);
+  auto created = harness.CreateInstance("parallel");
+  int64_t instance_key = created.process_instance_creation().process_instance_key();
+  auto answer = harness.Cancel(instance_key);
+  EXPECT_EQ(answer.record_type(), record::EVENT) << answer.rejection_reason();
+  EXPECT_EQ(harness.Events(JobIntent::kCanceled).size(), 2u);
+  EXPECT_EQ(harness.ElementHistory("parallel").back(), "ELEMENT_TERMINATED");
+  EXPECT_EQ(harness.ActivateJobs("a").job_batch().jobs_size(), 0);
+  EXPECT_EQ(harness.Cancel(instance_key).rejection_type(), record::NOT_FOUND);
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(EngineTest, CreateWithResultAnswersWhenTheInstanceCompletes) {
+  EngineHarness harness;
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  auto created = harness.CreateInstance("one-task", R"({"x": 1})", /*await=*/true);
+  EXPECT_FALSE(created.has_process_instance_creation());  // no answer yet
+  auto batch = harness.ActivateJobs("work");
+  harness.CompleteJob(batch.job_batch().job_keys(0), R"({"y": 2})");
+  ASSERT_EQ(harness.late_responses().size(), 1u);
+  const auto& result = harness.late_responses()[0].record.process_instance_result();
+  EXPECT_EQ(Json(result.variables()), Json(R"({"x": 1, "y": 2})"));
+}
+
+TEST(EngineTest, SetVariablesLocalAndPropagating) {
+  EngineHarness harness;
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  auto created = harness.CreateInstance("one-task", R"({"a": 1})");
+  int64_t instance_key = created.process_instance_creation().process_instance_key();
+  auto job = harness.ActivateJobs("work").job_batch().jobs(0);
+  harness.SetVariables(job.element_instance_key(), R"({"a": 2, "b": 3})");  // propagate
+  harness.SetVariables(job.element_instance_key(), R"({"c": 4})", /*local=*/true);
+  auto again = harness.ActivateJobs("work", 1, 1);  // job still activated: nothing
+  EXPECT_EQ(again.job_batch().jobs_size(), 0);
+  for (const auto& event : harness.Events(VariableIntent::kCreated)) {
+    if (event.variable().name() == "b") {
+      EXPECT_EQ(event.variable().scope_key(), instance_key);
+    }
+    if (event.variable().name() == "c") {
+      EXPECT_EQ(event.variable().scope_key(), job.element_instance_key());
+    }
+  }
+  auto updated = harness.Events(VariableIntent::kUpdated);
+  ASSERT_EQ(updated.size(), 1u);
+  EXPECT_EQ(updated[0].variable().name(), "a");
+  EXPECT_EQ(harness.SetVariables(999, "{}").rejection_type(), record::NOT_FOUND);
+}
+
+TEST(EngineTest, LongChainsAreDeferredToLaterBatchesAndStillFinish) {
+  EngineConfig config;
+  config.max_follow_ups_per_batch = 10;
+  EngineHarness harness(config);
+  harness.Deploy("chain.bpmn", models::Chain(40));
+  harness.CreateInstance("chain");
+  EXPECT_TRUE(harness.engine().has_deferred_commands());
+  for (int i = 0; i < 100 && harness.engine().has_deferred_commands(); ++i) harness.Tick();
+  EXPECT_FALSE(harness.engine().has_deferred_commands());
+  EXPECT_EQ(harness.ElementHistory("chain").back(), "ELEMENT_COMPLETED");
+  EXPECT_EQ(harness.ReplayChecksum(config), harness.engine().StateChecksum());
+}
+
+TEST(EngineTest, ReplayOfAPartialLogReconstructsPendingDeferredCommands) {
+  EngineConfig config;
+  config.max_follow_ups_per_batch = 10;
+  EngineHarness harness(config);
+  harness.Deploy("chain.bpmn", models::Chain(40));
+  harness.CreateInstance("chain");
+  // A follower that applied the log so far must know the pending commands, so that as a new
+  // leader it finishes the chain.
+  auto store = state::NewMemoryStore();
+  Engine follower(config, *store, nullptr);
+  for (const auto& batch : harness.batches()) follower.ApplyBatch(batch);
+  EXPECT_TRUE(follower.has_deferred_commands());
+  for (int i = 0; i < 100 && follower.has_deferred_commands(); ++i) {
+    follower.BeginBatch(harness.now());
+    follower.ProcessDeferredCommands();
+    follower.EndBatch();
+  }
+  EXPECT_FALSE(follower.has_deferred_commands());
+}
+
+}  // namespace
+}  // namespace tern::engine
