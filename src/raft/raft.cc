@@ -62,6 +62,13 @@ Raft::Raft(const Config& c, const Storage* storage)
     vote_ = hs.vote();
     log_.CommitTo(hs.commit());
   }
+  if (c.applied > log_.committed()) {
+    // The application applied entries whose commit index was not yet synced (commit-only hard
+    // states need no fsync): they were committed, or they would not have been applied.
+    TERN_CHECK(c.applied <= log_.LastIndex(), "applied index ", c.applied,
+               " is beyond the last log index ", log_.LastIndex());
+    log_.CommitTo(c.applied);
+  }
   if (c.applied > 0) log_.SetApplied(c.applied);
   BecomeFollower(term_, kNone);
 }
