@@ -1,5 +1,6 @@
 #include "bpmn/parser.h"
 
+#include "bpmn/expression.h"
 #include "bpmn/model.h"
 #include "bpmn/support.h"
 #include "test_util.h"
@@ -77,6 +78,9 @@ TEST(ParserTest, LoanApprovalFromCamundaModeler) {
   ASSERT_EQ(task.outputs.size(), 1u);
   EXPECT_EQ(task.outputs[0].source.text, "=score >= 600");  // &gt; unescaped
   EXPECT_EQ(task.outputs[0].target, "approved");
+  // FEEL is compiled at deploy; a static input source stays static (see model.h).
+  EXPECT_EQ(task.inputs[0].source.is_feel(), FeelCompilerAvailable());
+  EXPECT_EQ(task.outputs[0].source.is_feel(), FeelCompilerAvailable());
   EXPECT_THAT(Ids(process, task.incoming), ElementsAre("Flow_0start"));
   EXPECT_THAT(Ids(process, task.outgoing), ElementsAre("Flow_1toGateway"));
   EXPECT_FALSE(task.loop.has_value());
@@ -92,6 +96,7 @@ TEST(ParserTest, LoanApprovalFromCamundaModeler) {
   EXPECT_EQ(approved.target, process.Find("EndEvent_approved")->index);
   ASSERT_TRUE(approved.condition.has_value());
   EXPECT_EQ(approved.condition->text, "=approved");
+  EXPECT_EQ(approved.condition->is_feel(), FeelCompilerAvailable());
   EXPECT_FALSE(ById(process, "Flow_rejected").condition.has_value());
 
   EXPECT_EQ(ById(process, "EndEvent_approved").type, ElementType::kEndEvent);

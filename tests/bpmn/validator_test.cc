@@ -578,7 +578,7 @@ TEST(ValidatorTest, FeelSyntaxErrorsNameTheElementAndAttribute) {
       Errors(
           Catch(R"(<bpmn:messageEventDefinition messageRef="m"/>)"),
           R"(<bpmn:message id="m" name="x"><bpmn:extensionElements><zeebe:subscription correlationKey="a +"/></bpmn:extensionElements></bpmn:message>)"),
-      HasSubstr("Element 'm' (bpmn:message, line 9): 'zeebe:subscription correlationKey' "
+      HasSubstr("Element 'm' (bpmn:message, line 8): 'zeebe:subscription correlationKey' "
                 "is not a valid FEEL expression"));
 }
 
