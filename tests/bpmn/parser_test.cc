@@ -309,6 +309,8 @@ TEST(ParserTest, AllElementKinds) {
   EXPECT_EQ(receive.message->id, "msg_paid");
   EXPECT_EQ(receive.message->name->text, "=\"paid-\" + orderId");
   EXPECT_EQ(receive.message->correlation_key->text, "orderId");  // always FEEL, no '='
+  EXPECT_EQ(receive.message->correlation_key->is_feel(), FeelCompilerAvailable());
+  EXPECT_EQ(receive.message->name->is_feel(), FeelCompilerAvailable());
 
   // Event-based gateway and its targets.
   const Element& ebg = ById(process, "wait_for");
@@ -360,6 +362,28 @@ TEST(ParserTest, AllElementKinds) {
   const Element& inclusive = ById(process, "fork");
   EXPECT_EQ(inclusive.type, ElementType::kInclusiveGateway);
   EXPECT_EQ(inclusive.default_flow, process.Find("sf_fork_b")->index);
+}
+
+TEST(ParserTest, WhichAttributesAreFeelWithoutTheEqualsSign) {
+  const std::string xml = Model(R"(<bpmn:startEvent id="s"/>
+<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
+<bpmn:serviceTask id="t"><bpmn:extensionElements>
+  <zeebe:taskDefinition type="static-type" retries="=r"/>
+  <zeebe:ioMapping>
+    <zeebe:input source="literal" target="a"/>
+    <zeebe:output source="b" target="c"/>
+  </zeebe:ioMapping>
+</bpmn:extensionElements></bpmn:serviceTask>)");
+  auto definitions = ParseOk(xml);
+  ASSERT_NE(definitions, nullptr);
+  const Element& task = ById(definitions->processes[0], "t");
+  EXPECT_FALSE(task.task_definition->type.is_feel());
+  EXPECT_EQ(task.task_definition->type.static_text(), "static-type");
+  EXPECT_EQ(task.task_definition->retries.is_feel(), FeelCompilerAvailable());
+  EXPECT_FALSE(task.inputs[0].source.is_feel());  // Zeebe reads it as the string "literal"
+  EXPECT_EQ(task.inputs[0].source.text, "literal");
+  EXPECT_EQ(task.outputs[0].source.is_feel(), FeelCompilerAvailable());  // always an expression
+  EXPECT_EQ(task.outputs[0].source.text, "b");
 }
 
 TEST(ParserTest, ReferencesMayCarryANamespacePrefix) {
