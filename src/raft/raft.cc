@@ -761,6 +761,10 @@ bool Raft::Restore(const SnapshotMetadata& s) {
 
 void Raft::MaybeFinishRecovery(uint64_t leader_commit) {
   if (!recovering_ || log_.LastIndex() < leader_commit || leader_commit == 0) return;
+  // The leader's commit index may lag entries that an earlier leader committed (with our lost
+  // copy among the majority). Only once an entry of the leader's own term is committed, and we
+  // hold it, do we hold everything committed before this term (leader completeness).
+  if (log_.ZeroTermOnOutOfBounds(log_.committed()) != term_) return;
   // Caught up with a leader of this term: record that leader as our vote in this term (it won
   // already, so this adds nothing to any election) so we cannot vote for anyone else in it,
   // then vote normally again in later terms.

@@ -68,11 +68,12 @@ SimOptions SimOptions::Random(uint64_t seed) {
 std::string SimOptions::ToString() const {
   return absl::StrCat("members=", members, " drop=", net.drop, " dup=", net.duplicate,
                       " delay=", net.min_delay_ticks, "..", net.max_delay_ticks,
-                      " crash=", crash_per_tick, " leader_crash=", leader_crash_per_tick, " data_loss=", data_loss_fraction,
-                      " partition=", partition_per_tick, " propose=", propose_per_tick,
-                      " snapshot=", snapshot_per_tick, " transfer=", transfer_per_tick,
-                      " pre_vote=", pre_vote, " check_quorum=", check_quorum,
-                      " max_msg=", max_size_per_msg, " inflight=", max_inflight_msgs);
+                      " crash=", crash_per_tick, " leader_crash=", leader_crash_per_tick,
+                      " data_loss=", data_loss_fraction, " partition=", partition_per_tick,
+                      " propose=", propose_per_tick, " snapshot=", snapshot_per_tick,
+                      " transfer=", transfer_per_tick, " pre_vote=", pre_vote,
+                      " check_quorum=", check_quorum, " max_msg=", max_size_per_msg,
+                      " inflight=", max_inflight_msgs);
 }
 
 std::string AppState::Encode() const { return absl::StrCat(applied, ":", hash); }
@@ -108,18 +109,24 @@ void SafetyChecker::OnLeader(uint64_t id, uint64_t term) {
   }
 }
 
-void SafetyChecker::OnVote(uint64_t id, uint64_t term, uint64_t vote, bool recovering) {
+void SafetyChecker::OnVote(uint64_t id, uint64_t term, uint64_t vote, bool recovering,
+                           uint64_t data_epoch) {
   if (vote == raft::kNone) return;
-  auto [it, inserted] = votes_.emplace(std::make_pair(id, term), vote);
-  if (inserted || it->second == vote) return;
+  auto [it, inserted] = votes_.emplace(std::make_pair(id, term), Vote{vote, data_epoch});
+  if (inserted || it->second.vote == vote) return;
   // A member leaving data-loss recovery records the term's elected leader as its vote.
   auto leader = leaders_.find(term);
   if (recovering && leader != leaders_.end() && leader->second == vote) {
-    it->second = vote;
+    it->second = Vote{vote, data_epoch};
     return;
   }
-  Fail(absl::StrCat("member ", id, " voted twice in term ", term, ": for ", it->second, " and ",
-                    vote));
+  if (it->second.data_epoch < data_epoch) {
+    ++residual_double_votes_;
+    it->second = Vote{vote, data_epoch};
+    return;
+  }
+  Fail(absl::StrCat("member ", id, " voted twice in term ", term, ": for ", it->second.vote,
+                    " and ", vote));
 }
 
 void SafetyChecker::OnPersistEntry(uint64_t id, const Entry& e) {
@@ -248,6 +255,7 @@ void RaftSim::Crash(Node& n, bool data_loss) {
     ++data_losses_;
     n.disk->Wipe();
     n.needs_recovery = true;
+    n.data_epoch++;
   } else {
     n.disk->Crash(&rng_);
   }
@@ -282,7 +290,11 @@ void RaftSim::ProcessReady(Node& n) {
     }
     if (rd.hard_state) {
       n.disk->SetHardState(*rd.hard_state);
-      checker_.OnVote(n.id, rd.hard_state->term(), rd.hard_state->vote(), recovering);
+      checker_.OnVote(n.id, rd.hard_state->term(), rd.hard_state->vote(), recovering, n.data_epoch);
+      if (verbose_ && rd.hard_state->vote() != 0) {
+        Log(absl::StrCat(n.id, " persists term ", rd.hard_state->term(), " vote ",
+                         rd.hard_state->vote(), " commit ", rd.hard_state->commit()));
+      }
     }
     if (rd.must_sync) n.disk->Sync();
     if (faults_on_ && rng_.Chance(opt_.crash_after_persist)) {
@@ -494,8 +506,9 @@ std::string RaftSim::Summary() const {
   return absl::StrCat("ticks=", now_, " committed=", checker_.committed(),
                       " acknowledged=", checker_.acknowledged(), " proposals=", proposals_,
                       " elections=", elections_, " crashes=", crashes_,
-                      " data_losses=", data_losses_, " snapshots_installed=", snapshots_installed_,
-                      " messages=", messages_);
+                      " data_losses=", data_losses_,
+                      " residual_r12_double_votes=", checker_.residual_double_votes(),
+                      " snapshots_installed=", snapshots_installed_, " messages=", messages_);
 }
 
 }  // namespace tern::sim

@@ -72,7 +72,13 @@ struct AppState {
 class SafetyChecker {
  public:
   void OnLeader(uint64_t id, uint64_t term);
-  void OnVote(uint64_t id, uint64_t term, uint64_t vote, bool recovering);
+  // `data_epoch` counts the member's total data losses: a vote that contradicts one cast before
+  // the member lost its data is the documented residual risk of plan R12 (src/raft/README.md),
+  // counted in residual_double_votes(); election safety still fails the run if it ever elects
+  // two leaders. A contradiction within one data epoch (including across plain crashes, where
+  // the vote must survive on disk) fails the run.
+  void OnVote(uint64_t id, uint64_t term, uint64_t vote, bool recovering, uint64_t data_epoch);
+  size_t residual_double_votes() const { return residual_double_votes_; }
   void OnPersistEntry(uint64_t id, const raft::Entry& e);
   void OnApplied(uint64_t id, const raft::Entry& e, const AppState& after);
   void OnSnapshotInstalled(uint64_t id, const raft::SnapshotMetadata& s, const AppState& app);
@@ -93,8 +99,13 @@ class SafetyChecker {
     uint64_t term;
     uint64_t hash;
   };
-  std::map<uint64_t, uint64_t> leaders_;                       // term -> leader
-  std::map<std::pair<uint64_t, uint64_t>, uint64_t> votes_;    // (member, term) -> vote
+  std::map<uint64_t, uint64_t> leaders_;  // term -> leader
+  struct Vote {
+    uint64_t vote;
+    uint64_t data_epoch;
+  };
+  std::map<std::pair<uint64_t, uint64_t>, Vote> votes_;  // (member, term) -> vote
+  size_t residual_double_votes_ = 0;
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> entries_;  // (index, term) -> content hash
   std::map<uint64_t, Applied> chain_;                          // index -> (term, state hash)
   std::map<std::pair<uint64_t, uint64_t>, std::string> proposed_;
@@ -112,6 +123,7 @@ class RaftSim {
   bool Run();
   const std::string& failure() const { return checker_.failure(); }
   std::string Summary() const;
+  size_t residual_double_votes() const { return checker_.residual_double_votes(); }
 
  private:
   struct Node {
@@ -120,6 +132,7 @@ class RaftSim {
     std::unique_ptr<raft::RawNode> raft;  // null while down
     AppState app;
     bool needs_recovery = false;  // the broker's "recovering from data loss" marker
+    uint64_t data_epoch = 0;      // number of total data losses so far
     uint64_t incarnation = 0;
     uint64_t last_commit = 0;
     uint64_t last_term = 0;
