@@ -126,24 +126,69 @@ bool IsWhitespaceCp(uint32_t c) {
 
 // ---- Regular expressions (RE2: linear time, no backreferences) ----
 
-// Compiles an XPath-style pattern with flags (s, m, i, x, q). nullptr if RE2 rejects it.
+// True when the pattern uses a construct RE2 deliberately lacks (backreferences, lookaround):
+// those are reported as errors; other invalid patterns make the function return null.
+bool UsesUnsupportedConstruct(const std::string& p) {
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      char e = p[i + 1];
+      if (!in_class && e >= '1' && e <= '9') return true;
+      ++i;
+      continue;
+    }
+    if (c == '[') in_class = true;
+    if (c == ']') in_class = false;
+    if (!in_class && c == '(' && i + 2 < p.size() && p[i + 1] == '?' &&
+        (p[i + 2] == '=' || p[i + 2] == '!' || p[i + 2] == '<')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// XPath's `.` matches anything but \n and \r; RE2's only excludes \n. Rewrites unescaped dots
+// outside classes when the s flag is off.
+std::string TranslateDots(const std::string& p) {
+  std::string out;
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      out.push_back(c);
+      out.push_back(p[++i]);
+      continue;
+    }
+    if (c == '[') in_class = true;
+    if (c == ']') in_class = false;
+    if (c == '.' && !in_class) {
+      out += "[^\\n\\r]";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Compiles an XPath-style pattern with flags (s, m, i, x, q). nullptr if RE2 rejects it; then
+// *unsupported tells whether the pattern is valid XPath that RE2 cannot run.
 std::unique_ptr<RE2> CompileRegex(const std::string& pattern, const std::string& flags,
-                                  std::string* error) {
+                                  std::string* error, bool* unsupported) {
+  *unsupported = false;
   RE2::Options opts;
   opts.set_log_errors(false);
   opts.set_max_mem(8 << 20);
   std::string p = pattern;
+  bool dot_all = flags.find('s') != std::string::npos;
+  bool literal = flags.find('q') != std::string::npos;
   for (char f : flags) {
     switch (f) {
       case 's':
         opts.set_dot_nl(true);
         break;
       case 'm':
-        opts.set_one_line(false);
-        opts.set_posix_syntax(true);
-        opts.set_perl_classes(true);
-        opts.set_word_boundary(true);
-        break;
+        break;  // handled below with (?m)
       case 'i':
         opts.set_case_sensitive(false);
         break;
@@ -151,12 +196,13 @@ std::unique_ptr<RE2> CompileRegex(const std::string& pattern, const std::string&
         opts.set_literal(true);
         break;
       case 'x': {
-        // Remove unescaped whitespace outside character classes.
+        // Remove whitespace outside character classes (XPath: even after a backslash).
         std::string q;
         bool in_class = false;
         for (size_t i = 0; i < p.size(); ++i) {
           char c = p[i];
-          if (c == '\\' && i + 1 < p.size()) {
+          if (c == '\\' && i + 1 < p.size() && p[i + 1] != ' ' && p[i + 1] != '\t' &&
+              p[i + 1] != '\n' && p[i + 1] != '\r') {
             q.push_back(c);
             q.push_back(p[++i]);
             continue;
@@ -170,33 +216,46 @@ std::unique_ptr<RE2> CompileRegex(const std::string& pattern, const std::string&
         break;
       }
       default:
-        *error = absl::StrCat("unsupported regular expression flag '", std::string(1, f), "'");
+        *error = absl::StrCat("invalid regular expression flag '", std::string(1, f), "'");
         return nullptr;
     }
   }
+  if (!dot_all && !literal) p = TranslateDots(p);
+  if (!literal && flags.find('m') != std::string::npos) p = "(?m)" + p;
   auto re = std::make_unique<RE2>(p, opts);
   if (!re->ok()) {
-    *error = absl::StrCat("invalid or unsupported regular expression '", pattern.substr(0, 80),
-                          "': ", re->error(), " (backreferences and lookaround are not supported)");
+    *unsupported = !literal && UsesUnsupportedConstruct(pattern);
+    *error = absl::StrCat(
+        *unsupported ? "unsupported regular expression '" : "invalid regular expression '",
+        pattern.substr(0, 80), "': ", re->error(),
+        *unsupported ? " (backreferences and lookaround cannot run in linear time; RE2 rejects "
+                       "them)"
+                     : "");
     return nullptr;
   }
   return re;
 }
 
 // A small per-thread cache so a pattern used in a loop compiles once.
-const RE2* CachedRegex(const std::string& pattern, const std::string& flags, std::string* error) {
+const RE2* CachedRegex(const std::string& pattern, const std::string& flags, std::string* error,
+                       bool* unsupported) {
   thread_local absl::flat_hash_map<std::string, std::unique_ptr<RE2>> cache;
   std::string key = absl::StrCat(flags, "\x01", pattern);
   auto it = cache.find(key);
+  *unsupported = false;
   if (it != cache.end()) return it->second.get();
-  auto re = CompileRegex(pattern, flags, error);
+  auto re = CompileRegex(pattern, flags, error, unsupported);
   if (!re) return nullptr;
   if (cache.size() > 256) cache.clear();
   return cache.emplace(std::move(key), std::move(re)).first->second.get();
 }
 
-bool RegexError(EvalContext& ctx, const std::string& error) {
-  return ctx.Fail(absl::InvalidArgumentError(error));
+// Invalid patterns and flags make the function null (spec, feel-scala); valid patterns RE2
+// cannot run fail the evaluation so the user learns why.
+bool RegexError(EvalContext& ctx, const std::string& error, bool unsupported, Value* out) {
+  if (unsupported) return ctx.Fail(absl::InvalidArgumentError(error));
+  *out = Value();
+  return true;
 }
 
 // ---- Arg helpers ----
@@ -323,7 +382,7 @@ bool FnTime1(EvalContext&, Args a, size_t, Value* out) {
     Time t{dt.nanos, dt.zone_kind, dt.offset_seconds, dt.zone_id};
     return Ret(out, Value::Time(t));
   }
-  if (a[0].is_date()) return Ret(out, Value::Time(Time{}));
+  if (a[0].is_date()) return Ret(out, Value::Time(Time{0, ZoneKind::kOffset, 0, ""}));
   if (!a[0].is_string()) return RetNull(out);
   auto t = ParseTime(a[0].as_string());
   return Ret(out, t ? Value::Time(*t) : Value());
@@ -511,8 +570,9 @@ bool FnMatches(EvalContext& ctx, Args a, size_t n, Value* out) {
   if (n > 2 && !a[2].is_null() && !a[2].is_string()) return RetNull(out);
   std::string flags = n > 2 && a[2].is_string() ? a[2].as_string() : "";
   std::string err;
-  const RE2* re = CachedRegex(a[1].as_string(), flags, &err);
-  if (re == nullptr) return RegexError(ctx, err);
+  bool unsupported = false;
+  const RE2* re = CachedRegex(a[1].as_string(), flags, &err, &unsupported);
+  if (re == nullptr) return RegexError(ctx, err, unsupported, out);
   if (!ctx.Step(static_cast<int64_t>(a[0].as_string().size() / 16))) return false;
   return Ret(out, Value::Bool(RE2::PartialMatch(a[0].as_string(), *re)));
 }
@@ -545,8 +605,9 @@ bool FnReplace(EvalContext& ctx, Args a, size_t n, Value* out) {
   if (n > 3 && !a[3].is_null() && !a[3].is_string()) return RetNull(out);
   std::string flags = n > 3 && a[3].is_string() ? a[3].as_string() : "";
   std::string err;
-  const RE2* re = CachedRegex(a[1].as_string(), flags, &err);
-  if (re == nullptr) return RegexError(ctx, err);
+  bool unsupported = false;
+  const RE2* re = CachedRegex(a[1].as_string(), flags, &err, &unsupported);
+  if (re == nullptr) return RegexError(ctx, err, unsupported, out);
   std::string rewrite;
   if (flags.find('q') != std::string::npos) {
     for (char c : a[2].as_string()) {
@@ -568,8 +629,9 @@ bool FnReplace(EvalContext& ctx, Args a, size_t n, Value* out) {
 bool FnSplit(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string() || !a[1].is_string()) return RetNull(out);
   std::string err;
-  const RE2* re = CachedRegex(a[1].as_string(), "", &err);
-  if (re == nullptr) return RegexError(ctx, err);
+  bool unsupported = false;
+  const RE2* re = CachedRegex(a[1].as_string(), "", &err, &unsupported);
+  if (re == nullptr) return RegexError(ctx, err, unsupported, out);
   const std::string& s = a[0].as_string();
   if (!ctx.Step(static_cast<int64_t>(s.size() / 16))) return false;
   std::vector<Value> parts;
@@ -600,8 +662,9 @@ bool FnSplit(EvalContext& ctx, Args a, size_t, Value* out) {
 bool FnExtract(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string() || !a[1].is_string()) return RetNull(out);
   std::string err;
-  const RE2* re = CachedRegex(a[1].as_string(), "", &err);
-  if (re == nullptr) return RegexError(ctx, err);
+  bool unsupported = false;
+  const RE2* re = CachedRegex(a[1].as_string(), "", &err, &unsupported);
+  if (re == nullptr) return RegexError(ctx, err, unsupported, out);
   const std::string& s = a[0].as_string();
   if (!ctx.Step(static_cast<int64_t>(s.size() / 16))) return false;
   std::vector<Value> found;
@@ -661,6 +724,12 @@ bool FnFromBase64(EvalContext&, Args a, size_t, Value* out) {
 }
 
 bool FnStringJoin(EvalContext& ctx, Args a, size_t n, Value* out) {
+  if (a[0].is_string()) {
+    // A single string is a list of one (DMN singleton-list conversion).
+    Value list = Value::List({a[0]});
+    Value args[4] = {list, n > 1 ? a[1] : Value(), n > 2 ? a[2] : Value(), n > 3 ? a[3] : Value()};
+    return FnStringJoin(ctx, args, n, out);
+  }
   if (!a[0].is_list()) return RetNull(out);
   std::string delim, prefix, suffix;
   if (n > 1) {
@@ -1088,7 +1157,8 @@ bool Round(Args a, size_t n, Value* out, Decimal::Rounding mode) {
   if (!a[0].is_number()) return RetNull(out);
   int64_t scale = 0;
   if (n > 1) {
-    auto s = a[1].as_int64();
+    if (!a[1].is_number()) return RetNull(out);
+    auto s = a[1].as_number().TruncateToInt64();
     if (!s || *s < -6111 || *s > 6176) return RetNull(out);
     scale = *s;
   }
@@ -1232,8 +1302,11 @@ Value PutPath(const Value& ctxv, const std::vector<Value>& keys, size_t i, const
     c.Set(k, value);
   } else {
     const Value* inner = c.Find(k);
-    Value nested = PutPath(inner && inner->is_context() ? *inner : Value::Context(ContextValue()),
-                           keys, i + 1, value, ok);
+    if (inner != nullptr && !inner->is_context()) {
+      *ok = false;  // cannot descend into a non-context
+      return Value();
+    }
+    Value nested = PutPath(inner ? *inner : Value::Context(ContextValue()), keys, i + 1, value, ok);
     c.Set(k, std::move(nested));
   }
   return Value::Context(std::move(c));
@@ -1256,6 +1329,11 @@ bool FnContextPut(EvalContext& ctx, Args a, size_t, Value* out) {
   return RetNull(out);
 }
 
+bool FnContextPutKey(EvalContext& ctx, Args a, size_t n, Value* out) {
+  if (!a[1].is_string()) return RetNull(out);  // `key:` names a single key
+  return FnContextPut(ctx, a, n, out);
+}
+
 bool FnContextMerge(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_list()) return RetNull(out);
   ContextValue c;
@@ -1267,7 +1345,11 @@ bool FnContextMerge(EvalContext& ctx, Args a, size_t, Value* out) {
   return Ret(out, Value::Context(std::move(c)));
 }
 
-bool FnContext(EvalContext& ctx, Args a, size_t, Value* out) {
+bool FnContext(EvalContext& ctx, Args a, size_t n, Value* out) {
+  if (a[0].is_context()) {
+    Value list = Value::List({a[0]});
+    return FnContext(ctx, &list, n, out);
+  }
   if (!a[0].is_list()) return RetNull(out);
   ContextValue c;
   if (!ctx.Step(static_cast<int64_t>(a[0].list().size()))) return false;
@@ -1590,21 +1672,37 @@ bool FnCoincides(EvalContext&, Args a, size_t, Value* out) {
                  });
 }
 
-// range("[1..10)") — DMN 1.5 string to range.
+// range("[1..10)") — DMN 1.5 string to range: endpoints must be literals (numbers, strings,
+// temporal literals or date/time/duration calls on a string literal), of one kind, ascending.
 bool FnRange(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string()) return RetNull(out);
   const std::string& s = a[0].as_string();
   if (s.size() > 1024) return RetNull(out);
-  absl::StatusOr<std::shared_ptr<const CompiledExpression>> e = CompiledExpression::Compile(s);
+  static const LazyRE2 kRange = {R"(\s*([\[\(\]])\s*(.*?)\s*\.\.\s*(.*?)\s*([\]\)\[])\s*)"};
+  static const LazyRE2 kEndpoint = {
+      R"(|null|-?\d+(\.\d+)?|-?\.\d+|"([^"\\]|\\.)*"|@"[^"]*"|(date|time|date and time|duration)\(\s*"[^"]*"\s*\))"};
+  std::string open, start, end, close;
+  if (!RE2::FullMatch(s, *kRange, &open, &start, &end, &close)) return RetNull(out);
+  if (!RE2::FullMatch(start, *kEndpoint) || !RE2::FullMatch(end, *kEndpoint)) {
+    return RetNull(out);
+  }
+  if (start.empty() && end.empty()) return RetNull(out);
+  std::string text =
+      absl::StrCat(open, start.empty() ? "null" : start, "..", end.empty() ? "null" : end, close);
+  absl::StatusOr<std::shared_ptr<const CompiledExpression>> e = CompiledExpression::Compile(text);
   if (!e.ok()) return RetNull(out);
   EvalOptions opts = *ctx.options;
-  opts.max_steps = std::min<int64_t>(ctx.steps_left, 10'000);
+  opts.max_steps = 1000;
   MapVariableResolver none;
   absl::StatusOr<Value> v = Evaluate(**e, none, opts);
   if (!ctx.Step(100)) return false;
   if (!v.ok() || !v->is_range()) return RetNull(out);
-  // Only literal endpoints are allowed: the free variables must be empty.
-  if (!(*e)->free_variables().empty()) return RetNull(out);
+  const RangeValue& r = v->range();
+  if (r.start.is_null() && r.end.is_null()) return RetNull(out);
+  if (!r.start.is_null() && !r.end.is_null()) {
+    std::optional<int> c = FeelCompare(r.start, r.end);
+    if (!c || *c > 0) return RetNull(out);
+  }
   return Ret(out, *v);
 }
 
@@ -1723,8 +1821,8 @@ std::vector<Builtin>* BuildRegistry() {
       {"get value", {"m", "key"}, FnGetValue},
       {"get entries", {"context"}, FnGetEntries},
       {"get entries", {"m"}, FnGetEntries},
-      {"context put", {"context", "key", "value"}, FnContextPut},
       {"context put", {"context", "keys", "value"}, FnContextPut},
+      {"context put", {"context", "key", "value"}, FnContextPutKey},
       {"put", {"context", "key", "value"}, FnContextPut},
       {"context merge", {"contexts"}, FnContextMerge, true},
       {"put all", {"contexts"}, FnContextMerge, true},

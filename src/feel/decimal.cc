@@ -198,9 +198,9 @@ Decimal Decimal::Truncate() const {
 }
 
 std::optional<Decimal> Decimal::RoundToScale(int64_t scale, Rounding mode) const {
-  if (scale > 6000 || scale < -6000) return std::nullopt;
   // Already coarse enough: nothing to round (also avoids quantize overflowing 34 digits).
   if (RawExponent(A::Raw(*this)) >= -scale) return *this;
+  if (scale > 6000 || scale < -6000) return std::nullopt;
   BID_UINT128 quantum = PowerOfTen(-scale);
   _IDEC_flags flags = 0;
   BID_UINT128 truncated = bid128_quantize(A::Raw(*this), quantum, BID_ROUNDING_TO_ZERO, &flags);

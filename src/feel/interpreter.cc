@@ -82,11 +82,12 @@ uint64_t EvalContext::NextRandom() {
 
 const Value* Scope::Lookup(std::string_view name) const {
   for (const Scope* s = this; s != nullptr; s = s->parent) {
-    for (auto it = s->bindings.rbegin(); it != s->bindings.rend(); ++it) {
-      if (it->first == name) return &it->second;
-    }
+    // A filter item's own entries shadow the implicit `item` binding ([{item: 1}][item = 1]).
     if (s->context != nullptr) {
       if (const Value* v = s->context->Find(name)) return v;
+    }
+    for (auto it = s->bindings.rbegin(); it != s->bindings.rend(); ++it) {
+      if (it->first == name) return &it->second;
     }
     if (s->captured != nullptr) {
       for (const auto& [k, v] : *s->captured) {
@@ -360,27 +361,6 @@ Value Subtract(const Value& a, const Value& b) {
     return DurationOrNull(
         DurationFromNanos(__int128{a.as_date().days - b.as_date().days} * kNanosPerDay));
   }
-  if (ka == Kind::kDate && kb == Kind::kDateTime) {
-    // DMN: a date is treated as its midnight date-time.
-    DateTime x;
-    x.days = a.as_date().days;
-    const DateTime& y = b.as_date_time();
-    if (y.zone_kind != ZoneKind::kLocal) {
-      x.zone_kind = ZoneKind::kOffset;
-      x.offset_seconds = 0;
-    }
-    return DurationOrNull(DurationFromNanos(DateTimeKey(x) - DateTimeKey(y)));
-  }
-  if (ka == Kind::kDateTime && kb == Kind::kDate) {
-    DateTime y;
-    y.days = b.as_date().days;
-    const DateTime& x = a.as_date_time();
-    if (x.zone_kind != ZoneKind::kLocal) {
-      y.zone_kind = ZoneKind::kOffset;
-      y.offset_seconds = 0;
-    }
-    return DurationOrNull(DurationFromNanos(DateTimeKey(x) - DateTimeKey(y)));
-  }
   if (ka == Kind::kTime && kb == Kind::kTime) {
     const Time& x = a.as_time();
     const Time& y = b.as_time();
@@ -544,6 +524,10 @@ bool ListNode::Eval(EvalContext& ctx, Value* out) const {
 
 bool ContextNode::Eval(EvalContext& ctx, Value* out) const {
   if (!ctx.Step()) return false;
+  if (duplicate_keys_) {
+    *out = Value();
+    return true;
+  }
   ContextValue building;
   Scope scope;
   scope.parent = ctx.scope;
@@ -728,7 +712,10 @@ bool EvalTests(EvalContext& ctx, const std::vector<UnaryTest>& tests, const Valu
       return false;
     }
     Value m;
-    if (t.uses_input) {
+    if (t.op != UnaryTest::Op::kDefault) {
+      m = FeelEquals(input, *r);
+      if (t.op == UnaryTest::Op::kNe && m.is_bool()) m = Value::Bool(!m.as_bool());
+    } else if (t.uses_input) {
       m = r->is_bool() ? *r : Value();
     } else if (!t.bool_literal && r->is_bool() && !input.is_bool()) {
       m = *r;
@@ -1266,7 +1253,7 @@ const BuiltinOverload* SelectOverload(const Builtin& b, size_t n) {
     if (!o.variadic && o.params.size() == n) return &o;
   }
   for (const auto& o : b.overloads) {
-    if (o.variadic && n + 1 >= o.params.size()) return &o;
+    if (o.variadic && n >= o.params.size()) return &o;
   }
   return nullptr;
 }
@@ -1483,7 +1470,7 @@ bool IsInstanceOf(const Value& v, std::string_view type) {
         while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
         while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
         const Value* e = v.Find(key);
-        if (e == nullptr || !IsInstanceOf(*e, t)) return false;
+        if (e == nullptr || (!e->is_null() && !IsInstanceOf(*e, t))) return false;
         start = i + 1;
       }
     }

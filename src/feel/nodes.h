@@ -55,12 +55,13 @@ class ListNode final : public Node {
 
 class ContextNode final : public Node {
  public:
-  ContextNode(int column, std::vector<std::pair<std::string, NodePtr>> entries)
-      : Node(column), entries_(std::move(entries)) {}
+  ContextNode(int column, std::vector<std::pair<std::string, NodePtr>> entries, bool duplicate_keys)
+      : Node(column), entries_(std::move(entries)), duplicate_keys_(duplicate_keys) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
 
  private:
   std::vector<std::pair<std::string, NodePtr>> entries_;
+  bool duplicate_keys_;  // DMN: a context with duplicate keys is null
 };
 
 class RangeNode final : public Node {
@@ -132,6 +133,7 @@ struct UnaryTest {
   NodePtr node;
   bool uses_input = false;    // mentions `?`: the boolean result is the answer
   bool bool_literal = false;  // `true` / `false`: compared for equality
+  enum class Op : uint8_t { kDefault, kEq, kNe } op = Op::kDefault;  // `= e` / `!= e` (DMN 1.5)
 };
 
 // Evaluates a list of unary tests against an input value: true if any test matches.

@@ -211,6 +211,26 @@ class Lexer {
         case '\\':
           out.push_back('\\');
           break;
+        case 'U': {
+          // \U + 6 hex digits (DMN 1.5 for code points beyond the BMP).
+          uint32_t cp = 0;
+          if (i + 6 > src_.size()) return Error(i - 2, "invalid \\U escape");
+          for (size_t k = i; k < i + 6; ++k) {
+            char h = src_[k];
+            int d = (h >= '0' && h <= '9')   ? h - '0'
+                    : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                    : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                             : -1;
+            if (d < 0) return Error(i - 2, "invalid \\U escape");
+            cp = cp * 16 + static_cast<uint32_t>(d);
+          }
+          if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return Error(i - 2, "invalid \\U escape");
+          }
+          i += 6;
+          AppendUtf8(&out, cp);
+          break;
+        }
         case 'u': {
           auto hex4 = [&](size_t at, uint32_t* v) {
             if (at + 4 > src_.size()) return false;
@@ -680,10 +700,21 @@ class Parser {
     return out;
   }
 
+  // `= e` / `!= e` unary tests (DMN 1.5).
+  bool ParseEqualityTest(UnaryTest* t, bool full) {
+    if (!IsPunct("=") && !IsPunct("!=")) return false;
+    t->op = IsPunct("=") ? UnaryTest::Op::kEq : UnaryTest::Op::kNe;
+    Advance();
+    t->node = full ? ParseExpr() : ParseAdditive();
+    return true;
+  }
+
   UnaryTest ParseOneTest() {
     UnaryTest t;
     size_t before = input_uses_;
-    if (AtUnaryComparison()) {
+    if (ParseEqualityTest(&t, true)) {
+      // parsed
+    } else if (AtUnaryComparison()) {
       t.node = ParseUnaryComparison();
     } else {
       t.node = ParseExpr();
@@ -712,7 +743,9 @@ class Parser {
     }
     UnaryTest t;
     size_t before = input_uses_;
-    if (AtUnaryComparison()) {
+    if (ParseEqualityTest(&t, false)) {
+      // parsed
+    } else if (AtUnaryComparison()) {
       t.node = ParseUnaryComparison();
     } else {
       t.node = ParseAdditive();
@@ -980,8 +1013,7 @@ class Parser {
     } else if (auto dtd = ParseDaysTimeDuration(text)) {
       v = Value::DaysTimeDuration(*dtd);
     } else {
-      Fail(at, absl::StrCat("invalid temporal literal @\"", text.substr(0, 40), "\""));
-      return Null();
+      (void)at;  // not a temporal value: null, as in the spec and feel-scala
     }
     return std::make_unique<LiteralNode>(col, std::move(v));
   }
@@ -1120,6 +1152,7 @@ class Parser {
     bool saved = no_filter_;
     no_filter_ = false;
     std::vector<std::pair<std::string, NodePtr>> entries;
+    bool duplicate = false;
     scopes_.emplace_back();
     if (!Accept("}")) {
       do {
@@ -1129,10 +1162,7 @@ class Parser {
         NodePtr value = ParseExpr();
         if (err_.failed) break;
         for (const auto& e : entries) {
-          if (e.first == key) {
-            Fail(tok_.pos, absl::StrCat("duplicate context entry '", key, "'"));
-            break;
-          }
+          if (e.first == key) duplicate = true;
         }
         scopes_.back().push_back(key);
         entries.emplace_back(std::move(key), std::move(value));
@@ -1142,7 +1172,7 @@ class Parser {
     scopes_.pop_back();
     no_filter_ = saved;
     if (err_.failed) return Null();
-    return std::make_unique<ContextNode>(col, std::move(entries));
+    return std::make_unique<ContextNode>(col, std::move(entries), duplicate);
   }
 
   NodePtr ParseUnaryTestsRoot() {

@@ -75,8 +75,8 @@ bool ParseDatePart(Cursor* c, int64_t* days) {
   return true;
 }
 
-// hh:mm(:ss(.fffffffff)?)?
-bool ParseTimePart(Cursor* c, int64_t* nanos, bool seconds_required) {
+// hh:mm(:ss(.fffffffff)?)?; with allow_24, 24:00:00 (end of day) gives 86400e9.
+bool ParseTimePart(Cursor* c, int64_t* nanos, bool seconds_required, bool allow_24 = false) {
   int64_t h = 0, m = 0, s = 0, frac = 0;
   if (!c->digits(2, &h) || !c->eat(':') || !c->digits(2, &m)) return false;
   if (c->eat(':')) {
@@ -93,6 +93,10 @@ bool ParseTimePart(Cursor* c, int64_t* nanos, bool seconds_required) {
     }
   } else if (seconds_required) {
     return false;
+  }
+  if (allow_24 && h == 24 && m == 0 && s == 0 && frac == 0) {
+    *nanos = kNanosPerDay;
+    return true;
   }
   if (h > 23 || m > 59 || s > 59) return false;
   *nanos = ((h * 60 + m) * 60 + s) * kNanosPerSecond + frac;
@@ -236,8 +240,12 @@ std::optional<DateTime> ParseDateTime(std::string_view text) {
   DateTime dt;
   if (!ParseDatePart(&c, &dt.days)) return std::nullopt;
   if (!c.eat('T')) return std::nullopt;
-  if (!ParseTimePart(&c, &dt.nanos, false)) return std::nullopt;
+  if (!ParseTimePart(&c, &dt.nanos, false, /*allow_24=*/true)) return std::nullopt;
   if (!ParseZonePart(&c, &dt.zone_kind, &dt.offset_seconds, &dt.zone_id)) return std::nullopt;
+  if (dt.nanos == kNanosPerDay) {  // 24:00:00 is midnight of the next day (XML Schema)
+    dt.nanos = 0;
+    ++dt.days;
+  }
   if (dt.zone_kind == ZoneKind::kZoneId && !ResolveZoneOffset(&dt)) return std::nullopt;
   return dt;
 }

@@ -125,8 +125,12 @@ TEST(StringFunctionsTest, All) {
   EXPECT_EQ(J("matches(\"a\\nb\", \"a.b\", \"s\")"), "true");
   EXPECT_EQ(J("matches(\"a\\nb\", \"a.b\")"), "false");
   EXPECT_EQ(J("matches(\"abc\", \"a b c\", \"x\")"), "true");
-  EXPECT_EQ(Code("matches(\"a\", \"[\")"), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Code("matches(\"a\", \"a\", \"z\")"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(J("matches(\"a\", \"[\")"), "null");         // invalid pattern
+  EXPECT_EQ(J("matches(\"a\", \"a\", \"z\")"), "null");  // invalid flag
+  EXPECT_EQ(Code("matches(\"aa\", \"(?=a)\")"), absl::StatusCode::kInvalidArgument);  // lookahead
+  EXPECT_EQ(J("matches(\"Mary\\rJones\", \"Mary.Jones\")"), "false");                 // XPath dot
+  EXPECT_EQ(J("matches(\"a\\nb\", \"^b\", \"m\")"), "true");
+  EXPECT_EQ(J("matches(\"hello world\", \"hello\\ sworld\", \"x\")"), "true");
   EXPECT_EQ(J("split(\"John Doe\", \"\\\\s\")"), "[\"John\",\"Doe\"]");
   EXPECT_EQ(J("split(\"a;b;;c\", \";\")"), "[\"a\",\"b\",\"\",\"c\"]");
   EXPECT_EQ(J("split(\"abc\", \"x\")"), "[\"abc\"]");
@@ -145,6 +149,7 @@ TEST(StringFunctionsTest, All) {
   EXPECT_EQ(J("string join([\"a\", \"b\"], \", \", \"[\", \"]\")"), "\"[a, b]\"");
   EXPECT_EQ(J("string join([1, 2], \",\")"), "null");
   EXPECT_EQ(J("string join([], \",\")"), "\"\"");
+  EXPECT_EQ(J("string join(\"a\", \"X\")"), "\"a\"");
 }
 
 TEST(StringFunctionsTest, UuidIsDeterministicPerSeed) {
@@ -305,6 +310,11 @@ TEST(ContextFunctionsTest, All) {
   EXPECT_EQ(J("context([{key: \"a\", value: 1}, {key: \"b\", value: 2}])"), "{\"a\":1,\"b\":2}");
   EXPECT_EQ(J("context([{key: \"a\", value: 1}, {key: \"a\", value: 2}])"), "null");
   EXPECT_EQ(J("context([{k: \"a\"}])"), "null");
+  EXPECT_EQ(J("context({key: \"a\", value: 1})"), "{\"a\":1}");
+  EXPECT_EQ(J("context put({a: 0}, [\"a\", \"b\"], 1)"), "null");
+  EXPECT_EQ(J("context put(context: {a: {b: 0}}, key: [\"a\", \"b\"], value: 2)"), "null");
+  EXPECT_EQ(J("context put(context: {a: {b: 0}}, keys: [\"a\", \"b\"], value: 2)"),
+            "{\"a\":{\"b\":2}}");
 }
 
 TEST(TemporalFunctionsTest, All) {
@@ -378,6 +388,12 @@ TEST(RangeFunctionsTest, All) {
   EXPECT_EQ(J("range(\"[1..10)\")"), "\"[1..10)\"");
   EXPECT_EQ(J("5 in range(\"[1..10)\")"), "true");
   EXPECT_EQ(J("range(\"x\")"), "null");
+  EXPECT_EQ(J("range(\" [ 1 .. 3 ] \") = [1..3]"), "true");
+  EXPECT_EQ(J("range(\"[3..1]\")"), "null");
+  EXPECT_EQ(J("range(\"[date(string(\\\"1970-01-01\\\"))..date(\\\"1970-01-02\\\")]\")"), "null");
+  EXPECT_EQ(J("range(\"[@\\\"P1D\\\"..@\\\"P2D\\\"]\") = [@\"P1D\"..@\"P2D\"]"), "true");
+  EXPECT_EQ(J("round up(5.5, 6176)"), "5.5");
+  EXPECT_EQ(J("decimal(1/3, 2.5)"), "0.33");
 }
 
 TEST(BuiltinRegistryTest, NamesCoverTheSpec) {

@@ -21,6 +21,11 @@ TEST(LiteralTest, Basics) {
   EXPECT_EQ(J("{}"), "{}");
   EXPECT_EQ(J("{a: 1, b: a + 1}"), "{\"a\":1,\"b\":2}");
   EXPECT_EQ(J("{foo-bar: 1}"), "{\"foo-bar\":1}");
+  EXPECT_EQ(J("{a: 1, a: 2}"), "null");  // duplicate keys (DMN)
+  EXPECT_EQ(J("@\"not a date\""), "null");
+  EXPECT_EQ(J("\"\\U01F40E\" = \"\xF0\x9F\x90\x8E\""), "true");
+  EXPECT_EQ(J("string length(\"\\U01F40E\")"), "1");
+  EXPECT_EQ(J("@\"2021-01-01T24:00:00\""), "\"2021-01-02T00:00:00\"");
 }
 
 TEST(VariableTest, LookupAndMissing) {
@@ -63,6 +68,7 @@ TEST(FilterTest, BooleanFilters) {
   EXPECT_EQ(J("[1, \"a\", 3][item > 1]"), "[3]");  // non-comparable items drop out
   EXPECT_EQ(J("[][item > 1]"), "[]");
   EXPECT_EQ(J("[{a: 1}, {a: 2}][a = 2][1].a"), "2");
+  EXPECT_EQ(J("[{item: 1}, {item: 2}][item >= 2]"), "[{\"item\":2}]");
 }
 
 TEST(ArithmeticTest, NumbersAndNulls) {
@@ -163,6 +169,9 @@ TEST(InTest, ListsRangesAndValues) {
   EXPECT_EQ(J("x in [1..5] and true", R"({"x": 3})"), "true");
   EXPECT_EQ(J("5 in (? > 3)"), "true");
   EXPECT_EQ(J("x in r", R"({"x": 3, "r": [1, 3]})"), "true");
+  EXPECT_EQ(J("10 in =10"), "true");
+  EXPECT_EQ(J("10 in (!=10)"), "false");
+  EXPECT_EQ(J("10 in (=9, =10)"), "true");
 }
 
 TEST(BetweenTest, Inclusive) {
@@ -273,6 +282,9 @@ TEST(UnaryTestsTest, DecisionTableEntries) {
   EXPECT_EQ(T("< 5", "\"a\""), "null");
   EXPECT_EQ(T("[1,2,3]", "2"), "true");
   EXPECT_EQ(T("null", "null"), "true");
+  EXPECT_EQ(T("= 5", "5"), "true");
+  EXPECT_EQ(T("!= 5", "5"), "false");
+  EXPECT_EQ(T("!= 5, 6", "6"), "true");
 }
 
 }  // namespace
