@@ -1,6 +1,7 @@
 #include "journal/file_system.h"
 
 #include <dirent.h>
+#include <linux/falloc.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -92,6 +93,11 @@ class PosixFile : public File {
     return absl::OkStatus();
   }
   uint64_t Size() const override { return size_; }
+  absl::Status Preallocate(uint64_t bytes) override {
+    // Best effort: some file systems (tmpfs on old kernels) lack FALLOC_FL_KEEP_SIZE.
+    (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes));
+    return absl::OkStatus();
+  }
 
  private:
   int fd_;

@@ -28,6 +28,9 @@ class File {
   virtual absl::StatusOr<std::string> Read(uint64_t offset, size_t n) const = 0;
   virtual absl::Status Truncate(uint64_t size) = 0;
   virtual uint64_t Size() const = 0;
+  // Reserves disk blocks up to `bytes` without changing the size, so later appends and
+  // fdatasync need not allocate (and journal) new extents. A hint: may do nothing.
+  virtual absl::Status Preallocate(uint64_t /*bytes*/) { return absl::OkStatus(); }
 };
 
 class FileSystem {

@@ -333,7 +333,8 @@ absl::StatusOr<Journal::Segment*> Journal::NewSegment(uint64_t first_index) {
   absl::StatusOr<std::unique_ptr<File>> f = fs_->Open(seg->path, true);
   if (!f.ok()) return f.status();
   seg->file = *std::move(f);
-  absl::Status s = seg->file->Append(EncodeHeader(first_index, generation_));
+  absl::Status s = seg->file->Preallocate(options_.segment_bytes);
+  if (s.ok()) s = seg->file->Append(EncodeHeader(first_index, generation_));
   if (!s.ok()) return s;
   // The new name must be durable before anything in it is acknowledged.
   s = fs_->SyncDir(dir_);
