@@ -130,14 +130,17 @@ bool IsWhitespaceCp(uint32_t c) {
 // those are reported as errors; other invalid patterns make the function return null.
 bool UsesUnsupportedConstruct(const std::string& p) {
   bool in_class = false;
+  int groups = 0;  // capturing groups opened so far
   for (size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
     if (c == '\\' && i + 1 < p.size()) {
       char e = p[i + 1];
-      if (!in_class && e >= '1' && e <= '9') return true;
+      // A backreference to an existing group is valid XPath; to a missing one it is invalid.
+      if (e >= '1' && e <= '9') return !in_class && (e - '0') <= groups;
       ++i;
       continue;
     }
+    if (!in_class && c == '(' && (i + 1 >= p.size() || p[i + 1] != '?')) ++groups;
     if (c == '[') in_class = true;
     if (c == ']') in_class = false;
     if (!in_class && c == '(' && i + 2 < p.size() && p[i + 1] == '?' &&
@@ -1686,7 +1689,7 @@ bool FnRange(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!RE2::FullMatch(start, *kEndpoint) || !RE2::FullMatch(end, *kEndpoint)) {
     return RetNull(out);
   }
-  if (start.empty() && end.empty()) return RetNull(out);
+  if (start.empty() || end.empty()) return RetNull(out);
   std::string text =
       absl::StrCat(open, start.empty() ? "null" : start, "..", end.empty() ? "null" : end, close);
   absl::StatusOr<std::shared_ptr<const CompiledExpression>> e = CompiledExpression::Compile(text);

@@ -111,6 +111,7 @@ class Node {
   // Kind tags the parser and evaluator need to recognise specific shapes.
   virtual bool IsNumberLiteral() const { return false; }
   virtual bool IsBoolLiteral() const { return false; }
+  virtual bool IsTwoSidedRange() const { return false; }
 
  private:
   int column_;

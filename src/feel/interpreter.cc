@@ -361,6 +361,19 @@ Value Subtract(const Value& a, const Value& b) {
     return DurationOrNull(
         DurationFromNanos(__int128{a.as_date().days - b.as_date().days} * kNanosPerDay));
   }
+  // A zoned date-time minus a date (or the reverse): the date is midnight UTC (DMN TCK 0100);
+  // with a local date-time the result is null.
+  if ((ka == Kind::kDate && kb == Kind::kDateTime) ||
+      (ka == Kind::kDateTime && kb == Kind::kDate)) {
+    const DateTime& other = ka == Kind::kDateTime ? a.as_date_time() : b.as_date_time();
+    if (other.zone_kind == ZoneKind::kLocal) return Value();
+    DateTime midnight;
+    midnight.days = ka == Kind::kDate ? a.as_date().days : b.as_date().days;
+    midnight.zone_kind = ZoneKind::kOffset;
+    __int128 x = ka == Kind::kDate ? DateTimeKey(midnight) : DateTimeKey(other);
+    __int128 y = ka == Kind::kDate ? DateTimeKey(other) : DateTimeKey(midnight);
+    return DurationOrNull(DurationFromNanos(x - y));
+  }
   if (ka == Kind::kTime && kb == Kind::kTime) {
     const Time& x = a.as_time();
     const Time& y = b.as_time();
@@ -572,9 +585,10 @@ bool RangeNode::Eval(EvalContext& ctx, Value* out) const {
   };
   // Unary comparisons (`< 5`) have one open end; a literal range needs both of one kind.
   if (start_ && end_) {
-    if (r.start.is_null() && r.end.is_null()) return Produce(ctx, out, Value());
-    if (!r.start.is_null() && !r.end.is_null() &&
-        (r.start.kind() != r.end.kind() || !rangeable(r.start))) {
+    // A null endpoint in a literal range is not "unbounded": the range is null (and `x in` it
+    // is null, DMN TCK 0072).
+    if (r.start.is_null() || r.end.is_null()) return Produce(ctx, out, Value());
+    if (r.start.kind() != r.end.kind() || !rangeable(r.start)) {
       return Produce(ctx, out, Value());
     }
   } else {
@@ -715,6 +729,8 @@ bool EvalTests(EvalContext& ctx, const std::vector<UnaryTest>& tests, const Valu
     if (t.op != UnaryTest::Op::kDefault) {
       m = FeelEquals(input, *r);
       if (t.op == UnaryTest::Op::kNe && m.is_bool()) m = Value::Bool(!m.as_bool());
+    } else if (r->is_null() && t.node->IsTwoSidedRange()) {
+      m = Value();
     } else if (t.uses_input) {
       m = r->is_bool() ? *r : Value();
     } else if (!t.bool_literal && r->is_bool() && !input.is_bool()) {

@@ -73,6 +73,7 @@ class RangeNode final : public Node {
         start_included_(start_included),
         end_included_(end_included) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
+  bool IsTwoSidedRange() const override { return start_ && end_; }
 
  private:
   NodePtr start_;  // nullptr: unbounded

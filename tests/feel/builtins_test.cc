@@ -127,6 +127,8 @@ TEST(StringFunctionsTest, All) {
   EXPECT_EQ(J("matches(\"abc\", \"a b c\", \"x\")"), "true");
   EXPECT_EQ(J("matches(\"a\", \"[\")"), "null");         // invalid pattern
   EXPECT_EQ(J("matches(\"a\", \"a\", \"z\")"), "null");  // invalid flag
+  EXPECT_EQ(J("matches(\"h\", \"(.)\\\\3\")"), "null");  // backreference to a missing group
+  EXPECT_EQ(Code("matches(\"aa\", \"(a)\\\\1\")"), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Code("matches(\"aa\", \"(?=a)\")"), absl::StatusCode::kInvalidArgument);  // lookahead
   EXPECT_EQ(J("matches(\"Mary\\rJones\", \"Mary.Jones\")"), "false");                 // XPath dot
   EXPECT_EQ(J("matches(\"a\\nb\", \"^b\", \"m\")"), "true");

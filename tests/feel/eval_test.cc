@@ -170,6 +170,8 @@ TEST(InTest, ListsRangesAndValues) {
   EXPECT_EQ(J("5 in (? > 3)"), "true");
   EXPECT_EQ(J("x in r", R"({"x": 3, "r": [1, 3]})"), "true");
   EXPECT_EQ(J("10 in =10"), "true");
+  EXPECT_EQ(J("5 in (null..10]"), "null");
+  EXPECT_EQ(J("5 in [1..null]"), "null");
   EXPECT_EQ(J("10 in (!=10)"), "false");
   EXPECT_EQ(J("10 in (=9, =10)"), "true");
 }
