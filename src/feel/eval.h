@@ -106,6 +106,7 @@ class Node {
     (void)ctx;
     return nullptr;
   }
+  // 1-based byte offset of the node in the source.
   int column() const { return column_; }
 
   // Kind tags the parser and evaluator need to recognise specific shapes.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "feel/nodes.h"
@@ -379,12 +380,9 @@ class Parser {
     if (line > 1) return absl::StrCat("line ", line, ", column ", column);
     return absl::StrCat("column ", column);
   }
+  // Node positions are 1-based byte offsets (cheap; converted to line/column only for errors).
   int Column(size_t pos) const {
-    int column = 1;
-    for (size_t i = 0; i < pos && i < src_.size(); ++i) {
-      if ((static_cast<unsigned char>(src_[i]) & 0xC0) != 0x80) ++column;
-    }
-    return column;
+    return static_cast<int>(std::min<size_t>(pos, INT32_MAX - 1)) + 1;
   }
   NodePtr Null() { return std::make_unique<LiteralNode>(Column(tok_.pos), Value()); }
 
@@ -403,15 +401,14 @@ class Parser {
   // ---- lexical scopes ----
   bool IsLexicallyBound(const std::string& name) const {
     for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
-      if (std::find(it->begin(), it->end(), name) != it->end()) return true;
+      if (it->contains(name)) return true;
     }
     return false;
   }
   int GlobalSlot(const std::string& name) {
-    auto it = std::find(globals_.begin(), globals_.end(), name);
-    if (it != globals_.end()) return static_cast<int>(it - globals_.begin());
-    globals_.push_back(name);
-    return static_cast<int>(globals_.size() - 1);
+    auto [it, inserted] = global_slots_.try_emplace(name, static_cast<int>(globals_.size()));
+    if (inserted) globals_.push_back(name);
+    return it->second;
   }
   NodePtr MakeName(int column, std::string name) {
     if (name == "?") return std::make_unique<InputNode>(column);
@@ -500,7 +497,7 @@ class Parser {
     return std::make_unique<IfNode>(col, std::move(c), std::move(t), std::move(e));
   }
 
-  std::vector<Iterator> ParseIterators(std::vector<std::string>* frame) {
+  std::vector<Iterator> ParseIterators(absl::flat_hash_set<std::string>* frame) {
     std::vector<Iterator> its;
     do {
       if (tok_.kind != Tok::kName) {
@@ -513,7 +510,7 @@ class Parser {
       if (err_.failed) return its;
       it.domain = ParseAdditive();
       if (Accept("..")) it.range_end = ParseAdditive();
-      frame->push_back(it.name);
+      frame->insert(it.name);
       its.push_back(std::move(it));
     } while (!err_.failed && Accept(","));
     return its;
@@ -525,7 +522,7 @@ class Parser {
     scopes_.emplace_back();
     std::vector<Iterator> its = ParseIterators(&scopes_.back());
     ExpectWord("return");
-    scopes_.back().push_back("partial");
+    scopes_.back().insert("partial");
     size_t partial_before = partial_uses_;
     NodePtr body = ParseExpr();
     bool uses_partial = partial_uses_ != partial_before;
@@ -1088,7 +1085,7 @@ class Parser {
       Fail(tok_.pos, "external functions are not supported");
       return Null();
     }
-    scopes_.emplace_back(params);
+    scopes_.emplace_back(params.begin(), params.end());
     NodePtr body = ParseExpr();
     scopes_.pop_back();
     if (err_.failed) return Null();
@@ -1161,10 +1158,7 @@ class Parser {
         Expect(":");
         NodePtr value = ParseExpr();
         if (err_.failed) break;
-        for (const auto& e : entries) {
-          if (e.first == key) duplicate = true;
-        }
-        scopes_.back().push_back(key);
+        if (!scopes_.back().insert(key).second) duplicate = true;
         entries.emplace_back(std::move(key), std::move(value));
       } while (!err_.failed && Accept(","));
       Expect("}");
@@ -1222,8 +1216,9 @@ class Parser {
   bool no_filter_ = false;
   size_t input_uses_ = 0;
   size_t partial_uses_ = 0;
-  std::vector<std::vector<std::string>> scopes_;
+  std::vector<absl::flat_hash_set<std::string>> scopes_;  // names bound by enclosing constructs
   std::vector<std::string> globals_;
+  absl::flat_hash_map<std::string, int> global_slots_;
 };
 
 }  // namespace

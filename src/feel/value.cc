@@ -318,21 +318,21 @@ void AppendDebug(std::string* out, const Value& v, int depth) {
     case Kind::kString:
       AppendQuoted(out, v.as_string());
       return;
+    // Temporal values print as their ISO form, like feel-scala's toString.
     case Kind::kDate:
-      absl::StrAppend(out, "date(\"", FormatDate(v.as_date()), "\")");
+      *out += FormatDate(v.as_date());
       return;
     case Kind::kTime:
-      absl::StrAppend(out, "time(\"", FormatTime(v.as_time()), "\")");
+      *out += FormatTime(v.as_time());
       return;
     case Kind::kDateTime:
-      absl::StrAppend(out, "date and time(\"", FormatDateTime(v.as_date_time()), "\")");
+      *out += FormatDateTime(v.as_date_time());
       return;
     case Kind::kDaysTimeDuration:
-      absl::StrAppend(out, "duration(\"", FormatDaysTimeDuration(v.as_days_time_duration()), "\")");
+      *out += FormatDaysTimeDuration(v.as_days_time_duration());
       return;
     case Kind::kYearsMonthsDuration:
-      absl::StrAppend(out, "duration(\"", FormatYearsMonthsDuration(v.as_years_months_duration()),
-                      "\")");
+      *out += FormatYearsMonthsDuration(v.as_years_months_duration());
       return;
     case Kind::kList: {
       out->push_back('[');
@@ -351,7 +351,7 @@ void AppendDebug(std::string* out, const Value& v, int depth) {
       for (const auto& [k, item] : v.context().entries()) {
         if (!first) *out += ", ";
         first = false;
-        absl::StrAppend(out, k, ": ");
+        absl::StrAppend(out, k, ":");
         AppendDebug(out, item, depth + 1);
       }
       out->push_back('}');
@@ -376,9 +376,15 @@ void AppendDebug(std::string* out, const Value& v, int depth) {
       out->push_back(r.end_included ? ']' : ')');
       return;
     }
-    case Kind::kFunction:
-      absl::StrAppend(out, "function ", std::string(v.function()->name()));
+    case Kind::kFunction: {
+      std::string params;
+      for (const std::string& p : v.function()->parameters()) {
+        if (!params.empty()) params += ", ";
+        params += p;
+      }
+      absl::StrAppend(out, "function(", params, ")");
       return;
+    }
   }
 }
 

@@ -105,8 +105,8 @@ class Value {
   bool operator==(const Value& other) const;
   bool operator!=(const Value& other) const { return !(*this == other); }
 
-  // FEEL literal-like rendering, for messages and `string()` of composite values:
-  // [1, "a"], {a: 1}, [1..5), date("2024-01-01")...
+  // feel-scala's rendering, used for messages and `string()` of composite values:
+  // [1, "a"], {a:1, b:"x"}, [1..5), 2024-01-01, P1D, function(a, b).
   std::string DebugString() const;
 
   // Pointer identity of the shared payload (0 for inline kinds); lets callers cheaply detect

@@ -12,6 +12,9 @@ TEST(ConversionFunctionsTest, StringAndNumber) {
   EXPECT_EQ(J("string(null)"), "null");
   EXPECT_EQ(J("string([1, \"a\"])"), "\"[1, \\\"a\\\"]\"");
   EXPECT_EQ(J("string(@\"2024-01-02\")"), "\"2024-01-02\"");
+  EXPECT_EQ(J("string({a: [@\"2024-01-02\", @\"P1D\"], b: \"x\"})"),
+            "\"{a:[2024-01-02, P1D], b:\\\"x\\\"}\"");
+  EXPECT_EQ(J("string(function(a, b) a)"), "\"function(a, b)\"");
   EXPECT_EQ(J("string(from: 5)"), "\"5\"");
   EXPECT_EQ(J("number(\"12.5\")"), "12.5");
   EXPECT_EQ(J("number(\"1e3\")"), "1000");

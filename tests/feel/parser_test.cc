@@ -90,6 +90,22 @@ TEST(ParserTest, FreeVariables) {
   EXPECT_EQ(Free("1 + 2"), (std::vector<std::string>{}));
 }
 
+TEST(ParserTest, LargeExpressionsCompile) {
+  // Many nodes, many distinct variables and a big context literal: the parser stays linear.
+  std::string list = "count([";
+  for (int i = 0; i < 200000; ++i) list += i ? ",1" : "1";
+  list += "])";
+  EXPECT_EQ(Err(list), "OK");
+  std::string vars = "0";
+  for (int i = 0; i < 20000; ++i) vars += " + v" + std::to_string(i);
+  EXPECT_EQ(Free(vars).size(), 20000u);
+  std::string ctx = "{k0: 0";
+  for (int i = 1; i < 20000; ++i) ctx += ", k" + std::to_string(i) + ": k" + std::to_string(i - 1);
+  ctx += "}";
+  EXPECT_EQ(Err(ctx), "OK");
+  EXPECT_TRUE(Free(ctx).empty());
+}
+
 TEST(ParserTest, SourceIsKept) {
   auto e = CompiledExpression::Compile("x + 1");
   ASSERT_TRUE(e.ok());

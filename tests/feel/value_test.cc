@@ -55,7 +55,8 @@ TEST(ValueTest, LargeContextsUseAnIndex) {
 TEST(ValueTest, DebugString) {
   EXPECT_EQ(Value::List({Value::Number(1), Value::String("a\"b")}).DebugString(),
             "[1, \"a\\\"b\"]");
-  EXPECT_EQ(Value::Context({{"a", Value()}}).DebugString(), "{a: null}");
+  EXPECT_EQ(Value::Context({{"a", Value()}, {"b", Value::String("x")}}).DebugString(),
+            "{a:null, b:\"x\"}");
 }
 
 TEST(ValueTest, KindNames) {
