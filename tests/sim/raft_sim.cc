@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "raft/invariants.h"
 
 namespace tern::sim {
 
@@ -231,6 +232,7 @@ void RaftSim::Restart(Node& n) {
   TERN_CHECK(n.app.applied == snap->index(), "app snapshot mismatch");
   c.applied = n.app.applied;
   n.raft = std::make_unique<raft::RawNode>(c, n.disk->storage());
+  n.prev_status.reset();
   n.incarnation++;
   n.last_commit = n.raft->Status().commit;
   n.last_term = n.raft->Status().term;
@@ -410,6 +412,9 @@ void RaftSim::CheckStep() {
     Node& n = nodes_[id];
     if (!n.raft) continue;
     const raft::Raft& r = n.raft->raft();
+    absl::Status inv = raft::CheckInvariants(*n.raft, n.prev_status ? &*n.prev_status : nullptr);
+    if (!inv.ok()) checker_.Fail(std::string(inv.message()));
+    n.prev_status = n.raft->Status();
     if (r.term() < n.last_term) {
       checker_.Fail(absl::StrCat("member ", id, " term regressed"));
     }

@@ -137,6 +137,7 @@ class RaftSim {
     uint64_t last_commit = 0;
     uint64_t last_term = 0;
     bool was_leader = false;
+    std::optional<raft::NodeStatus> prev_status;  // for the over-time invariants
   };
   struct Packet {
     raft::Message msg;
