@@ -51,6 +51,7 @@ class Engine::Impl {
   void ProcessClientCommand(record::Record command) {
     TERN_CHECK(in_batch_);
     command.set_source_record_position(-1);
+    command.set_value_type(ValueTypeOfValue(command));
     context_.BeginCommand(std::move(command));
     Dispatch(context_.command());
     DrainFollowUps();

@@ -1,0 +1,174 @@
+#include "broker/broker.h"
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "base/strings.h"
+#include "broker/version.h"
+
+namespace tern::broker {
+namespace {
+
+// Resident set size of this process, from /proc/self/statm.
+double ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+prometheus::MetricFamily Family(std::string name, std::string help, prometheus::MetricType type) {
+  prometheus::MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = type;
+  return family;
+}
+
+void AddValue(prometheus::MetricFamily& family, double value,
+              std::vector<prometheus::ClientMetric::Label> labels = {}) {
+  prometheus::ClientMetric metric;
+  metric.label = std::move(labels);
+  if (family.type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  family.metric.push_back(std::move(metric));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base::Clock& clock) {
+  std::unique_ptr<Broker> broker(new Broker(std::move(config)));
+  const BrokerConfig& c = broker->config_;
+  auto lock = DataDirLock::Acquire(c.data_dir);
+  if (!lock.ok()) return lock.status();
+  broker->lock_ = *std::move(lock);
+
+  std::vector<Partition*> local;
+  for (int32_t id = 1; id <= c.partitions; ++id) {
+    auto members = PartitionMembers(id, c.cluster_size, c.replication_factor);
+    if (std::find(members.begin(), members.end(), c.node_id) == members.end()) continue;
+    PartitionConfig partition_config;
+    partition_config.partition_id = id;
+    partition_config.partition_count = c.partitions;
+    partition_config.node_id = c.node_id;
+    partition_config.member_node_ids = members;
+    partition_config.directory = StrCat(c.data_dir, "/partition-", id);
+    partition_config.tick_ms = c.tick_ms;
+    partition_config.election_ticks = c.election_ticks;
+    partition_config.heartbeat_ticks = c.heartbeat_ticks;
+    partition_config.snapshot_period_ms = c.snapshot_period_ms;
+    auto partition = Partition::Open(partition_config, clock, /*transport=*/nullptr);
+    if (!partition.ok()) return partition.status();
+    local.push_back(partition->get());
+    broker->partitions_.push_back(*std::move(partition));
+  }
+  for (auto& partition : broker->partitions_) partition->Start();
+
+  broker->broker_client_ = std::make_unique<LocalBrokerClient>(broker->config_, local);
+  if (!c.gateway_address.empty()) {
+    gateway::GatewayOptions options;
+    options.version = std::string(kTernProtocolVersion);
+    broker->gateway_service_ =
+        std::make_unique<gateway::GatewayService>(*broker->broker_client_, options);
+    gateway::ServerOptions server_options;
+    server_options.address = c.gateway_address;
+    auto server = gateway::GatewayServer::Start(server_options, broker->gateway_service_.get());
+    if (!server.ok()) return server.status();
+    broker->gateway_server_ = *std::move(server);
+  }
+  if (!c.monitoring_address.empty()) {
+    auto* self = broker.get();
+    auto monitoring = MonitoringServer::Start(
+        c.monitoring_address,
+        MonitoringHandlers{[self] { return self->Healthy(); }, [self] { return self->Ready(); },
+                           [self] { return self->MetricsText(); }});
+    if (!monitoring.ok()) return monitoring.status();
+    broker->monitoring_ = *std::move(monitoring);
+  }
+  return broker;
+}
+
+Broker::~Broker() { Stop(); }
+
+void Broker::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  monitoring_.reset();
+  if (gateway_server_) gateway_server_->Shutdown(2'000);
+  for (auto& partition : partitions_) partition->Stop();
+  gateway_server_.reset();
+  gateway_service_.reset();
+  broker_client_.reset();
+  partitions_.clear();
+  lock_.reset();
+}
+
+bool Broker::Healthy() const {
+  return std::all_of(partitions_.begin(), partitions_.end(),
+                     [](const auto& p) { return p->Metrics().healthy; });
+}
+
+bool Broker::Ready() const {
+  // Ready = every partition installed and replicating; leadership is not required.
+  return std::all_of(partitions_.begin(), partitions_.end(), [](const auto& p) {
+    auto metrics = p->Metrics();
+    return metrics.healthy && metrics.ready && metrics.leader_node_id >= 0;
+  });
+}
+
+std::string Broker::MetricsText() {
+  using prometheus::MetricType;
+  auto role = Family("tern_raft_role", "Raft role per partition (0 leader, 1 follower, 2 inactive)",
+                     MetricType::Gauge);
+  auto term = Family("tern_raft_term", "Current Raft term", MetricType::Gauge);
+  auto commit = Family("tern_raft_commit_index", "Raft commit index", MetricType::Gauge);
+  auto applied = Family("tern_raft_applied_index", "Last log index applied to state",
+                        MetricType::Gauge);
+  auto snapshot = Family("tern_snapshot_index", "Log index of the latest snapshot",
+                         MetricType::Gauge);
+  auto processed = Family("tern_processed_commands_total", "Client commands processed",
+                          MetricType::Counter);
+  auto records = Family("tern_written_records_total", "Records written to the log",
+                        MetricType::Counter);
+  auto rejected = Family("tern_backpressure_rejections_total",
+                         "Commands refused with RESOURCE_EXHAUSTED", MetricType::Counter);
+  auto appends = Family("tern_log_appended_entries_total", "Raft entries appended to the journal",
+                        MetricType::Counter);
+  auto syncs = Family("tern_log_syncs_total", "Journal fsyncs", MetricType::Counter);
+  auto append_latency = Family("tern_log_append_latency_seconds_total",
+                               "Time spent appending and fsyncing the journal",
+                               MetricType::Counter);
+  for (const auto& partition : partitions_) {
+    PartitionMetrics m = partition->Metrics();
+    std::vector<prometheus::ClientMetric::Label> labels = {
+        {"partition", std::to_string(partition->id())}};
+    AddValue(role, static_cast<double>(m.role), labels);
+    AddValue(term, static_cast<double>(m.term), labels);
+    AddValue(commit, static_cast<double>(m.commit_index), labels);
+    AddValue(applied, static_cast<double>(m.applied_index), labels);
+    AddValue(snapshot, static_cast<double>(m.snapshot_index), labels);
+    AddValue(processed, static_cast<double>(m.processed_commands), labels);
+    AddValue(records, static_cast<double>(m.written_records), labels);
+    AddValue(rejected, static_cast<double>(m.backpressure_rejections), labels);
+    AddValue(appends, static_cast<double>(m.appended_entries), labels);
+    AddValue(syncs, static_cast<double>(m.syncs), labels);
+    AddValue(append_latency, m.append_latency_ms_total / 1000.0, labels);
+  }
+  auto rss = Family("tern_process_resident_memory_bytes", "Resident memory of the broker",
+                    MetricType::Gauge);
+  AddValue(rss, ResidentBytes());
+  std::vector<prometheus::MetricFamily> families = {
+      role, term, commit, applied, snapshot, processed, records, rejected, appends, syncs,
+      append_latency, rss};
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+}  // namespace tern::broker

@@ -1,0 +1,50 @@
+#pragma once
+
+// A broker process: its partition replicas, the embedded gateway and the monitoring endpoint.
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/clock.h"
+#include "broker/config.h"
+#include "broker/data_dir.h"
+#include "broker/local_broker_client.h"
+#include "broker/monitoring.h"
+#include "broker/partition.h"
+#include "gateway/gateway_service.h"
+#include "gateway/server.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace tern::broker {
+
+class Broker {
+ public:
+  static absl::StatusOr<std::unique_ptr<Broker>> Start(BrokerConfig config, base::Clock& clock);
+  ~Broker();
+  // Stops accepting requests, finishes open ones briefly, stops partitions.
+  void Stop();
+
+  bool Healthy() const;
+  bool Ready() const;
+  std::string MetricsText();
+  const BrokerConfig& config() const { return config_; }
+  int gateway_port() const { return gateway_server_ ? gateway_server_->port() : 0; }
+
+ private:
+  explicit Broker(BrokerConfig config) : config_(std::move(config)) {}
+
+  BrokerConfig config_;
+  std::unique_ptr<DataDirLock> lock_;
+  std::vector<std::unique_ptr<Partition>> partitions_;
+  std::unique_ptr<LocalBrokerClient> broker_client_;
+  std::unique_ptr<gateway::GatewayService> gateway_service_;
+  std::unique_ptr<gateway::GatewayServer> gateway_server_;
+  std::unique_ptr<MonitoringServer> monitoring_;
+  bool stopped_ = false;
+};
+
+}  // namespace tern::broker

@@ -1,0 +1,183 @@
+#include "broker/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <map>
+
+#include "base/strings.h"
+
+namespace tern::broker {
+namespace {
+
+// The value of --config / TERN_CONFIG before the full parse, so the file can supply defaults.
+std::string FindConfigFile(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) return argv[i + 1];
+    if (arg.rfind("--config=", 0) == 0) return arg.substr(9);
+  }
+  const char* env = std::getenv("TERN_CONFIG");
+  return env ? env : "";
+}
+
+std::string ScalarToString(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    std::string joined;
+    for (const auto& item : node) {
+      if (!joined.empty()) joined += ",";
+      joined += item.as<std::string>();
+    }
+    return joined;
+  }
+  return node.as<std::string>();
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ParseDurationMs(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 12) {
+    return absl::InvalidArgumentError(StrCat("'", text, "' is not a duration like 250ms or 5s"));
+  }
+  int64_t value = std::stoll(text.substr(0, digits));
+  std::string unit = text.substr(digits);
+  if (unit.empty() || unit == "ms") return value;
+  if (unit == "s") return value * 1000;
+  if (unit == "m") return value * 60 * 1000;
+  if (unit == "h") return value * 3600 * 1000;
+  return absl::InvalidArgumentError(StrCat("'", text, "' has an unknown unit (ms, s, m, h)"));
+}
+
+std::vector<int32_t> PartitionMembers(int32_t partition_id, int32_t cluster_size,
+                                      int32_t replication_factor) {
+  std::vector<int32_t> members;
+  for (int32_t i = 0; i < replication_factor; ++i) {
+    members.push_back((partition_id - 1 + i) % cluster_size);
+  }
+  return members;
+}
+
+absl::Status ValidateBrokerConfig(const BrokerConfig& c) {
+  if (c.cluster_size < 1) return absl::InvalidArgumentError("cluster-size must be at least 1");
+  if (c.node_id < 0 || c.node_id >= c.cluster_size) {
+    return absl::InvalidArgumentError(
+        StrCat("node-id must be in [0, cluster-size), but is ", c.node_id));
+  }
+  if (c.partitions < 1 || c.partitions > 8191) {
+    return absl::InvalidArgumentError("partitions must be in [1, 8191]");
+  }
+  if (c.replication_factor < 1 || c.replication_factor > c.cluster_size) {
+    return absl::InvalidArgumentError(
+        StrCat("replication-factor must be in [1, cluster-size], but is ", c.replication_factor));
+  }
+  if (static_cast<int32_t>(c.peers.size()) != c.cluster_size) {
+    return absl::InvalidArgumentError(
+        StrCat("peers must list the cluster address of each of the ", c.cluster_size,
+               " brokers in node-id order, but lists ", c.peers.size()));
+  }
+  if (c.tick_ms < 1 || c.election_ticks <= c.heartbeat_ticks || c.heartbeat_ticks < 1) {
+    return absl::InvalidArgumentError("election-ticks must exceed heartbeat-ticks (both >= 1)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
+  BrokerConfig config;
+  std::string snapshot_period = "5m";
+  std::string tick = "50ms";
+  std::string peers;
+  bool no_gateway = false;
+
+  CLI::App app{"tern-broker: a Tern broker (partition replicas, engine, embedded gateway)"};
+  std::string config_file_flag;
+  // Read by FindConfigFile before parsing; declared so that it is accepted and documented.
+  app.add_option("--config", config_file_flag, "YAML file with the same keys as the flags")
+      ->envname("TERN_CONFIG");
+  std::map<std::string, CLI::Option*> options;
+  auto add = [&](const std::string& key, auto& target, const std::string& help) {
+    std::string env = "TERN_" + key;
+    for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
+    options[key] = app.add_option("--" + key, target, help)->envname(env);
+  };
+  add("node-id", config.node_id, "this broker's id, 0-based");
+  add("cluster-size", config.cluster_size, "number of brokers");
+  add("partitions", config.partitions, "number of partitions");
+  add("replication-factor", config.replication_factor, "replicas per partition");
+  add("cluster-address", config.cluster_address, "host:port other brokers reach this one at");
+  add("peers", peers, "every broker's cluster address, comma-separated, in node-id order");
+  add("data-dir", config.data_dir, "directory for logs, snapshots and state");
+  add("gateway-address", config.gateway_address, "host:port of the embedded gateway");
+  add("monitoring-address", config.monitoring_address, "host:port for /health, /ready, /metrics");
+  add("log-level", config.log_level, "trace, debug, info, warn, error");
+  add("snapshot-period", snapshot_period, "how often state is snapshotted (e.g. 5m)");
+  add("tick", tick, "Raft tick (e.g. 50ms)");
+  add("election-ticks", config.election_ticks, "ticks without a leader before an election");
+  add("heartbeat-ticks", config.heartbeat_ticks, "ticks between leader heartbeats");
+  app.add_flag("--no-gateway", no_gateway, "do not run the embedded gateway")
+      ->envname("TERN_NO_GATEWAY");
+
+  // Defaults from the YAML file; flags and environment parsed afterwards override them.
+  std::string file = FindConfigFile(argc, argv);
+  std::vector<std::string> file_args;
+  if (!file.empty()) {
+    config.config_file = file;
+    try {
+      YAML::Node root = YAML::LoadFile(file);
+      if (!root.IsMap()) return absl::InvalidArgumentError(StrCat(file, ": expected a mapping"));
+      for (const auto& item : root) {
+        std::string key = item.first.as<std::string>();
+        if (key == "no-gateway") {
+          no_gateway = item.second.as<bool>();
+          continue;
+        }
+        if (!options.contains(key)) {
+          return absl::InvalidArgumentError(StrCat(file, ": unknown key '", key, "'"));
+        }
+        file_args.push_back("--" + key);
+        file_args.push_back(ScalarToString(item.second));
+      }
+    } catch (const YAML::Exception& error) {
+      return absl::InvalidArgumentError(StrCat(file, ": ", error.what()));
+    }
+  }
+  try {
+    if (!file_args.empty()) {
+      // Parse the file's values first, as if given on the command line (CLI11 takes a vector
+      // of arguments in reverse order).
+      std::vector<std::string> args(file_args.rbegin(), file_args.rend());
+      app.parse(args);
+      app.clear();
+    }
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return absl::CancelledError(app.help());
+  } catch (const CLI::ParseError& error) {
+    return absl::InvalidArgumentError(error.what());
+  }
+  if (no_gateway) config.gateway_address.clear();
+  auto snapshot_ms = ParseDurationMs(snapshot_period);
+  if (!snapshot_ms.ok()) return snapshot_ms.status();
+  config.snapshot_period_ms = *snapshot_ms;
+  auto tick_ms = ParseDurationMs(tick);
+  if (!tick_ms.ok()) return tick_ms.status();
+  config.tick_ms = *tick_ms;
+  config.peers.clear();
+  std::string current;
+  for (char c : peers) {
+    if (c == ',') {
+      if (!current.empty()) config.peers.push_back(current);
+      current.clear();
+    } else if (c != ' ') {
+      current.push_back(c);
+    }
+  }
+  if (!current.empty()) config.peers.push_back(current);
+  if (config.peers.empty() && config.cluster_size == 1) config.peers = {config.cluster_address};
+  if (auto status = ValidateBrokerConfig(config); !status.ok()) return status;
+  return config;
+}
+
+}  // namespace tern::broker

@@ -1,0 +1,53 @@
+#pragma once
+
+// The broker's configuration: command-line flags, TERN_* environment variables and a YAML file
+// all use the same keys (`--node-id`, `TERN_NODE_ID`, `node-id:`). A flag beats the
+// environment, which beats the file, which beats the default. docs/configuration.md is the
+// reference.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tern::broker {
+
+struct BrokerConfig {
+  int32_t node_id = 0;
+  int32_t cluster_size = 1;
+  int32_t partitions = 1;
+  int32_t replication_factor = 1;
+  // This broker's address for other brokers and standalone gateways.
+  std::string cluster_address = "127.0.0.1:26501";
+  // Every broker's cluster address, in node-id order (defaults to just this one).
+  std::vector<std::string> peers;
+  std::string data_dir = "./data";
+  // The embedded gateway; empty when turned off with --no-gateway.
+  std::string gateway_address = "127.0.0.1:26500";
+  std::string monitoring_address = "127.0.0.1:9600";
+  std::string log_level = "info";
+  int64_t snapshot_period_ms = 5 * 60 * 1000;
+  int64_t tick_ms = 50;
+  int32_t election_ticks = 6;
+  int32_t heartbeat_ticks = 1;
+  // Where the settings came from, for the start-up log line.
+  std::string config_file;
+};
+
+// Parses flags, environment and file. Returns INVALID_ARGUMENT naming the bad key; `--help`
+// yields a status with code CANCELLED and the usage text as message.
+absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv);
+
+// Checks that the numbers fit together (replication factor <= cluster size, peers complete...).
+absl::Status ValidateBrokerConfig(const BrokerConfig& config);
+
+// Parses "250ms", "5s", "2m", "1h" or a plain number of milliseconds.
+absl::StatusOr<int64_t> ParseDurationMs(const std::string& text);
+
+// The node ids that hold replicas of a partition (1-based), the first being the preferred
+// leader: Zeebe's round-robin distribution, so every broker leads about as many partitions.
+std::vector<int32_t> PartitionMembers(int32_t partition_id, int32_t cluster_size,
+                                      int32_t replication_factor);
+
+}  // namespace tern::broker

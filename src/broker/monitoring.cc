@@ -1,0 +1,70 @@
+#include "broker/monitoring.h"
+
+#include <CivetServer.h>
+
+#include <vector>
+
+#include "base/strings.h"
+
+namespace tern::broker {
+
+class MonitoringServer::Handler : public CivetHandler {
+ public:
+  using Body = std::function<std::pair<int, std::string>()>;
+  Handler(std::string content_type, Body body)
+      : content_type_(std::move(content_type)), body_(std::move(body)) {}
+
+  bool handleGet(CivetServer*, struct mg_connection* connection) override {
+    auto [code, body] = body_();
+    const char* reason = code == 200 ? "OK" : "Service Unavailable";
+    mg_printf(connection,
+              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+              "Connection: close\r\n\r\n",
+              code, reason, content_type_.c_str(), body.size());
+    mg_write(connection, body.data(), body.size());
+    return true;
+  }
+
+ private:
+  std::string content_type_;
+  Body body_;
+};
+
+absl::StatusOr<std::unique_ptr<MonitoringServer>> MonitoringServer::Start(
+    const std::string& address, MonitoringHandlers handlers) {
+  std::unique_ptr<MonitoringServer> server(new MonitoringServer());
+  server->handlers_ = std::move(handlers);
+  std::vector<std::string> options = {"listening_ports", address, "num_threads", "2",
+                                      "request_timeout_ms", "10000"};
+  try {
+    server->server_ = std::make_unique<CivetServer>(options);
+  } catch (const CivetException& error) {
+    return absl::UnavailableError(
+        StrCat("cannot serve monitoring on ", address, ": ", error.what()));
+  }
+  if (server->server_->getContext() == nullptr) {
+    return absl::UnavailableError(StrCat("cannot serve monitoring on ", address));
+  }
+  auto* self = server.get();
+  auto route = [&](const std::string& path, std::string type, Handler::Body body) {
+    server->routes_.push_back(std::make_unique<Handler>(std::move(type), std::move(body)));
+    server->server_->addHandler(path, server->routes_.back().get());
+  };
+  route("/health", "text/plain", [self] {
+    bool ok = self->handlers_.healthy();
+    return std::make_pair(ok ? 200 : 503, std::string(ok ? "healthy\n" : "unhealthy\n"));
+  });
+  route("/ready", "text/plain", [self] {
+    bool ok = self->handlers_.ready();
+    return std::make_pair(ok ? 200 : 503, std::string(ok ? "ready\n" : "not ready\n"));
+  });
+  route("/metrics", "text/plain; version=0.0.4",
+        [self] { return std::make_pair(200, self->handlers_.metrics()); });
+  return server;
+}
+
+MonitoringServer::~MonitoringServer() {
+  if (server_) server_->close();
+}
+
+}  // namespace tern::broker

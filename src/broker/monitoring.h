@@ -1,0 +1,37 @@
+#pragma once
+
+// A small HTTP server for operators: GET /health (the process is alive and its partitions
+// run), GET /ready (every partition of this broker is installed and replicating), and
+// GET /metrics (Prometheus text format).
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+class CivetServer;
+
+namespace tern::broker {
+
+struct MonitoringHandlers {
+  std::function<bool()> healthy;
+  std::function<bool()> ready;
+  std::function<std::string()> metrics;
+};
+
+class MonitoringServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<MonitoringServer>> Start(const std::string& address,
+                                                                 MonitoringHandlers handlers);
+  ~MonitoringServer();
+
+ private:
+  class Handler;
+  MonitoringServer() = default;
+  MonitoringHandlers handlers_;
+  std::unique_ptr<CivetServer> server_;
+  std::vector<std::unique_ptr<Handler>> routes_;
+};
+
+}  // namespace tern::broker

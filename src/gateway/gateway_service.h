@@ -1,0 +1,108 @@
+#pragma once
+
+// The public gRPC service `gateway_protocol.Gateway`. Stateless: every request is checked,
+// turned into a command for the partition that owns it, and answered from the partition's
+// answer. Job activation long-polls here (parked requests wake when a partition reports new
+// jobs of their type), as Zeebe's gateway does.
+//
+// Threading: handlers run on gRPC's callback threads; answers arrive on partition or transport
+// threads. Nothing blocks.
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "gateway.grpc.pb.h"
+#include "gateway/broker_client.h"
+#include "gateway/mapping.h"
+#include "gateway/scheduler.h"
+
+namespace tern::gateway {
+
+struct GatewayOptions {
+  RequestLimits limits;
+  // Gateway-to-partition timeout when the request does not say otherwise (Zeebe: 15 s).
+  int64_t request_timeout_ms = 15'000;
+  // ActivateJobs long-poll timeout when requestTimeout is 0 (Zeebe: 10 s).
+  int64_t long_polling_timeout_ms = 10'000;
+  std::string version = "8.6.0";
+};
+
+class LongPollingRegistry;
+
+class GatewayService final : public gateway_protocol::Gateway::CallbackService {
+ public:
+  GatewayService(BrokerClient& brokers, GatewayOptions options);
+  ~GatewayService() override;
+
+  using Ctx = grpc::CallbackServerContext;
+  using Unary = grpc::ServerUnaryReactor;
+
+  grpc::ServerWriteReactor<gateway_protocol::ActivateJobsResponse>* ActivateJobs(
+      Ctx* context, const gateway_protocol::ActivateJobsRequest* request) override;
+  grpc::ServerWriteReactor<gateway_protocol::ActivatedJob>* StreamActivatedJobs(
+      Ctx* context, const gateway_protocol::StreamActivatedJobsRequest* request) override;
+  Unary* CancelProcessInstance(Ctx* context,
+                               const gateway_protocol::CancelProcessInstanceRequest* request,
+                               gateway_protocol::CancelProcessInstanceResponse* response) override;
+  Unary* CompleteJob(Ctx* context, const gateway_protocol::CompleteJobRequest* request,
+                     gateway_protocol::CompleteJobResponse* response) override;
+  Unary* CreateProcessInstance(Ctx* context,
+                               const gateway_protocol::CreateProcessInstanceRequest* request,
+                               gateway_protocol::CreateProcessInstanceResponse* response) override;
+  Unary* CreateProcessInstanceWithResult(
+      Ctx* context, const gateway_protocol::CreateProcessInstanceWithResultRequest* request,
+      gateway_protocol::CreateProcessInstanceWithResultResponse* response) override;
+  Unary* EvaluateDecision(Ctx* context, const gateway_protocol::EvaluateDecisionRequest* request,
+                          gateway_protocol::EvaluateDecisionResponse* response) override;
+  Unary* DeployProcess(Ctx* context, const gateway_protocol::DeployProcessRequest* request,
+                       gateway_protocol::DeployProcessResponse* response) override;
+  Unary* DeployResource(Ctx* context, const gateway_protocol::DeployResourceRequest* request,
+                        gateway_protocol::DeployResourceResponse* response) override;
+  Unary* FailJob(Ctx* context, const gateway_protocol::FailJobRequest* request,
+                 gateway_protocol::FailJobResponse* response) override;
+  Unary* ThrowError(Ctx* context, const gateway_protocol::ThrowErrorRequest* request,
+                    gateway_protocol::ThrowErrorResponse* response) override;
+  Unary* PublishMessage(Ctx* context, const gateway_protocol::PublishMessageRequest* request,
+                        gateway_protocol::PublishMessageResponse* response) override;
+  Unary* ResolveIncident(Ctx* context, const gateway_protocol::ResolveIncidentRequest* request,
+                         gateway_protocol::ResolveIncidentResponse* response) override;
+  Unary* SetVariables(Ctx* context, const gateway_protocol::SetVariablesRequest* request,
+                      gateway_protocol::SetVariablesResponse* response) override;
+  Unary* Topology(Ctx* context, const gateway_protocol::TopologyRequest* request,
+                  gateway_protocol::TopologyResponse* response) override;
+  Unary* UpdateJobRetries(Ctx* context, const gateway_protocol::UpdateJobRetriesRequest* request,
+                          gateway_protocol::UpdateJobRetriesResponse* response) override;
+  Unary* ModifyProcessInstance(Ctx* context,
+                               const gateway_protocol::ModifyProcessInstanceRequest* request,
+                               gateway_protocol::ModifyProcessInstanceResponse* response) override;
+  Unary* MigrateProcessInstance(
+      Ctx* context, const gateway_protocol::MigrateProcessInstanceRequest* request,
+      gateway_protocol::MigrateProcessInstanceResponse* response) override;
+  Unary* UpdateJobTimeout(Ctx* context, const gateway_protocol::UpdateJobTimeoutRequest* request,
+                          gateway_protocol::UpdateJobTimeoutResponse* response) override;
+  Unary* DeleteResource(Ctx* context, const gateway_protocol::DeleteResourceRequest* request,
+                        gateway_protocol::DeleteResourceResponse* response) override;
+  Unary* BroadcastSignal(Ctx* context, const gateway_protocol::BroadcastSignalRequest* request,
+                         gateway_protocol::BroadcastSignalResponse* response) override;
+
+  BrokerClient& brokers() { return brokers_; }
+  const GatewayOptions& options() const { return options_; }
+  Scheduler& scheduler() { return scheduler_; }
+  LongPollingRegistry& long_polling() { return *long_polling_; }
+
+ private:
+  BrokerClient& brokers_;
+  GatewayOptions options_;
+  Scheduler scheduler_;
+  std::unique_ptr<LongPollingRegistry> long_polling_;
+  std::atomic<uint32_t> next_create_partition_{0};
+};
+
+}  // namespace tern::gateway

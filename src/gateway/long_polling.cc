@@ -1,0 +1,472 @@
+#include "gateway/long_polling.h"
+
+#include <atomic>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "base/strings.h"
+#include "gateway/gateway_service.h"
+
+namespace tern::gateway {
+namespace {
+
+namespace gp = gateway_protocol;
+
+constexpr int32_t kJobBatchActivate = 0;
+constexpr int32_t kJobFail = 5;
+constexpr int32_t kJobYield = 14;
+constexpr int kPartitionBits = 51;
+
+// Gives a job back to its partition without using up a retry.
+void FailBack(BrokerClient& brokers, int64_t key, int32_t retries, std::string_view reason) {
+  record::Record command;
+  command.set_record_type(record::COMMAND);
+  command.set_key(key);
+  command.set_intent(kJobFail);
+  auto* job = command.mutable_job();
+  job->set_retries(retries);
+  job->set_error_message(std::string(reason));
+  brokers.Send(static_cast<int32_t>(key >> kPartitionBits), std::move(command), 15'000,
+               [](absl::StatusOr<record::Record>) {});
+}
+
+void Yield(BrokerClient& brokers, int64_t key) {
+  record::Record command;
+  command.set_record_type(record::COMMAND);
+  command.set_key(key);
+  command.set_intent(kJobYield);
+  command.mutable_job();
+  brokers.Send(static_cast<int32_t>(key >> kPartitionBits), std::move(command), 15'000,
+               [](absl::StatusOr<record::Record>) {});
+}
+
+class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJobsResponse>,
+                                  public ParkedRequest,
+                                  public std::enable_shared_from_this<ActivateJobsReactor> {
+ public:
+  ActivateJobsReactor(GatewayService& service, grpc::CallbackServerContext* context,
+                      const gp::ActivateJobsRequest& request)
+      : service_(service), context_(context), request_(request) {}
+
+  void Start() {
+    self_ = shared_from_this();
+    const auto& limits = service_.options().limits;
+    absl::Status check = CheckName(request_.type(), "type", /*required=*/true, limits);
+    if (check.ok()) check = CheckName(request_.worker(), "worker", false, limits);
+    for (const auto& tenant : request_.tenantids()) {
+      if (check.ok()) check = CheckTenant(tenant, "ActivateJobs");
+    }
+    for (const auto& name : request_.fetchvariable()) {
+      if (check.ok()) check = CheckName(name, "fetchVariable", true, limits);
+    }
+    if (!check.ok()) {
+      std::lock_guard lock(mutex_);
+      FinishLocked(ToGrpc(check));
+      return;
+    }
+    remaining_ = std::min(request_.maxjobstoactivate(), limits.max_jobs_to_activate);
+    int64_t long_poll_ms = request_.requesttimeout() == 0 ? service_.options().long_polling_timeout_ms
+                                                          : request_.requesttimeout();
+    long_poll_ms = std::min<int64_t>(long_poll_ms, int64_t{24} * 3600 * 1000);
+    if (request_.requesttimeout() >= 0) {
+      std::weak_ptr<ActivateJobsReactor> weak = shared_from_this();
+      timer_ = service_.scheduler().Schedule(
+          Scheduler::Clock::now() + std::chrono::milliseconds(long_poll_ms), [weak] {
+            if (auto self = weak.lock()) self->OnLongPollTimeout();
+          });
+    }
+    std::lock_guard lock(mutex_);
+    StartRoundLocked();
+  }
+
+  void OnJobsAvailable() override {
+    std::lock_guard lock(mutex_);
+    parked_ = false;
+    if (!finished_ && !round_active_) StartRoundLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mutex_);
+    writing_ = false;
+    if (!ok) {
+      // The client is gone: give back what it did not get.
+      FailBackQueuedLocked(true);
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "The client went away"));
+      return;
+    }
+    writes_.pop_front();
+    WriteNextLocked();
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    if (parked_) {
+      service_.long_polling().Unpark(request_.type(), shared_from_this());
+      parked_ = false;
+    }
+    if (!writing_) {
+      FailBackQueuedLocked(false);
+      FinishLocked(grpc::Status::CANCELLED);
+    }
+  }
+
+  void OnDone() override {
+    if (timer_ != 0) service_.scheduler().Cancel(timer_);
+    std::shared_ptr<ActivateJobsReactor> last_reference;
+    {
+      std::lock_guard lock(mutex_);
+      last_reference = std::move(self_);
+    }
+  }
+
+ private:
+  void StartRoundLocked() {
+    round_active_ = true;
+    sequence_ = service_.long_polling().Sequence(request_.type());
+    partitions_left_ = std::max(1, service_.brokers().partition_count());
+    // Start at a different partition each round, so no partition's jobs are always last.
+    static std::atomic<uint32_t> rotation{0};
+    next_partition_ = rotation++;
+    resource_exhausted_ = false;
+    AskNextPartitionLocked();
+  }
+
+  void AskNextPartitionLocked() {
+    if (finished_ || cancelled_) {
+      round_active_ = false;
+      if (!writing_) FinishLocked(grpc::Status::CANCELLED);
+      return;
+    }
+    if (remaining_ <= 0 || partitions_left_ <= 0) {
+      EndRoundLocked();
+      return;
+    }
+    int32_t count = std::max(1, service_.brokers().partition_count());
+    int32_t partition = static_cast<int32_t>(next_partition_++ % count) + 1;
+    --partitions_left_;
+
+    record::Record command;
+    command.set_record_type(record::COMMAND);
+    command.set_key(-1);
+    command.set_intent(kJobBatchActivate);
+    auto* batch = command.mutable_job_batch();
+    batch->set_type(request_.type());
+    batch->set_worker(request_.worker());
+    batch->set_timeout(request_.timeout());
+    batch->set_max_jobs_to_activate(remaining_);
+    for (const auto& name : request_.fetchvariable()) batch->add_fetch_variables(name);
+    for (const auto& tenant : request_.tenantids()) {
+      batch->add_tenant_ids(tenant.empty() ? std::string(kDefaultTenant) : tenant);
+    }
+    std::weak_ptr<ActivateJobsReactor> weak = shared_from_this();
+    service_.brokers().Send(partition, std::move(command), service_.options().request_timeout_ms,
+                            [weak](absl::StatusOr<record::Record> answer) {
+                              if (auto self = weak.lock()) self->OnAnswer(std::move(answer));
+                            });
+  }
+
+  void OnAnswer(absl::StatusOr<record::Record> answer) {
+    std::lock_guard lock(mutex_);
+    if (!answer.ok()) {
+      if (answer.status().code() == absl::StatusCode::kResourceExhausted) resource_exhausted_ = true;
+      // Other partitions may still have jobs; errors matter only if nobody had any.
+      last_error_ = answer.status();
+      AskNextPartitionLocked();
+      return;
+    }
+    if (answer->record_type() == record::COMMAND_REJECTION) {
+      if (!sent_any_) {
+        round_active_ = false;
+        pending_status_ = RejectionStatus(*answer, "ACTIVATE");
+        if (!writing_) FinishLocked(*pending_status_);
+        return;
+      }
+      AskNextPartitionLocked();
+      return;
+    }
+    const auto& batch = answer->job_batch();
+    if (batch.job_keys_size() > 0) {
+      gp::ActivateJobsResponse response;
+      for (int i = 0; i < batch.job_keys_size(); ++i) {
+        ToActivatedJob(batch.job_keys(i), batch.jobs(i), response.add_jobs());
+      }
+      remaining_ -= batch.job_keys_size();
+      sent_any_ = true;
+      if (cancelled_) {
+        for (const auto& job : response.jobs()) {
+          FailBack(service_.brokers(), job.key(), job.retries(),
+                   "Failed to send activated jobs to client: the call was cancelled");
+        }
+      } else {
+        writes_.push_back(std::move(response));
+        WriteNextLocked();
+      }
+    }
+    AskNextPartitionLocked();
+  }
+
+  void EndRoundLocked() {
+    round_active_ = false;
+    if (sent_any_ || expired_) {
+      done_collecting_ = true;
+      if (!writing_ && writes_.empty()) FinishLocked(grpc::Status::OK);
+      return;
+    }
+    if (resource_exhausted_) {
+      FinishLocked(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          StrCat("Expected to activate jobs of type '", request_.type(),
+                 "', but no jobs available and at least one broker returned "
+                 "'RESOURCE_EXHAUSTED'. Please try again later.")));
+      return;
+    }
+    if (request_.requesttimeout() < 0) {
+      FinishLocked(grpc::Status::OK);
+      return;
+    }
+    if (service_.long_polling().Park(request_.type(), sequence_, shared_from_this())) {
+      parked_ = true;
+    } else {
+      StartRoundLocked();  // jobs appeared while we were asking
+    }
+  }
+
+  void OnLongPollTimeout() {
+    std::lock_guard lock(mutex_);
+    expired_ = true;
+    if (parked_) {
+      service_.long_polling().Unpark(request_.type(), shared_from_this());
+      parked_ = false;
+    }
+    if (!round_active_ && !writing_ && writes_.empty()) FinishLocked(grpc::Status::OK);
+  }
+
+  void WriteNextLocked() {
+    if (writing_ || finished_) return;
+    if (writes_.empty()) {
+      if (pending_status_) {
+        FinishLocked(*pending_status_);
+      } else if (done_collecting_ || (!round_active_ && (sent_any_ || expired_))) {
+        FinishLocked(grpc::Status::OK);
+      }
+      return;
+    }
+    writing_ = true;
+    StartWrite(&writes_.front());
+  }
+
+  void FailBackQueuedLocked(bool include_in_flight) {
+    size_t start = include_in_flight ? 0 : (writing_ ? 1 : 0);
+    for (size_t i = start; i < writes_.size(); ++i) {
+      for (const auto& job : writes_[i].jobs()) {
+        FailBack(service_.brokers(), job.key(), job.retries(),
+                 "Failed to send activated jobs to client");
+      }
+    }
+    writes_.clear();
+  }
+
+  void FinishLocked(const grpc::Status& status) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  GatewayService& service_;
+  grpc::CallbackServerContext* context_;
+  gp::ActivateJobsRequest request_;
+  std::shared_ptr<ActivateJobsReactor> self_;
+  std::mutex mutex_;
+  uint64_t timer_ = 0;
+  int32_t remaining_ = 0;
+  int32_t partitions_left_ = 0;
+  uint32_t next_partition_ = 0;
+  uint64_t sequence_ = 0;
+  bool round_active_ = false;
+  bool parked_ = false;
+  bool writing_ = false;
+  bool finished_ = false;
+  bool cancelled_ = false;
+  bool expired_ = false;
+  bool sent_any_ = false;
+  bool done_collecting_ = false;
+  bool resource_exhausted_ = false;
+  absl::Status last_error_;
+  std::optional<grpc::Status> pending_status_;
+  std::deque<gp::ActivateJobsResponse> writes_;
+};
+
+class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>,
+                               public std::enable_shared_from_this<JobStreamReactor> {
+ public:
+  JobStreamReactor(GatewayService& service, const gp::StreamActivatedJobsRequest& request)
+      : service_(service), request_(request) {}
+
+  void Start() {
+    self_ = shared_from_this();
+    const auto& limits = service_.options().limits;
+    absl::Status check;
+    if (request_.type().find_first_not_of(" \t\r\n") == std::string::npos) {
+      check = absl::InvalidArgumentError(
+          "Expected to stream activated jobs with type to be present, but it was blank");
+    } else if (request_.timeout() < 1) {
+      check = absl::InvalidArgumentError(
+          StrCat("Expected to stream activated jobs with timeout to be greater than zero, but it "
+                 "was '",
+                 request_.timeout(), "'"));
+    } else {
+      check = CheckName(request_.type(), "type", true, limits);
+      if (check.ok()) check = CheckName(request_.worker(), "worker", false, limits);
+      for (const auto& tenant : request_.tenantids()) {
+        if (check.ok()) check = CheckTenant(tenant, "StreamActivatedJobs");
+      }
+    }
+    if (!check.ok()) {
+      std::lock_guard lock(mutex_);
+      FinishLocked(ToGrpc(check));
+      return;
+    }
+    JobStreamSpec spec;
+    spec.type = request_.type();
+    spec.worker = request_.worker();
+    spec.timeout_ms = std::min<int64_t>(request_.timeout(), int64_t{1} << 40);
+    spec.fetch_variables.assign(request_.fetchvariable().begin(), request_.fetchvariable().end());
+    spec.tenant_ids.assign(request_.tenantids().begin(), request_.tenantids().end());
+    std::weak_ptr<JobStreamReactor> weak = shared_from_this();
+    int64_t id = service_.brokers().AddJobStream(
+        spec, [weak, &brokers = service_.brokers()](int32_t, int64_t key,
+                                                    const record::JobRecord& job) {
+          auto self = weak.lock();
+          if (!self || !self->Push(key, job)) Yield(brokers, key);
+        });
+    std::lock_guard lock(mutex_);
+    stream_id_ = id;
+    if (finished_) service_.brokers().RemoveJobStream(id);
+  }
+
+  // Queues a job for the client; false when the stream is closed.
+  bool Push(int64_t key, const record::JobRecord& job) {
+    std::lock_guard lock(mutex_);
+    if (finished_) return false;
+    gp::ActivatedJob activated;
+    ToActivatedJob(key, job, &activated);
+    writes_.push_back(std::move(activated));
+    WriteNextLocked();
+    return true;
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mutex_);
+    writing_ = false;
+    if (!ok) {
+      CloseLocked(grpc::Status(grpc::StatusCode::CANCELLED, "The client went away"), true);
+      return;
+    }
+    writes_.pop_front();
+    WriteNextLocked();
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(mutex_);
+    CloseLocked(grpc::Status::CANCELLED, !writing_);
+  }
+
+  void OnDone() override {
+    std::shared_ptr<JobStreamReactor> last_reference;
+    {
+      std::lock_guard lock(mutex_);
+      last_reference = std::move(self_);
+    }
+  }
+
+ private:
+  void WriteNextLocked() {
+    if (writing_ || finished_ || writes_.empty()) return;
+    writing_ = true;
+    StartWrite(&writes_.front());
+  }
+
+  void CloseLocked(const grpc::Status& status, bool include_in_flight) {
+    if (stream_id_ != 0) {
+      service_.brokers().RemoveJobStream(stream_id_);
+      stream_id_ = 0;
+    }
+    size_t start = (include_in_flight || !writing_) ? 0 : 1;
+    for (size_t i = start; i < writes_.size(); ++i) Yield(service_.brokers(), writes_[i].key());
+    writes_.erase(writes_.begin() + static_cast<std::ptrdiff_t>(std::min(start, writes_.size())),
+                  writes_.end());
+    FinishLocked(status);
+  }
+
+  void FinishLocked(const grpc::Status& status) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  GatewayService& service_;
+  gp::StreamActivatedJobsRequest request_;
+  std::shared_ptr<JobStreamReactor> self_;
+  std::mutex mutex_;
+  int64_t stream_id_ = 0;
+  bool writing_ = false;
+  bool finished_ = false;
+  std::deque<gp::ActivatedJob> writes_;
+};
+
+}  // namespace
+
+uint64_t LongPollingRegistry::Sequence(const std::string& type) {
+  std::lock_guard lock(mutex_);
+  return sequences_[type];
+}
+
+bool LongPollingRegistry::Park(const std::string& type, uint64_t seen_sequence,
+                               const std::shared_ptr<ParkedRequest>& request) {
+  std::lock_guard lock(mutex_);
+  if (sequences_[type] != seen_sequence) return false;
+  parked_[type].insert(request);
+  return true;
+}
+
+void LongPollingRegistry::Unpark(const std::string& type,
+                                 const std::shared_ptr<ParkedRequest>& request) {
+  std::lock_guard lock(mutex_);
+  auto it = parked_.find(type);
+  if (it == parked_.end()) return;
+  it->second.erase(request);
+  if (it->second.empty()) parked_.erase(it);
+}
+
+void LongPollingRegistry::Notify(const std::string& type) {
+  std::set<std::shared_ptr<ParkedRequest>> woken;
+  {
+    std::lock_guard lock(mutex_);
+    ++sequences_[type];
+    auto it = parked_.find(type);
+    if (it == parked_.end()) return;
+    woken.swap(it->second);
+    parked_.erase(it);
+  }
+  for (const auto& request : woken) request->OnJobsAvailable();
+}
+
+grpc::ServerWriteReactor<gp::ActivateJobsResponse>* NewActivateJobsReactor(
+    GatewayService& service, grpc::CallbackServerContext* context,
+    const gp::ActivateJobsRequest& request) {
+  auto reactor = std::make_shared<ActivateJobsReactor>(service, context, request);
+  reactor->Start();
+  return reactor.get();
+}
+
+grpc::ServerWriteReactor<gp::ActivatedJob>* NewJobStreamReactor(
+    GatewayService& service, grpc::CallbackServerContext*,
+    const gp::StreamActivatedJobsRequest& request) {
+  auto reactor = std::make_shared<JobStreamReactor>(service, request);
+  reactor->Start();
+  return reactor.get();
+}
+
+}  // namespace tern::gateway
