@@ -292,13 +292,14 @@ bool FnNumber1(EvalContext&, Args a, size_t, Value* out) {
 
 bool FnNumber3(EvalContext&, Args a, size_t n, Value* out) {
   if (!a[0].is_string()) return RetNull(out);
-  std::string group = n > 1 && a[1].is_string() ? a[1].as_string() : "";
-  std::string dec = n > 2 && a[2].is_string() ? a[2].as_string() : ".";
   if (n > 1 && !a[1].is_null() && !a[1].is_string()) return RetNull(out);
   if (n > 2 && !a[2].is_null() && !a[2].is_string()) return RetNull(out);
+  std::string group = n > 1 && a[1].is_string() ? a[1].as_string() : "";
+  // Without an explicit decimal separator "." is assumed, unless it is the grouping separator.
+  std::string dec = n > 2 && a[2].is_string() ? a[2].as_string() : (group == "." ? "" : ".");
   // DMN: grouping separator one of space, comma, period; decimal separator comma or period.
   if (!group.empty() && group != " " && group != "," && group != ".") return RetNull(out);
-  if (dec != "," && dec != ".") return RetNull(out);
+  if (!dec.empty() && dec != "," && dec != ".") return RetNull(out);
   if (!group.empty() && group == dec) return RetNull(out);
   std::string s;
   const std::string& in = a[0].as_string();
@@ -307,7 +308,7 @@ bool FnNumber3(EvalContext&, Args a, size_t n, Value* out) {
       i += group.size() - 1;
       continue;
     }
-    if (in.compare(i, dec.size(), dec) == 0) {
+    if (!dec.empty() && in.compare(i, dec.size(), dec) == 0) {
       s.push_back('.');
       i += dec.size() - 1;
       continue;
@@ -1039,14 +1040,25 @@ bool FnDistinctValues(EvalContext& ctx, Args a, size_t, Value* out) {
 
 bool FnDuplicateValues(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_list()) return RetNull(out);
-  std::vector<Value> seen, dups;
+  // Values occurring more than once, in order of first occurrence (feel-scala).
+  std::vector<Value> distinct;
+  std::vector<int> counts;
   for (const Value& v : a[0].list()) {
-    if (!ctx.Step(static_cast<int64_t>(seen.size() + dups.size()) + 1)) return false;
-    if (Contains(seen, v)) {
-      if (!Contains(dups, v)) dups.push_back(v);
-    } else {
-      seen.push_back(v);
+    if (!ctx.Step(static_cast<int64_t>(distinct.size()) + 1)) return false;
+    size_t i = 0;
+    for (; i < distinct.size(); ++i) {
+      Value e = FeelEquals(distinct[i], v);
+      if (e.is_bool() && e.as_bool()) break;
     }
+    if (i == distinct.size()) {
+      distinct.push_back(v);
+      counts.push_back(0);
+    }
+    ++counts[i];
+  }
+  std::vector<Value> dups;
+  for (size_t i = 0; i < distinct.size(); ++i) {
+    if (counts[i] > 1) dups.push_back(distinct[i]);
   }
   return Ret(out, Value::List(std::move(dups)));
 }
@@ -1270,6 +1282,7 @@ bool FnGetValue(EvalContext&, Args a, size_t, Value* out) {
     return Ret(out, v ? *v : Value());
   }
   if (a[1].is_list()) {
+    if (a[1].list().empty()) return RetNull(out);
     const Value* cur = &a[0];
     for (const Value& k : a[1].list()) {
       if (!k.is_string() || !cur->is_context()) return RetNull(out);
@@ -1821,6 +1834,7 @@ std::vector<Builtin>* BuildRegistry() {
       {"random number", {}, FnRandomNumber},
       // context
       {"get value", {"context", "key"}, FnGetValue},
+      {"get value", {"context", "keys"}, FnGetValue},
       {"get value", {"m", "key"}, FnGetValue},
       {"get entries", {"context"}, FnGetEntries},
       {"get entries", {"m"}, FnGetEntries},

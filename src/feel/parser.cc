@@ -745,7 +745,8 @@ class Parser {
     } else if (AtUnaryComparison()) {
       t.node = ParseUnaryComparison();
     } else {
-      t.node = ParseAdditive();
+      // A comparison is allowed so that `5 in ? < 10` works (feel-scala); `and`/`or` end it.
+      t.node = ParseComparison();
     }
     t.uses_input = input_uses_ != before;
     t.bool_literal = t.node && t.node->IsBoolLiteral();
@@ -1128,19 +1129,13 @@ class Parser {
     tok_ = lex_.Lex(pos_);
     return true;
   }
+  // Keys keep their inner whitespace as written (feel-scala: {foo   bar: 1}.`foo   bar`).
   static std::string NormalizeKey(std::string_view raw) {
-    std::string out;
-    bool space = false;
-    for (char c : raw) {
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-        space = true;
-        continue;
-      }
-      if (space && !out.empty()) out.push_back(' ');
-      space = false;
-      out.push_back(c);
+    while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t' || raw.front() == '\n' ||
+                            raw.front() == '\r')) {
+      raw.remove_prefix(1);
     }
-    return out;
+    return std::string(raw);
   }
 
   NodePtr ParseContext() {

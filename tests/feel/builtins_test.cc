@@ -23,6 +23,9 @@ TEST(ConversionFunctionsTest, StringAndNumber) {
   EXPECT_EQ(J("number(\"1,000.5\", \",\", \".\")"), "1000.5");
   EXPECT_EQ(J("number(\"1.000,5\", \".\", \",\")"), "1000.5");
   EXPECT_EQ(J("number(\"1 000\", \" \")"), "1000");
+  EXPECT_EQ(J("number(\"1.500\", \".\")"), "1500");
+  EXPECT_EQ(J("number(from: \"1.500\", grouping separator: \".\", decimal separator: null)"),
+            "1500");
   EXPECT_EQ(J("number(\"1,5\", \",\", \",\")"), "null");
   EXPECT_EQ(J("number(from: \"7\")"), "7");
   EXPECT_EQ(J("number(5)"), "5");
@@ -237,7 +240,8 @@ TEST(ListFunctionsTest, Manipulation) {
   EXPECT_EQ(J("union([1, 2], [2, 3])"), "[1,2,3]");
   EXPECT_EQ(J("distinct values([1, 2, 3, 2, 1])"), "[1,2,3]");
   EXPECT_EQ(J("distinct values([{a: 1}, {a: 1}])"), "[{\"a\":1}]");
-  EXPECT_EQ(J("duplicate values([1, 2, 3, 2, 1])"), "[2,1]");
+  EXPECT_EQ(J("duplicate values([1, 2, 3, 2, 1])"), "[1,2]");
+  EXPECT_EQ(J("duplicate values([1, 2, 3, 4, 3, 1, 2])"), "[1,2,3]");
   EXPECT_EQ(J("flatten([[1, 2], [[3]], 4])"), "[1,2,3,4]");
   EXPECT_EQ(J("flatten(1)"), "null");
   EXPECT_EQ(J("sort([3, 1, 2])"), "[1,2,3]");
@@ -301,6 +305,8 @@ TEST(ContextFunctionsTest, All) {
   EXPECT_EQ(J("get value({a: 1}, \"b\")"), "null");
   EXPECT_EQ(J("get value({a: {b: 2}}, [\"a\", \"b\"])"), "2");
   EXPECT_EQ(J("get value(m: {a: 1}, key: \"a\")"), "1");
+  EXPECT_EQ(J("get value(context: {a: {b: 1}}, keys: [\"a\"]) = {b: 1}"), "true");
+  EXPECT_EQ(J("get value({a: 1}, [])"), "null");
   EXPECT_EQ(J("get entries({a: 1, b: 2})"),
             "[{\"key\":\"a\",\"value\":1},{\"key\":\"b\",\"value\":2}]");
   EXPECT_EQ(J("get entries(1)"), "null");

@@ -21,6 +21,7 @@ TEST(LiteralTest, Basics) {
   EXPECT_EQ(J("{}"), "{}");
   EXPECT_EQ(J("{a: 1, b: a + 1}"), "{\"a\":1,\"b\":2}");
   EXPECT_EQ(J("{foo-bar: 1}"), "{\"foo-bar\":1}");
+  EXPECT_EQ(J("{foo   bar: 2}.`foo   bar`"), "2");
   EXPECT_EQ(J("{a: 1, a: 2}"), "null");  // duplicate keys (DMN)
   EXPECT_EQ(J("@\"not a date\""), "null");
   EXPECT_EQ(J("\"\\U01F40E\" = \"\xF0\x9F\x90\x8E\""), "true");
@@ -170,6 +171,8 @@ TEST(InTest, ListsRangesAndValues) {
   EXPECT_EQ(J("5 in (? > 3)"), "true");
   EXPECT_EQ(J("x in r", R"({"x": 3, "r": [1, 3]})"), "true");
   EXPECT_EQ(J("10 in =10"), "true");
+  EXPECT_EQ(J("5 in ? < 10"), "true");
+  EXPECT_EQ(J("5 in ? < 3"), "false");
   EXPECT_EQ(J("5 in (null..10]"), "null");
   EXPECT_EQ(J("5 in [1..null]"), "null");
   EXPECT_EQ(J("10 in (!=10)"), "false");
