@@ -1000,6 +1000,34 @@ bool FnRemove(EvalContext& ctx, Args a, size_t, Value* out) {
   return Ret(out, Value::List(std::move(r)));
 }
 
+// DMN 1.5 list replace(list, position, newItem) / list replace(list, match, newItem) where
+// match(item, newItem) decides which items are replaced.
+bool FnListReplace(EvalContext& ctx, Args a, size_t, Value* out) {
+  if (!a[0].is_list()) return RetNull(out);
+  const auto& items = a[0].list();
+  int64_t len = static_cast<int64_t>(items.size());
+  if (!ctx.Step(len)) return false;
+  if (a[1].is_number()) {
+    auto pos = IntArg(a[1]);
+    if (!pos || *pos == 0) return RetNull(out);
+    int64_t at = *pos > 0 ? *pos - 1 : len + *pos;
+    if (at < 0 || at >= len) return RetNull(out);
+    std::vector<Value> r = items;
+    r[static_cast<size_t>(at)] = a[2];
+    return Ret(out, Value::List(std::move(r)));
+  }
+  if (!a[1].is_function()) return RetNull(out);
+  std::vector<Value> r;
+  r.reserve(items.size());
+  for (const Value& item : items) {
+    Value m;
+    if (!CallFunction(ctx, a[1], {item, a[2]}, &m)) return false;
+    if (!m.is_bool()) return RetNull(out);
+    r.push_back(m.as_bool() ? a[2] : item);
+  }
+  return Ret(out, Value::List(std::move(r)));
+}
+
 bool FnReverse(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_list()) return RetNull(out);
   if (!ctx.Step(static_cast<int64_t>(a[0].list().size()))) return false;
@@ -1803,6 +1831,8 @@ std::vector<Builtin>* BuildRegistry() {
       {"insert before", {"list", "position", "newItem"}, FnInsertBefore},
       {"remove", {"list", "position"}, FnRemove},
       {"reverse", {"list"}, FnReverse},
+      {"list replace", {"list", "position", "newItem"}, FnListReplace},
+      {"list replace", {"list", "match", "newItem"}, FnListReplace},
       {"index of", {"list", "match"}, FnIndexOf},
       {"union", {"lists"}, FnUnion, true},
       {"distinct values", {"list"}, FnDistinctValues},

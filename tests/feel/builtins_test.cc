@@ -234,6 +234,13 @@ TEST(ListFunctionsTest, Manipulation) {
   EXPECT_EQ(J("remove([1, 2, 3], -1)"), "[1,2]");
   EXPECT_EQ(J("remove([1, 2, 3], 4)"), "null");
   EXPECT_EQ(J("reverse([1, 2, 3])"), "[3,2,1]");
+  EXPECT_EQ(J("list replace([1, 2, 3], 2, 5)"), "[1,5,3]");
+  EXPECT_EQ(J("list replace([1, 2, 3], -1, 5)"), "[1,2,5]");
+  EXPECT_EQ(J("list replace([1, 2, 3], 4, 5)"), "null");
+  EXPECT_EQ(J("list replace(list: [2, 4, 7], match: function(item, newItem) item < newItem, "
+              "newItem: 5)"),
+            "[5,5,7]");
+  EXPECT_EQ(J("list replace([1], function(x, y) 1, 5)"), "null");
   EXPECT_EQ(J("reverse(1)"), "null");
   EXPECT_EQ(J("index of([1, 2, 3, 2], 2)"), "[2,4]");
   EXPECT_EQ(J("index of([1], 5)"), "[]");
