@@ -1,8 +1,8 @@
 #include "journal/file_system.h"
 
 #include <dirent.h>
-#include <linux/falloc.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace tern::raft {
@@ -35,7 +36,9 @@ VoteResult MajorityConfig::Vote(const VoteFn& vote) const {
   return VoteResult::kLost;
 }
 
-std::string MajorityConfig::ToString() const { return "(" + absl::StrJoin(ids_, " ") + ")"; }
+std::string MajorityConfig::ToString() const {
+  return absl::StrCat("(", absl::StrJoin(ids_, " "), ")");
+}
 
 std::set<uint64_t> JointConfig::Ids() const {
   std::set<uint64_t> ids = incoming_.ids();

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace tern::journal {
 namespace {
 
@@ -31,7 +33,7 @@ TEST(JournalStorage, SingleNodeCommitsSurviveCrashes) {
     for (int step = 0; step < 30; ++step) {
       x = x * 6364136223846793005ULL + 1;
       if ((x >> 60) < 8 && node.Status().role == raft::StateRole::kLeader) {
-        std::string d = "l" + std::to_string(life) + "s" + std::to_string(step);
+        std::string d = absl::StrCat("l", life, "s", step);
         ASSERT_TRUE(node.Propose(d).ok());
       }
       while (node.HasReady()) {

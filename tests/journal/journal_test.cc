@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "journal/crc32c.h"
 
 namespace tern::journal {
@@ -14,7 +15,7 @@ namespace {
 constexpr char kDir[] = "/p1";
 
 LogEntry E(uint64_t index, uint64_t term, std::string data = "") {
-  if (data.empty()) data = "entry-" + std::to_string(index) + "-" + std::to_string(term);
+  if (data.empty()) data = absl::StrCat("entry-", index) + absl::StrCat("-", term);
   return LogEntry{index, term, 0, data};
 }
 
@@ -392,7 +393,7 @@ TEST(Journal, RandomizedAgainstModelWithCrashes) {
 
 TEST(Journal, PosixFileSystemRoundTrip) {
   std::string dir =
-      std::filesystem::temp_directory_path() / ("tern-journal-test-" + std::to_string(::getpid()));
+      std::filesystem::temp_directory_path() / (absl::StrCat("tern-journal-test-", ::getpid()));
   std::filesystem::remove_all(dir);
   {
     absl::StatusOr<std::unique_ptr<Journal>> j =

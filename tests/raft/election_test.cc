@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "cluster.h"
 
 namespace tern::raft::testing {
@@ -322,7 +323,7 @@ TEST(DataLoss, LeaderResetsProgressOfWipedFollower) {
   Cluster c({1, 2, 3});
   c.Campaign(1);
   c.Stabilize();
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, "e" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("e", i)).ok());
   c.Stabilize();
   c.Crash(3);
   c.Restart(3, /*data_loss=*/true);

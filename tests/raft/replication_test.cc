@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "cluster.h"
 
 namespace tern::raft::testing {
@@ -29,7 +30,7 @@ TEST(Replication, TestBasicAgree) {
   uint64_t l = ElectSomeone(c);
   ASSERT_NE(l, 0u);
   for (int i = 0; i < 3; ++i) {
-    absl::StatusOr<EntryId> id = c.Propose(l, "cmd" + std::to_string(i));
+    absl::StatusOr<EntryId> id = c.Propose(l, absl::StrCat("cmd", i));
     ASSERT_TRUE(id.ok());
     EXPECT_EQ(id->index, static_cast<uint64_t>(i) + 2);  // after the leader's empty entry
     c.Stabilize();
@@ -42,7 +43,7 @@ TEST(Replication, TestFailAgree) {
   uint64_t l = ElectSomeone(c);
   uint64_t f = l % 3 + 1;
   c.Isolate(f);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(l, "a" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(l, absl::StrCat("a", i)).ok());
   c.Stabilize();
   EXPECT_EQ(c.AppliedData(l).size(), 5u);
   EXPECT_TRUE(c.AppliedData(f).empty());
@@ -82,7 +83,7 @@ TEST(Replication, TestConcurrentStarts) {
   uint64_t l = ElectSomeone(c);
   std::set<uint64_t> indexes;
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<EntryId> id = c.Propose(l, "c" + std::to_string(i));
+    absl::StatusOr<EntryId> id = c.Propose(l, absl::StrCat("c", i));
     ASSERT_TRUE(id.ok());
     indexes.insert(id->index);
   }
@@ -139,7 +140,7 @@ TEST(Replication, TestBackupSkipsConflictingTermsQuickly) {
     c.Cut(1, id);
     c.Cut(2, id);
   }
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.Propose(1, "lost" + std::to_string(i)).ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("lost", i)).ok());
   c.Stabilize();
   // The majority elects one of its own and commits 50 entries.
   uint64_t l2 = 0;
@@ -151,7 +152,7 @@ TEST(Replication, TestBackupSkipsConflictingTermsQuickly) {
     }
   }
   ASSERT_NE(l2, 0u);
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.Propose(l2, "kept" + std::to_string(i)).ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.Propose(l2, absl::StrCat("kept", i)).ok());
   c.Stabilize();
   // Reconnect and count how often 1 and 2 reject appends while backing up.
   c.Heal();
@@ -322,7 +323,7 @@ TEST(FlowControl, ProbeSendsOneMessageAtATime) {
   c.Stabilize();
   // Put 2 back into probe: unreachable.
   c.raw(1).ReportUnreachable(2);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, "p" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("p", i)).ok());
   c.ProcessAllReadies();
   int apps = 0;
   for (const Message& m : c.queue()) apps += m.type() == MSG_APP && m.to() == 2;
@@ -339,7 +340,7 @@ TEST(FlowControl, ReplicateIsBoundedByInflightWindow) {
   c.Campaign(1);
   c.Stabilize();
   ASSERT_EQ(c.raw(1).Status().progress[1].state, ProgressState::kReplicate);
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, "r" + std::to_string(i)).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("r", i)).ok());
   c.ProcessAllReadies();
   int apps = 0;
   for (const Message& m : c.queue()) apps += m.type() == MSG_APP && m.to() == 2;
@@ -385,7 +386,7 @@ TEST(FlowControl, LostMessagesInReplicateRecoverThroughHeartbeats) {
     }
     return false;
   });
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, "l" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("l", i)).ok());
   c.Stabilize();
   Settle(c, 5);
   EXPECT_EQ(c.AppliedData(2).size(), 5u);
@@ -397,7 +398,7 @@ TEST(LeadershipTransfer, TransferToLaggingFollower) {
   c.Campaign(1);
   c.Stabilize();
   c.Isolate(3);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, "t" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("t", i)).ok());
   c.Stabilize();
   c.Heal();
   ASSERT_TRUE(c.raw(1).TransferLeadership(3).ok());

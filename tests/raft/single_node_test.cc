@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "raft/raw_node.h"
 
 namespace tern::raft {
@@ -114,7 +115,7 @@ TEST(SingleNode, RestartReelectsAndKeepsLog) {
         if (rd.hard_state) storage.SetHardState(*rd.hard_state);
         node.Advance(rd);
       }
-      ASSERT_TRUE(node.Propose("e" + std::to_string(i)).ok());
+      ASSERT_TRUE(node.Propose(absl::StrCat("e", i)).ok());
     }
     while (node.HasReady()) {
       Ready rd = node.GetReady();

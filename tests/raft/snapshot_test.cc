@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "cluster.h"
 
 namespace tern::raft::testing {
@@ -18,11 +19,11 @@ TEST(Snapshot, TestSnapshotBasic) {
   Cluster c({1, 2, 3});
   c.Campaign(1);
   c.Stabilize();
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, "s" + std::to_string(i)).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("s", i)).ok());
   c.Stabilize();
   for (uint64_t id : c.ids()) c.SnapshotAndCompact(id);
   EXPECT_EQ(c.raw(1).Status().first_index, 12u);
-  for (int i = 10; i < 20; ++i) ASSERT_TRUE(c.Propose(1, "s" + std::to_string(i)).ok());
+  for (int i = 10; i < 20; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("s", i)).ok());
   c.Stabilize();
   for (uint64_t id : c.ids()) EXPECT_EQ(c.AppliedData(id).size(), 20u);
 }
@@ -32,7 +33,7 @@ TEST(Snapshot, TestSnapshotInstall) {
   c.Campaign(1);
   c.Stabilize();
   c.Crash(3);
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, "i" + std::to_string(i)).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("i", i)).ok());
   c.Stabilize();
   c.SnapshotAndCompact(1);
   c.SnapshotAndCompact(2);
@@ -57,7 +58,7 @@ TEST(Snapshot, TestSnapshotInstallUnreliable) {
   c.Campaign(1);
   c.Stabilize();
   c.Isolate(3);
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, "u" + std::to_string(i)).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("u", i)).ok());
   c.Stabilize();
   c.SnapshotAndCompact(1);
   c.Heal();
@@ -82,7 +83,7 @@ TEST(Snapshot, TestSnapshotInstallCrash) {
   c.Campaign(1);
   c.Stabilize();
   c.Isolate(3);
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, "c" + std::to_string(i)).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("c", i)).ok());
   c.Stabilize();
   c.SnapshotAndCompact(1);
   c.Heal();

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "raft_sim.h"
 
 namespace {
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
     std::snprintf(g_replay, sizeof(g_replay),
                   "\nFAILED seed %llu; replay: %s --seed %llu%s --verbose\n",
                   static_cast<unsigned long long>(s), argv[0], static_cast<unsigned long long>(s),
-                  fault_ticks >= 0 ? (" --ticks " + std::to_string(fault_ticks)).c_str() : "");
+                  fault_ticks >= 0 ? (absl::StrCat(" --ticks ", fault_ticks)).c_str() : "");
     tern::sim::SimOptions opt = tern::sim::SimOptions::Random(s);
     if (fault_ticks >= 0) opt.fault_ticks = fault_ticks;
     tern::sim::RaftSim sim(s, opt, verbose);
