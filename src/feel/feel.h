@@ -9,6 +9,7 @@
 //   absl::StatusOr<feel::Value> v = feel::Evaluate(**expr, vars, {});
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -106,6 +107,25 @@ absl::StatusOr<Value> EvaluateUnaryTests(const CompiledExpression& tests, const 
 // positional arguments under the given budget.
 absl::StatusOr<Value> InvokeFunction(const Value& function, std::vector<Value> args,
                                      const EvalOptions& options);
+
+// A function implemented in C++ and passed to FEEL as a value (DMN business knowledge models,
+// decision services, host extensions). Invoked with positional or named arguments like any
+// FEEL function; a non-OK status from the body fails the evaluation with that status.
+// The body must be thread-safe if the value is shared between evaluations on several threads.
+class NativeFunction : public FunctionValue {
+ public:
+  using Body = std::function<absl::StatusOr<Value>(const std::vector<Value>& args)>;
+  NativeFunction(std::string name, std::vector<std::string> parameters, Body body)
+      : name_(std::move(name)), parameters_(std::move(parameters)), body_(std::move(body)) {}
+  std::string_view name() const override { return name_; }
+  const std::vector<std::string>& parameters() const override { return parameters_; }
+  absl::StatusOr<Value> Call(const std::vector<Value>& args) const { return body_(args); }
+
+ private:
+  std::string name_;
+  std::vector<std::string> parameters_;
+  Body body_;
+};
 
 // Names of all built-in functions (for documentation and DMN tooling).
 std::vector<std::string> BuiltinFunctionNames();

@@ -1158,8 +1158,11 @@ namespace {
 class Lambda final : public FunctionValue {
  public:
   Lambda(std::shared_ptr<const Program> program, const FunctionDefNode* def,
-         std::vector<std::pair<std::string, Value>> captured)
-      : program_(std::move(program)), def_(def), captured_(std::move(captured)) {}
+         std::vector<std::pair<std::string, Value>> captured, std::vector<Value> globals)
+      : program_(std::move(program)),
+        def_(def),
+        captured_(std::move(captured)),
+        globals_(std::move(globals)) {}
   std::string_view name() const override { return "anonymous function"; }
   const std::vector<std::string>& parameters() const override { return def_->params(); }
 
@@ -1191,8 +1194,10 @@ class Lambda final : public FunctionValue {
     std::vector<Value> own_globals;
     std::vector<uint8_t> own_state;
     if (ctx.program == nullptr || ctx.program->get() != program_.get()) {
+      // Invoked outside the evaluation that created it: use the globals captured then.
+      own_globals = globals_;
       own_globals.resize(program_->free_variables.size());
-      own_state.resize(program_->free_variables.size());
+      own_state.assign(program_->free_variables.size(), 1);
       ctx.globals = own_globals.data();
       ctx.global_state = own_state.data();
       ctx.global_names = &program_->free_variables;
@@ -1214,6 +1219,7 @@ class Lambda final : public FunctionValue {
   std::shared_ptr<const Program> program_;
   const FunctionDefNode* def_;
   std::vector<std::pair<std::string, Value>> captured_;
+  std::vector<Value> globals_;  // the creating evaluation's variables
 };
 
 class BuiltinValue final : public FunctionValue {
@@ -1260,7 +1266,16 @@ std::shared_ptr<const FunctionValue> BuiltinFunctionValue(const Builtin* b) {
 bool FunctionDefNode::Eval(EvalContext& ctx, Value* out) const {
   if (!ctx.Step()) return false;
   if (ctx.program == nullptr) return ctx.Fail(absl::InternalError("no program for lambda"));
-  *out = Value::Function(std::make_shared<Lambda>(*ctx.program, this, Capture(ctx.scope)));
+  // Capture the program's variables so the function works when invoked after this evaluation.
+  std::vector<Value> globals;
+  if (ctx.global_names != nullptr) {
+    const size_t n = ctx.global_names->size();
+    if (!ctx.Step(static_cast<int64_t>(n))) return false;
+    globals.reserve(n);
+    for (size_t i = 0; i < n; ++i) globals.push_back(*LookupGlobal(ctx, static_cast<int>(i)));
+  }
+  *out = Value::Function(
+      std::make_shared<Lambda>(*ctx.program, this, Capture(ctx.scope), std::move(globals)));
   return true;
 }
 
@@ -1293,12 +1308,32 @@ bool InvokeBuiltin(EvalContext& ctx, const BuiltinOverload& o, const Value* args
   return ChargeValue(ctx, *out);
 }
 
+namespace {
+
+bool CallNative(EvalContext& ctx, const NativeFunction& f, const std::vector<Value>& args,
+                Value* out) {
+  if (!ctx.Step()) return false;
+  absl::StatusOr<Value> r = f.Call(args);
+  if (!r.ok()) return ctx.Fail(r.status());
+  *out = std::move(*r);
+  return ChargeValue(ctx, *out);
+}
+
+}  // namespace
+
 bool CallFunction(EvalContext& ctx, const Value& fn, std::vector<Value> args, Value* out) {
   if (!fn.is_function()) {
     *out = Value();
     return true;
   }
   std::shared_ptr<const FunctionValue> f = fn.function();
+  if (const auto* native = dynamic_cast<const NativeFunction*>(f.get())) {
+    if (args.size() != native->parameters().size()) {
+      *out = Value();
+      return true;
+    }
+    return CallNative(ctx, *native, args, out);
+  }
   if (const auto* lambda = dynamic_cast<const Lambda*>(f.get())) {
     if (args.size() != lambda->parameters().size()) {
       *out = Value();
@@ -1371,11 +1406,12 @@ bool CallNode::CallValue(EvalContext& ctx, const Value& fn, Value* out) const {
     return CallBuiltin(ctx, *bv->builtin(), out);
   }
   const auto* lambda = dynamic_cast<const Lambda*>(f.get());
-  if (lambda == nullptr) {
+  const auto* native = dynamic_cast<const NativeFunction*>(f.get());
+  if (lambda == nullptr && native == nullptr) {
     *out = Value();
     return true;
   }
-  const auto& params = lambda->parameters();
+  const auto& params = f->parameters();
   std::vector<Value> values(params.size());
   if (arg_names_.empty()) {
     if (args_.size() != params.size()) {
@@ -1395,8 +1431,8 @@ bool CallNode::CallValue(EvalContext& ctx, const Value& fn, Value* out) const {
       if (!args_[i]->Eval(ctx, &values[it - params.begin()])) return false;
     }
   }
-  if (!lambda->Invoke(ctx, values, out)) return false;
-  return true;
+  if (native != nullptr) return CallNative(ctx, *native, values, out);
+  return lambda->Invoke(ctx, values, out);
 }
 
 bool CallNode::Eval(EvalContext& ctx, Value* out) const {
@@ -1415,6 +1451,13 @@ bool CallNode::Eval(EvalContext& ctx, Value* out) const {
     }
   }
   if (builtin_ != nullptr) return CallBuiltin(ctx, *builtin_, out);
+  if (slot_ >= 0) {
+    const Value* v = LookupGlobal(ctx, slot_);
+    if (v->is_function()) {
+      Value fn = *v;
+      return CallValue(ctx, fn, out);
+    }
+  }
   *out = Value();  // no such function: null, as feel-scala (which also logs a warning)
   return true;
 }

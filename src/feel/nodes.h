@@ -260,12 +260,15 @@ class CallNode final : public Node {
  public:
   // Call of a name: a built-in (resolved at compile time unless the name may be bound
   // lexically) or a function-valued variable.
-  CallNode(int column, std::string name, const Builtin* builtin, bool dynamic,
+  // `slot` is the free-variable slot when no built-in has the name: the caller may pass a
+  // function value (e.g. a NativeFunction) as a variable.
+  CallNode(int column, std::string name, const Builtin* builtin, bool dynamic, int slot,
            std::vector<NodePtr> args, std::vector<std::string> arg_names)
       : Node(column),
         name_(std::move(name)),
         builtin_(builtin),
         dynamic_(dynamic),
+        slot_(slot),
         args_(std::move(args)),
         arg_names_(std::move(arg_names)) {}
   // Call of an arbitrary expression yielding a function.
@@ -283,6 +286,7 @@ class CallNode final : public Node {
   std::string name_;
   const Builtin* builtin_ = nullptr;
   bool dynamic_ = false;
+  int slot_ = -1;
   NodePtr callee_;
   std::vector<NodePtr> args_;
   std::vector<std::string> arg_names_;  // empty for positional calls

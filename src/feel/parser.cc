@@ -1062,7 +1062,8 @@ class Parser {
     if (err_.failed) return Null();
     bool bound = IsLexicallyBound(name);
     const Builtin* builtin = FindBuiltin(name);
-    return std::make_unique<CallNode>(col, name, builtin, bound || dynamic_depth_ > 0,
+    int slot = (builtin == nullptr && !bound) ? GlobalSlot(name) : -1;
+    return std::make_unique<CallNode>(col, name, builtin, bound || dynamic_depth_ > 0, slot,
                                       std::move(args), std::move(names));
   }
 

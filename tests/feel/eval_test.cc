@@ -294,3 +294,48 @@ TEST(UnaryTestsTest, DecisionTableEntries) {
 
 }  // namespace
 }  // namespace tern::feel::testing
+
+namespace tern::feel::testing {
+namespace {
+
+TEST(NativeFunctionTest, CallableFromFeelAndFailuresPropagate) {
+  auto twice = std::make_shared<NativeFunction>(
+      "twice", std::vector<std::string>{"x"},
+      [](const std::vector<Value>& args) -> absl::StatusOr<Value> {
+        if (!args[0].is_number()) return Value();
+        return Value::Number(*args[0].as_number().Mul(Decimal::FromInt64(2)));
+      });
+  auto failing = std::make_shared<NativeFunction>(
+      "boom", std::vector<std::string>{}, [](const std::vector<Value>&) -> absl::StatusOr<Value> {
+        return absl::UnavailableError("backend down");
+      });
+  MapVariableResolver vars({{"twice", Value::Function(twice)}, {"boom", Value::Function(failing)}});
+  auto eval = [&](const char* src) -> std::string {
+    auto e = CompiledExpression::Compile(src);
+    if (!e.ok()) return e.status().ToString();
+    auto v = Evaluate(**e, vars, {});
+    if (!v.ok()) return v.status().ToString();
+    return ValueToJson(*v);
+  };
+  EXPECT_EQ(eval("twice(21)"), "42");
+  EXPECT_EQ(eval("twice(x: 4)"), "8");
+  EXPECT_EQ(eval("twice(1, 2)"), "null");  // wrong arity
+  EXPECT_EQ(eval("for i in [1, 2] return twice(i)"), "[2,4]");
+  EXPECT_EQ(eval("sort([3, 1, 2], function(a, b) twice(a) < twice(b))"), "[1,2,3]");
+  EXPECT_EQ(eval("boom()"), "UNAVAILABLE: backend down");
+  auto direct = InvokeFunction(Value::Function(twice), {Value::Number(5)}, {});
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(ValueToJson(*direct), "10");
+  // A lambda returned by one evaluation can be invoked later.
+  auto lambda = CompiledExpression::Compile("function(a, b) a * b + k");
+  ASSERT_TRUE(lambda.ok());
+  MapVariableResolver k({{"k", Value::Number(1)}});
+  auto fn = Evaluate(**lambda, k, {});
+  ASSERT_TRUE(fn.ok());
+  auto r = InvokeFunction(*fn, {Value::Number(2), Value::Number(3)}, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(ValueToJson(*r), "7");  // `k` was captured when the lambda was created
+}
+
+}  // namespace
+}  // namespace tern::feel::testing
