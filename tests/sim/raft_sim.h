@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "raft/raw_node.h"
+#include "sim_disk.h"
 #include "sim_network.h"
 #include "sim_rng.h"
-#include "sim_storage.h"
 
 namespace tern::sim {
 
@@ -46,6 +46,9 @@ struct SimOptions {
   bool check_quorum = true;
   uint64_t max_size_per_msg = 4096;
   size_t max_inflight_msgs = 8;
+  // The member's disk is the real journal on a fault-injecting MemFileSystem (else a
+  // MemoryStorage with an fsync watermark).
+  bool journal_disk = false;
 
   static SimOptions Random(uint64_t seed);
   std::string ToString() const;
@@ -128,7 +131,7 @@ class RaftSim {
  private:
   struct Node {
     uint64_t id = 0;
-    std::unique_ptr<SimRaftStorage> disk;
+    std::unique_ptr<SimDisk> disk;
     std::unique_ptr<raft::RawNode> raft;  // null while down
     AppState app;
     bool needs_recovery = false;  // the broker's "recovering from data loss" marker
