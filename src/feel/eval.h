@@ -68,6 +68,9 @@ struct EvalContext {
   int call_depth = 0;
   // The program being evaluated; lambdas created during evaluation keep it alive.
   const std::shared_ptr<const Program>* program = nullptr;
+  // Set by a context literal while it evaluates `name: function(...) ...`, so the function can
+  // call itself by that name.
+  std::string_view pending_self_name;
 
   bool Fail(absl::Status s) {
     if (status.ok()) status = std::move(s);
@@ -113,6 +116,7 @@ class Node {
   virtual bool IsNumberLiteral() const { return false; }
   virtual bool IsBoolLiteral() const { return false; }
   virtual bool IsTwoSidedRange() const { return false; }
+  virtual bool IsFunctionDefinition() const { return false; }
 
  private:
   int column_;

@@ -549,6 +549,7 @@ bool ContextNode::Eval(EvalContext& ctx, Value* out) const {
   ctx.scope = &scope;
   for (const auto& [key, node] : entries_) {
     Value v;
+    ctx.pending_self_name = node->IsFunctionDefinition() ? std::string_view(key) : "";
     if (!node->Eval(ctx, &v)) {
       ctx.scope = saved;
       return false;
@@ -1155,14 +1156,16 @@ bool PathNode::Eval(EvalContext& ctx, Value* out) const {
 
 namespace {
 
-class Lambda final : public FunctionValue {
+class Lambda final : public FunctionValue, public std::enable_shared_from_this<Lambda> {
  public:
   Lambda(std::shared_ptr<const Program> program, const FunctionDefNode* def,
-         std::vector<std::pair<std::string, Value>> captured, std::vector<Value> globals)
+         std::vector<std::pair<std::string, Value>> captured, std::vector<Value> globals,
+         std::string self_name)
       : program_(std::move(program)),
         def_(def),
         captured_(std::move(captured)),
-        globals_(std::move(globals)) {}
+        globals_(std::move(globals)),
+        self_name_(std::move(self_name)) {}
   std::string_view name() const override { return "anonymous function"; }
   const std::vector<std::string>& parameters() const override { return def_->params(); }
 
@@ -1179,6 +1182,10 @@ class Lambda final : public FunctionValue {
     }
     Scope closure;
     closure.captured = &captured_;
+    if (!self_name_.empty()) {
+      // Bound per call (not stored) so the function does not own itself.
+      closure.bindings.emplace_back(self_name_, Value::Function(shared_from_this()));
+    }
     Scope params;
     params.parent = &closure;
     const auto& names = def_->params();
@@ -1220,6 +1227,7 @@ class Lambda final : public FunctionValue {
   const FunctionDefNode* def_;
   std::vector<std::pair<std::string, Value>> captured_;
   std::vector<Value> globals_;  // the creating evaluation's variables
+  std::string self_name_;       // context entry holding this function, for recursion
 };
 
 class BuiltinValue final : public FunctionValue {
@@ -1274,8 +1282,10 @@ bool FunctionDefNode::Eval(EvalContext& ctx, Value* out) const {
     globals.reserve(n);
     for (size_t i = 0; i < n; ++i) globals.push_back(*LookupGlobal(ctx, static_cast<int>(i)));
   }
-  *out = Value::Function(
-      std::make_shared<Lambda>(*ctx.program, this, Capture(ctx.scope), std::move(globals)));
+  std::string self(ctx.pending_self_name);
+  ctx.pending_self_name = {};
+  *out = Value::Function(std::make_shared<Lambda>(*ctx.program, this, Capture(ctx.scope),
+                                                  std::move(globals), std::move(self)));
   return true;
 }
 

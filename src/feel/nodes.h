@@ -297,6 +297,7 @@ class FunctionDefNode final : public Node {
   FunctionDefNode(int column, std::vector<std::string> params, NodePtr body)
       : Node(column), params_(std::move(params)), body_(std::move(body)) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
+  bool IsFunctionDefinition() const override { return true; }
   const std::vector<std::string>& params() const { return params_; }
   const Node& body() const { return *body_; }
 

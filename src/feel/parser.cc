@@ -1146,15 +1146,19 @@ class Parser {
     no_filter_ = false;
     std::vector<std::pair<std::string, NodePtr>> entries;
     bool duplicate = false;
+    absl::flat_hash_set<std::string> seen_keys;
     scopes_.emplace_back();
     if (!Accept("}")) {
       do {
         std::string key;
         if (!ParseContextKey(&key)) break;
         Expect(":");
+        // A function entry may call itself by its key.
+        if (IsWord("function")) scopes_.back().insert(key);
         NodePtr value = ParseExpr();
         if (err_.failed) break;
-        if (!scopes_.back().insert(key).second) duplicate = true;
+        if (!seen_keys.insert(key).second) duplicate = true;
+        scopes_.back().insert(key);
         entries.emplace_back(std::move(key), std::move(value));
       } while (!err_.failed && Accept(","));
       Expect("}");

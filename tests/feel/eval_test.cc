@@ -225,6 +225,8 @@ TEST(FunctionTest, DefinitionsAndCalls) {
   EXPECT_EQ(J("no such fn(1)"), "null");
   EXPECT_EQ(J("sort([3,1,2], function(x, y) x > y)"), "[3,2,1]");
   EXPECT_EQ(J("{g: function(f) f(2), r: g(function(x) x * 3)}.r"), "6");
+  EXPECT_EQ(J("{fact: function(n) if n <= 1 then 1 else n * fact(n - 1), r: fact(5)}.r"), "120");
+  EXPECT_EQ(J("{fib: function(n) if n < 2 then n else fib(n - 1) + fib(n - 2)}.fib(15)"), "610");
   EXPECT_EQ(J("substring(string: \"hello\", start position: 2)"), "\"ello\"");
   EXPECT_EQ(J("get or else(default: 1, value: null)"), "1");
 }

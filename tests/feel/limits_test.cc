@@ -81,6 +81,10 @@ TEST(LimitsTest, DeepRecursionIsAnError) {
   EXPECT_EQ(v.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(v.status().message().find("recursion"), std::string::npos) << v.status();
   EXPECT_EQ(J("{f: function(g, n) if n = 0 then 0 else 1 + g(g, n - 1), r: f(f, 50)}.r"), "50");
+  auto self = Eval("{f: function(n) if n = 0 then 0 else 1 + f(n - 1), r: f(100000)}.r");
+  EXPECT_EQ(self.status().code(), absl::StatusCode::kResourceExhausted);
+  auto wide = Eval("{f: function(n) if n = 0 then 0 else f(n - 1) + f(n - 1), r: f(40)}.r");
+  EXPECT_EQ(wide.status().code(), absl::StatusCode::kResourceExhausted);
 }
 
 TEST(LimitsTest, ExponentialStringGrowthIsBounded) {
