@@ -13,14 +13,26 @@ CompiledExpression::CompiledExpression(std::shared_ptr<const Program> program)
 
 absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompiledExpression::Compile(
     std::string_view source) {
-  absl::StatusOr<std::shared_ptr<Program>> p = internal::ParseExpression(source);
+  return Compile(source, CompileOptions{});
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompiledExpression::Compile(
+    std::string_view source, const CompileOptions& options) {
+  absl::StatusOr<std::shared_ptr<Program>> p =
+      internal::ParseExpression(source, &options.known_names);
   if (!p.ok()) return p.status();
   return std::make_shared<const CompiledExpression>(std::move(*p));
 }
 
 absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompiledExpression::CompileUnaryTests(
     std::string_view source) {
-  absl::StatusOr<std::shared_ptr<Program>> p = internal::ParseUnaryTests(source);
+  return CompileUnaryTests(source, CompileOptions{});
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompiledExpression::CompileUnaryTests(
+    std::string_view source, const CompileOptions& options) {
+  absl::StatusOr<std::shared_ptr<Program>> p =
+      internal::ParseUnaryTests(source, &options.known_names);
   if (!p.ok()) return p.status();
   return std::make_shared<const CompiledExpression>(std::move(*p));
 }

@@ -29,15 +29,26 @@ namespace internal {
 struct Program;
 }
 
+struct CompileOptions {
+  // Variable names that the plain name rules cannot express: names containing operators,
+  // keywords or symbols, like DMN's "Date-Time", "values in a list" or "a+b". They are matched
+  // literally (longest first) wherever a name may appear. Ordinary names need not be listed.
+  std::vector<std::string> known_names;
+};
+
 class CompiledExpression {
  public:
   // `source` is the expression text WITHOUT Zeebe's leading '='. Syntax errors give
   // INVALID_ARGUMENT naming the problem and the 1-based column ("expected ')' at column 12").
   static absl::StatusOr<std::shared_ptr<const CompiledExpression>> Compile(std::string_view source);
+  static absl::StatusOr<std::shared_ptr<const CompiledExpression>> Compile(
+      std::string_view source, const CompileOptions& options);
   // DMN unary tests (decision-table input entries): `-`, `"a","b"`, `< 5`, `[1..3]`,
   // `not(1, 2)`, or expressions using `?`. Evaluate with EvaluateUnaryTests().
   static absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompileUnaryTests(
       std::string_view source);
+  static absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompileUnaryTests(
+      std::string_view source, const CompileOptions& options);
 
   const std::string& source() const;
   // Top-level variable names the expression may read, in order of first use (so the engine

@@ -294,7 +294,16 @@ class ParseError {
 
 class Parser {
  public:
-  explicit Parser(std::string_view src) : lex_(src), src_(src) { tok_ = lex_.Lex(0); }
+  Parser(std::string_view src, const std::vector<std::string>* known_names) : lex_(src), src_(src) {
+    tok_ = lex_.Lex(0);
+    if (known_names != nullptr) {
+      for (const std::string& n : *known_names) {
+        if (!n.empty()) known_names_.push_back(n);
+      }
+      std::sort(known_names_.begin(), known_names_.end(),
+                [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    }
+  }
 
   absl::StatusOr<std::shared_ptr<Program>> ParseProgram(bool unary_tests) {
     auto program = std::make_shared<Program>();
@@ -418,8 +427,20 @@ class Parser {
     return std::make_unique<NameNode>(column, std::move(name), slot, dynamic);
   }
 
-  // Reads a (possibly multi-word) name starting at the current name token.
+  // Reads a (possibly multi-word) name starting at the current name token. A known name
+  // (CompileOptions::known_names) matching here wins, longest first.
   std::string ReadName() {
+    if (!tok_.backtick && !known_names_.empty()) {
+      for (const std::string& k : known_names_) {
+        size_t end = tok_.pos + k.size();
+        if (end <= src_.size() && src_.compare(tok_.pos, k.size(), k) == 0 &&
+            (end == src_.size() || !IsNamePart(static_cast<unsigned char>(src_[end])))) {
+          pos_ = end;
+          tok_ = lex_.Lex(pos_);
+          return k;
+        }
+      }
+    }
     if (tok_.backtick) {
       std::string n = tok_.value;
       Advance();
@@ -435,6 +456,16 @@ class Parser {
       Advance();
     }
     return name;
+  }
+  bool StartsKnownName() const {
+    for (const std::string& k : known_names_) {
+      size_t end = tok_.pos + k.size();
+      if (end <= src_.size() && src_.compare(tok_.pos, k.size(), k) == 0 &&
+          (end == src_.size() || !IsNamePart(static_cast<unsigned char>(src_[end])))) {
+        return true;
+      }
+    }
+    return false;
   }
   bool OnlySpacesBetween(size_t a, size_t b) const {
     for (size_t i = a; i < b; ++i) {
@@ -1044,7 +1075,7 @@ class Parser {
       }
       std::string kw = MatchKeywordBuiltin();
       if (!kw.empty()) return ParseCallByName(col, kw);
-      if (IsStopWord(tok_.text)) {
+      if (IsStopWord(tok_.text) && !StartsKnownName()) {
         Fail(tok_.pos, absl::StrCat("unexpected '", AV(tok_.text), "'"));
         return Null();
       }
@@ -1219,17 +1250,20 @@ class Parser {
   std::vector<absl::flat_hash_set<std::string>> scopes_;  // names bound by enclosing constructs
   std::vector<std::string> globals_;
   absl::flat_hash_map<std::string, int> global_slots_;
+  std::vector<std::string> known_names_;  // longest first
 };
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<Program>> ParseExpression(std::string_view source) {
-  Parser p(source);
+absl::StatusOr<std::shared_ptr<Program>> ParseExpression(
+    std::string_view source, const std::vector<std::string>* known_names) {
+  Parser p(source, known_names);
   return p.ParseProgram(false);
 }
 
-absl::StatusOr<std::shared_ptr<Program>> ParseUnaryTests(std::string_view source) {
-  Parser p(source);
+absl::StatusOr<std::shared_ptr<Program>> ParseUnaryTests(
+    std::string_view source, const std::vector<std::string>* known_names) {
+  Parser p(source, known_names);
   return p.ParseProgram(true);
 }
 

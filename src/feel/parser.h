@@ -4,14 +4,20 @@
 // nesting limit (kMaxParseDepth); operator chains are parsed iteratively into n-ary nodes.
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "feel/eval.h"
 
 namespace tern::feel::internal {
 
-absl::StatusOr<std::shared_ptr<Program>> ParseExpression(std::string_view source);
-absl::StatusOr<std::shared_ptr<Program>> ParseUnaryTests(std::string_view source);
+// `known_names`: names that may contain operators, keywords or extra symbols (DMN variables
+// such as "Date-Time" or "values in a list"); matched literally, longest first. May be null.
+absl::StatusOr<std::shared_ptr<Program>> ParseExpression(
+    std::string_view source, const std::vector<std::string>* known_names = nullptr);
+absl::StatusOr<std::shared_ptr<Program>> ParseUnaryTests(
+    std::string_view source, const std::vector<std::string>* known_names = nullptr);
 
 }  // namespace tern::feel::internal

@@ -106,6 +106,34 @@ TEST(ParserTest, LargeExpressionsCompile) {
   EXPECT_TRUE(Free(ctx).empty());
 }
 
+TEST(ParserTest, KnownNamesWithSymbolsAndKeywords) {
+  CompileOptions opts;
+  opts.known_names = {"Date-Time", "values in a list", "a+b", "Applicant's Age", "values"};
+  auto e = CompiledExpression::Compile(
+      "every i in values in a list satisfies i < Date-Time + a+b + Applicant's Age", opts);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ((*e)->free_variables(),
+            (std::vector<std::string>{"values in a list", "Date-Time", "a+b", "Applicant's Age"}));
+  MapVariableResolver vars({{"values in a list", Value::List({Value::Number(1), Value::Number(2)})},
+                            {"Date-Time", Value::Number(1)},
+                            {"a+b", Value::Number(1)},
+                            {"Applicant's Age", Value::Number(1)}});
+  auto v = Evaluate(**e, vars, {});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, Value::Bool(true));
+  // Without the option the same text means something else (or fails to parse).
+  auto plain = CompiledExpression::Compile("Date-Time");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->free_variables(), (std::vector<std::string>{"Date", "Time"}));
+  // Known names are whole words: "values" does not match inside "valuesX".
+  auto w = CompiledExpression::Compile("valuesX + values", opts);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->free_variables(), (std::vector<std::string>{"valuesX", "values"}));
+  auto t = CompiledExpression::CompileUnaryTests("< Date-Time", opts);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ((*t)->free_variables(), (std::vector<std::string>{"Date-Time"}));
+}
+
 TEST(ParserTest, SourceIsKept) {
   auto e = CompiledExpression::Compile("x + 1");
   ASSERT_TRUE(e.ok());
