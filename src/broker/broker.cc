@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <fstream>
 
@@ -89,7 +91,9 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     auto monitoring = MonitoringServer::Start(
         c.monitoring_address,
         MonitoringHandlers{[self] { return self->Healthy(); }, [self] { return self->Ready(); },
-                           [self] { return self->MetricsText(); }});
+                           [self] { return self->MetricsText(); },
+                           [self](bool checksum) { return self->PartitionsJson(checksum); },
+                           [self] { return self->IncidentsJson(); }});
     if (!monitoring.ok()) return monitoring.status();
     broker->monitoring_ = *std::move(monitoring);
   }
@@ -169,6 +173,62 @@ std::string Broker::MetricsText() {
       role, term, commit, applied, snapshot, processed, records, rejected, appends, syncs,
       append_latency, rss};
   return prometheus::TextSerializer().Serialize(families);
+}
+
+}  // namespace tern::broker
+
+namespace tern::broker {
+
+std::string Broker::PartitionsJson(bool with_checksum) {
+  nlohmann::json result = nlohmann::json::array();
+  for (const auto& partition : partitions_) {
+    PartitionMetrics m = partition->Metrics();
+    nlohmann::json entry = {
+        {"partitionId", partition->id()},
+        {"nodeId", config_.node_id},
+        {"role", m.role == gateway::PartitionRole::kLeader     ? "LEADER"
+                 : m.role == gateway::PartitionRole::kFollower ? "FOLLOWER"
+                                                               : "INACTIVE"},
+        {"healthy", m.healthy},
+        {"term", m.term},
+        {"leaderNodeId", m.leader_node_id},
+        {"commitIndex", m.commit_index},
+        {"appliedIndex", m.applied_index},
+        {"snapshotIndex", m.snapshot_index},
+    };
+    if (with_checksum) {
+      auto checksum = partition->StateChecksum();
+      if (checksum.ok()) {
+        entry["checksum"] = {{"appliedIndex", checksum->applied_index},
+                             {"position", checksum->position},
+                             {"value", std::to_string(checksum->checksum)}};
+      } else {
+        entry["checksum"] = {{"error", std::string(ToStd(checksum.status().message()))}};
+      }
+    }
+    result.push_back(std::move(entry));
+  }
+  return result.dump(2);
+}
+
+std::string Broker::IncidentsJson() {
+  nlohmann::json result = nlohmann::json::array();
+  for (const auto& partition : partitions_) {
+    auto incidents = partition->OpenIncidents(1000);
+    if (!incidents.ok()) continue;
+    for (const auto& [key, incident] : *incidents) {
+      result.push_back({{"key", std::to_string(key)},
+                        {"partitionId", partition->id()},
+                        {"errorType", incident.error_type()},
+                        {"errorMessage", incident.error_message()},
+                        {"bpmnProcessId", incident.bpmn_process_id()},
+                        {"processInstanceKey", std::to_string(incident.process_instance_key())},
+                        {"elementId", incident.element_id()},
+                        {"elementInstanceKey", std::to_string(incident.element_instance_key())},
+                        {"jobKey", std::to_string(incident.job_key())}});
+    }
+  }
+  return result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace tern::broker

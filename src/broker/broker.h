@@ -31,6 +31,8 @@ class Broker {
   bool Healthy() const;
   bool Ready() const;
   std::string MetricsText();
+  std::string PartitionsJson(bool with_checksum);
+  std::string IncidentsJson();
   const BrokerConfig& config() const { return config_; }
   int gateway_port() const { return gateway_server_ ? gateway_server_->port() : 0; }
 

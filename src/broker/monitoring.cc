@@ -10,12 +10,14 @@ namespace tern::broker {
 
 class MonitoringServer::Handler : public CivetHandler {
  public:
-  using Body = std::function<std::pair<int, std::string>()>;
+  using Body = std::function<std::pair<int, std::string>(const std::string& query)>;
   Handler(std::string content_type, Body body)
       : content_type_(std::move(content_type)), body_(std::move(body)) {}
 
   bool handleGet(CivetServer*, struct mg_connection* connection) override {
-    auto [code, body] = body_();
+    const mg_request_info* info = mg_get_request_info(connection);
+    std::string query = info && info->query_string ? info->query_string : "";
+    auto [code, body] = body_(query);
     const char* reason = code == 200 ? "OK" : "Service Unavailable";
     mg_printf(connection,
               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
@@ -50,16 +52,22 @@ absl::StatusOr<std::unique_ptr<MonitoringServer>> MonitoringServer::Start(
     server->routes_.push_back(std::make_unique<Handler>(std::move(type), std::move(body)));
     server->server_->addHandler(path, server->routes_.back().get());
   };
-  route("/health", "text/plain", [self] {
+  route("/health", "text/plain", [self](const std::string&) {
     bool ok = self->handlers_.healthy();
     return std::make_pair(ok ? 200 : 503, std::string(ok ? "healthy\n" : "unhealthy\n"));
   });
-  route("/ready", "text/plain", [self] {
+  route("/ready", "text/plain", [self](const std::string&) {
     bool ok = self->handlers_.ready();
     return std::make_pair(ok ? 200 : 503, std::string(ok ? "ready\n" : "not ready\n"));
   });
   route("/metrics", "text/plain; version=0.0.4",
-        [self] { return std::make_pair(200, self->handlers_.metrics()); });
+        [self](const std::string&) { return std::make_pair(200, self->handlers_.metrics()); });
+  route("/partitions", "application/json", [self](const std::string& query) {
+    bool checksum = query.find("checksum=true") != std::string::npos;
+    return std::make_pair(200, self->handlers_.partitions(checksum));
+  });
+  route("/incidents", "application/json",
+        [self](const std::string&) { return std::make_pair(200, self->handlers_.incidents()); });
   return server;
 }
 

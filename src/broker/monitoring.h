@@ -1,8 +1,9 @@
 #pragma once
 
 // A small HTTP server for operators: GET /health (the process is alive and its partitions
-// run), GET /ready (every partition of this broker is installed and replicating), and
-// GET /metrics (Prometheus text format).
+// run), GET /ready (every partition of this broker is installed and replicating),
+// GET /metrics (Prometheus text format), GET /partitions (JSON: role, term, indexes; with
+// ?checksum=true also each replica's state checksum) and GET /incidents (JSON: open incidents).
 
 #include <functional>
 #include <memory>
@@ -18,6 +19,8 @@ struct MonitoringHandlers {
   std::function<bool()> healthy;
   std::function<bool()> ready;
   std::function<std::string()> metrics;
+  std::function<std::string(bool with_checksum)> partitions;
+  std::function<std::string()> incidents;
 };
 
 class MonitoringServer {

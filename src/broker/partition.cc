@@ -8,6 +8,7 @@
 #include <future>
 
 #include "base/check.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 
 namespace tern::broker {
@@ -299,22 +300,36 @@ PartitionMetrics Partition::Metrics() const {
   return metrics_;
 }
 
-absl::StatusOr<uint64_t> Partition::StateChecksum() {
-  auto result = std::make_shared<std::promise<absl::StatusOr<uint64_t>>>();
-  auto future = result->get_future();
+absl::Status Partition::RunOnThread(std::function<void()> task) {
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return absl::UnavailableError("stopped");
-    inbox_tasks_.push_back([this, result] {
-      if (!in_flight_.empty()) {
-        result->set_value(absl::UnavailableError("proposals in flight"));
-      } else {
-        result->set_value(engine_->StateChecksum());
-      }
+    if (stopping_) return absl::UnavailableError("the partition is stopped");
+    inbox_tasks_.push_back([task = std::move(task), done] {
+      task();
+      done->set_value();
     });
     wakeup_.notify_one();
   }
-  return future.get();
+  future.wait();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Partition::Checksum> Partition::StateChecksum() {
+  absl::StatusOr<Checksum> result = absl::UnavailableError("proposals in flight; try again");
+  TERN_RETURN_IF_ERROR(RunOnThread([&] {
+    if (!in_flight_.empty()) return;
+    result = Checksum{applied_index_, engine_->last_position(), engine_->StateChecksum()};
+  }));
+  return result;
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, record::IncidentRecord>>> Partition::OpenIncidents(
+    size_t limit) {
+  std::vector<std::pair<int64_t, record::IncidentRecord>> incidents;
+  TERN_RETURN_IF_ERROR(RunOnThread([&] { incidents = engine_->OpenIncidents(limit); }));
+  return incidents;
 }
 
 void Partition::Run() {

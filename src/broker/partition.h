@@ -112,8 +112,17 @@ class Partition {
   int32_t id() const { return config_.partition_id; }
   PartitionMetrics Metrics() const;
 
-  // For tests: the state checksum once the partition is idle, computed on its thread.
-  absl::StatusOr<uint64_t> StateChecksum();
+  // The state checksum and the log index it reflects, computed on the partition thread when no
+  // proposal is in flight (replicas at the same index must agree).
+  struct Checksum {
+    uint64_t applied_index = 0;
+    int64_t position = 0;
+    uint64_t checksum = 0;
+  };
+  absl::StatusOr<Checksum> StateChecksum();
+  // Open incidents on this partition (key, record), for operators.
+  absl::StatusOr<std::vector<std::pair<int64_t, record::IncidentRecord>>> OpenIncidents(
+      size_t limit);
 
  private:
   struct QueuedCommand {
@@ -134,6 +143,8 @@ class Partition {
   class StreamRegistry;
 
   Partition(PartitionConfig config, base::Clock& clock, PeerTransport* transport);
+  // Runs `task` on the partition thread and waits for it.
+  absl::Status RunOnThread(std::function<void()> task);
   absl::Status Recover();
   absl::Status OpenStateFromSnapshot();
 

@@ -137,6 +137,16 @@ class Engine::Impl {
 
   int64_t last_position() const { return last_position_; }
 
+  std::vector<std::pair<int64_t, record::IncidentRecord>> OpenIncidents(size_t limit) {
+    TERN_CHECK(!in_batch_);
+    std::vector<std::pair<int64_t, record::IncidentRecord>> incidents;
+    state_.incidents.ForEach([&](int64_t key, const record::IncidentRecord& incident) {
+      incidents.emplace_back(key, incident);
+      return incidents.size() < limit;
+    });
+    return incidents;
+  }
+
   uint64_t StateChecksum() {
     TERN_CHECK(!in_batch_);
     return state_.store().Checksum();
@@ -250,6 +260,9 @@ bool Engine::has_deferred_commands() { return impl_->has_deferred_commands(); }
 std::optional<int64_t> Engine::NextDueTime() { return impl_->NextDueTime(); }
 void Engine::ApplyBatch(const record::RecordBatch& batch) { impl_->ApplyBatch(batch); }
 int64_t Engine::last_position() const { return impl_->last_position(); }
+std::vector<std::pair<int64_t, record::IncidentRecord>> Engine::OpenIncidents(size_t limit) {
+  return impl_->OpenIncidents(limit);
+}
 uint64_t Engine::StateChecksum() { return impl_->StateChecksum(); }
 
 }  // namespace tern::engine

@@ -112,6 +112,9 @@ class Engine {
   // another node). Batches must be applied in log order.
   void ApplyBatch(const record::RecordBatch& batch);
 
+  // Open incidents (key and record), oldest first, at most `limit`. For operators' queries.
+  std::vector<std::pair<int64_t, record::IncidentRecord>> OpenIncidents(size_t limit);
+
   int64_t last_position() const;
   // Digest of all state; equal on replicas at the same position, and after a replay.
   uint64_t StateChecksum();

@@ -65,6 +65,16 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
       FinishLocked(ToGrpc(check));
       return;
     }
+    if (request_.maxjobstoactivate() < 1) {
+      // The engine's own check, answered here because no partition is asked for nothing.
+      std::lock_guard lock(mutex_);
+      FinishLocked(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          StrCat("Command 'ACTIVATE' rejected with code 'INVALID_ARGUMENT': Expected to activate "
+                 "job batch with max jobs to activate to be greater than zero, but it was '",
+                 request_.maxjobstoactivate(), "'")));
+      return;
+    }
     remaining_ = std::min(request_.maxjobstoactivate(), limits.max_jobs_to_activate);
     int64_t long_poll_ms = request_.requesttimeout() == 0 ? service_.options().long_polling_timeout_ms
                                                           : request_.requesttimeout();

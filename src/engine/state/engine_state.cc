@@ -287,6 +287,16 @@ void IncidentState::Delete(int64_t key) {
   txn_.Delete(ColumnFamily::kIncident, Int64Key(key));
 }
 
+void IncidentState::ForEach(
+    absl::FunctionRef<bool(int64_t, const record::IncidentRecord&)> visitor) {
+  txn_.ForEachWithPrefix(ColumnFamily::kIncident, "",
+                         [&](std::string_view key, std::string_view value) {
+                           tern::state::IncidentState incident;
+                           TERN_CHECK(incident.ParseFromString(std::string(value)));
+                           return visitor(ReadInt64(key), incident.record());
+                         });
+}
+
 std::optional<tern::state::AwaitedResult> AwaitedResultState::Get(int64_t process_instance_key) {
   return GetMessage<tern::state::AwaitedResult>(txn_, ColumnFamily::kAwaitedResult,
                                                 Int64Key(process_instance_key));

@@ -109,6 +109,8 @@ class IncidentState {
   std::optional<int64_t> KeyForJob(int64_t job_key);
   void Put(int64_t key, const tern::state::IncidentState& incident);
   void Delete(int64_t key);
+  // Visits open incidents in key order until the visitor returns false.
+  void ForEach(absl::FunctionRef<bool(int64_t key, const record::IncidentRecord&)> visitor);
 
  private:
   Transaction& txn_;

@@ -1,0 +1,175 @@
+// Rows B1-B6, B9-B11 and B16-B19 of the bad-input table (reliability plan §5.7): each bad
+// request gets the right gRPC status and a message naming the problem, and the broker stays up,
+// answers quickly and keeps its memory bounded.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+
+import { Broker, bpmnDir } from './lib/broker.mjs';
+import { activateJobs, call, rawClient, status } from './lib/raw_client.mjs';
+
+const oneTask = readFileSync(path.join(bpmnDir, 'one-task.bpmn'));
+
+function deploy(client, name, content) {
+  return call(client, 'DeployResource', { resources: [{ name, content: Buffer.from(content) }] });
+}
+
+function expectError(result, code, pattern) {
+  assert.ok(result.error, `expected ${code}, got ${JSON.stringify(result.response)}`);
+  assert.equal(result.error.code, code, result.error.details);
+  if (pattern) assert.match(result.error.details, pattern);
+}
+
+describe('bad input', () => {
+  let broker;
+  let client;
+  let baselineRss;
+  const rss = async () => Number(/^tern_process_resident_memory_bytes (\S+)/m.exec(await broker.metrics())[1]);
+  before(async () => {
+    broker = await new Broker().start();
+    client = rawClient(broker.address);
+    const deployed = await deploy(client, 'one-task.bpmn', oneTask);
+    assert.ifError(deployed.error);
+    baselineRss = await rss();
+  });
+  after(async () => {
+    client.close();
+    await broker.cleanup();
+  });
+  // After every row: the broker still answers within 2 s and has not grown by 256 MiB.
+  afterEach(async () => {
+    const started = Date.now();
+    const topology = await call(client, 'Topology', {}, 2_000);
+    assert.ifError(topology.error);
+    assert.ok(Date.now() - started < 2_000);
+    const grown = (await rss()) - baselineRss;
+    assert.ok(grown < 256 * 1024 * 1024, `RSS grew by ${grown} bytes`);
+  });
+
+  test('B1: DOCTYPE with an external entity is refused without reading the file', async () => {
+    const xml = `<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn:process id="p" isExecutable="true" name="&xxe;"/></bpmn:definitions>`;
+    const result = await deploy(client, 'xxe.bpmn', xml);
+    expectError(result, status.INVALID_ARGUMENT, /DOCTYPE is not allowed/);
+    assert.doesNotMatch(result.error.details, /root:/);
+  });
+
+  test('B2: billion laughs is refused at once', async () => {
+    let entities = '<!ENTITY lol0 "lol">';
+    for (let i = 1; i <= 10; i++) entities += `<!ENTITY lol${i} "${`&lol${i - 1};`.repeat(10)}">`;
+    const xml = `<?xml version="1.0"?><!DOCTYPE lolz [${entities}]><lolz>&lol10;</lolz>`;
+    const started = Date.now();
+    const result = await deploy(client, 'laughs.bpmn', xml);
+    expectError(result, status.INVALID_ARGUMENT, /DOCTYPE/);
+    assert.ok(Date.now() - started < 2_000);
+  });
+
+  test('B3: nesting 500,000 elements deep is refused (limit 256)', async () => {
+    const depth = 500_000;
+    const xml = '<a>'.repeat(depth) + '</a>'.repeat(depth);
+    const result = await deploy(client, 'deep.bpmn', xml);
+    expectError(result, status.INVALID_ARGUMENT, /deeper than 256|256/);
+  });
+
+  test('B4: a 5 MiB BPMN exceeds the 4 MiB message limit', async () => {
+    const padding = `<!-- ${'x'.repeat(5 * 1024 * 1024)} -->`;
+    const result = await deploy(client, 'huge.bpmn', oneTask.toString().replace('<bpmn:process', `${padding}<bpmn:process`));
+    expectError(result, status.RESOURCE_EXHAUSTED);
+  });
+
+  test('B5: invalid UTF-8, duplicate attributes and duplicate ids are refused', async () => {
+    const invalid = Buffer.concat([Buffer.from(oneTask.toString().replace('name="Work"', 'name="W')), Buffer.from([0xff, 0xfe]), Buffer.from('"')]);
+    expectError(await deploy(client, 'utf8.bpmn', invalid), status.INVALID_ARGUMENT, /UTF-8/);
+    const duplicateAttribute = oneTask.toString().replace('name="Work"', 'name="Work" name="Again"');
+    expectError(await deploy(client, 'attr.bpmn', duplicateAttribute), status.INVALID_ARGUMENT, /duplicate attribute|name/i);
+    const duplicateId = oneTask.toString().replace('<bpmn:endEvent id="end"', '<bpmn:endEvent id="task"');
+    const result = await deploy(client, 'ids.bpmn', duplicateId);
+    expectError(result, status.INVALID_ARGUMENT, /task/);
+  });
+
+  test('B6: an unresolved entity reference in an attribute is refused', async () => {
+    const xml = oneTask.toString().replace('name="Work"', 'name="&foo;"');
+    expectError(await deploy(client, 'entity.bpmn', xml), status.INVALID_ARGUMENT, /foo/);
+  });
+
+  test('B9: variables whose root is an array are refused', async () => {
+    const result = await call(client, 'CreateProcessInstance', {
+      bpmnProcessId: 'one-task', version: -1, variables: '[1, 2, 3]',
+    });
+    expectError(result, status.INVALID_ARGUMENT, /root level object, but was 'ARRAY'/);
+  });
+
+  test('B10: variables nested 10,000 deep are refused', async () => {
+    const variables = `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const result = await call(client, 'CreateProcessInstance', {
+      bpmnProcessId: 'one-task', version: -1, variables,
+    });
+    expectError(result, status.INVALID_ARGUMENT, /nested at most 64/);
+  });
+
+  test('B11: a 2 MiB variable is refused up front', async () => {
+    const variables = JSON.stringify({ big: 'x'.repeat(2 * 1024 * 1024) });
+    const result = await call(client, 'CreateProcessInstance', {
+      bpmnProcessId: 'one-task', version: -1, variables,
+    });
+    expectError(result, status.INVALID_ARGUMENT, /variables.*at most/);
+    // Completing a job with it is refused too, and the instance is not stuck.
+    await call(client, 'CreateProcessInstance', { bpmnProcessId: 'one-task', version: -1, variables: '{}' });
+    const { jobs } = await activateJobs(client, { type: 'work', worker: 'w', timeout: 60_000, maxJobsToActivate: 1, requestTimeout: -1 });
+    assert.equal(jobs.length, 1);
+    expectError(await call(client, 'CompleteJob', { jobKey: jobs[0].key, variables }), status.INVALID_ARGUMENT);
+    assert.ifError((await call(client, 'CompleteJob', { jobKey: jobs[0].key, variables: '{"small": 1}' })).error);
+  });
+
+  test('B16: a 1 MiB job type, worker name or process id is refused', async () => {
+    const huge = 'x'.repeat(1024 * 1024);
+    const activate = await activateJobs(client, { type: huge, worker: 'w', timeout: 1000, maxJobsToActivate: 1, requestTimeout: -1 });
+    expectError(activate, status.INVALID_ARGUMENT, /'type' to be at most 256 bytes/);
+    const worker = await activateJobs(client, { type: 'work', worker: huge, timeout: 1000, maxJobsToActivate: 1, requestTimeout: -1 });
+    expectError(worker, status.INVALID_ARGUMENT, /'worker' to be at most 256 bytes/);
+    const create = await call(client, 'CreateProcessInstance', { bpmnProcessId: huge, version: -1 });
+    expectError(create, status.INVALID_ARGUMENT, /'bpmnProcessId' to be at most 256 bytes/);
+  });
+
+  test('B17: maxJobsToActivate of INT32_MAX is clamped; 0 and -1 are refused', async () => {
+    const many = await activateJobs(client, { type: 'nothing', worker: 'w', timeout: 1000, maxJobsToActivate: 2147483647, requestTimeout: -1 });
+    assert.ifError(many.error);
+    for (const max of [0, -1]) {
+      const result = await activateJobs(client, { type: 'work', worker: 'w', timeout: 1000, maxJobsToActivate: max, requestTimeout: -1 });
+      expectError(result, status.INVALID_ARGUMENT, /max jobs to activate to be greater than zero/);
+    }
+  });
+
+  test('B18: a negative job timeout is refused; huge timeouts do not overflow', async () => {
+    const negative = await activateJobs(client, { type: 'work', worker: 'w', timeout: -1, maxJobsToActivate: 1, requestTimeout: -1 });
+    expectError(negative, status.INVALID_ARGUMENT, /timeout to be greater than zero/);
+    await call(client, 'CreateProcessInstance', { bpmnProcessId: 'one-task', version: -1, variables: '{}' });
+    const huge = await activateJobs(client, {
+      type: 'work', worker: 'w', timeout: '9223372036854775807', maxJobsToActivate: 1, requestTimeout: '9223372036854775807',
+    });
+    assert.ifError(huge.error);
+    assert.equal(huge.jobs.length, 1);
+    const deadline = Number(huge.jobs[0].deadline);
+    assert.ok(deadline > Date.now() && deadline < Date.now() + 100 * 365 * 24 * 3600 * 1000, `deadline ${deadline}`);
+    expectError(await call(client, 'UpdateJobTimeout', { jobKey: huge.jobs[0].key, timeout: -5 }), status.INVALID_ARGUMENT);
+  });
+
+  test('B19: unknown job keys and keys of partitions that do not exist are NOT_FOUND', async () => {
+    expectError(await call(client, 'CompleteJob', { jobKey: '2251799813999999' }), status.NOT_FOUND, /no such job/);
+    expectError(await call(client, 'CompleteJob', { jobKey: String(9n << 51n) }), status.NOT_FOUND, /no such job/);
+    expectError(await call(client, 'CompleteJob', { jobKey: '-5' }), status.NOT_FOUND);
+    expectError(await call(client, 'FailJob', { jobKey: '12345', retries: 1 }), status.NOT_FOUND);
+    expectError(await call(client, 'ResolveIncident', { incidentKey: '12345' }), status.NOT_FOUND);
+  });
+
+  test('tenants other than <default> are refused while multi-tenancy is off', async () => {
+    const result = await call(client, 'CreateProcessInstance', { bpmnProcessId: 'one-task', version: -1, tenantId: 'acme' });
+    expectError(result, status.INVALID_ARGUMENT, /multi-tenancy is disabled/);
+  });
+
+  test('RPCs that are not implemented yet answer UNIMPLEMENTED naming the RPC', async () => {
+    expectError(await call(client, 'PublishMessage', { name: 'm', correlationKey: 'k' }), status.UNIMPLEMENTED, /PublishMessage/);
+    expectError(await call(client, 'EvaluateDecision', { decisionId: 'd' }), status.UNIMPLEMENTED, /EvaluateDecision/);
+  });
+});

@@ -1,0 +1,142 @@
+// Starts and stops real tern-broker processes for the compatibility and system tests.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '../../..');
+export const brokerBinary = process.env.TERN_BROKER_BIN ?? path.join(root, 'build-asan/bin/tern-broker');
+export const zbctlBinary = path.join(here, '../node_modules/zbctl/bin/zbctl-cli.linux');
+export const bpmnDir = path.join(here, '../bpmn');
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A broker process with its own data directory and ports.
+export class Broker {
+  constructor(options = {}) {
+    this.options = options;
+    this.dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'tern-test-'));
+    this.ownsDataDir = !options.dataDir;
+    this.log = '';
+  }
+
+  get address() {
+    return `127.0.0.1:${this.gatewayPort}`;
+  }
+
+  async start() {
+    this.gatewayPort ??= await freePort();
+    this.monitoringPort ??= await freePort();
+    this.clusterPort ??= await freePort();
+    const args = [
+      '--data-dir', this.dataDir,
+      '--gateway-address', this.address,
+      '--monitoring-address', `127.0.0.1:${this.monitoringPort}`,
+      '--cluster-address', `127.0.0.1:${this.clusterPort}`,
+      ...(this.options.args ?? []),
+    ];
+    this.process = spawn(brokerBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const collect = (chunk) => {
+      this.log += chunk.toString();
+      if (this.log.length > 1 << 20) this.log = this.log.slice(-(1 << 19));
+    };
+    this.process.stdout.on('data', collect);
+    this.process.stderr.on('data', collect);
+    this.exited = new Promise((resolve) => this.process.on('exit', (code, signal) => resolve({ code, signal })));
+    await this.waitReady();
+    return this;
+  }
+
+  async waitReady(timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.process.exitCode !== null) {
+        throw new Error(`tern-broker exited with ${this.process.exitCode}:\n${this.log}`);
+      }
+      try {
+        const response = await fetch(`http://127.0.0.1:${this.monitoringPort}/ready`);
+        if (response.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(20);
+    }
+    throw new Error(`tern-broker not ready after ${timeoutMs} ms:\n${this.log}`);
+  }
+
+  // Graceful stop (SIGTERM), or a crash with kill -9.
+  async stop({ kill = false } = {}) {
+    if (!this.process || this.process.exitCode !== null || this.process.signalCode !== null) return;
+    this.process.kill(kill ? 'SIGKILL' : 'SIGTERM');
+    const result = await this.exited;
+    if (!kill && result.code !== 0) {
+      throw new Error(`tern-broker stopped with ${JSON.stringify(result)}:\n${this.log}`);
+    }
+  }
+
+  async restart() {
+    await this.stop();
+    this.process = undefined;
+    return this.start();
+  }
+
+  async cleanup() {
+    await this.stop({ kill: true });
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  // Open incidents (from the broker's monitoring endpoint) of one process instance.
+  async incidentsOf(processInstanceKey) {
+    const response = await fetch(`http://127.0.0.1:${this.monitoringPort}/incidents`);
+    const incidents = await response.json();
+    return incidents.filter((i) => i.processInstanceKey === processInstanceKey);
+  }
+
+  async partitions({ checksum = false } = {}) {
+    const response = await fetch(`http://127.0.0.1:${this.monitoringPort}/partitions${checksum ? '?checksum=true' : ''}`);
+    return response.json();
+  }
+
+  async metrics() {
+    const response = await fetch(`http://127.0.0.1:${this.monitoringPort}/metrics`);
+    return response.text();
+  }
+}
+
+// Runs zbctl against a broker; resolves to {code, stdout, stderr}.
+export function zbctl(broker, args, { input } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(zbctlBinary, ['--insecure', '--address', broker.address, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    if (input) child.stdin.end(input); else child.stdin.end();
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export async function zbctlJson(broker, args) {
+  const result = await zbctl(broker, args);
+  if (result.code !== 0) {
+    throw new Error(`zbctl ${args.join(' ')} failed (${result.code}): ${result.stderr}${result.stdout}`);
+  }
+  return JSON.parse(result.stdout);
+}
