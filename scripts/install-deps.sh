@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Tern needs that are not installed yet.
+#   scripts/install-deps.sh          what building and running needs
+#   scripts/install-deps.sh --test   also what the tests need (Node.js for the Zeebe clients)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
+  librocksdb-dev libabsl-dev libspdlog-dev libfmt-dev libpugixml-dev nlohmann-json3-dev
+  libyaml-cpp-dev libre2-dev libcli11-dev prometheus-cpp-dev libcivetweb-dev
+  libintelrdfpmath-dev libcurl4-openssl-dev tzdata
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+if [[ "${1:-}" == "--test" ]]; then
+  command -v node > /dev/null || packages+=(nodejs)
+  command -v npm > /dev/null || packages+=(npm)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2> /dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if (( ${#missing[@]} > 0 )); then
+  echo "Installing: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
