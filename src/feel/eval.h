@@ -68,6 +68,14 @@ struct EvalContext {
   int call_depth = 0;
   // The program being evaluated; lambdas created during evaluation keep it alive.
   const std::shared_ptr<const Program>* program = nullptr;
+  // Optional sink for explanations of null results (missing variables, type mismatches...).
+  std::vector<std::string>* warnings = nullptr;
+  void Warn(std::string message) {
+    constexpr size_t kMaxWarnings = 20;
+    if (warnings != nullptr && warnings->size() < kMaxWarnings) {
+      warnings->push_back(std::move(message));
+    }
+  }
   // Set by a context literal while it evaluates `name: function(...) ...`, so the function can
   // call itself by that name.
   std::string_view pending_self_name;

@@ -64,7 +64,8 @@ namespace {
 constexpr size_t kInlineGlobals = 8;
 
 absl::StatusOr<Value> Run(const CompiledExpression& expression, const VariableResolver* variables,
-                          const EvalOptions& options, const Value* input) {
+                          const EvalOptions& options, const Value* input,
+                          std::vector<std::string>* warnings = nullptr) {
   const std::shared_ptr<const Program>& program = expression.program();
   const size_t n = program->free_variables.size();
   absl::InlinedVector<Value, kInlineGlobals> globals(n);
@@ -82,6 +83,7 @@ absl::StatusOr<Value> Run(const CompiledExpression& expression, const VariableRe
   ctx.input = input;
   ctx.random_state = options.random_seed;
   ctx.program = &program;
+  ctx.warnings = warnings;
   Value out;
   if (!program->root->Eval(ctx, &out)) {
     if (ctx.status.ok()) return absl::InternalError("FEEL evaluation failed without a status");
@@ -95,6 +97,12 @@ absl::StatusOr<Value> Run(const CompiledExpression& expression, const VariableRe
 absl::StatusOr<Value> Evaluate(const CompiledExpression& expression,
                                const VariableResolver& variables, const EvalOptions& options) {
   return Run(expression, &variables, options, nullptr);
+}
+
+absl::StatusOr<Value> Evaluate(const CompiledExpression& expression,
+                               const VariableResolver& variables, const EvalOptions& options,
+                               std::vector<std::string>* warnings) {
+  return Run(expression, &variables, options, nullptr, warnings);
 }
 
 absl::StatusOr<Value> EvaluateUnaryTests(const CompiledExpression& tests, const Value& input,

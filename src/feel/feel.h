@@ -110,6 +110,12 @@ struct EvalOptions {
 // variables are not failures: they evaluate to null as in feel-scala.
 absl::StatusOr<Value> Evaluate(const CompiledExpression& expression,
                                const VariableResolver& variables, const EvalOptions& options);
+// As above, and appends to *warnings (at most 20) why parts of the expression were null, in
+// feel-scala's words ("No variable found with name 'x'", "Can't compare '1' with '\"a\"'"), for
+// incident messages. Slower: use it to explain a failure, not on every evaluation.
+absl::StatusOr<Value> Evaluate(const CompiledExpression& expression,
+                               const VariableResolver& variables, const EvalOptions& options,
+                               std::vector<std::string>* warnings);
 // Evaluates unary tests against `input`; true/false (or null when a test cannot compare).
 absl::StatusOr<Value> EvaluateUnaryTests(const CompiledExpression& tests, const Value& input,
                                          const VariableResolver& variables,

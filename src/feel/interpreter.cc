@@ -493,7 +493,11 @@ const Value* LookupGlobal(EvalContext& ctx, int slot) {
     ctx.global_state[slot] = 1;
     std::optional<Value> v;
     if (ctx.variables != nullptr) v = ctx.variables->Lookup((*ctx.global_names)[slot]);
-    if (v.has_value()) ctx.globals[slot] = std::move(*v);
+    if (v.has_value()) {
+      ctx.globals[slot] = std::move(*v);
+    } else if (ctx.warnings != nullptr) {
+      ctx.Warn(absl::StrCat("No variable found with name '", (*ctx.global_names)[slot], "'"));
+    }
   }
   return &ctx.globals[slot];
 }
@@ -625,6 +629,8 @@ bool ArithNode::Eval(EvalContext& ctx, Value* out) const {
     Value tmp;
     const Value* rhs = EvalRef(*node, ctx, &tmp);
     if (rhs == nullptr) return false;
+    const bool inputs_present = !acc.is_null() && !rhs->is_null();
+    Value lhs_for_warning = ctx.warnings != nullptr ? acc : Value();
     switch (op) {
       case ArithOp::kAdd:
         acc = Add(acc, *rhs);
@@ -647,6 +653,11 @@ bool ArithNode::Eval(EvalContext& ctx, Value* out) const {
         }
         break;
     }
+    if (ctx.warnings != nullptr && acc.is_null() && inputs_present) {
+      static constexpr const char* kOps[] = {"+", "-", "*", "/", "**"};
+      ctx.Warn(absl::StrCat("Can't apply '", kOps[static_cast<int>(op)], "' to '",
+                            lhs_for_warning.DebugString(), "' and '", rhs->DebugString(), "'"));
+    }
     if (!ChargeValue(ctx, acc)) return false;
   }
   *out = std::move(acc);
@@ -668,6 +679,10 @@ bool CompareNode::Eval(EvalContext& ctx, Value* out) const {
   }
   std::optional<int> c = FeelCompare(*a, *b);
   if (!c) {
+    if (ctx.warnings != nullptr) {
+      ctx.Warn(
+          absl::StrCat("Can't compare '", a->DebugString(), "' with '", b->DebugString(), "'"));
+    }
     *out = Value();
     return true;
   }
@@ -1149,6 +1164,14 @@ bool PathNode::Eval(EvalContext& ctx, Value* out) const {
     return true;
   }
   *out = Property(*base, name_);
+  if (ctx.warnings != nullptr && out->is_null() && !base->is_null()) {
+    if (base->is_context() && base->Find(name_) == nullptr) {
+      ctx.Warn(absl::StrCat("No context entry found with key '", name_, "'"));
+    } else if (!base->is_context()) {
+      ctx.Warn(absl::StrCat("No property found with name '", name_, "' of value '",
+                            base->DebugString(), "'"));
+    }
+  }
   return true;
 }
 
@@ -1369,6 +1392,8 @@ bool CallNode::CallBuiltin(EvalContext& ctx, const Builtin& b, Value* out) const
   if (arg_names_.empty()) {
     o = SelectOverload(b, args_.size());
     if (o == nullptr) {
+      ctx.Warn(absl::StrCat("No function found with name '", b.name, "' and ", args_.size(),
+                            " parameters"));
       *out = Value();  // wrong arity: feel-scala reports "no function found" and yields null
       return true;
     }
@@ -1376,7 +1401,17 @@ bool CallNode::CallBuiltin(EvalContext& ctx, const Builtin& b, Value* out) const
     for (size_t i = 0; i < args_.size(); ++i) {
       if (!args_[i]->Eval(ctx, &values[i])) return false;
     }
-    return InvokeBuiltin(ctx, *o, values.data(), values.size(), out);
+    if (!InvokeBuiltin(ctx, *o, values.data(), values.size(), out)) return false;
+    if (ctx.warnings != nullptr && out->is_null() && b.name != "get or else" &&
+        std::none_of(values.begin(), values.end(), [](const Value& v) { return v.is_null(); })) {
+      std::string args;
+      for (const Value& v : values) {
+        if (!args.empty()) args += ", ";
+        args += v.DebugString();
+      }
+      ctx.Warn(absl::StrCat("Function '", b.name, "' returned null for arguments (", args, ")"));
+    }
+    return true;
   }
   // Named arguments: the overload with the fewest parameters that has all the given names.
   for (const auto& cand : b.overloads) {
@@ -1468,6 +1503,8 @@ bool CallNode::Eval(EvalContext& ctx, Value* out) const {
       return CallValue(ctx, fn, out);
     }
   }
+  ctx.Warn(
+      absl::StrCat("No function found with name '", name_, "' and ", args_.size(), " parameters"));
   *out = Value();  // no such function: null, as feel-scala (which also logs a warning)
   return true;
 }

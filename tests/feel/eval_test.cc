@@ -341,3 +341,38 @@ TEST(NativeFunctionTest, CallableFromFeelAndFailuresPropagate) {
 
 }  // namespace
 }  // namespace tern::feel::testing
+
+namespace tern::feel::testing {
+namespace {
+
+std::vector<std::string> Warnings(const char* src, const char* vars_json = "{}") {
+  auto e = CompiledExpression::Compile(src);
+  EXPECT_TRUE(e.ok()) << src;
+  auto vars = ValueFromJson(vars_json);
+  ContextVariableResolver resolver(*vars);
+  std::vector<std::string> warnings;
+  auto v = Evaluate(**e, resolver, {}, &warnings);
+  EXPECT_TRUE(v.ok());
+  return warnings;
+}
+
+TEST(WarningsTest, ExplainNullResults) {
+  EXPECT_EQ(Warnings("x > 5"), (std::vector<std::string>{"No variable found with name 'x'",
+                                                         "Can't compare 'null' with '5'"}));
+  EXPECT_EQ(Warnings("1 + \"a\""),
+            (std::vector<std::string>{"Can't apply '+' to '1' and '\"a\"'"}));
+  EXPECT_EQ(Warnings("a.b", R"({"a": {"c": 1}})"),
+            (std::vector<std::string>{"No context entry found with key 'b'"}));
+  EXPECT_EQ(Warnings("foo(1)"),
+            (std::vector<std::string>{"No variable found with name 'foo'",
+                                      "No function found with name 'foo' and 1 parameters"}));
+  EXPECT_EQ(Warnings("count(1, 2)"),
+            (std::vector<std::string>{"No function found with name 'count' and 2 parameters"}));
+  EXPECT_EQ(Warnings("upper case(5)"),
+            (std::vector<std::string>{"Function 'upper case' returned null for arguments (5)"}));
+  EXPECT_TRUE(Warnings("x + 1", R"({"x": 1})").empty());
+  EXPECT_EQ(Warnings("for i in 1..100 return missing").size(), 1u);  // each name reported once
+}
+
+}  // namespace
+}  // namespace tern::feel::testing
