@@ -19,12 +19,11 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "feel/feel.h"
+#include "feel/types.h"
 #include "feel/value.h"
 
 namespace tern::feel {
-
-class VariableResolver;
-struct EvalOptions;
 
 namespace internal {
 
@@ -125,6 +124,13 @@ class Node {
   virtual bool IsBoolLiteral() const { return false; }
   virtual bool IsTwoSidedRange() const { return false; }
   virtual bool IsFunctionDefinition() const { return false; }
+  // The type every value of this node has, when known at compile time (literals, context and
+  // list literals); nullptr otherwise. Used to type function definitions.
+  virtual TypePtr StaticType() const { return nullptr; }
+  // True when the node always evaluates to the same value without reading variables, the
+  // input `?`, the clock or random sources (literals, ranges and lists of constants, pure
+  // conversions such as date("2024-01-01")). Hosts pre-evaluate such expressions.
+  virtual bool IsConstant() const { return false; }
 
  private:
   int column_;
@@ -143,6 +149,10 @@ struct Program {
   NodePtr root;
   std::vector<std::string> free_variables;
   bool unary_tests = false;
+  // Host fast paths, filled in after parsing (see CompiledExpression).
+  std::optional<std::string> variable_name;
+  std::optional<Value> constant;
+  std::optional<ConstantUnaryTests> constant_tests;
 };
 
 // ---- Shared semantics used by the evaluator and built-ins ----

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "feel/eval.h"
+#include "feel/nodes.h"
 #include "feel/parser.h"
 
 namespace tern::feel {
@@ -11,6 +12,98 @@ using internal::Program;
 CompiledExpression::CompiledExpression(std::shared_ptr<const Program> program)
     : program_(std::move(program)) {}
 
+namespace {
+
+// Evaluates a constant node once, with no variables and default limits; nullopt on failure.
+std::optional<Value> EvalConstant(const internal::Node& node) {
+  EvalOptions options;
+  internal::EvalContext ctx;
+  char marker;
+  ctx.stack_base = &marker;
+  ctx.options = &options;
+  ctx.steps_left = options.max_steps;
+  ctx.bytes_left = options.max_allocated_bytes;
+  Value out;
+  if (!node.Eval(ctx, &out)) return std::nullopt;
+  return out;
+}
+
+// Fills in the host fast paths of a freshly parsed program.
+void ComputeFastPaths(Program& p) {
+  const internal::Node& root = *p.root;
+  if (!p.unary_tests) {
+    if (const auto* name = dynamic_cast<const internal::NameNode*>(&root)) {
+      if (!name->dynamic() && name->name() != "?") p.variable_name = name->name();
+    } else if (root.IsConstant()) {
+      p.constant = EvalConstant(root);
+    }
+    return;
+  }
+  const auto* tests = dynamic_cast<const internal::UnaryTestsNode*>(&root);
+  if (tests == nullptr) return;
+  ConstantUnaryTests c;
+  c.any = tests->any();
+  c.negated = tests->negated();
+  for (const internal::UnaryTest& t : tests->tests()) {
+    if (t.uses_input || !t.node->IsConstant()) return;
+    std::optional<Value> v = EvalConstant(*t.node);
+    if (!v) return;
+    ConstantUnaryTests::Test test;
+    test.op = t.op == internal::UnaryTest::Op::kEq   ? ConstantUnaryTests::Test::Op::kEq
+              : t.op == internal::UnaryTest::Op::kNe ? ConstantUnaryTests::Test::Op::kNe
+                                                     : ConstantUnaryTests::Test::Op::kMatch;
+    test.value = std::move(*v);
+    test.bool_literal = t.bool_literal;
+    test.two_sided_range = t.node->IsTwoSidedRange();
+    c.tests.push_back(std::move(test));
+  }
+  p.constant_tests = std::move(c);
+}
+
+}  // namespace
+
+Value MatchConstantUnaryTests(const ConstantUnaryTests& tests, const Value& input) {
+  // Mirrors UnaryTestsNode/EvalTests in interpreter.cc for constant tests.
+  if (tests.any) return Value::Bool(true);
+  bool saw_null = false;
+  Value r = Value::Bool(false);
+  for (const ConstantUnaryTests::Test& t : tests.tests) {
+    Value m;
+    if (t.op != ConstantUnaryTests::Test::Op::kMatch) {
+      m = internal::FeelEquals(input, t.value);
+      if (t.op == ConstantUnaryTests::Test::Op::kNe && m.is_bool()) m = Value::Bool(!m.as_bool());
+    } else if (t.value.is_null() && t.two_sided_range) {
+      m = Value();
+    } else if (!t.bool_literal && t.value.is_bool() && !input.is_bool()) {
+      m = t.value;
+    } else {
+      m = internal::TestMatches(input, t.value);
+    }
+    if (m.is_bool() && m.as_bool()) {
+      r = Value::Bool(true);
+      saw_null = false;
+      break;
+    }
+    if (m.is_null()) saw_null = true;
+  }
+  if (saw_null) r = Value();
+  if (tests.negated && r.is_bool()) r = Value::Bool(!r.as_bool());
+  return r;
+}
+
+std::optional<int> Compare(const Value& a, const Value& b) { return internal::FeelCompare(a, b); }
+Value Equals(const Value& a, const Value& b) { return internal::FeelEquals(a, b); }
+
+const std::string* CompiledExpression::variable_name() const {
+  return program_->variable_name ? &*program_->variable_name : nullptr;
+}
+const Value* CompiledExpression::constant_value() const {
+  return program_->constant ? &*program_->constant : nullptr;
+}
+const ConstantUnaryTests* CompiledExpression::constant_tests() const {
+  return program_->constant_tests ? &*program_->constant_tests : nullptr;
+}
+
 absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompiledExpression::Compile(
     std::string_view source) {
   return Compile(source, CompileOptions{});
@@ -18,9 +111,9 @@ absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompiledExpression::Co
 
 absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompiledExpression::Compile(
     std::string_view source, const CompileOptions& options) {
-  absl::StatusOr<std::shared_ptr<Program>> p =
-      internal::ParseExpression(source, &options.known_names);
+  absl::StatusOr<std::shared_ptr<Program>> p = internal::ParseExpression(source, &options);
   if (!p.ok()) return p.status();
+  ComputeFastPaths(**p);
   return std::make_shared<const CompiledExpression>(std::move(*p));
 }
 
@@ -31,9 +124,9 @@ absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompiledExpression::Co
 
 absl::StatusOr<std::shared_ptr<const CompiledExpression>> CompiledExpression::CompileUnaryTests(
     std::string_view source, const CompileOptions& options) {
-  absl::StatusOr<std::shared_ptr<Program>> p =
-      internal::ParseUnaryTests(source, &options.known_names);
+  absl::StatusOr<std::shared_ptr<Program>> p = internal::ParseUnaryTests(source, &options);
   if (!p.ok()) return p.status();
+  ComputeFastPaths(**p);
   return std::make_shared<const CompiledExpression>(std::move(*p));
 }
 
@@ -63,6 +156,40 @@ namespace {
 
 constexpr size_t kInlineGlobals = 8;
 
+// Starts an evaluation's budget: fresh from the options, or drawn from the shared budget of an
+// enclosing evaluation (and given back when the evaluation ends).
+class BudgetScope {
+ public:
+  BudgetScope(internal::EvalContext& ctx, const EvalOptions& options, const char* stack_marker)
+      : ctx_(ctx), shared_(options.shared_budget) {
+    if (shared_ == nullptr) {
+      ctx.stack_base = stack_marker;
+      ctx.steps_left = options.max_steps;
+      ctx.bytes_left = options.max_allocated_bytes;
+      return;
+    }
+    if (shared_->stack_base == nullptr) {
+      shared_->stack_base = stack_marker;
+      owns_base_ = true;
+    }
+    ctx.stack_base = shared_->stack_base;
+    ctx.steps_left = shared_->steps_left;
+    ctx.bytes_left = shared_->bytes_left;
+    ctx.call_depth = shared_->call_depth;
+  }
+  ~BudgetScope() {
+    if (shared_ == nullptr) return;
+    shared_->steps_left = ctx_.steps_left;
+    shared_->bytes_left = ctx_.bytes_left;
+    if (owns_base_) shared_->stack_base = nullptr;
+  }
+
+ private:
+  internal::EvalContext& ctx_;
+  SharedBudget* shared_;
+  bool owns_base_ = false;
+};
+
 absl::StatusOr<Value> Run(const CompiledExpression& expression, const VariableResolver* variables,
                           const EvalOptions& options, const Value* input,
                           std::vector<std::string>* warnings = nullptr) {
@@ -72,11 +199,9 @@ absl::StatusOr<Value> Run(const CompiledExpression& expression, const VariableRe
   absl::InlinedVector<uint8_t, kInlineGlobals> state(n, 0);
   internal::EvalContext ctx;
   char stack_marker;
-  ctx.stack_base = &stack_marker;
+  BudgetScope budget(ctx, options, &stack_marker);
   ctx.variables = variables;
   ctx.options = &options;
-  ctx.steps_left = options.max_steps;
-  ctx.bytes_left = options.max_allocated_bytes;
   ctx.globals = globals.data();
   ctx.global_state = state.data();
   ctx.global_names = &program->free_variables;
@@ -121,10 +246,8 @@ absl::StatusOr<Value> InvokeFunction(const Value& function, std::vector<Value> a
                                      const EvalOptions& options) {
   internal::EvalContext ctx;
   char stack_marker;
-  ctx.stack_base = &stack_marker;
+  BudgetScope budget(ctx, options, &stack_marker);
   ctx.options = &options;
-  ctx.steps_left = options.max_steps;
-  ctx.bytes_left = options.max_allocated_bytes;
   ctx.random_state = options.random_seed;
   Value out;
   if (!internal::CallFunction(ctx, function, std::move(args), &out)) {

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "feel/decimal.h"
 #include "feel/temporal.h"
+#include "feel/types.h"
 #include "feel/value.h"
 
 namespace tern::feel {
@@ -29,11 +30,31 @@ namespace internal {
 struct Program;
 }
 
+// Unary tests whose every test is a constant (`-`, `"a","b"`, `< 5`, `[1..10)`, `not(3)`,
+// `>= date("2024-01-01")`), pre-evaluated at compile time so hosts can match an input without
+// running the evaluator (DMN decision tables). MatchConstantUnaryTests gives the same result as
+// EvaluateUnaryTests.
+struct ConstantUnaryTests {
+  struct Test {
+    enum class Op : uint8_t { kMatch, kEq, kNe } op = Op::kMatch;  // `t`, `= t`, `!= t`
+    Value value;
+    bool bool_literal = false;     // `true` / `false` written as such
+    bool two_sided_range = false;  // `[a..b]` (null when an end is null)
+  };
+  bool any = false;      // `-`
+  bool negated = false;  // not(...)
+  std::vector<Test> tests;
+};
+Value MatchConstantUnaryTests(const ConstantUnaryTests& tests, const Value& input);
+
 struct CompileOptions {
   // Variable names that the plain name rules cannot express: names containing operators,
   // keywords or symbols, like DMN's "Date-Time", "values in a list" or "a+b". They are matched
   // literally (longest first) wherever a name may appear. Ordinary names need not be listed.
   std::vector<std::string> known_names;
+  // Resolves type names that are not built in (DMN item definitions) in `instance of` and typed
+  // function parameters. Unset: only built-in types.
+  TypeResolver type_resolver;
 };
 
 class CompiledExpression {
@@ -51,6 +72,12 @@ class CompiledExpression {
       std::string_view source, const CompileOptions& options);
 
   const std::string& source() const;
+  // Fast paths, computed at compile time: the name when the expression is a plain variable
+  // reference (`Age`); the value when it is a constant (see ConstantUnaryTests); the
+  // pre-evaluated tests when unary tests are all constants. nullptr otherwise.
+  const std::string* variable_name() const;
+  const Value* constant_value() const;
+  const ConstantUnaryTests* constant_tests() const;
   // Top-level variable names the expression may read, in order of first use (so the engine
   // fetches only these). Names inside filters are included: they may be globals.
   const std::vector<std::string>& free_variables() const;
@@ -94,6 +121,14 @@ class ContextVariableResolver : public VariableResolver {
   Value context_;
 };
 
+// Budget shared by nested evaluations; see EvalOptions::shared_budget.
+struct SharedBudget {
+  int64_t steps_left = 0;
+  int64_t bytes_left = 0;
+  const char* stack_base = nullptr;  // set by the outermost evaluation
+  int call_depth = 0;
+};
+
 struct EvalOptions {
   int64_t max_steps = 1'000'000;            // evaluation step budget (nodes + builtin work)
   int64_t max_collection_size = 1'000'000;  // largest list/string/range materialised
@@ -103,6 +138,11 @@ struct EvalOptions {
   int64_t max_allocated_bytes = 64 << 20;
   // Zone for now() and today() ("UTC" unless set; an IANA id).
   std::string time_zone = "UTC";
+  // Optional budget shared by nested evaluations (FEEL calling C++ that evaluates FEEL again, as
+  // DMN business knowledge models do): when set, the evaluation draws steps and bytes from it
+  // instead of starting fresh from the limits above, and recursion is measured from the
+  // outermost evaluation. Not owned; one per top-level evaluation, single-threaded.
+  SharedBudget* shared_budget = nullptr;
 };
 
 // Failures (budget exceeded, nesting too deep) -> RESOURCE_EXHAUSTED or INVALID_ARGUMENT with a
@@ -134,15 +174,46 @@ class NativeFunction : public FunctionValue {
   using Body = std::function<absl::StatusOr<Value>(const std::vector<Value>& args)>;
   NativeFunction(std::string name, std::vector<std::string> parameters, Body body)
       : name_(std::move(name)), parameters_(std::move(parameters)), body_(std::move(body)) {}
+  // With declared parameter types (nullptr entries: untyped) and result type, for
+  // `instance of` and DMN type checks. The body still receives the arguments unchecked.
+  NativeFunction(std::string name, std::vector<std::string> parameters,
+                 std::vector<TypePtr> parameter_types, TypePtr result_type, Body body)
+      : name_(std::move(name)),
+        parameters_(std::move(parameters)),
+        parameter_types_(std::move(parameter_types)),
+        result_type_(std::move(result_type)),
+        typed_(true),
+        body_(std::move(body)) {}
   std::string_view name() const override { return name_; }
   const std::vector<std::string>& parameters() const override { return parameters_; }
+  const std::vector<TypePtr>* parameter_types() const override {
+    return typed_ ? &parameter_types_ : nullptr;
+  }
+  TypePtr result_type() const override { return result_type_; }
   absl::StatusOr<Value> Call(const std::vector<Value>& args) const { return body_(args); }
 
  private:
   std::string name_;
   std::vector<std::string> parameters_;
+  std::vector<TypePtr> parameter_types_;
+  TypePtr result_type_;
+  bool typed_ = false;
   Body body_;
 };
+
+// FEEL's ordering (`<`): -1/0/1 for two values of the same comparable kind (numbers, strings,
+// dates, times, date-times, durations); nullopt otherwise.
+std::optional<int> Compare(const Value& a, const Value& b);
+// FEEL's `=`: true/false, or null when the kinds cannot be compared.
+Value Equals(const Value& a, const Value& b);
+
+// A FEEL function backed by a Java method, as `function(...) external {java: {class: ...,
+// method signature: ...}}` and DMN Java function definitions describe it. Tern has no JVM: the
+// java.lang methods such models use (Math, the boxed types' valueOf/parse methods,
+// String.valueOf/format) are provided natively; other methods give NOT_FOUND.
+absl::StatusOr<Value> MakeJavaFunction(std::string_view class_name,
+                                       std::string_view method_signature,
+                                       std::vector<std::string> parameter_names);
 
 // Names of all built-in functions (for documentation and DMN tooling).
 std::vector<std::string> BuiltinFunctionNames();

@@ -474,6 +474,22 @@ bool ChargeValue(EvalContext& ctx, const Value& v) {
 
 }  // namespace
 
+TypePtr LiteralNode::StaticType() const { return value_.is_null() ? nullptr : TypeOfValue(value_); }
+
+TypePtr ListNode::StaticType() const { return BuiltinType("list"); }
+
+TypePtr ContextNode::StaticType() const {
+  if (duplicate_keys_) return nullptr;
+  auto t = std::make_shared<Type>();
+  t->kind = Type::Kind::kContext;
+  t->name = "context";
+  for (const auto& [key, node] : entries_) {
+    TypePtr field = node->StaticType();
+    t->fields.emplace_back(key, field != nullptr ? field : AnyType());
+  }
+  return t;
+}
+
 bool LiteralNode::Eval(EvalContext& ctx, Value* out) const {
   if (!ctx.Step()) return false;
   *out = value_;
@@ -794,7 +810,7 @@ bool InstanceOfNode::Eval(EvalContext& ctx, Value* out) const {
   Value tx;
   const Value* x = EvalRef(*x_, ctx, &tx);
   if (x == nullptr) return false;
-  *out = Value::Bool(IsInstanceOf(*x, type_));
+  *out = Value::Bool(type_ != nullptr && IsInstance(*x, *type_));
   return true;
 }
 
@@ -1191,6 +1207,10 @@ class Lambda final : public FunctionValue, public std::enable_shared_from_this<L
         self_name_(std::move(self_name)) {}
   std::string_view name() const override { return "anonymous function"; }
   const std::vector<std::string>& parameters() const override { return def_->params(); }
+  const std::vector<TypePtr>* parameter_types() const override {
+    return def_->param_types().empty() ? nullptr : &def_->param_types();
+  }
+  TypePtr result_type() const override { return def_->result_type(); }
 
   bool Invoke(EvalContext& ctx, std::vector<Value>& args, Value* out) const {
     char marker;
@@ -1208,6 +1228,20 @@ class Lambda final : public FunctionValue, public std::enable_shared_from_this<L
     if (!self_name_.empty()) {
       // Bound per call (not stored) so the function does not own itself.
       closure.bindings.emplace_back(self_name_, Value::Function(shared_from_this()));
+    }
+    // Typed parameters: each argument is converted to its type (DMN 1.5 §10.3.2.9.4); an
+    // argument that does not conform makes the call null.
+    const auto& types = def_->param_types();
+    for (size_t i = 0; i < types.size() && i < args.size(); ++i) {
+      if (types[i] == nullptr) continue;
+      std::optional<Value> converted = CoerceToType(args[i], *types[i]);
+      if (!converted) {
+        ctx.Warn(absl::StrCat("Argument ", args[i].DebugString(), " does not conform to type ",
+                              types[i]->name));
+        *out = Value();
+        return true;
+      }
+      args[i] = std::move(*converted);
     }
     Scope params;
     params.parent = &closure;
@@ -1346,7 +1380,21 @@ namespace {
 bool CallNative(EvalContext& ctx, const NativeFunction& f, const std::vector<Value>& args,
                 Value* out) {
   if (!ctx.Step()) return false;
+  // A native function may evaluate FEEL again under the same shared budget: hand it what is
+  // left and take back what it did not use.
+  SharedBudget* shared = ctx.options != nullptr ? ctx.options->shared_budget : nullptr;
+  if (shared != nullptr) {
+    shared->steps_left = ctx.steps_left;
+    shared->bytes_left = ctx.bytes_left;
+    shared->call_depth = ctx.call_depth;
+  }
   absl::StatusOr<Value> r = f.Call(args);
+  if (shared != nullptr) {
+    ctx.steps_left = shared->steps_left;
+    ctx.bytes_left = shared->bytes_left;
+    if (ctx.steps_left < 0) return ctx.FailSteps();
+    if (ctx.bytes_left < 0) return ctx.FailMemory();
+  }
   if (!r.ok()) return ctx.Fail(r.status());
   *out = std::move(*r);
   return ChargeValue(ctx, *out);
@@ -1478,6 +1526,44 @@ bool CallNode::CallValue(EvalContext& ctx, const Value& fn, Value* out) const {
   }
   if (native != nullptr) return CallNative(ctx, *native, values, out);
   return lambda->Invoke(ctx, values, out);
+}
+
+bool ExternalFunctionNode::Eval(EvalContext& ctx, Value* out) const {
+  if (!ctx.Step()) return false;
+  Value description;
+  if (!description_->Eval(ctx, &description)) return false;
+  *out = Value();
+  const Value* java = description.Find("java");
+  if (java == nullptr) {
+    ctx.Warn("Only Java external functions are supported");
+    return true;
+  }
+  const Value* cls = java->Find("class");
+  const Value* sig = java->Find("method signature");
+  if (cls == nullptr || sig == nullptr || !cls->is_string() || !sig->is_string()) {
+    ctx.Warn("A Java external function needs a 'class' and a 'method signature'");
+    return true;
+  }
+  absl::StatusOr<Value> fn = MakeJavaFunction(cls->as_string(), sig->as_string(), params_);
+  if (!fn.ok()) {
+    ctx.Warn(std::string(fn.status().message()));
+    return true;
+  }
+  *out = std::move(*fn);
+  return true;
+}
+
+bool CallNode::IsConstant() const {
+  if (builtin_ == nullptr || dynamic_ || callee_ != nullptr || !arg_names_.empty()) return false;
+  static constexpr std::string_view kPure[] = {
+      "date", "time", "date and time", "duration", "years and months duration", "number"};
+  if (std::find(std::begin(kPure), std::end(kPure), builtin_->name) == std::end(kPure)) {
+    return false;
+  }
+  for (const NodePtr& a : args_) {
+    if (!a->IsConstant()) return false;
+  }
+  return true;
 }
 
 bool CallNode::Eval(EvalContext& ctx, Value* out) const {

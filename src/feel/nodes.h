@@ -16,6 +16,8 @@ class LiteralNode final : public Node {
   const Value* Peek(EvalContext& ctx) const override;
   bool IsNumberLiteral() const override { return value_.is_number(); }
   bool IsBoolLiteral() const override { return value_.is_bool(); }
+  TypePtr StaticType() const override;
+  bool IsConstant() const override { return true; }
   const Value& value() const { return value_; }
 
  private:
@@ -31,6 +33,7 @@ class NameNode final : public Node {
   bool Eval(EvalContext& ctx, Value* out) const override;
   const Value* Peek(EvalContext& ctx) const override;
   const std::string& name() const { return name_; }
+  bool dynamic() const { return dynamic_; }
 
  private:
   std::string name_;
@@ -48,6 +51,13 @@ class ListNode final : public Node {
  public:
   ListNode(int column, std::vector<NodePtr> items) : Node(column), items_(std::move(items)) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
+  TypePtr StaticType() const override;
+  bool IsConstant() const override {
+    for (const NodePtr& n : items_) {
+      if (!n->IsConstant()) return false;
+    }
+    return true;
+  }
 
  private:
   std::vector<NodePtr> items_;
@@ -58,6 +68,7 @@ class ContextNode final : public Node {
   ContextNode(int column, std::vector<std::pair<std::string, NodePtr>> entries, bool duplicate_keys)
       : Node(column), entries_(std::move(entries)), duplicate_keys_(duplicate_keys) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
+  TypePtr StaticType() const override;
 
  private:
   std::vector<std::pair<std::string, NodePtr>> entries_;
@@ -74,6 +85,9 @@ class RangeNode final : public Node {
         end_included_(end_included) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
   bool IsTwoSidedRange() const override { return start_ && end_; }
+  bool IsConstant() const override {
+    return (!start_ || start_->IsConstant()) && (!end_ || end_->IsConstant());
+  }
 
  private:
   NodePtr start_;  // nullptr: unbounded
@@ -86,6 +100,7 @@ class NegateNode final : public Node {
  public:
   NegateNode(int column, NodePtr operand) : Node(column), operand_(std::move(operand)) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
+  bool IsConstant() const override { return operand_->IsConstant(); }
 
  private:
   NodePtr operand_;
@@ -158,6 +173,9 @@ class UnaryTestsNode final : public Node {
   UnaryTestsNode(int column, std::vector<UnaryTest> tests, bool negated, bool any)
       : Node(column), tests_(std::move(tests)), negated_(negated), any_(any) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
+  const std::vector<UnaryTest>& tests() const { return tests_; }
+  bool negated() const { return negated_; }
+  bool any() const { return any_; }
 
  private:
   std::vector<UnaryTest> tests_;
@@ -167,13 +185,14 @@ class UnaryTestsNode final : public Node {
 
 class InstanceOfNode final : public Node {
  public:
-  InstanceOfNode(int column, NodePtr x, std::string type)
+  // `type` nullptr: a type name that could not be resolved (never matches).
+  InstanceOfNode(int column, NodePtr x, TypePtr type)
       : Node(column), x_(std::move(x)), type_(std::move(type)) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
 
  private:
   NodePtr x_;
-  std::string type_;
+  TypePtr type_;
 };
 
 // n-ary `and` / `or` with FEEL three-valued logic and short-circuiting.
@@ -279,6 +298,9 @@ class CallNode final : public Node {
         args_(std::move(args)),
         arg_names_(std::move(arg_names)) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
+  // Calls of pure conversion built-ins (date, time, duration, number...) with constant
+  // positional arguments.
+  bool IsConstant() const override;
 
  private:
   bool CallBuiltin(EvalContext& ctx, const Builtin& b, Value* out) const;
@@ -294,16 +316,40 @@ class CallNode final : public Node {
 
 class FunctionDefNode final : public Node {
  public:
-  FunctionDefNode(int column, std::vector<std::string> params, NodePtr body)
-      : Node(column), params_(std::move(params)), body_(std::move(body)) {}
+  // `param_types`: one entry per parameter, nullptr for untyped ones; empty when no parameter
+  // has a type.
+  FunctionDefNode(int column, std::vector<std::string> params, std::vector<TypePtr> param_types,
+                  NodePtr body)
+      : Node(column),
+        params_(std::move(params)),
+        param_types_(std::move(param_types)),
+        body_(std::move(body)),
+        result_type_(body_->StaticType()) {}
   bool Eval(EvalContext& ctx, Value* out) const override;
   bool IsFunctionDefinition() const override { return true; }
   const std::vector<std::string>& params() const { return params_; }
+  const std::vector<TypePtr>& param_types() const { return param_types_; }
+  const TypePtr& result_type() const { return result_type_; }
   const Node& body() const { return *body_; }
 
  private:
   std::vector<std::string> params_;
+  std::vector<TypePtr> param_types_;
   NodePtr body_;
+  TypePtr result_type_;
+};
+
+// `function(a, b) external {java: {class: "...", method signature: "..."}}`: the description
+// is evaluated when the definition is, giving a Java-backed function (see MakeJavaFunction).
+class ExternalFunctionNode final : public Node {
+ public:
+  ExternalFunctionNode(int column, std::vector<std::string> params, NodePtr description)
+      : Node(column), params_(std::move(params)), description_(std::move(description)) {}
+  bool Eval(EvalContext& ctx, Value* out) const override;
+
+ private:
+  std::vector<std::string> params_;
+  NodePtr description_;
 };
 
 }  // namespace tern::feel::internal

@@ -294,10 +294,11 @@ class ParseError {
 
 class Parser {
  public:
-  Parser(std::string_view src, const std::vector<std::string>* known_names) : lex_(src), src_(src) {
+  Parser(std::string_view src, const CompileOptions* options) : lex_(src), src_(src) {
     tok_ = lex_.Lex(0);
-    if (known_names != nullptr) {
-      for (const std::string& n : *known_names) {
+    if (options != nullptr) type_resolver_ = &options->type_resolver;
+    if (options != nullptr) {
+      for (const std::string& n : options->known_names) {
         if (!n.empty()) known_names_.push_back(n);
       }
       std::sort(known_names_.begin(), known_names_.end(),
@@ -646,9 +647,17 @@ class Parser {
       ExpectWord("of");
       std::string type = ParseTypeName();
       if (err_.failed) return Null();
-      return std::make_unique<InstanceOfNode>(col, std::move(x), std::move(type));
+      return std::make_unique<InstanceOfNode>(col, std::move(x), ResolveType(type));
     }
     return x;
+  }
+
+  // The type a type name denotes; nullptr when it names no known type.
+  TypePtr ResolveType(std::string_view text) const {
+    static const TypeResolver kNone;
+    absl::StatusOr<TypePtr> t =
+        ParseType(text, type_resolver_ != nullptr ? *type_resolver_ : kNone);
+    return t.ok() ? *t : nullptr;
   }
 
   // A type name: qualified names, "date and time", list<T>, context<k: T>, function<T>->U ...
@@ -1103,6 +1112,8 @@ class Parser {
     Advance();
     Expect("(");
     std::vector<std::string> params;
+    std::vector<TypePtr> param_types;
+    bool typed = false;
     if (!err_.failed && !Accept(")")) {
       do {
         if (tok_.kind != Tok::kName) {
@@ -1110,19 +1121,28 @@ class Parser {
           return Null();
         }
         params.push_back(ReadName());
-        if (Accept(":")) ParseTypeName();  // typed parameter; the type is not enforced
+        param_types.push_back(nullptr);
+        if (Accept(":")) {
+          // Typed parameter: arguments are converted to it (or the call yields null). An
+          // unknown type name accepts anything.
+          param_types.back() = ResolveType(ParseTypeName());
+          typed = true;
+        }
       } while (!err_.failed && Accept(","));
       Expect(")");
     }
-    if (IsWord("external")) {
-      Fail(tok_.pos, "external functions are not supported");
-      return Null();
+    if (!typed) param_types.clear();
+    if (AcceptWord("external")) {
+      NodePtr description = ParseExpr();
+      if (err_.failed) return Null();
+      return std::make_unique<ExternalFunctionNode>(col, std::move(params), std::move(description));
     }
     scopes_.emplace_back(params.begin(), params.end());
     NodePtr body = ParseExpr();
     scopes_.pop_back();
     if (err_.failed) return Null();
-    return std::make_unique<FunctionDefNode>(col, std::move(params), std::move(body));
+    return std::make_unique<FunctionDefNode>(col, std::move(params), std::move(param_types),
+                                             std::move(body));
   }
 
   // A context key: a string literal, or any text up to ':' without reserved symbols
@@ -1251,19 +1271,20 @@ class Parser {
   std::vector<std::string> globals_;
   absl::flat_hash_map<std::string, int> global_slots_;
   std::vector<std::string> known_names_;  // longest first
+  const TypeResolver* type_resolver_ = nullptr;
 };
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<Program>> ParseExpression(
-    std::string_view source, const std::vector<std::string>* known_names) {
-  Parser p(source, known_names);
+absl::StatusOr<std::shared_ptr<Program>> ParseExpression(std::string_view source,
+                                                         const CompileOptions* options) {
+  Parser p(source, options);
   return p.ParseProgram(false);
 }
 
-absl::StatusOr<std::shared_ptr<Program>> ParseUnaryTests(
-    std::string_view source, const std::vector<std::string>* known_names) {
-  Parser p(source, known_names);
+absl::StatusOr<std::shared_ptr<Program>> ParseUnaryTests(std::string_view source,
+                                                         const CompileOptions* options) {
+  Parser p(source, options);
   return p.ParseProgram(true);
 }
 

@@ -10,14 +10,16 @@
 
 #include "absl/status/statusor.h"
 #include "feel/eval.h"
+#include "feel/feel.h"
 
 namespace tern::feel::internal {
 
-// `known_names`: names that may contain operators, keywords or extra symbols (DMN variables
-// such as "Date-Time" or "values in a list"); matched literally, longest first. May be null.
-absl::StatusOr<std::shared_ptr<Program>> ParseExpression(
-    std::string_view source, const std::vector<std::string>* known_names = nullptr);
-absl::StatusOr<std::shared_ptr<Program>> ParseUnaryTests(
-    std::string_view source, const std::vector<std::string>* known_names = nullptr);
+// `options->known_names`: names that may contain operators, keywords or extra symbols (DMN
+// variables such as "Date-Time" or "values in a list"); matched literally, longest first.
+// `options->type_resolver`: named types for `instance of` and typed parameters. May be null.
+absl::StatusOr<std::shared_ptr<Program>> ParseExpression(std::string_view source,
+                                                         const CompileOptions* options = nullptr);
+absl::StatusOr<std::shared_ptr<Program>> ParseUnaryTests(std::string_view source,
+                                                         const CompileOptions* options = nullptr);
 
 }  // namespace tern::feel::internal

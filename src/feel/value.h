@@ -40,6 +40,7 @@ class Value;
 class ContextValue;
 struct RangeValue;
 class FunctionValue;
+struct Type;
 
 class Value {
  public:
@@ -161,6 +162,13 @@ class FunctionValue {
   virtual ~FunctionValue() = default;
   virtual std::string_view name() const = 0;  // "anonymous function" for lambdas
   virtual const std::vector<std::string>& parameters() const = 0;
+  // Declared parameter types (nullptr entries: untyped), when the function declares them; used
+  // by `instance of function<...>` and DMN type checks.
+  virtual const std::vector<std::shared_ptr<const Type>>* parameter_types() const {
+    return nullptr;
+  }
+  // Declared or inferred result type; nullptr when unknown.
+  virtual std::shared_ptr<const Type> result_type() const { return nullptr; }
 };
 
 }  // namespace tern::feel
