@@ -25,6 +25,7 @@ class Scope final : public feel::VariableResolver {
   explicit Scope(const Scope* parent) : parent_(parent) {}
   void Set(std::string name, Value value);
   std::optional<Value> Lookup(std::string_view name) const override;
+  std::optional<Value> LookupExact(std::string_view name) const;
 
  private:
   const Scope* parent_ = nullptr;

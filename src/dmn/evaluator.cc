@@ -86,12 +86,28 @@ void Scope::Set(std::string name, Value value) {
   vars_.emplace_back(std::move(name), std::move(value));
 }
 
-std::optional<Value> Scope::Lookup(std::string_view name) const {
+std::optional<Value> Scope::LookupExact(std::string_view name) const {
   for (const Scope* s = this; s != nullptr; s = s->parent_) {
     for (auto it = s->vars_.rbegin(); it != s->vars_.rend(); ++it) {
       if (it->first == name) return it->second;
     }
     if (s->base_ != nullptr) return s->base_->Lookup(name);
+  }
+  return std::nullopt;
+}
+
+std::optional<Value> Scope::Lookup(std::string_view name) const {
+  if (std::optional<Value> v = LookupExact(name)) return v;
+  // A dotted name the FEEL compiler took as one known name ("Person.Gender", a BKM parameter
+  // elsewhere in the model) that is not a variable here is a path: "Person" then "Gender".
+  for (size_t dot = name.rfind('.'); dot != std::string_view::npos && dot > 0;
+       dot = name.rfind('.', dot - 1)) {
+    std::optional<Value> base = Lookup(name.substr(0, dot));
+    if (!base) continue;
+    std::string_view rest = name.substr(dot + 1);
+    const Value* v = base->Find(rest);
+    if (v != nullptr) return *v;
+    return Value();
   }
   return std::nullopt;
 }
@@ -378,8 +394,19 @@ absl::StatusOr<Value> Evaluation::InvokeService(const DecisionService& s, std::v
     for (const Requirement& r : *list) {
       Value arg = i < args.size() ? std::move(args[i]) : Value();
       ++i;
-      frame.supplied[r.element] =
-          Coerce(arg, r.element->type, StrCat("argument '", r.element->name, "'"));
+      if (r.element->type != nullptr && !arg.is_null()) {
+        std::optional<Value> converted = feel::CoerceToType(arg, *r.element->type);
+        if (!converted) {
+          // As for BKMs: a non-conforming argument means the service is not invoked.
+          Warn(StrCat("decision service '", s.name, "': argument '", r.element->name,
+                      "' = ", Describe(arg), " does not conform to type '", r.element->type->name,
+                      "'; the invocation is null"));
+          LeaveCall();
+          return Value();
+        }
+        arg = std::move(*converted);
+      }
+      frame.supplied[r.element] = std::move(arg);
     }
   }
   frames_.push_back(&frame);
@@ -652,9 +679,10 @@ absl::StatusOr<Value> RelationExpr::Eval(Evaluation& ev, const Scope& scope) con
 absl::StatusOr<Value> ConditionalExpr::Eval(Evaluation& ev, const Scope& scope) const {
   absl::StatusOr<Value> c = ev.EvalExpr(condition.get(), scope);
   if (!c.ok()) return c;
-  // As FEEL's if: anything but true takes the else branch.
   if (c->is_bool() && c->as_bool()) return ev.EvalExpr(then_branch.get(), scope);
-  return ev.EvalExpr(else_branch.get(), scope);
+  if (c->is_bool() || c->is_null()) return ev.EvalExpr(else_branch.get(), scope);
+  ev.Warn(StrCat("conditional: the condition is ", Describe(*c), ", not a boolean"));
+  return Value();
 }
 
 absl::StatusOr<Value> IteratorExpr::Eval(Evaluation& ev, const Scope& scope) const {
@@ -669,7 +697,6 @@ absl::StatusOr<Value> IteratorExpr::Eval(Evaluation& ev, const Scope& scope) con
     items.push_back(*domain);  // a single value iterates as a singleton list
   }
   std::vector<Value> results;
-  bool saw_null = false;
   for (Value& item : items) {
     Scope inner(&scope);
     inner.Set(variable, std::move(item));
@@ -680,12 +707,13 @@ absl::StatusOr<Value> IteratorExpr::Eval(Evaluation& ev, const Scope& scope) con
         results.push_back(std::move(*v));
         break;
       case Kind::kSome:
-        if (v->is_bool() && v->as_bool()) return Value::Bool(true);
-        if (!v->is_bool()) saw_null = true;
-        break;
       case Kind::kEvery:
-        if (v->is_bool() && !v->as_bool()) return Value::Bool(false);
-        if (!v->is_bool()) saw_null = true;
+        // The satisfies expression must give a boolean for every item it is evaluated on.
+        if (!v->is_bool()) {
+          ev.Warn(StrCat("'satisfies' gave ", Describe(*v), ", not a boolean"));
+          return Value();
+        }
+        if (v->as_bool() == (kind == Kind::kSome)) return *v;
         break;
     }
   }
@@ -693,9 +721,9 @@ absl::StatusOr<Value> IteratorExpr::Eval(Evaluation& ev, const Scope& scope) con
     case Kind::kFor:
       return Value::List(std::move(results));
     case Kind::kSome:
-      return saw_null ? Value() : Value::Bool(false);
+      return Value::Bool(false);
     case Kind::kEvery:
-      return saw_null ? Value() : Value::Bool(true);
+      return Value::Bool(true);
   }
   return Value();
 }

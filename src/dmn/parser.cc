@@ -79,6 +79,9 @@ bool NeedsKnownName(std::string_view name) {
   if (name.front() == ' ' || name.back() == ' ') return true;
   size_t word_start = 0;
   for (size_t i = 0; i <= name.size(); ++i) {
+    if (i == word_start && i < name.size() && name[i] >= '0' && name[i] <= '9') {
+      return true;  // a word starting with a digit ("decision A 1") is a number to FEEL
+    }
     if (i == name.size() || name[i] == ' ') {
       if (IsFeelKeyword(name.substr(word_start, i - word_start))) return true;
       if (i + 1 < name.size() && name[i + 1] == ' ') return true;  // double space
@@ -836,8 +839,9 @@ absl::StatusOr<std::shared_ptr<Model>> Builder::Build() {
   model_->name = std::string(root.AttrOr("name"));
   model_->namespace_uri = std::string(root.AttrOr("namespace"));
   model_->resource_name = std::string(resource_name_);
+  // Ids are optional in DMN; elements without one are known by their name.
+  if (model_->id.empty()) model_->id = model_->name;
   Owner definitions{model_->id, kDefinitionsKind};
-  if (model_->id.empty()) AddProblem(definitions, root.line, "the definitions need an id");
   if (!IsFeelLanguage(root.AttrOr("expressionLanguage"))) {
     AddProblem(definitions, root.line,
                StrCat("expression language '", Excerpt(root.AttrOr("expressionLanguage")),
@@ -909,9 +913,10 @@ absl::StatusOr<std::shared_ptr<Model>> Builder::Build() {
     element->name = std::string(X(c).AttrOr("name"));
     element->line = X(c).line;
     element->model = model_.get();
-    Owner owner{element->id, KindOf(element->kind)};
-    if (element->id.empty()) AddProblem(owner, element->line, "the element needs an id");
     if (element->name.empty()) element->name = element->id;
+    if (element->id.empty()) element->id = element->name;
+    Owner owner{element->id, KindOf(element->kind)};
+    if (element->id.empty()) AddProblem(owner, element->line, "the element needs an id or a name");
     if (!element->id.empty() && !model_->by_id.try_emplace(element->id, element).second) {
       AddProblem(owner, element->line, StrCat("duplicate id '", Excerpt(element->id), "'"));
     }

@@ -1607,22 +1607,24 @@ bool FnOverlapsBefore(EvalContext&, Args a, size_t, Value* out) {
   if (!a[0].is_range() || !a[1].is_range()) return RetNull(out);
   return RangeFn(a, out,
                  [](const Interval& x, const Interval& y, bool, bool) -> std::optional<bool> {
+                   // DMN 1.5 table 78: starts strictly earlier, ends no later.
                    auto s = CompareStarts(x.start, y.start);
                    auto e = CompareEnds(x.end, y.end);
                    auto o = OverlapsImpl(x, y);
                    if (!s || !e || !o) return std::nullopt;
-                   return *s < 0 && *e < 0 && *o;
+                   return *s < 0 && *e <= 0 && *o;
                  });
 }
 bool FnOverlapsAfter(EvalContext&, Args a, size_t, Value* out) {
   if (!a[0].is_range() || !a[1].is_range()) return RetNull(out);
   return RangeFn(a, out,
                  [](const Interval& x, const Interval& y, bool, bool) -> std::optional<bool> {
+                   // overlaps before with the ranges swapped.
                    auto s = CompareStarts(y.start, x.start);
                    auto e = CompareEnds(y.end, x.end);
                    auto o = OverlapsImpl(x, y);
                    if (!s || !e || !o) return std::nullopt;
-                   return *s < 0 && *e < 0 && *o;
+                   return *s < 0 && *e <= 0 && *o;
                  });
 }
 bool FnFinishes(EvalContext&, Args a, size_t, Value* out) {

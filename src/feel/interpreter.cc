@@ -1371,6 +1371,21 @@ bool InvokeBuiltin(EvalContext& ctx, const BuiltinOverload& o, const Value* args
     if (!o.fn(ctx, packed.data(), packed.size(), out)) return false;
   } else {
     if (!o.fn(ctx, args, n, out)) return false;
+    // DMN 1.5 §10.3.2.9.4 "from singleton list": a one-item list passed where the function
+    // wants an item is converted to that item. The built-ins do not declare parameter types,
+    // so a call that gave null is retried with singleton lists unwrapped.
+    if (out->is_null()) {
+      bool any = false;
+      absl::InlinedVector<Value, 4> unwrapped(args, args + n);
+      for (Value& a : unwrapped) {
+        if (a.is_list() && a.list().size() == 1) {
+          Value item = a.list().front();
+          a = std::move(item);
+          any = true;
+        }
+      }
+      if (any && !o.fn(ctx, unwrapped.data(), n, out)) return false;
+    }
   }
   return ChargeValue(ctx, *out);
 }
@@ -1526,6 +1541,23 @@ bool CallNode::CallValue(EvalContext& ctx, const Value& fn, Value* out) const {
   }
   if (native != nullptr) return CallNative(ctx, *native, values, out);
   return lambda->Invoke(ctx, values, out);
+}
+
+bool PointRangeNode::Eval(EvalContext& ctx, Value* out) const {
+  if (!ctx.Step()) return false;
+  Value p;
+  if (!point_->Eval(ctx, &p)) return false;
+  if (p.is_null()) {
+    *out = Value();
+    return true;
+  }
+  RangeValue r;
+  r.start = p;
+  r.end = p;
+  r.start_included = true;
+  r.end_included = true;
+  *out = Value::Range(std::move(r));
+  return true;
 }
 
 bool ExternalFunctionNode::Eval(EvalContext& ctx, Value* out) const {

@@ -96,6 +96,17 @@ class RangeNode final : public Node {
   bool end_included_;
 };
 
+// `(= e)`: the closed range [e..e].
+class PointRangeNode final : public Node {
+ public:
+  PointRangeNode(int column, NodePtr point) : Node(column), point_(std::move(point)) {}
+  bool Eval(EvalContext& ctx, Value* out) const override;
+  bool IsConstant() const override { return point_->IsConstant(); }
+
+ private:
+  NodePtr point_;
+};
+
 class NegateNode final : public Node {
  public:
   NegateNode(int column, NodePtr operand) : Node(column), operand_(std::move(operand)) {}

@@ -969,6 +969,15 @@ class Parser {
       Advance();
       bool saved = no_filter_;
       no_filter_ = false;
+      if (IsPunct("=")) {
+        // `(= e)`: the range [e..e] (DMN 1.5 range of a unary equality test).
+        Advance();
+        NodePtr point = ParseAdditive();
+        no_filter_ = saved;
+        Expect(")");
+        if (err_.failed) return Null();
+        return std::make_unique<PointRangeNode>(col, std::move(point));
+      }
       NodePtr e = ParseExpr();
       if (Accept("..")) {
         NodePtr r = ParseRangeRest(col, std::move(e), false);

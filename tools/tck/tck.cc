@@ -380,7 +380,7 @@ void Runner::RunTestFile(const std::string& folder_key, const fs::path& file,
   pugi::xml_document doc;
   const std::string file_key = file.stem().string();
   std::string xml = ReadFile(file);
-  if (!doc.load_buffer(xml.data(), xml.size())) {
+  if (!doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata)) {
     results_.push_back({folder_key, file_key, "*", false, "cannot read the test file"});
     return;
   }
@@ -463,16 +463,10 @@ CaseResult Runner::RunCase(const pugi::xml_node& tc, const tern::dmn::Drg& drg) 
       failed = shared->failed();
       failure = shared->failure_message;
       warnings = shared->warnings;
-      bool found = false;
-      for (auto it = shared->evaluated_decisions.rbegin(); it != shared->evaluated_decisions.rend();
-           ++it) {
-        if (it->decision_name == name) {
-          actual = it->output;
-          found = true;
-          break;
-        }
-      }
-      if (!found) actual = shared->output;
+      // A service with several output decisions returns a context of them by name; with one,
+      // its value (after the service's own type check).
+      const Value* entry = shared->output.Find(name);
+      actual = entry != nullptr && type == "decisionService" ? *entry : shared->output;
     } else {
       const tern::dmn::DecisionInfo* d = drg.FindDecisionByName(name);
       if (d == nullptr) d = drg.FindDecision(name);
