@@ -101,7 +101,7 @@ class Engine::Impl {
     return output;
   }
 
-  bool has_deferred_commands() { return state_.deferred_commands.First().has_value(); }
+  bool has_deferred_commands() { return !state_.deferred_commands.empty(); }
 
   std::optional<int64_t> NextDueTime() { return state_.jobs.NextDueTime(); }
 

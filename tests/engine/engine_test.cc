@@ -98,7 +98,6 @@ TEST(EngineTest, FinishedInstancesLeaveNoState) {
   }
   for (auto cf : {state::ColumnFamily::kElementInstance, state::ColumnFamily::kElementInstanceChild,
                   state::ColumnFamily::kVariable, state::ColumnFamily::kJob,
-                  state::ColumnFamily::kJobActivatable, state::ColumnFamily::kJobDeadline,
                   state::ColumnFamily::kIncident, state::ColumnFamily::kAwaitedResult,
                   state::ColumnFamily::kDeferredCommand}) {
     EXPECT_EQ(harness.CountEntries(cf), 0) << state::ColumnFamilyName(cf);

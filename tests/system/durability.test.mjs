@@ -13,7 +13,11 @@ const oneTask = readFileSync(path.join(bpmnDir, 'one-task.bpmn'));
 
 describe('durability', () => {
   const broker = new Broker();
-  after(() => broker.cleanup());
+  const snapshotting = new Broker({ args: ['--snapshot-period', '500ms'] });
+  after(async () => {
+    await broker.cleanup();
+    await snapshotting.cleanup();
+  });
 
   test('kill -9 during a create loop loses no acknowledged instance', async () => {
     await broker.start();
@@ -83,6 +87,52 @@ describe('durability', () => {
     }
     const leftover = await activateJobs(client, { type: 'work', worker: 'check', timeout: 1000, maxJobsToActivate: 10, requestTimeout: -1 });
     assert.equal(leftover.jobs.length, 0);
+    client.close();
+  });
+
+  test('restart after a snapshot rebuilds state from the snapshot and the log after it', async () => {
+    await snapshotting.start();
+    let client = rawClient(snapshotting.address);
+    assert.ifError((await call(client, 'DeployResource', {
+      resources: [{ name: 'one-task.bpmn', content: oneTask }],
+    })).error);
+    const created = [];
+    const createSome = async (n) => {
+      for (let i = 0; i < n; i++) {
+        const { error, response } = await call(client, 'CreateProcessInstance', {
+          bpmnProcessId: 'one-task', version: -1, variables: JSON.stringify({ i }),
+        });
+        assert.ifError(error);
+        created.push(response.processInstanceKey);
+      }
+    };
+    await createSome(100);
+    // Half of the jobs are completed before the snapshot.
+    const first = await activateJobs(client, { type: 'work', worker: 'w', timeout: 600_000, maxJobsToActivate: 50, requestTimeout: -1 });
+    for (const job of first.jobs) assert.ifError((await call(client, 'CompleteJob', { jobKey: job.key })).error);
+    const completed = new Set(first.jobs.map((j) => j.processInstanceKey));
+    let snapshotIndex = 0;
+    for (let i = 0; i < 100 && snapshotIndex === 0; i++) {
+      await sleep(100);
+      [{ snapshotIndex }] = await snapshotting.partitions();
+    }
+    assert.ok(snapshotIndex > 0, 'a snapshot was taken');
+    await createSome(100);
+    await snapshotting.stop({ kill: true });
+    client.close();
+
+    await snapshotting.start();
+    client = rawClient(snapshotting.address);
+    const [partition] = await snapshotting.partitions();
+    assert.ok(partition.snapshotIndex >= snapshotIndex);
+    // Exactly the instances whose job was not completed before the crash have a job to work on:
+    // those created before the snapshot and never activated, and those created after it.
+    const { jobs } = await activateJobs(client, { type: 'work', worker: 'w', timeout: 600_000, maxJobsToActivate: 1000, requestTimeout: -1 });
+    const activatable = new Set(jobs.map((j) => j.processInstanceKey));
+    const expected = created.filter((key) => !completed.has(key));
+    assert.equal(activatable.size, expected.length);
+    for (const key of expected) assert.ok(activatable.has(key), `instance ${key} lost its job`);
+    for (const job of jobs) assert.ifError((await call(client, 'CompleteJob', { jobKey: job.key })).error);
     client.close();
   });
 });

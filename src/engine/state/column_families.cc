@@ -14,9 +14,6 @@ std::string_view ColumnFamilyName(ColumnFamily cf) {
     case ColumnFamily::kElementInstanceChild: return "element_instance_child";
     case ColumnFamily::kVariable: return "variable";
     case ColumnFamily::kJob: return "job";
-    case ColumnFamily::kJobActivatable: return "job_activatable";
-    case ColumnFamily::kJobDeadline: return "job_deadline";
-    case ColumnFamily::kJobBackoff: return "job_backoff";
     case ColumnFamily::kIncident: return "incident";
     case ColumnFamily::kIncidentByElementInstance: return "incident_by_element_instance";
     case ColumnFamily::kIncidentByJob: return "incident_by_job";

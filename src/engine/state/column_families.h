@@ -30,12 +30,8 @@ enum class ColumnFamily : uint16_t {
   kVariable = 7,
   // job key -> JobState.
   kJob = 8,
-  // (job type, job key) -> empty. Jobs ready to be activated, in creation order per type.
-  kJobActivatable = 9,
-  // (deadline millis, job key) -> empty. Activated jobs by lock expiry.
-  kJobDeadline = 10,
-  // (recurring time millis, job key) -> empty. Failed jobs waiting out their retry backoff.
-  kJobBackoff = 11,
+  // Ids 9, 10 and 11 are retired (they held job indexes that now live in memory; see
+  // JobState). Do not reuse them.
   // incident key -> IncidentState.
   kIncident = 12,
   // element instance key -> incident key.
@@ -57,9 +53,6 @@ inline constexpr std::array kAllColumnFamilies = {
     ColumnFamily::kElementInstanceChild,
     ColumnFamily::kVariable,
     ColumnFamily::kJob,
-    ColumnFamily::kJobActivatable,
-    ColumnFamily::kJobDeadline,
-    ColumnFamily::kJobBackoff,
     ColumnFamily::kIncident,
     ColumnFamily::kIncidentByElementInstance,
     ColumnFamily::kIncidentByJob,

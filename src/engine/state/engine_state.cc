@@ -46,30 +46,8 @@ std::string TenantIdKey(std::string_view tenant, std::string_view id) {
   return key;
 }
 
-std::string ActivatableKey(std::string_view type, int64_t job_key) {
-  std::string key;
-  AppendString(key, type);
-  AppendInt64(key, job_key);
-  return key;
-}
 
-// Visits (time, key) index entries with time <= now.
-void ForEachDue(Transaction& txn, ColumnFamily cf, int64_t now,
-                absl::FunctionRef<bool(int64_t)> visitor) {
-  txn.ForEachWithPrefix(cf, "", [&](std::string_view key, std::string_view) {
-    if (ReadInt64(key, 0) > now) return false;
-    return visitor(ReadInt64(key, 8));
-  });
-}
 
-std::optional<int64_t> FirstTime(Transaction& txn, ColumnFamily cf) {
-  std::optional<int64_t> first;
-  txn.ForEachWithPrefix(cf, "", [&](std::string_view key, std::string_view) {
-    first = ReadInt64(key, 0);
-    return false;
-  });
-  return first;
-}
 
 }  // namespace
 
@@ -190,66 +168,115 @@ std::optional<tern::state::JobState> JobState::Get(int64_t key) {
   return GetMessage<tern::state::JobState>(txn_, ColumnFamily::kJob, Int64Key(key));
 }
 
-void JobState::RemoveIndexes(int64_t key, const tern::state::JobState& job) {
-  txn_.Delete(ColumnFamily::kJobActivatable, ActivatableKey(job.record().type(), key));
-  if (job.record().deadline() > 0) {
-    txn_.Delete(ColumnFamily::kJobDeadline, Int64PairKey(job.record().deadline(), key));
-  }
-  if (job.record().recurring_time() > 0) {
-    txn_.Delete(ColumnFamily::kJobBackoff, Int64PairKey(job.record().recurring_time(), key));
-  }
+void JobState::EnsureIndexed() {
+  if (indexed_) return;
+  indexed_ = true;
+  txn_.ForEachWithPrefix(ColumnFamily::kJob, "", [&](std::string_view key, std::string_view value) {
+    tern::state::JobState job;
+    TERN_CHECK(job.ParseFromString(std::string(value)), "corrupt job");
+    AddToIndexes(ReadInt64(key), job);
+    return true;
+  });
 }
 
-void JobState::Put(int64_t key, const tern::state::JobState& job) {
-  if (auto previous = Get(key)) RemoveIndexes(key, *previous);
-  PutMessage(txn_, ColumnFamily::kJob, Int64Key(key), job);
+void JobState::AddToIndexes(int64_t key, const tern::state::JobState& job) {
+  Indexed entry{job.record().type(), job.state(), 0, 0};
   switch (job.state()) {
     case tern::state::JobState::ACTIVATABLE:
-      txn_.Put(ColumnFamily::kJobActivatable, ActivatableKey(job.record().type(), key), "");
+      activatable_[entry.type].insert(key);
       break;
     case tern::state::JobState::ACTIVATED:
       TERN_CHECK(job.record().deadline() > 0, "activated job ", key, " without deadline");
-      txn_.Put(ColumnFamily::kJobDeadline, Int64PairKey(job.record().deadline(), key), "");
+      entry.deadline = job.record().deadline();
+      deadlines_.emplace(entry.deadline, key);
       break;
     case tern::state::JobState::FAILED:
       // A failed job with retries left waits out its backoff; without retries it waits for an
       // incident to be resolved.
       if (job.record().recurring_time() > 0) {
-        txn_.Put(ColumnFamily::kJobBackoff, Int64PairKey(job.record().recurring_time(), key), "");
+        entry.recurring_time = job.record().recurring_time();
+        backoffs_.emplace(entry.recurring_time, key);
       }
       break;
     default:
       break;
   }
+  jobs_[key] = std::move(entry);
+}
+
+void JobState::RemoveFromIndexes(int64_t key) {
+  auto it = jobs_.find(key);
+  if (it == jobs_.end()) return;
+  const Indexed& entry = it->second;
+  if (entry.state == tern::state::JobState::ACTIVATABLE) {
+    auto type = activatable_.find(entry.type);
+    if (type != activatable_.end()) {
+      type->second.erase(key);
+      if (type->second.empty()) activatable_.erase(type);
+    }
+  }
+  if (entry.deadline > 0) deadlines_.erase({entry.deadline, key});
+  if (entry.recurring_time > 0) backoffs_.erase({entry.recurring_time, key});
+  jobs_.erase(it);
+}
+
+void JobState::Put(int64_t key, const tern::state::JobState& job) {
+  EnsureIndexed();
+  RemoveFromIndexes(key);
+  PutMessage(txn_, ColumnFamily::kJob, Int64Key(key), job);
+  AddToIndexes(key, job);
 }
 
 void JobState::Delete(int64_t key) {
-  if (auto previous = Get(key)) RemoveIndexes(key, *previous);
+  EnsureIndexed();
+  RemoveFromIndexes(key);
   txn_.Delete(ColumnFamily::kJob, Int64Key(key));
 }
 
 void JobState::ForEachActivatable(std::string_view type,
                                   absl::FunctionRef<bool(int64_t)> visitor) {
-  txn_.ForEachWithPrefix(ColumnFamily::kJobActivatable, StringKey(type),
-                         [&](std::string_view key, std::string_view) {
-                           return visitor(ReadInt64(key, key.size() - 8));
-                         });
+  EnsureIndexed();
+  auto it = activatable_.find(type);
+  if (it == activatable_.end()) return;
+  // Copied: the visitor may change the index.
+  std::vector<int64_t> keys(it->second.begin(), it->second.end());
+  for (int64_t key : keys) {
+    if (!visitor(key)) return;
+  }
 }
 
 void JobState::ForEachDeadlineBefore(int64_t now, absl::FunctionRef<bool(int64_t)> visitor) {
-  ForEachDue(txn_, ColumnFamily::kJobDeadline, now, visitor);
+  EnsureIndexed();
+  std::vector<int64_t> due;
+  for (const auto& [deadline, key] : deadlines_) {
+    if (deadline > now) break;
+    due.push_back(key);
+  }
+  for (int64_t key : due) {
+    if (!visitor(key)) return;
+  }
 }
 
 void JobState::ForEachBackoffBefore(int64_t now, absl::FunctionRef<bool(int64_t)> visitor) {
-  ForEachDue(txn_, ColumnFamily::kJobBackoff, now, visitor);
+  EnsureIndexed();
+  std::vector<int64_t> due;
+  for (const auto& [time, key] : backoffs_) {
+    if (time > now) break;
+    due.push_back(key);
+  }
+  for (int64_t key : due) {
+    if (!visitor(key)) return;
+  }
 }
 
 std::optional<int64_t> JobState::NextDueTime() {
-  auto deadline = FirstTime(txn_, ColumnFamily::kJobDeadline);
-  auto backoff = FirstTime(txn_, ColumnFamily::kJobBackoff);
-  if (!deadline) return backoff;
-  if (!backoff) return deadline;
-  return std::min(*deadline, *backoff);
+  EnsureIndexed();
+  std::optional<int64_t> next;
+  if (!deadlines_.empty()) next = deadlines_.begin()->first;
+  if (!backoffs_.empty()) {
+    next = next ? std::min(*next, backoffs_.begin()->first) : backoffs_.begin()->first;
+  }
+  return next;
 }
 
 std::optional<tern::state::IncidentState> IncidentState::Get(int64_t key) {
@@ -311,23 +338,38 @@ void AwaitedResultState::Delete(int64_t process_instance_key) {
   txn_.Delete(ColumnFamily::kAwaitedResult, Int64Key(process_instance_key));
 }
 
+void DeferredCommandState::EnsureLoaded() {
+  if (loaded_) return;
+  loaded_ = true;
+  txn_.ForEachWithPrefix(ColumnFamily::kDeferredCommand, "",
+                         [&](std::string_view key, std::string_view) {
+                           positions_.insert(ReadInt64(key));
+                           return true;
+                         });
+}
+
 void DeferredCommandState::Put(const record::Record& command) {
+  EnsureLoaded();
   PutMessage(txn_, ColumnFamily::kDeferredCommand, Int64Key(command.position()), command);
+  positions_.insert(command.position());
 }
 
 void DeferredCommandState::Delete(int64_t position) {
+  EnsureLoaded();
+  if (positions_.erase(position) == 0) return;
   txn_.Delete(ColumnFamily::kDeferredCommand, Int64Key(position));
 }
 
+bool DeferredCommandState::empty() {
+  EnsureLoaded();
+  return positions_.empty();
+}
+
 std::optional<record::Record> DeferredCommandState::First() {
-  std::optional<record::Record> first;
-  txn_.ForEachWithPrefix(ColumnFamily::kDeferredCommand, "",
-                         [&](std::string_view, std::string_view value) {
-                           first.emplace();
-                           TERN_CHECK(first->ParseFromString(std::string(value)));
-                           return false;
-                         });
-  return first;
+  EnsureLoaded();
+  if (positions_.empty()) return std::nullopt;
+  return GetMessage<record::Record>(txn_, ColumnFamily::kDeferredCommand,
+                                    Int64Key(*positions_.begin()));
 }
 
 }  // namespace tern::engine::state

@@ -6,7 +6,10 @@
 // method works on the store's open transaction, so reads see the batch's earlier writes.
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,11 +83,16 @@ class VariableState {
   Transaction& txn_;
 };
 
+// Jobs by key (kJob), plus in-memory indexes derived from them: activatable jobs by type,
+// activated jobs by deadline, failed jobs by the end of their backoff. RocksDB makes a poor
+// queue (every activation would leave a tombstone that later scans must skip), so the indexes
+// live in memory; they are rebuilt from kJob the first time they are needed after the state
+// was opened (a snapshot plus replay restores kJob, and with it the indexes).
 class JobState {
  public:
   explicit JobState(Transaction& txn) : txn_(txn) {}
   std::optional<tern::state::JobState> Get(int64_t key);
-  // Stores the job and keeps the activatable / deadline / backoff indexes in step with its state.
+  // Stores the job and keeps the indexes in step with its state.
   void Put(int64_t key, const tern::state::JobState& job);
   void Delete(int64_t key);
   // Visits activatable jobs of `type` in key order until the visitor returns false.
@@ -97,8 +105,22 @@ class JobState {
   std::optional<int64_t> NextDueTime();
 
  private:
-  void RemoveIndexes(int64_t key, const tern::state::JobState& job);
+  struct Indexed {
+    std::string type;
+    tern::state::JobState::State state;
+    int64_t deadline = 0;
+    int64_t recurring_time = 0;
+  };
+  void EnsureIndexed();
+  void AddToIndexes(int64_t key, const tern::state::JobState& job);
+  void RemoveFromIndexes(int64_t key);
+
   Transaction& txn_;
+  bool indexed_ = false;
+  std::unordered_map<int64_t, Indexed> jobs_;
+  std::map<std::string, std::set<int64_t>, std::less<>> activatable_;
+  std::set<std::pair<int64_t, int64_t>> deadlines_;
+  std::set<std::pair<int64_t, int64_t>> backoffs_;
 };
 
 class IncidentState {
@@ -136,9 +158,15 @@ class DeferredCommandState {
   void Delete(int64_t position);
   // The pending command with the lowest position, if any.
   std::optional<record::Record> First();
+  bool empty();
 
  private:
+  void EnsureLoaded();
   Transaction& txn_;
+  // Positions of the pending commands (derived from the column family, loaded on first use):
+  // checked on every loop of the partition, which must not cost a RocksDB scan.
+  bool loaded_ = false;
+  std::set<int64_t> positions_;
 };
 
 // All typed state of a partition, over one store.
