@@ -137,9 +137,11 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
   if (rows.empty()) {
     bool has_default = false;
     for (const DtOutput& o : outputs) has_default = has_default || o.default_value != nullptr;
-    if (aggregation == Aggregation::kCount) return Value::Number(0);
-    if (aggregation != Aggregation::kNone) return Value();
-    if (!has_default) return multiple ? Value::List({}) : Value();
+    if (!has_default) {
+      if (aggregation == Aggregation::kCount) return Value::Number(0);
+      if (aggregation != Aggregation::kNone) return Value();
+      return multiple ? Value::List({}) : Value();
+    }
     Row row(outputs.size());
     for (size_t o = 0; o < outputs.size(); ++o) {
       if (outputs[o].default_value == nullptr) continue;
@@ -148,7 +150,8 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
       row[o] = ev.Coerce(*v, outputs[o].type, StrCat("default output '", outputs[o].name, "'"));
     }
     Value v = row_value(row);
-    return multiple ? Value::List({std::move(v)}) : v;
+    // The default stands for the table's result (an aggregation's too).
+    return multiple && aggregation == Aggregation::kNone ? Value::List({std::move(v)}) : v;
   }
 
   auto rule_list = [&]() {

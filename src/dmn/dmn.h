@@ -95,8 +95,18 @@ using Drg = DecisionRequirementsGraph;
 //   'x.dmn' is not a valid DMN resource:
 //   - Element 'd1' (DECISION, line 12): FEEL syntax error: expected ')' at column 7 in '...'
 // Imports of other DMN models are reported as problems: use ParseDmnResources for those.
+struct ParseOptions {
+  // A FEEL expression that does not compile normally rejects the resource (as Zeebe rejects the
+  // deployment). When set, it instead fails the decision, business knowledge model or service
+  // that contains it, with the syntax error as failure message, and the rest of the model
+  // stays usable (how DMN tools such as the TCK runners load models).
+  bool defer_expression_errors = false;
+};
+
 absl::StatusOr<std::shared_ptr<const DecisionRequirementsGraph>> ParseDmn(
     std::string_view xml, std::string_view resource_name);
+absl::StatusOr<std::shared_ptr<const DecisionRequirementsGraph>> ParseDmn(
+    std::string_view xml, std::string_view resource_name, const ParseOptions& options);
 
 // Several resources that may import each other (DMN `import` by namespace). Returns one graph
 // per resource, in the order given; the first invalid resource fails the whole call.
@@ -105,7 +115,7 @@ struct DmnResource {
   std::string xml;
 };
 absl::StatusOr<std::vector<std::shared_ptr<const DecisionRequirementsGraph>>> ParseDmnResources(
-    const std::vector<DmnResource>& resources);
+    const std::vector<DmnResource>& resources, const ParseOptions& options = {});
 
 // Reads only the `definitions` element: namespace and imported namespaces. For callers that
 // must order resources themselves.

@@ -307,6 +307,11 @@ absl::StatusOr<Value> Evaluation::EvalDecision(const Decision& d, const Path& pa
     scope.Set(prefix, Value::Context(std::move(ctx)));
   }
 
+  if (!d.deferred_error.empty()) {
+    if (failed_decision_id_.empty()) failed_decision_id_ = d.id;
+    return absl::InvalidArgumentError(
+        StrCat("decision '", d.name, "' cannot be evaluated: ", d.deferred_error));
+  }
   EvaluatedDecision entry;
   const bool audit = result_ != nullptr;
   if (audit) {
@@ -434,6 +439,10 @@ absl::StatusOr<Value> Evaluation::InvokeBkm(const Bkm& b, std::vector<Value> arg
       return Value();
     }
     args[i] = std::move(*converted);
+  }
+  if (!b.deferred_error.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat("business knowledge model '", b.name, "' cannot be evaluated: ", b.deferred_error));
   }
   absl::Status entered = EnterCall(StrCat("business knowledge model '", b.name, "'"));
   if (!entered.ok()) return entered;
@@ -748,6 +757,10 @@ absl::StatusOr<Value> FilterExpr::Eval(Evaluation& ev, const Scope& scope) const
     }
     absl::StatusOr<Value> m = ev.EvalExpr(match.get(), inner);
     if (!m.ok()) return m;
+    if (!m->is_bool() && !m->is_null()) {
+      ev.Warn(StrCat("filter: 'match' gave ", Describe(*m), ", not a boolean"));
+      return Value();
+    }
     if (m->is_bool() && m->as_bool()) out.push_back(item);
   }
   return Value::List(std::move(out));

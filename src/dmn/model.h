@@ -197,6 +197,9 @@ struct Element {
   TypePtr type;  // the variable's typeRef (for BKMs and services: see result_type)
   int line = 0;
   const Model* model = nullptr;
+  // ParseOptions::defer_expression_errors: the first FEEL syntax error in this element's logic;
+  // evaluating the element fails with it.
+  std::string deferred_error;
 };
 
 // A requirement of an element on another, possibly in an imported model. `prefix` is the import

@@ -136,8 +136,8 @@ struct Owner {
 class Builder {
  public:
   Builder(const XmlDocument& doc, std::string_view resource_name,
-          const std::vector<std::shared_ptr<const Model>>& available)
-      : doc_(doc), resource_name_(resource_name), available_(available) {}
+          const std::vector<std::shared_ptr<const Model>>& available, const ParseOptions& options)
+      : doc_(doc), resource_name_(resource_name), available_(available), options_(options) {}
 
   absl::StatusOr<std::shared_ptr<Model>> Build();
 
@@ -209,6 +209,9 @@ class Builder {
   const XmlDocument& doc_;
   std::string_view resource_name_;
   const std::vector<std::shared_ptr<const Model>>& available_;
+  const ParseOptions options_;
+  // While building an element with deferred expression errors: where they go.
+  std::string* deferred_ = nullptr;
   std::shared_ptr<Model> model_;
   std::vector<Problem> problems_;
   absl::flat_hash_map<std::string, int> item_xml_;  // item definition name -> XML element
@@ -357,7 +360,12 @@ TypePtr Builder::BuildItemDefinition(int e, std::string_view name, const Owner& 
 Compiled Builder::CompileExpression(std::string_view text, const Owner& owner, int line) {
   absl::StatusOr<Compiled> c = feel::CompiledExpression::Compile(text, compile_options_);
   if (!c.ok()) {
-    AddProblem(owner, line, StrCat(c.status().message(), " in '", Excerpt(Trim(text), 120), "'"));
+    std::string message = StrCat(c.status().message(), " in '", Excerpt(Trim(text), 120), "'");
+    if (deferred_ != nullptr) {
+      if (deferred_->empty()) *deferred_ = StrCat("line ", line, ": ", message);
+    } else {
+      AddProblem(owner, line, message);
+    }
     return nullptr;
   }
   return *c;
@@ -366,7 +374,12 @@ Compiled Builder::CompileExpression(std::string_view text, const Owner& owner, i
 Compiled Builder::CompileTests(std::string_view text, const Owner& owner, int line) {
   absl::StatusOr<Compiled> c = feel::CompiledExpression::CompileUnaryTests(text, compile_options_);
   if (!c.ok()) {
-    AddProblem(owner, line, StrCat(c.status().message(), " in '", Excerpt(Trim(text), 120), "'"));
+    std::string message = StrCat(c.status().message(), " in '", Excerpt(Trim(text), 120), "'");
+    if (deferred_ != nullptr) {
+      if (deferred_->empty()) *deferred_ = StrCat("line ", line, ": ", message);
+    } else {
+      AddProblem(owner, line, message);
+    }
     return nullptr;
   }
   return *c;
@@ -958,6 +971,7 @@ absl::StatusOr<std::shared_ptr<Model>> Builder::Build() {
 
   // Second pass: requirements and logic.
   for (const Pending& p : pending) {
+    if (options_.defer_expression_errors) deferred_ = &p.element->deferred_error;
     switch (p.element->kind) {
       case ElementKind::kDecision:
         BuildDecision(p.xml, *static_cast<Decision*>(p.element));
@@ -971,6 +985,7 @@ absl::StatusOr<std::shared_ptr<Model>> Builder::Build() {
       case ElementKind::kInputData:
         break;
     }
+    deferred_ = nullptr;
   }
 
   // Required decisions must not form a cycle (evaluation would never end).
@@ -1046,10 +1061,10 @@ absl::StatusOr<std::shared_ptr<Model>> Builder::Build() {
 
 absl::StatusOr<std::shared_ptr<const Model>> BuildModel(
     std::string_view xml, std::string_view resource_name,
-    const std::vector<std::shared_ptr<const Model>>& available) {
+    const std::vector<std::shared_ptr<const Model>>& available, const ParseOptions& options) {
   absl::StatusOr<std::unique_ptr<XmlDocument>> doc = ReadXml(xml, resource_name);
   if (!doc.ok()) return doc.status();
-  Builder builder(**doc, resource_name, available);
+  Builder builder(**doc, resource_name, available, options);
   absl::StatusOr<std::shared_ptr<Model>> model = builder.Build();
   if (!model.ok()) return model.status();
   return std::shared_ptr<const Model>(std::move(*model));
@@ -1174,8 +1189,13 @@ feel::TypePtr DecisionRequirementsGraph::VariableType(std::string_view name,
 
 absl::StatusOr<std::shared_ptr<const DecisionRequirementsGraph>> ParseDmn(
     std::string_view xml, std::string_view resource_name) {
+  return ParseDmn(xml, resource_name, ParseOptions{});
+}
+
+absl::StatusOr<std::shared_ptr<const DecisionRequirementsGraph>> ParseDmn(
+    std::string_view xml, std::string_view resource_name, const ParseOptions& options) {
   absl::StatusOr<std::shared_ptr<const internal::Model>> model =
-      internal::BuildModel(xml, resource_name, {});
+      internal::BuildModel(xml, resource_name, {}, options);
   if (!model.ok()) return model.status();
   return std::make_shared<const DecisionRequirementsGraph>(std::move(*model));
 }
@@ -1206,7 +1226,7 @@ absl::StatusOr<DmnHeader> ReadDmnHeader(std::string_view xml, std::string_view r
 }
 
 absl::StatusOr<std::vector<std::shared_ptr<const DecisionRequirementsGraph>>> ParseDmnResources(
-    const std::vector<DmnResource>& resources) {
+    const std::vector<DmnResource>& resources, const ParseOptions& options) {
   // Order by imports: a resource is built after the resources it imports.
   std::vector<DmnHeader> headers;
   for (const DmnResource& r : resources) {
@@ -1234,7 +1254,7 @@ absl::StatusOr<std::vector<std::shared_ptr<const DecisionRequirementsGraph>>> Pa
       }
       if (!ready) continue;
       absl::StatusOr<std::shared_ptr<const internal::Model>> m =
-          internal::BuildModel(resources[i].xml, resources[i].name, available);
+          internal::BuildModel(resources[i].xml, resources[i].name, available, options);
       if (!m.ok()) return m.status();
       built[i] = *m;
       available.push_back(*m);

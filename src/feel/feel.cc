@@ -33,7 +33,10 @@ void ComputeFastPaths(Program& p) {
   const internal::Node& root = *p.root;
   if (!p.unary_tests) {
     if (const auto* name = dynamic_cast<const internal::NameNode*>(&root)) {
-      if (!name->dynamic() && name->name() != "?") p.variable_name = name->name();
+      // (A built-in's name is a function value when no variable has it: not a plain lookup.)
+      if (!name->dynamic() && internal::FindBuiltin(name->name()) == nullptr) {
+        p.variable_name = name->name();
+      }
     } else if (root.IsConstant()) {
       p.constant = EvalConstant(root);
     }

@@ -511,6 +511,9 @@ const Value* LookupGlobal(EvalContext& ctx, int slot) {
     if (ctx.variables != nullptr) v = ctx.variables->Lookup((*ctx.global_names)[slot]);
     if (v.has_value()) {
       ctx.globals[slot] = std::move(*v);
+    } else if (const Builtin* b = FindBuiltin((*ctx.global_names)[slot])) {
+      // A built-in named as a value (`sort(xs, precedes)`, `f(abs)`): the function itself.
+      ctx.globals[slot] = Value::Function(BuiltinFunctionValue(b));
     } else if (ctx.warnings != nullptr) {
       ctx.Warn(absl::StrCat("No variable found with name '", (*ctx.global_names)[slot], "'"));
     }
@@ -856,6 +859,8 @@ struct Domain {
   Decimal start;
   int64_t count = 0;
   bool descending = false;
+  bool dates = false;  // `@"2024-01-01"..@"2024-01-31"`: start is the day number
+  int64_t start_day = 0;
 };
 
 bool EvalDomain(EvalContext& ctx, const Iterator& it, Domain* d) {
@@ -864,6 +869,19 @@ bool EvalDomain(EvalContext& ctx, const Iterator& it, Domain* d) {
   if (it.range_end) {
     Value b;
     if (!it.range_end->Eval(ctx, &b)) return false;
+    if (a.is_date() && b.is_date()) {
+      // Days from a to b (DMN 1.5 iteration over a date range).
+      const int64_t from = a.as_date().days, to = b.as_date().days;
+      const int64_t span = to >= from ? to - from : from - to;
+      if (span >= ctx.options->max_collection_size) return ctx.CheckSize(span + 1);
+      d->valid = true;
+      d->is_range = true;
+      d->dates = true;
+      d->start_day = from;
+      d->count = span + 1;
+      d->descending = to < from;
+      return true;
+    }
     if (!a.is_number() || !b.is_number()) return true;  // invalid -> null result
     std::optional<Decimal> diff = b.as_number().Sub(a.as_number());
     if (!diff) return true;
@@ -892,6 +910,7 @@ bool EvalDomain(EvalContext& ctx, const Iterator& it, Domain* d) {
       Decimal s = r.start.as_number();
       Decimal e = r.end.as_number();
       bool desc = e < s;
+      if (desc) return true;  // a range value must not end before it starts: null result
       Decimal one = Decimal::FromInt64(desc ? -1 : 1);
       if (!r.start_included) s = s.Add(one).value_or(s);
       if (!r.end_included) e = e.Sub(one).value_or(e);
@@ -918,6 +937,7 @@ bool EvalDomain(EvalContext& ctx, const Iterator& it, Domain* d) {
 
 Value DomainItem(const Domain& d, int64_t i) {
   if (!d.is_range) return d.list.list()[static_cast<size_t>(i)];
+  if (d.dates) return Value::Date(Date{d.descending ? d.start_day - i : d.start_day + i});
   Decimal offset = Decimal::FromInt64(d.descending ? -i : i);
   return Value::Number(d.start.Add(offset).value_or(d.start));
 }
@@ -1386,6 +1406,19 @@ bool InvokeBuiltin(EvalContext& ctx, const BuiltinOverload& o, const Value* args
       }
       if (any && !o.fn(ctx, unwrapped.data(), n, out)) return false;
     }
+    // "To singleton list": an item passed for a list parameter is converted to [item].
+    if (out->is_null()) {
+      bool any = false;
+      absl::InlinedVector<Value, 4> wrapped(args, args + n);
+      for (size_t i = 0; i < n && i < o.params.size(); ++i) {
+        const std::string& p = o.params[i];
+        if ((p == "list" || p == "entries") && !wrapped[i].is_null() && !wrapped[i].is_list()) {
+          wrapped[i] = Value::List({wrapped[i]});
+          any = true;
+        }
+      }
+      if (any && !o.fn(ctx, wrapped.data(), n, out)) return false;
+    }
   }
   return ChargeValue(ctx, *out);
 }
@@ -1497,7 +1530,9 @@ bool CallNode::CallBuiltin(EvalContext& ctx, const Builtin& b, Value* out) const
     if (!args_[i]->Eval(ctx, &values[pos])) return false;
   }
   if (o->variadic) {
-    // A named variadic argument is passed as the list itself.
+    // A named variadic argument is passed as the list itself (an item as a singleton list).
+    Value& last = values.back();
+    if (!last.is_null() && !last.is_list()) last = Value::List({last});
     if (!o->fn(ctx, values.data(), values.size(), out)) return false;
     return ChargeValue(ctx, *out);
   }

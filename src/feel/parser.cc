@@ -76,6 +76,15 @@ class Lexer {
         ++i;
         while (i < src_.size() && IsDigit(src_[i])) ++i;
       }
+      // Exponent (DMN 1.5 errata / TCK): 1.23e4, 1.23E+4, 1.23e-4.
+      if (i < src_.size() && (src_[i] == 'e' || src_[i] == 'E')) {
+        size_t j = i + 1;
+        if (j < src_.size() && (src_[j] == '+' || src_[j] == '-')) ++j;
+        if (j < src_.size() && IsDigit(src_[j])) {
+          while (j < src_.size() && IsDigit(src_[j])) ++j;
+          if (j >= src_.size() || !IsNamePart(static_cast<unsigned char>(src_[j]))) i = j;
+        }
+      }
       t.kind = Tok::kNumber;
       t.text = src_.substr(pos, i - pos);
       t.end = i;
