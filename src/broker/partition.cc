@@ -319,7 +319,10 @@ absl::Status Partition::RunOnThread(std::function<void()> task) {
 absl::StatusOr<Partition::Checksum> Partition::StateChecksum() {
   absl::StatusOr<Checksum> result = absl::UnavailableError("proposals in flight; try again");
   TERN_RETURN_IF_ERROR(RunOnThread([&] {
-    if (!in_flight_.empty()) return;
+    // Only a replica that has applied everything it knows to be committed (and, as leader, has
+    // nothing uncommitted in its state) has a checksum worth comparing.
+    bool caught_up = applied_index_ == raft_->Status().commit;
+    if (!in_flight_.empty() || !caught_up || (IsLeader() && !processing_ready_)) return;
     result = Checksum{applied_index_, engine_->last_position(), engine_->StateChecksum()};
   }));
   return result;
@@ -364,7 +367,8 @@ void Partition::Run() {
       std::lock_guard lock(mutex_);
       metrics_.role = ToRole(role_);
       metrics_.healthy = true;
-      metrics_.ready = true;
+      // Ready: this replica knows its leader and, if it is the leader, processes commands.
+      metrics_.ready = lead_ != 0 && (!IsLeader() || processing_ready_);
       metrics_.term = term_;
       metrics_.commit_index = raft_->Status().commit;
       metrics_.applied_index = applied_index_;
