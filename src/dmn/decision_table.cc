@@ -40,7 +40,7 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
     if (input.expr != nullptr) {
       absl::StatusOr<Value> v = ev.EvalFeel(*input.expr, scope);
       if (!v.ok()) return v.status();
-      in[i] = ev.Coerce(*v, input.type, StrCat("input '", input.name, "'"));
+      in[i] = ev.Coerce(*v, input.type, "input", input.name);
     }
     if (input.allowed != nullptr && !in[i].is_null()) {
       absl::StatusOr<Value> ok = ev.EvalTests(*input.allowed, in[i], scope);
@@ -89,7 +89,7 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
       if (!e.ok()) return e.status();
       v = std::move(*e);
     }
-    v = ev.Coerce(v, out.type, StrCat("output '", out.name.empty() ? out.label : out.name, "'"));
+    v = ev.Coerce(v, out.type, "output", out.name.empty() ? out.label : out.name);
     if (out.allowed != nullptr && !v.is_null()) {
       absl::StatusOr<Value> ok = ev.EvalTests(*out.allowed, v, scope);
       if (!ok.ok()) return ok.status();
@@ -101,8 +101,7 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
     }
     return v;
   };
-  std::vector<Row> rows;
-  rows.reserve(matched.size());
+  absl::InlinedVector<Row, 2> rows;
   for (uint32_t r : matched) {
     const DtRule& rule = rules[r];
     Row row(outputs.size());
@@ -147,7 +146,7 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
       if (outputs[o].default_value == nullptr) continue;
       absl::StatusOr<Value> v = ev.EvalFeel(*outputs[o].default_value, scope);
       if (!v.ok()) return v.status();
-      row[o] = ev.Coerce(*v, outputs[o].type, StrCat("default output '", outputs[o].name, "'"));
+      row[o] = ev.Coerce(*v, outputs[o].type, "default output", outputs[o].name);
     }
     Value v = row_value(row);
     // The default stands for the table's result (an aggregation's too).

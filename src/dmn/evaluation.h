@@ -69,8 +69,9 @@ class Evaluation {
   // true / false / null of unary tests against an input.
   absl::StatusOr<Value> EvalTests(const feel::CompiledExpression& tests, const Value& input,
                                   const feel::VariableResolver& vars);
-  // `value` converted to `type`, or null (with a warning naming `what`).
-  Value Coerce(const Value& value, const TypePtr& type, std::string_view what);
+  // `value` converted to `type`, or null (with a warning naming `what` and `name`).
+  Value Coerce(const Value& value, const TypePtr& type, std::string_view what,
+               std::string_view name = {});
 
   // Audit of the top-level decision table of the decision being evaluated: non-null only for
   // that table (nested tables in BKMs are not audited).

@@ -150,13 +150,14 @@ absl::Status Evaluation::EnterCall(std::string_view what) {
 
 void Evaluation::LeaveCall() { --call_depth_; }
 
-Value Evaluation::Coerce(const Value& value, const TypePtr& type, std::string_view what) {
+Value Evaluation::Coerce(const Value& value, const TypePtr& type, std::string_view what,
+                         std::string_view name) {
   if (type == nullptr || value.is_null()) return value;
   std::optional<Value> converted = feel::CoerceToType(value, *type);
   if (converted) return std::move(*converted);
   if (collect_warnings()) {
-    Warn(StrCat(what, ": value ", Describe(value), " does not conform to type '", type->name,
-                "'; using null"));
+    Warn(StrCat(what, name.empty() ? "" : " '", name, name.empty() ? "" : "'", ": value ",
+                Describe(value), " does not conform to type '", type->name, "'; using null"));
   }
   return Value();
 }
@@ -191,7 +192,7 @@ absl::StatusOr<Value> Evaluation::EvalExpr(const Expr* e, const Scope& scope) {
   if (e == nullptr) return Value();
   absl::StatusOr<Value> v = e->Eval(*this, scope);
   if (!v.ok() || e->type == nullptr) return v;
-  return Coerce(*v, e->type, e->id.empty() ? "expression" : StrCat("expression '", e->id, "'"));
+  return Coerce(*v, e->type, "expression", e->id);
 }
 
 EvaluatedDecision* Evaluation::TakeAudit(const Expr* table) {
@@ -206,7 +207,7 @@ Value Evaluation::InputValue(const InputData& in, const Path& path) {
   if (frame.closed) return Value();
   std::optional<Value> v = PathResolver(frame.variables, path).Lookup(in.name);
   if (!v) return Value();
-  return Coerce(*v, in.type, StrCat("input data '", in.name, "'"));
+  return Coerce(*v, in.type, "input data", in.name);
 }
 
 Value Evaluation::MakeFunction(const Element& knowledge, const Path& path) {
@@ -279,8 +280,12 @@ absl::Status Evaluation::BindRequirements(
 absl::StatusOr<Value> Evaluation::EvalDecision(const Decision& d, const Path& path) {
   Frame& frame = *frames_.back();
   if (auto it = frame.supplied.find(&d); it != frame.supplied.end()) return it->second;
-  std::pair<const Decision*, std::string> key(&d, PathKey(path));
-  if (auto it = frame.memo.find(key); it != frame.memo.end()) return it->second;
+  // Required decisions are evaluated once per evaluation; the requested one needs no memo.
+  const bool memoize = decision_depth_ > 0 || frames_.size() > 1;
+  std::pair<const Decision*, std::string> key(&d, memoize ? PathKey(path) : std::string());
+  if (memoize) {
+    if (auto it = frame.memo.find(key); it != frame.memo.end()) return it->second;
+  }
   if (settings_.variables_override_decisions && !frame.closed && path.empty() &&
       frames_.size() == 1 && decision_depth_ > 0) {
     // A required decision (not the requested one, which starts with no audit in progress) whose
@@ -331,12 +336,12 @@ absl::StatusOr<Value> Evaluation::EvalDecision(const Decision& d, const Path& pa
     if (audit) result_->evaluated_decisions.push_back(std::move(entry));
     return v.status();
   }
-  Value out = Coerce(*v, d.type, StrCat("decision '", d.name, "'"));
+  Value out = Coerce(*v, d.type, "decision", d.name);
   if (audit) {
     entry.output = out;
     result_->evaluated_decisions.push_back(std::move(entry));
   }
-  frame.memo[key] = out;
+  if (memoize) frame.memo[key] = out;
   return out;
 }
 
@@ -356,7 +361,7 @@ absl::StatusOr<Value> Evaluation::EvalServiceOutputs(const DecisionService& s, c
     absl::StatusOr<Value> v =
         EvalDecision(static_cast<const Decision&>(*r.element), Extend(path, r.prefix));
     if (!v.ok()) return v;
-    return Coerce(*v, s.result_type, StrCat("decision service '", s.name, "'"));
+    return Coerce(*v, s.result_type, "decision service", s.name);
   }
   feel::ContextValue out;
   for (const Requirement& r : s.output_decisions) {
@@ -365,8 +370,7 @@ absl::StatusOr<Value> Evaluation::EvalServiceOutputs(const DecisionService& s, c
     if (!v.ok()) return v;
     out.Set(r.element->name, std::move(*v));
   }
-  return Coerce(Value::Context(std::move(out)), s.result_type,
-                StrCat("decision service '", s.name, "'"));
+  return Coerce(Value::Context(std::move(out)), s.result_type, "decision service", s.name);
 }
 
 absl::StatusOr<Value> Evaluation::RunService(const DecisionService& s,
@@ -378,7 +382,7 @@ absl::StatusOr<Value> Evaluation::RunService(const DecisionService& s,
     for (const Requirement& r : *list) {
       std::optional<Value> v = variables.Lookup(r.element->name);
       frame.supplied[r.element] =
-          Coerce(v.value_or(Value()), r.element->type, StrCat("input '", r.element->name, "'"));
+          Coerce(v.value_or(Value()), r.element->type, "input", r.element->name);
     }
   }
   frames_.push_back(&frame);
@@ -467,7 +471,7 @@ absl::StatusOr<Value> Evaluation::InvokeBkm(const Bkm& b, std::vector<Value> arg
   audit_table_ = saved_table;
   LeaveCall();
   if (!v.ok()) return v;
-  return Coerce(*v, b.result_type, StrCat("business knowledge model '", b.name, "'"));
+  return Coerce(*v, b.result_type, "business knowledge model", b.name);
 }
 
 // ---- Boxed expressions ----
@@ -486,7 +490,7 @@ absl::StatusOr<Value> ContextExpr::Eval(Evaluation& ev, const Scope& scope) cons
     if (entry.name.empty()) {
       return ev.Coerce(*v, entry.type, "context result");
     }
-    Value value = ev.Coerce(*v, entry.type, StrCat("context entry '", entry.name, "'"));
+    Value value = ev.Coerce(*v, entry.type, "context entry", entry.name);
     inner.Set(entry.name, value);
     out.Set(entry.name, std::move(value));
   }
@@ -676,7 +680,7 @@ absl::StatusOr<Value> RelationExpr::Eval(Evaluation& ev, const Scope& scope) con
       if (i < row.size()) {
         absl::StatusOr<Value> cell = ev.EvalExpr(row[i].get(), scope);
         if (!cell.ok()) return cell;
-        v = ev.Coerce(*cell, column_types[i], StrCat("relation column '", columns[i], "'"));
+        v = ev.Coerce(*cell, column_types[i], "relation column", columns[i]);
       }
       ctx.Set(columns[i], std::move(v));
     }

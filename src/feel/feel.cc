@@ -65,33 +65,93 @@ void ComputeFastPaths(Program& p) {
 
 }  // namespace
 
+namespace {
+
+// Three-valued results without building Values: the matching below runs once per decision-table
+// cell, so it mirrors TestMatches / RangeIncludes / FeelEquals (interpreter.cc) for the common
+// kinds and defers to them for the rest.
+enum class Tri : uint8_t { kFalse, kTrue, kNull };
+
+Tri ToTri(const Value& v) {
+  return v.is_bool() ? (v.as_bool() ? Tri::kTrue : Tri::kFalse) : Tri::kNull;
+}
+
+std::optional<int> QuickCompare(const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) return a.as_number().Compare(b.as_number());
+  if (a.is_string() && b.is_string()) {
+    const int c = a.as_string().compare(b.as_string());
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  return internal::FeelCompare(a, b);
+}
+
+Tri QuickRange(const RangeValue& r, const Value& v) {
+  if (v.is_null()) return Tri::kNull;
+  if (!r.start.is_null()) {
+    std::optional<int> c = QuickCompare(v, r.start);
+    if (!c) return Tri::kNull;
+    if (r.start_included ? *c < 0 : *c <= 0) return Tri::kFalse;
+  }
+  if (!r.end.is_null()) {
+    std::optional<int> c = QuickCompare(v, r.end);
+    if (!c) return Tri::kNull;
+    if (r.end_included ? *c > 0 : *c >= 0) return Tri::kFalse;
+  }
+  return Tri::kTrue;
+}
+
+Tri QuickEquals(const Value& a, const Value& b) {
+  if (a.is_null() || b.is_null()) return a.is_null() && b.is_null() ? Tri::kTrue : Tri::kFalse;
+  if (a.kind() != b.kind()) return Tri::kNull;
+  switch (a.kind()) {
+    case Kind::kString:
+      return a.as_string() == b.as_string() ? Tri::kTrue : Tri::kFalse;
+    case Kind::kNumber:
+      return a.as_number().Compare(b.as_number()) == 0 ? Tri::kTrue : Tri::kFalse;
+    case Kind::kBool:
+      return a.as_bool() == b.as_bool() ? Tri::kTrue : Tri::kFalse;
+    default:
+      return ToTri(internal::FeelEquals(a, b));
+  }
+}
+
+Tri QuickMatch(const Value& input, const Value& test) {
+  if (test.is_range()) return QuickRange(test.range(), input);
+  if (test.is_list()) return ToTri(internal::TestMatches(input, test));
+  return QuickEquals(input, test);
+}
+
+}  // namespace
+
 Value MatchConstantUnaryTests(const ConstantUnaryTests& tests, const Value& input) {
   // Mirrors UnaryTestsNode/EvalTests in interpreter.cc for constant tests.
   if (tests.any) return Value::Bool(true);
   bool saw_null = false;
-  Value r = Value::Bool(false);
+  Tri r = Tri::kFalse;
   for (const ConstantUnaryTests::Test& t : tests.tests) {
-    Value m;
+    Tri m;
     if (t.op != ConstantUnaryTests::Test::Op::kMatch) {
-      m = internal::FeelEquals(input, t.value);
-      if (t.op == ConstantUnaryTests::Test::Op::kNe && m.is_bool()) m = Value::Bool(!m.as_bool());
+      m = QuickEquals(input, t.value);
+      if (t.op == ConstantUnaryTests::Test::Op::kNe && m != Tri::kNull) {
+        m = m == Tri::kTrue ? Tri::kFalse : Tri::kTrue;
+      }
     } else if (t.value.is_null() && t.two_sided_range) {
-      m = Value();
+      m = Tri::kNull;
     } else if (!t.bool_literal && t.value.is_bool() && !input.is_bool()) {
-      m = t.value;
+      m = ToTri(t.value);
     } else {
-      m = internal::TestMatches(input, t.value);
+      m = QuickMatch(input, t.value);
     }
-    if (m.is_bool() && m.as_bool()) {
-      r = Value::Bool(true);
+    if (m == Tri::kTrue) {
+      r = Tri::kTrue;
       saw_null = false;
       break;
     }
-    if (m.is_null()) saw_null = true;
+    if (m == Tri::kNull) saw_null = true;
   }
-  if (saw_null) r = Value();
-  if (tests.negated && r.is_bool()) r = Value::Bool(!r.as_bool());
-  return r;
+  if (saw_null) r = Tri::kNull;
+  if (tests.negated && r != Tri::kNull) r = r == Tri::kTrue ? Tri::kFalse : Tri::kTrue;
+  return r == Tri::kNull ? Value() : Value::Bool(r == Tri::kTrue);
 }
 
 std::optional<int> Compare(const Value& a, const Value& b) { return internal::FeelCompare(a, b); }

@@ -38,13 +38,6 @@ std::string_view KindName(Kind kind) {
   return "unknown";
 }
 
-Value Value::Bool(bool b) {
-  Value v;
-  v.kind_ = Kind::kBool;
-  v.bool_ = b;
-  return v;
-}
-
 Value Value::Number(const Decimal& d) {
   Value v;
   v.kind_ = Kind::kNumber;
@@ -139,17 +132,9 @@ Value Value::Function(std::shared_ptr<const FunctionValue> f) {
 #define TERN_FEEL_EXPECT(k) \
   TERN_CHECK(kind_ == (k), "FEEL value is ", KindName(kind_), ", expected ", KindName(k))
 
-bool Value::as_bool() const {
-  TERN_FEEL_EXPECT(Kind::kBool);
-  return bool_;
-}
-const Decimal& Value::as_number() const {
-  TERN_FEEL_EXPECT(Kind::kNumber);
-  return number_;
-}
-const std::string& Value::as_string() const {
-  TERN_FEEL_EXPECT(Kind::kString);
-  return *static_cast<const std::string*>(heap_.get());
+void Value::KindMismatch(Kind expected) const {
+  TERN_FEEL_EXPECT(expected);
+  TERN_UNREACHABLE("FEEL value kind mismatch");
 }
 const std::vector<Value>& Value::list() const {
   TERN_FEEL_EXPECT(Kind::kList);

@@ -47,7 +47,12 @@ class Value {
   Value() = default;  // null
 
   static Value Null() { return Value(); }
-  static Value Bool(bool b);
+  static Value Bool(bool b) {
+    Value v;
+    v.kind_ = Kind::kBool;
+    v.bool_ = b;
+    return v;
+  }
   static Value Number(const Decimal& d);
   static Value Number(int64_t i);
   // nullopt-free convenience for doubles (non-finite -> null).
@@ -80,10 +85,19 @@ class Value {
   bool is_range() const { return kind_ == Kind::kRange; }
   bool is_function() const { return kind_ == Kind::kFunction; }
 
-  // Accessors; calling one for the wrong kind is a TERN_CHECK failure.
-  bool as_bool() const;
-  const Decimal& as_number() const;
-  const std::string& as_string() const;
+  // Accessors; calling one for the wrong kind is a TERN_CHECK failure. The hot ones are inline.
+  bool as_bool() const {
+    if (kind_ != Kind::kBool) KindMismatch(Kind::kBool);
+    return bool_;
+  }
+  const Decimal& as_number() const {
+    if (kind_ != Kind::kNumber) KindMismatch(Kind::kNumber);
+    return number_;
+  }
+  const std::string& as_string() const {
+    if (kind_ != Kind::kString) KindMismatch(Kind::kString);
+    return *static_cast<const std::string*>(heap_.get());
+  }
   const std::vector<Value>& list() const;
   const ContextValue& context() const;
   const feel::Date& as_date() const;
@@ -115,6 +129,8 @@ class Value {
   const void* payload_identity() const { return heap_.get(); }
 
  private:
+  [[noreturn]] void KindMismatch(Kind expected) const;
+
   Kind kind_ = Kind::kNull;
   bool bool_ = false;
   Decimal number_;
