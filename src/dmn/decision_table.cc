@@ -1,6 +1,11 @@
 // Decision table evaluation (DMN 1.5 §8): inputs, rule matching, output entries, hit policies
 // and aggregations. Constant input entries and output entries (the common case) are matched
 // and produced without running the FEEL evaluator.
+//
+// Column typeRefs and input/output value lists are advisory here, as in dmn-scala (Zeebe):
+// Camunda Modeler fills them in by default ("string"), so enforcing them would turn tables that
+// work on Zeebe into failures. Values are converted to the column type when DMN's implicit
+// conversions apply; mismatches and values outside the lists are reported as warnings.
 
 #include <algorithm>
 
@@ -40,15 +45,14 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
     if (input.expr != nullptr) {
       absl::StatusOr<Value> v = ev.EvalFeel(*input.expr, scope);
       if (!v.ok()) return v.status();
-      in[i] = ev.Coerce(*v, input.type, "input", input.name);
+      in[i] = ev.Convert(std::move(*v), input.type, "input", input.name);
     }
-    if (input.allowed != nullptr && !in[i].is_null()) {
+    if (input.allowed != nullptr && !in[i].is_null() && ev.collect_warnings()) {
       absl::StatusOr<Value> ok = ev.EvalTests(*input.allowed, in[i], scope);
       if (!ok.ok()) return ok.status();
       if (!ok->is_bool() || !ok->as_bool()) {
-        return absl::FailedPreconditionError(
-            StrCat("input '", input.name, "' has the value ", Describe(in[i]),
-                   ", which is not among its input values (", input.allowed->source(), ")"));
+        ev.Warn(StrCat("input '", input.name, "' has the value ", Describe(in[i]),
+                       ", which is not among its input values (", input.allowed->source(), ")"));
       }
     }
     if (audit != nullptr) audit->evaluated_inputs.push_back({input.id, input.name, in[i]});
@@ -89,14 +93,14 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
       if (!e.ok()) return e.status();
       v = std::move(*e);
     }
-    v = ev.Coerce(v, out.type, "output", out.name.empty() ? out.label : out.name);
-    if (out.allowed != nullptr && !v.is_null()) {
+    v = ev.Convert(std::move(v), out.type, "output", out.name.empty() ? out.label : out.name);
+    if (out.allowed != nullptr && !v.is_null() && ev.collect_warnings()) {
       absl::StatusOr<Value> ok = ev.EvalTests(*out.allowed, v, scope);
       if (!ok.ok()) return ok.status();
       if (!ok->is_bool() || !ok->as_bool()) {
-        return absl::FailedPreconditionError(StrCat(
-            "output '", out.name.empty() ? out.label : out.name, "' has the value ", Describe(v),
-            ", which is not among its output values (", out.allowed->source(), ")"));
+        ev.Warn(StrCat("output '", out.name.empty() ? out.label : out.name, "' has the value ",
+                       Describe(v), ", which is not among its output values (",
+                       out.allowed->source(), ")"));
       }
     }
     return v;
@@ -146,7 +150,7 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
       if (outputs[o].default_value == nullptr) continue;
       absl::StatusOr<Value> v = ev.EvalFeel(*outputs[o].default_value, scope);
       if (!v.ok()) return v.status();
-      row[o] = ev.Coerce(*v, outputs[o].type, "default output", outputs[o].name);
+      row[o] = ev.Convert(std::move(*v), outputs[o].type, "default output", outputs[o].name);
     }
     Value v = row_value(row);
     // The default stands for the table's result (an aggregation's too).

@@ -69,6 +69,9 @@ class Evaluation {
   // true / false / null of unary tests against an input.
   absl::StatusOr<Value> EvalTests(const feel::CompiledExpression& tests, const Value& input,
                                   const feel::VariableResolver& vars);
+  // `value` converted to `type` when DMN's implicit conversions make it conform, else the value
+  // unchanged (with a warning): for advisory types (decision table columns).
+  Value Convert(Value value, const TypePtr& type, std::string_view what, std::string_view name);
   // `value` converted to `type`, or null (with a warning naming `what` and `name`).
   Value Coerce(const Value& value, const TypePtr& type, std::string_view what,
                std::string_view name = {});

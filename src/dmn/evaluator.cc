@@ -162,6 +162,19 @@ Value Evaluation::Coerce(const Value& value, const TypePtr& type, std::string_vi
   return Value();
 }
 
+Value Evaluation::Convert(Value value, const TypePtr& type, std::string_view what,
+                          std::string_view name) {
+  if (type == nullptr || value.is_null()) return value;
+  if (feel::Conforms(value, *type)) return value;
+  std::optional<Value> converted = feel::CoerceToType(value, *type);
+  if (converted) return std::move(*converted);
+  if (collect_warnings()) {
+    Warn(StrCat(what, " '", name, "': value ", Describe(value), " does not conform to type '",
+                type->name, "'"));
+  }
+  return value;
+}
+
 absl::StatusOr<Value> Evaluation::EvalFeel(const feel::CompiledExpression& e,
                                            const feel::VariableResolver& vars) {
   if (const std::string* name = e.variable_name()) {
