@@ -68,6 +68,16 @@ void EventAppliers::Apply(const record::Record& event) {
     case record::INCIDENT:
       ApplyIncident(event);
       break;
+    case record::COMMAND_DISTRIBUTION: {
+      const auto& value = event.command_distribution();
+      auto intent = static_cast<CommandDistributionIntent>(event.intent());
+      if (intent == CommandDistributionIntent::kDistributing) {
+        state_.distributions.Put(event.key(), value);
+      } else if (intent == CommandDistributionIntent::kAcknowledged) {
+        state_.distributions.Delete(event.key(), value.partition_id());
+      }
+      break;
+    }
     case record::DEPLOYMENT:
     case record::VARIABLE_DOCUMENT:
       // Facts for exporters and answers; the state they imply comes with their own events.

@@ -137,6 +137,16 @@ class Engine::Impl {
 
   int64_t last_position() const { return last_position_; }
 
+  std::vector<OutgoingCommand> PendingDistributions() {
+    TERN_CHECK(!in_batch_);
+    std::vector<OutgoingCommand> pending;
+    state_.distributions.ForEach([&](int64_t key, const record::CommandDistributionRecord& value) {
+      pending.push_back(OutgoingCommand{value.partition_id(),
+                                        DistributionCommand(value, key, config_.partition_id)});
+    });
+    return pending;
+  }
+
   std::vector<std::pair<int64_t, record::IncidentRecord>> OpenIncidents(size_t limit) {
     TERN_CHECK(!in_batch_);
     std::vector<std::pair<int64_t, record::IncidentRecord>> incidents;
@@ -166,6 +176,16 @@ class Engine::Impl {
       case record::DEPLOYMENT:
         if (command.intent() == ToInt(DeploymentIntent::kCreate)) {
           deployments_.Process(command);
+          return;
+        }
+        if (command.intent() == ToInt(DeploymentIntent::kDistribute)) {
+          deployments_.ProcessDistributed(command);
+          return;
+        }
+        break;
+      case record::COMMAND_DISTRIBUTION:
+        if (command.intent() == ToInt(CommandDistributionIntent::kAcknowledge)) {
+          deployments_.ProcessAcknowledge(command);
           return;
         }
         break;
@@ -260,6 +280,9 @@ bool Engine::has_deferred_commands() { return impl_->has_deferred_commands(); }
 std::optional<int64_t> Engine::NextDueTime() { return impl_->NextDueTime(); }
 void Engine::ApplyBatch(const record::RecordBatch& batch) { impl_->ApplyBatch(batch); }
 int64_t Engine::last_position() const { return impl_->last_position(); }
+std::vector<OutgoingCommand> Engine::PendingDistributions() {
+  return impl_->PendingDistributions();
+}
 std::vector<std::pair<int64_t, record::IncidentRecord>> Engine::OpenIncidents(size_t limit) {
   return impl_->OpenIncidents(limit);
 }

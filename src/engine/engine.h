@@ -73,6 +73,13 @@ struct PushedJob {
   record::JobRecord job;  // with the variables the stream asked for
 };
 
+// A command for another partition of the cluster, sent by the broker once the batch that
+// produced it is committed (and again until acknowledged, for distributions).
+struct OutgoingCommand {
+  int32_t partition_id = 0;
+  record::Record command;
+};
+
 struct BatchOutput {
   // The records to append as one log entry; empty when the batch wrote nothing.
   record::RecordBatch batch;
@@ -80,6 +87,7 @@ struct BatchOutput {
   std::vector<PushedJob> pushed_jobs;
   // Job types that got activatable jobs (wakes long-polling ActivateJobs requests).
   std::vector<std::string> jobs_available;
+  std::vector<OutgoingCommand> outgoing_commands;
 };
 
 class Engine {
@@ -111,6 +119,10 @@ class Engine {
   // Applies the events of a batch written by a leader (this node in an earlier term, or
   // another node). Batches must be applied in log order.
   void ApplyBatch(const record::RecordBatch& batch);
+
+  // Commands this partition distributed to others that are not acknowledged yet; the leader
+  // sends them again (on taking over, and periodically).
+  std::vector<OutgoingCommand> PendingDistributions();
 
   // Open incidents (key and record), oldest first, at most `limit`. For operators' queries.
   std::vector<std::pair<int64_t, record::IncidentRecord>> OpenIncidents(size_t limit);

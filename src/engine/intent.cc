@@ -31,6 +31,8 @@ constexpr std::array<std::string_view, 2> kJobBatch = {"ACTIVATE", "ACTIVATED"};
 constexpr std::array<std::string_view, 2> kVariable = {"CREATED", "UPDATED"};
 constexpr std::array<std::string_view, 2> kVariableDocument = {"UPDATE", "UPDATED"};
 constexpr std::array<std::string_view, 3> kIncident = {"CREATED", "RESOLVE", "RESOLVED"};
+constexpr std::array<std::string_view, 5> kDistribution = {"STARTED", "DISTRIBUTING", "ACKNOWLEDGE",
+                                                           "ACKNOWLEDGED", "FINISHED"};
 
 }  // namespace
 
@@ -46,6 +48,7 @@ std::string_view IntentName(record::ValueType value_type, int32_t intent) {
     case record::VARIABLE: return Lookup(kVariable, intent);
     case record::VARIABLE_DOCUMENT: return Lookup(kVariableDocument, intent);
     case record::INCIDENT: return Lookup(kIncident, intent);
+    case record::COMMAND_DISTRIBUTION: return Lookup(kDistribution, intent);
     default: return "UNKNOWN";
   }
 }

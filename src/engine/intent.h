@@ -92,6 +92,16 @@ enum class IncidentIntent : int32_t {
   kResolved = 2,
 };
 
+// Zeebe's CommandDistributionIntent: how partition 1 hands a command (a deployment) to every
+// other partition and learns that each has processed it.
+enum class CommandDistributionIntent : int32_t {
+  kStarted = 0,
+  kDistributing = 1,
+  kAcknowledge = 2,
+  kAcknowledged = 3,
+  kFinished = 4,
+};
+
 template <typename IntentEnum>
 constexpr int32_t ToInt(IntentEnum intent) {
   return static_cast<int32_t>(intent);

@@ -31,6 +31,8 @@ TERN_RECORD_VALUE(VariableRecord, variable, VARIABLE, VariableIntent)
 TERN_RECORD_VALUE(VariableDocumentRecord, variable_document, VARIABLE_DOCUMENT,
                   VariableDocumentIntent)
 TERN_RECORD_VALUE(IncidentRecord, incident, INCIDENT, IncidentIntent)
+TERN_RECORD_VALUE(CommandDistributionRecord, command_distribution, COMMAND_DISTRIBUTION,
+                  CommandDistributionIntent)
 
 #undef TERN_RECORD_VALUE
 

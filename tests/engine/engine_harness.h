@@ -4,6 +4,7 @@
 // batch, and keeps every batch so that tests can replay the log into a fresh engine.
 
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,16 @@ class EngineHarness {
     }
     return answer;
   }
+
+  // Processes a command from another partition (no request attached).
+  void Deliver(record::Record command) {
+    engine_->BeginBatch(now_ms_);
+    engine_->ProcessClientCommand(std::move(command));
+    Keep(engine_->EndBatch());
+  }
+
+  // Commands for other partitions produced so far (taken: the list is emptied).
+  std::vector<OutgoingCommand> TakeOutgoing() { return std::exchange(outgoing_, {}); }
 
   // Runs due work and deferred commands at the current time.
   void Tick() {
@@ -170,6 +181,8 @@ class EngineHarness {
  private:
   void Keep(const BatchOutput& output) {
     if (output.batch.records_size() > 0) batches_.push_back(output.batch);
+    outgoing_.insert(outgoing_.end(), output.outgoing_commands.begin(),
+                     output.outgoing_commands.end());
   }
 
   std::unique_ptr<state::StateStore> store_;
@@ -178,6 +191,7 @@ class EngineHarness {
   int64_t request_id_ = 0;
   std::vector<record::RecordBatch> batches_;
   std::vector<Response> late_responses_;
+  std::vector<OutgoingCommand> outgoing_;
 };
 
 }  // namespace tern::engine::testing

@@ -347,5 +347,45 @@ TEST(EngineTest, ReplayOfAPartialLogReconstructsPendingDeferredCommands) {
   EXPECT_FALSE(follower.has_deferred_commands());
 }
 
+TEST(EngineTest, DeploymentsAreDistributedToEveryPartitionUntilAcknowledged) {
+  EngineConfig first_config;
+  first_config.partition_id = 1;
+  first_config.partition_count = 3;
+  EngineHarness first(first_config);
+  std::vector<std::unique_ptr<EngineHarness>> others;
+  for (int32_t id : {2, 3}) {
+    EngineConfig config;
+    config.partition_id = id;
+    config.partition_count = 3;
+    others.push_back(std::make_unique<EngineHarness>(config));
+  }
+  auto deployed = first.Deploy("one-task.bpmn", models::kOneTask);
+  int64_t definition_key = deployed.deployment().processes(0).process_definition_key();
+  auto outgoing = first.TakeOutgoing();
+  ASSERT_EQ(outgoing.size(), 2u);
+  EXPECT_EQ(first.engine().PendingDistributions().size(), 2u);
+
+  // Partition 2 gets it twice (a retry), partition 3 once; both acknowledge.
+  others[0]->Deliver(outgoing[0].command);
+  others[0]->Deliver(outgoing[0].command);
+  others[1]->Deliver(outgoing[1].command);
+  for (auto& other : others) {
+    EXPECT_EQ(other->Events(ProcessIntent::kCreated).size(), 1u);
+    auto created = other->CreateInstance("one-task");
+    ASSERT_EQ(created.record_type(), record::EVENT) << created.rejection_reason();
+    EXPECT_EQ(created.process_instance_creation().process_definition_key(), definition_key);
+    for (auto& ack : other->TakeOutgoing()) {
+      EXPECT_EQ(ack.partition_id, 1);
+      first.Deliver(ack.command);
+    }
+  }
+  EXPECT_TRUE(first.engine().PendingDistributions().empty());
+  EXPECT_EQ(first.Events(CommandDistributionIntent::kFinished).size(), 1u);
+  // Instances on partition 2 get partition 2's keys.
+  auto created = others[0]->CreateInstance("one-task");
+  EXPECT_EQ(created.process_instance_creation().process_instance_key() >> 51, 2);
+  EXPECT_EQ(first.ReplayChecksum(first_config), first.engine().StateChecksum());
+}
+
 }  // namespace
 }  // namespace tern::engine

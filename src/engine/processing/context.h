@@ -95,6 +95,9 @@ class ProcessingContext {
   void FollowUp(record::Record command) { follow_ups_.push_back(std::move(command)); }
 
   void NotifyJobsAvailable(const std::string& type) { output_.jobs_available.push_back(type); }
+  void SendToPartition(int32_t partition_id, record::Record command) {
+    output_.outgoing_commands.push_back(OutgoingCommand{partition_id, std::move(command)});
+  }
   void PushJob(PushedJob job) { output_.pushed_jobs.push_back(std::move(job)); }
 
   // --- Used by the engine to drive a batch ---

@@ -153,9 +153,95 @@ void DeploymentProcessor::Process(const record::Record& command) {
                            std::move(definition));
     }
   }
+  bool created_any = false;
+  for (const auto& process : created.processes()) created_any |= !process.is_duplicate();
+  // What other partitions need: the new definitions with their keys and resources.
+  record::DeploymentRecord distributed = created;
+  distributed.clear_resources();
+  for (const auto& resource : deployment.resources()) *distributed.add_resources() = resource;
   const record::Record& event =
       context_.AppendEvent(deployment_key, DeploymentIntent::kCreated, std::move(created));
   context_.Respond(event);
+  if (!created_any || context_.config().partition_count <= 1) return;
+
+  record::Record command;
+  command.set_record_type(record::COMMAND);
+  command.set_key(deployment_key);
+  command.set_intent(ToInt(DeploymentIntent::kDistribute));
+  SetValue(command, std::move(distributed));
+  std::string serialized;
+  TERN_CHECK(command.SerializeToString(&serialized));
+  for (int32_t partition = 1; partition <= context_.config().partition_count; ++partition) {
+    if (partition == context_.partition_id()) continue;
+    record::CommandDistributionRecord pending;
+    pending.set_partition_id(partition);
+    pending.set_value_type(record::DEPLOYMENT);
+    pending.set_intent(ToInt(DeploymentIntent::kDistribute));
+    pending.set_command_value(serialized);
+    context_.AppendEvent(deployment_key, CommandDistributionIntent::kDistributing, pending);
+    context_.SendToPartition(partition,
+                             DistributionCommand(pending, deployment_key, context_.partition_id()));
+  }
+}
+
+record::Record DistributionCommand(const record::CommandDistributionRecord& pending,
+                                   int64_t distribution_key, int32_t source_partition) {
+  record::Record command;
+  TERN_CHECK(command.ParseFromString(pending.command_value()));
+  command.set_key(distribution_key);
+  // The receiving partition answers the partition that distributed.
+  command.set_source_partition_id(source_partition);
+  return command;
+}
+
+void DeploymentProcessor::ProcessDistributed(const record::Record& command) {
+  const auto& deployment = command.deployment();
+  auto& processes = context_.state().processes;
+  for (const auto& metadata : deployment.processes()) {
+    if (metadata.is_duplicate()) continue;
+    if (processes.ByKey(metadata.process_definition_key())) continue;  // delivered before
+    const record::DeploymentResource* resource = nullptr;
+    for (const auto& candidate : deployment.resources()) {
+      if (candidate.resource_name() == metadata.resource_name()) resource = &candidate;
+    }
+    TERN_CHECK(resource != nullptr, "distributed deployment lacks resource ",
+               metadata.resource_name());
+    record::ProcessRecord definition;
+    definition.set_bpmn_process_id(metadata.bpmn_process_id());
+    definition.set_version(metadata.version());
+    definition.set_process_definition_key(metadata.process_definition_key());
+    definition.set_resource_name(metadata.resource_name());
+    definition.set_resource(resource->resource());
+    definition.set_tenant_id(metadata.tenant_id());
+    definition.set_deployment_key(command.key());
+    context_.AppendEvent(definition.process_definition_key(), ProcessIntent::kCreated,
+                         std::move(definition));
+  }
+  record::DeploymentRecord summary = deployment;
+  for (auto& resource : *summary.mutable_resources()) resource.clear_resource();
+  context_.AppendEvent(command.key(), DeploymentIntent::kDistributed, std::move(summary));
+
+  record::CommandDistributionRecord acknowledge;
+  acknowledge.set_partition_id(context_.partition_id());
+  acknowledge.set_value_type(record::DEPLOYMENT);
+  acknowledge.set_intent(ToInt(DeploymentIntent::kDistribute));
+  record::Record ack =
+      MakeCommand(command.key(), CommandDistributionIntent::kAcknowledge, std::move(acknowledge));
+  ack.set_source_partition_id(context_.partition_id());
+  context_.SendToPartition(command.source_partition_id(), std::move(ack));
+}
+
+void DeploymentProcessor::ProcessAcknowledge(const record::Record& command) {
+  int32_t from = command.command_distribution().partition_id();
+  auto& distributions = context_.state().distributions;
+  if (!distributions.Contains(command.key(), from)) return;  // a repeated acknowledgement
+  context_.AppendEvent(command.key(), CommandDistributionIntent::kAcknowledged,
+                       command.command_distribution());
+  if (!distributions.AnyFor(command.key())) {
+    record::CommandDistributionRecord finished;
+    finished.set_value_type(record::DEPLOYMENT);
+    context_.AppendEvent(command.key(), CommandDistributionIntent::kFinished, std::move(finished));
+  }
 }
 
 // --- Process instance creation ------------------------------------------------------------------

@@ -11,14 +11,26 @@
 
 namespace tern::engine {
 
+// Deployments, and their distribution: partition 1 deploys, then hands the deployment to every
+// other partition (DEPLOYMENT DISTRIBUTE), which stores the same process definitions under the
+// same keys and acknowledges (COMMAND_DISTRIBUTION ACKNOWLEDGE). Unacknowledged distributions
+// stay pending in state and are sent again until acknowledged.
 class DeploymentProcessor {
  public:
   explicit DeploymentProcessor(ProcessingContext& context) : context_(context) {}
   void Process(const record::Record& command);
+  // DEPLOYMENT DISTRIBUTE, on a partition other than 1.
+  void ProcessDistributed(const record::Record& command);
+  // COMMAND_DISTRIBUTION ACKNOWLEDGE, on partition 1.
+  void ProcessAcknowledge(const record::Record& command);
 
  private:
   ProcessingContext& context_;
 };
+
+// The DEPLOYMENT DISTRIBUTE command partition 1 sends to `target`.
+record::Record DistributionCommand(const record::CommandDistributionRecord& pending,
+                                   int64_t distribution_key, int32_t source_partition);
 
 class CreationProcessor {
  public:

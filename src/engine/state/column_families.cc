@@ -19,6 +19,7 @@ std::string_view ColumnFamilyName(ColumnFamily cf) {
     case ColumnFamily::kIncidentByJob: return "incident_by_job";
     case ColumnFamily::kAwaitedResult: return "awaited_result";
     case ColumnFamily::kDeferredCommand: return "deferred_command";
+    case ColumnFamily::kPendingDistribution: return "pending_distribution";
   }
   TERN_UNREACHABLE("unknown column family ", static_cast<int>(cf));
 }

@@ -42,6 +42,9 @@ enum class ColumnFamily : uint16_t {
   kAwaitedResult = 15,
   // log position -> Record. Follow-up commands written to the log but not processed yet.
   kDeferredCommand = 16,
+  // (distribution key, target partition) -> CommandDistributionRecord. Commands partition 1 has
+  // sent to other partitions and that are not acknowledged yet (sent again until they are).
+  kPendingDistribution = 17,
 };
 
 inline constexpr std::array kAllColumnFamilies = {
@@ -58,6 +61,7 @@ inline constexpr std::array kAllColumnFamilies = {
     ColumnFamily::kIncidentByJob,
     ColumnFamily::kAwaitedResult,
     ColumnFamily::kDeferredCommand,
+    ColumnFamily::kPendingDistribution,
 };
 
 std::string_view ColumnFamilyName(ColumnFamily cf);

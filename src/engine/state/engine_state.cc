@@ -372,4 +372,38 @@ std::optional<record::Record> DeferredCommandState::First() {
                                     Int64Key(*positions_.begin()));
 }
 
+void DistributionState::Put(int64_t key, const record::CommandDistributionRecord& pending) {
+  PutMessage(txn_, ColumnFamily::kPendingDistribution, Int64PairKey(key, pending.partition_id()),
+             pending);
+}
+
+void DistributionState::Delete(int64_t key, int32_t partition_id) {
+  txn_.Delete(ColumnFamily::kPendingDistribution, Int64PairKey(key, partition_id));
+}
+
+bool DistributionState::Contains(int64_t key, int32_t partition_id) {
+  return txn_.Contains(ColumnFamily::kPendingDistribution, Int64PairKey(key, partition_id));
+}
+
+bool DistributionState::AnyFor(int64_t key) {
+  bool any = false;
+  txn_.ForEachWithPrefix(ColumnFamily::kPendingDistribution, Int64Key(key),
+                         [&](std::string_view, std::string_view) {
+                           any = true;
+                           return false;
+                         });
+  return any;
+}
+
+void DistributionState::ForEach(
+    absl::FunctionRef<void(int64_t, const record::CommandDistributionRecord&)> visitor) {
+  txn_.ForEachWithPrefix(ColumnFamily::kPendingDistribution, "",
+                         [&](std::string_view key, std::string_view value) {
+                           record::CommandDistributionRecord pending;
+                           TERN_CHECK(pending.ParseFromString(std::string(value)));
+                           visitor(ReadInt64(key), pending);
+                           return true;
+                         });
+}
+
 }  // namespace tern::engine::state

@@ -169,6 +169,19 @@ class DeferredCommandState {
   std::set<int64_t> positions_;
 };
 
+class DistributionState {
+ public:
+  explicit DistributionState(Transaction& txn) : txn_(txn) {}
+  void Put(int64_t key, const record::CommandDistributionRecord& pending);
+  void Delete(int64_t key, int32_t partition_id);
+  bool Contains(int64_t key, int32_t partition_id);
+  bool AnyFor(int64_t key);
+  void ForEach(absl::FunctionRef<void(int64_t key, const record::CommandDistributionRecord&)> visitor);
+
+ private:
+  Transaction& txn_;
+};
+
 // All typed state of a partition, over one store.
 class EngineState {
  public:
@@ -181,7 +194,8 @@ class EngineState {
         jobs(store.transaction()),
         incidents(store.transaction()),
         awaited_results(store.transaction()),
-        deferred_commands(store.transaction()) {}
+        deferred_commands(store.transaction()),
+        distributions(store.transaction()) {}
 
   StateStore& store() { return store_; }
 
@@ -197,6 +211,7 @@ class EngineState {
   IncidentState incidents;
   AwaitedResultState awaited_results;
   DeferredCommandState deferred_commands;
+  DistributionState distributions;
 };
 
 }  // namespace tern::engine::state
