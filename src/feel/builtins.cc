@@ -151,6 +151,247 @@ bool UsesUnsupportedConstruct(const std::string& p) {
   return false;
 }
 
+// ---- XPath regular-expression features RE2 lacks, rewritten into RE2 syntax ----
+
+// Code point at p[i] (UTF-8); advances i past it. Invalid bytes are taken as one code point.
+uint32_t NextCodePoint(const std::string& p, size_t* i) {
+  const auto c = static_cast<unsigned char>(p[*i]);
+  int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+  if (*i + static_cast<size_t>(len) > p.size()) len = 1;
+  uint32_t cp = len == 1 ? c : (c & (0x7F >> len));
+  for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(p[*i + k]) & 0x3F);
+  *i += static_cast<size_t>(len);
+  return cp;
+}
+
+std::string HexCodePoint(uint32_t cp) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof(buffer), "\\x{%X}", cp);
+  return buffer;
+}
+
+// XPath/XML Schema block escapes (\p{IsBasicLatin}): the blocks decision models use.
+bool UnicodeBlock(std::string_view name, uint32_t* lo, uint32_t* hi) {
+  static constexpr struct {
+    std::string_view name;
+    uint32_t lo, hi;
+  } kBlocks[] = {
+      {"BasicLatin", 0x0000, 0x007F},
+      {"Latin-1Supplement", 0x0080, 0x00FF},
+      {"LatinExtended-A", 0x0100, 0x017F},
+      {"LatinExtended-B", 0x0180, 0x024F},
+      {"IPAExtensions", 0x0250, 0x02AF},
+      {"SpacingModifierLetters", 0x02B0, 0x02FF},
+      {"CombiningDiacriticalMarks", 0x0300, 0x036F},
+      {"Greek", 0x0370, 0x03FF},
+      {"GreekandCoptic", 0x0370, 0x03FF},
+      {"Cyrillic", 0x0400, 0x04FF},
+      {"Armenian", 0x0530, 0x058F},
+      {"Hebrew", 0x0590, 0x05FF},
+      {"Arabic", 0x0600, 0x06FF},
+      {"Devanagari", 0x0900, 0x097F},
+      {"Thai", 0x0E00, 0x0E7F},
+      {"LatinExtendedAdditional", 0x1E00, 0x1EFF},
+      {"GreekExtended", 0x1F00, 0x1FFF},
+      {"GeneralPunctuation", 0x2000, 0x206F},
+      {"CurrencySymbols", 0x20A0, 0x20CF},
+      {"LetterlikeSymbols", 0x2100, 0x214F},
+      {"Arrows", 0x2190, 0x21FF},
+      {"MathematicalOperators", 0x2200, 0x22FF},
+      {"BoxDrawing", 0x2500, 0x257F},
+      {"Hiragana", 0x3040, 0x309F},
+      {"Katakana", 0x30A0, 0x30FF},
+      {"CJKUnifiedIdeographs", 0x4E00, 0x9FFF},
+      {"HangulSyllables", 0xAC00, 0xD7AF},
+  };
+  for (const auto& b : kBlocks) {
+    if (b.name == name) {
+      *lo = b.lo;
+      *hi = b.hi;
+      return true;
+    }
+  }
+  return false;
+}
+
+using Intervals = std::vector<std::pair<uint32_t, uint32_t>>;
+
+// Reads the items of a character class of literal characters and ranges starting at p[*i]
+// (after '[' and an optional '^'), up to ']' or a subtraction "-[". False for anything else
+// (\d, \p{...} ...): such classes are left to RE2.
+bool ReadSimpleClass(const std::string& p, size_t* i, Intervals* out) {
+  while (*i < p.size()) {
+    if (p[*i] == ']') return true;
+    if (p[*i] == '-' && *i + 1 < p.size() && p[*i + 1] == '[') return true;
+    uint32_t lo;
+    if (p[*i] == '\\') {
+      if (*i + 1 >= p.size()) return false;
+      const char e = p[*i + 1];
+      if (std::string_view("\\[]-^.|?*+(){}").find(e) == std::string_view::npos) return false;
+      lo = static_cast<unsigned char>(e);
+      *i += 2;
+    } else {
+      lo = NextCodePoint(p, i);
+    }
+    uint32_t hi = lo;
+    if (*i + 1 < p.size() && p[*i] == '-' && p[*i + 1] != ']' && p[*i + 1] != '[') {
+      ++*i;
+      if (p[*i] == '\\') {
+        if (*i + 1 >= p.size()) return false;
+        hi = static_cast<unsigned char>(p[*i + 1]);
+        *i += 2;
+      } else {
+        hi = NextCodePoint(p, i);
+      }
+      if (hi < lo) return false;
+    }
+    out->emplace_back(lo, hi);
+  }
+  return false;
+}
+
+Intervals Normalize(Intervals v) {
+  std::sort(v.begin(), v.end());
+  Intervals out;
+  for (const auto& r : v) {
+    if (!out.empty() && r.first <= out.back().second + 1) {
+      out.back().second = std::max(out.back().second, r.second);
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+Intervals Subtract(const Intervals& a, const Intervals& b) {
+  Intervals out;
+  for (auto [lo, hi] : a) {
+    for (const auto& [blo, bhi] : b) {
+      if (bhi < lo || blo > hi) continue;
+      if (blo > lo) out.emplace_back(lo, blo - 1);
+      lo = bhi + 1;
+      if (bhi >= hi) {
+        lo = hi + 1;
+        break;
+      }
+    }
+    if (lo <= hi) out.emplace_back(lo, hi);
+  }
+  return out;
+}
+
+Intervals Complement(const Intervals& a) { return Subtract({{0, 0x10FFFF}}, a); }
+
+std::string ClassOf(const Intervals& v) {
+  if (v.empty()) return "[^\\x{0}-\\x{10FFFF}]";  // matches nothing
+  std::string out = "[";
+  for (const auto& [lo, hi] : v) {
+    absl::StrAppend(&out, HexCodePoint(lo));
+    if (hi != lo) absl::StrAppend(&out, "-", HexCodePoint(hi));
+  }
+  out.push_back(']');
+  return out;
+}
+
+// The code points of a class with XPath subtraction ("[a-z-[aeiou]]") at p[*i] == '['; nullopt
+// when it uses items ReadSimpleClass does not know. Advances *i past the class.
+std::optional<Intervals> ClassIntervals(const std::string& p, size_t* i, int depth) {
+  if (depth > 8) return std::nullopt;
+  size_t j = *i + 1;
+  const bool negated = j < p.size() && p[j] == '^';
+  if (negated) ++j;
+  Intervals base;
+  if (!ReadSimpleClass(p, &j, &base)) return std::nullopt;
+  Intervals set = Normalize(base);
+  if (negated) set = Complement(set);
+  if (j < p.size() && p[j] == '-') {
+    ++j;
+    std::optional<Intervals> sub = ClassIntervals(p, &j, depth + 1);
+    if (!sub) return std::nullopt;
+    set = Subtract(set, *sub);
+  }
+  if (j >= p.size() || p[j] != ']') return std::nullopt;
+  *i = j + 1;
+  return set;
+}
+
+// Rewrites XPath-only constructs RE2 lacks: class subtraction, \p{IsBlock} escapes. Sets
+// *invalid for patterns XPath rejects but RE2 accepts (\0).
+std::string TranslateXPath(const std::string& p, bool* invalid) {
+  std::string out;
+  bool in_class = false;
+  for (size_t i = 0; i < p.size();) {
+    const char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      const char e = p[i + 1];
+      if (e == '0') {
+        *invalid = true;  // XPath has no \0 (back-references start at \1)
+        return p;
+      }
+      if ((e == 'p' || e == 'P') && i + 2 < p.size() && p[i + 2] == '{') {
+        const size_t close = p.find('}', i + 3);
+        if (close != std::string::npos) {
+          std::string_view name(p.data() + i + 3, close - i - 3);
+          uint32_t lo, hi;
+          if (name.starts_with("Is") && UnicodeBlock(name.substr(2), &lo, &hi)) {
+            std::string range = absl::StrCat(HexCodePoint(lo), "-", HexCodePoint(hi));
+            if (in_class) {
+              if (e == 'P') return p;  // negated block inside a class: left to RE2
+              absl::StrAppend(&out, range);
+            } else {
+              absl::StrAppend(&out, e == 'p' ? "[" : "[^", range, "]");
+            }
+            i = close + 1;
+            continue;
+          }
+        }
+      }
+      out.push_back(c);
+      out.push_back(e);
+      i += 2;
+      continue;
+    }
+    if (!in_class && c == '[') {
+      // Does this class contain a subtraction?
+      size_t j = i + 1, nested = 0;
+      bool has_subtraction = false;
+      while (j < p.size()) {
+        if (p[j] == '\\') {
+          j += 2;
+          continue;
+        }
+        if (p[j] == '-' && j + 1 < p.size() && p[j + 1] == '[') {
+          has_subtraction = true;
+          ++nested;
+          j += 2;
+          continue;
+        }
+        if (p[j] == ']') {
+          if (nested == 0) break;
+          --nested;
+        }
+        ++j;
+      }
+      if (has_subtraction) {
+        size_t k = i;
+        if (std::optional<Intervals> cls = ClassIntervals(p, &k, 0)) {
+          out += ClassOf(*cls);
+          i = k;
+          continue;
+        }
+      }
+      in_class = true;
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (in_class && c == ']') in_class = false;
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
 // XPath's `.` matches anything but \n and \r; RE2's only excludes \n. Rewrites unescaped dots
 // outside classes when the s flag is off.
 std::string TranslateDots(const std::string& p) {
@@ -221,6 +462,14 @@ std::unique_ptr<RE2> CompileRegex(const std::string& pattern, const std::string&
       default:
         *error = absl::StrCat("invalid regular expression flag '", std::string(1, f), "'");
         return nullptr;
+    }
+  }
+  if (!literal) {
+    bool invalid = false;
+    p = TranslateXPath(p, &invalid);
+    if (invalid) {
+      *error = absl::StrCat("invalid regular expression '", pattern.substr(0, 80), "'");
+      return nullptr;
     }
   }
   if (!dot_all && !literal) p = TranslateDots(p);

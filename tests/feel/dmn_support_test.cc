@@ -246,6 +246,22 @@ TEST(DmnLiterals, ExponentsPointRangesAndDateLoops) {
   EXPECT_EQ(S("for i in 2..1 return i"), "[2, 1]");
 }
 
+TEST(Regex, XPathFeaturesRewrittenForRe2) {
+  // Character-class subtraction.
+  EXPECT_EQ(S("matches(\"x\", \"[A-Z-[OI]]\", \"i\")"), "true");
+  EXPECT_EQ(S("matches(\"O\", \"^[A-Z-[OI]]$\")"), "false");
+  EXPECT_EQ(S("matches(\"P\", \"^[A-Z-[OI]]$\")"), "true");
+  EXPECT_EQ(S("matches(\"e\", \"^[a-z-[aeiou]]$\")"), "false");
+  EXPECT_EQ(S("matches(\"b\", \"^[a-z-[aeiou-[e]]]$\")"), "true");
+  // Unicode block escapes, also spread out under the x flag.
+  EXPECT_EQ(S("matches(\"hello world\", \"^\\p{IsBasicLatin}+$\")"), "true");
+  EXPECT_EQ(S("matches(\"h\u00e9\", \"^\\p{IsBasicLatin}+$\")"), "false");
+  EXPECT_EQ(S("matches(\"\u00e9\", \"^[\\p{IsLatin-1Supplement}]$\")"), "true");
+  EXPECT_EQ(S("matches(\"abc\", \"\\p{ I s B a s i c L a t i n }+\", \"x\")"), "true");
+  // \0 is not XPath: the pattern is invalid, so the result is null.
+  EXPECT_EQ(S("matches(\"abcd\", \"1[asd\\0]\")"), "null");
+}
+
 TEST(Ranges, OverlapsBeforeAndAfterAtEqualEnds) {
   EXPECT_EQ(S("overlaps before([1..5], (1..5])"), "true");
   EXPECT_EQ(S("overlaps before([1..5], [1..5])"), "false");

@@ -200,6 +200,8 @@ Value ParseValue(const pugi::xml_node& node, const TypePtr& hint, std::string* e
   if (!value || IsNil(value)) return Value();
   std::string text = value.child_value();
   std::string_view xsd = LocalName(Attr(value, "type"));
+  // An empty <value/> without a type is null (as the Java runners read it).
+  if (xsd.empty() && !value.first_child()) return Value();
   std::optional<Type::Kind> kind;
   if (!xsd.empty()) {
     kind = KindOfXsd(xsd, text);
@@ -287,6 +289,28 @@ bool Equal(const Value& e, const Value& a) {
   }
   if (e.kind() != a.kind()) return false;
   return TemporalEqual(e, a);
+}
+
+std::string Show(const Value& v);
+
+// Where two values differ first ("[2].Miles: expected 5 but found 6"); empty when equal.
+std::string FirstDifference(const Value& e, const Value& a, const std::string& path) {
+  if (Equal(e, a)) return "";
+  if (e.is_list() && a.is_list() && e.list().size() == a.list().size()) {
+    for (size_t i = 0; i < e.list().size(); ++i) {
+      std::string d = FirstDifference(e.list()[i], a.list()[i], StrCat(path, "[", i, "]"));
+      if (!d.empty()) return d;
+    }
+  }
+  if (e.is_context() && a.is_context() && e.context().size() == a.context().size()) {
+    for (const auto& [k, v] : e.context().entries()) {
+      const Value* other = a.Find(k);
+      if (other == nullptr) return StrCat(path, ".", k, ": missing");
+      std::string d = FirstDifference(v, *other, StrCat(path, ".", k));
+      if (!d.empty()) return d;
+    }
+  }
+  return StrCat(path.empty() ? "value" : path, ": expected ", Show(e), " but found ", Show(a));
 }
 
 std::string Show(const Value& v) {
@@ -498,6 +522,9 @@ CaseResult Runner::RunCase(const pugi::xml_node& tc, const tern::dmn::Drg& drg) 
     if (!Equal(expected, actual)) {
       std::string f =
           StrCat("'", name, "': expected ", Show(expected), " but found ", Show(actual));
+      if (expected.is_list() || expected.is_context()) {
+        StrAppend(&f, " (", FirstDifference(expected, actual, ""), ")");
+      }
       if (options_.verbose) {
         for (const std::string& w : warnings) StrAppend(&f, "\n      warning: ", w);
       }
