@@ -40,6 +40,7 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
 
   // Inputs.
   absl::InlinedVector<Value, 4> in(inputs.size());
+  if (audit != nullptr) audit->evaluated_inputs.reserve(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const DtInput& input = inputs[i];
     if (input.expr != nullptr) {
@@ -65,10 +66,13 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
     bool match = true;
     for (size_t i = 0; i < rule.inputs.size() && i < in.size(); ++i) {
       const DtCell& cell = rule.inputs[i];
-      Value m;
       if (cell.constant_tests != nullptr) {
-        m = feel::MatchConstantUnaryTests(*cell.constant_tests, in[i]);
-      } else if (cell.expr != nullptr) {
+        if (feel::ConstantUnaryTestsHold(*cell.constant_tests, in[i])) continue;
+        match = false;
+        break;
+      }
+      Value m;
+      if (cell.expr != nullptr) {
         absl::StatusOr<Value> t = ev.EvalTests(*cell.expr, in[i], scope);
         if (!t.ok()) return t.status();
         m = std::move(*t);
@@ -119,6 +123,7 @@ absl::StatusOr<Value> DecisionTableExpr::Eval(Evaluation& ev, const Scope& scope
       MatchedRule m;
       m.rule_id = rule.id;
       m.rule_index = static_cast<int>(r) + 1;
+      m.evaluated_outputs.reserve(outputs.size());
       for (size_t o = 0; o < outputs.size(); ++o) {
         m.evaluated_outputs.push_back(
             {outputs[o].id, outputs[o].name.empty() ? outputs[o].label : outputs[o].name, row[o]});

@@ -53,8 +53,6 @@ BID_UINT128 PowerOfTen(int64_t exponent) {
 
 }  // namespace
 
-Decimal::Decimal() : lo_(0), hi_(0x3040000000000000ULL) {}
-
 Decimal Decimal::FromInt64(int64_t value) { return A::Make(bid128_from_int64(value)); }
 Decimal Decimal::FromUint64(uint64_t value) { return A::Make(bid128_from_uint64(value)); }
 

@@ -13,8 +13,8 @@ namespace tern::feel {
 
 class Decimal {
  public:
-  // Zero.
-  Decimal();
+  // Zero (BID encoding: coefficient 0, exponent 0).
+  Decimal() : lo_(0), hi_(0x3040000000000000ULL) {}
 
   static Decimal FromInt64(int64_t value);
   static Decimal FromUint64(uint64_t value);

@@ -123,9 +123,11 @@ Tri QuickMatch(const Value& input, const Value& test) {
 
 }  // namespace
 
-Value MatchConstantUnaryTests(const ConstantUnaryTests& tests, const Value& input) {
+namespace {
+
+Tri MatchTri(const ConstantUnaryTests& tests, const Value& input) {
   // Mirrors UnaryTestsNode/EvalTests in interpreter.cc for constant tests.
-  if (tests.any) return Value::Bool(true);
+  if (tests.any) return Tri::kTrue;
   bool saw_null = false;
   Tri r = Tri::kFalse;
   for (const ConstantUnaryTests::Test& t : tests.tests) {
@@ -151,7 +153,18 @@ Value MatchConstantUnaryTests(const ConstantUnaryTests& tests, const Value& inpu
   }
   if (saw_null) r = Tri::kNull;
   if (tests.negated && r != Tri::kNull) r = r == Tri::kTrue ? Tri::kFalse : Tri::kTrue;
+  return r;
+}
+
+}  // namespace
+
+Value MatchConstantUnaryTests(const ConstantUnaryTests& tests, const Value& input) {
+  const Tri r = MatchTri(tests, input);
   return r == Tri::kNull ? Value() : Value::Bool(r == Tri::kTrue);
+}
+
+bool ConstantUnaryTestsHold(const ConstantUnaryTests& tests, const Value& input) {
+  return MatchTri(tests, input) == Tri::kTrue;
 }
 
 std::optional<int> Compare(const Value& a, const Value& b) { return internal::FeelCompare(a, b); }

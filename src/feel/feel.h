@@ -46,6 +46,8 @@ struct ConstantUnaryTests {
   std::vector<Test> tests;
 };
 Value MatchConstantUnaryTests(const ConstantUnaryTests& tests, const Value& input);
+// Whether MatchConstantUnaryTests would give true (the decision-table hot path).
+bool ConstantUnaryTestsHold(const ConstantUnaryTests& tests, const Value& input);
 
 struct CompileOptions {
   // Variable names that the plain name rules cannot express: names containing operators,

@@ -147,6 +147,8 @@ TEST(FastPaths, ConstantUnaryTestsMatchLikeTheEvaluator) {
       ASSERT_TRUE(slow.ok());
       EXPECT_EQ(MatchConstantUnaryTests(*fast, input).DebugString(), slow->DebugString())
           << t << " with " << input.DebugString();
+      EXPECT_EQ(ConstantUnaryTestsHold(*fast, input), slow->is_bool() && slow->as_bool())
+          << t << " with " << input.DebugString();
     }
   }
   // Tests that read variables, `?` or the clock are not constant.
