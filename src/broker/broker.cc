@@ -72,9 +72,14 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     local.push_back(partition->get());
     broker->partitions_.push_back(*std::move(partition));
   }
-  for (auto& partition : broker->partitions_) partition->Start();
-
   broker->broker_client_ = std::make_unique<LocalBrokerClient>(broker->config_, local);
+  for (auto& partition : broker->partitions_) {
+    partition->SetCommandRouter([client = broker->broker_client_.get()](
+                                    int32_t partition_id, record::Record command) {
+      client->Send(partition_id, std::move(command), 30'000, [](absl::StatusOr<record::Record>) {});
+    });
+    partition->Start();
+  }
   if (!c.gateway_address.empty()) {
     gateway::GatewayOptions options;
     options.version = std::string(kTernProtocolVersion);

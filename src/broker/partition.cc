@@ -289,6 +289,34 @@ void Partition::SetJobsAvailableListener(std::function<void(const std::string&)>
   jobs_available_listener_ = std::move(listener);
 }
 
+void Partition::SetCommandRouter(CommandRouter router) {
+  std::lock_guard lock(mutex_);
+  router_ = std::move(router);
+}
+
+void Partition::Route(std::vector<engine::OutgoingCommand>& commands) {
+  if (commands.empty()) return;
+  CommandRouter router;
+  {
+    std::lock_guard lock(mutex_);
+    router = router_;
+  }
+  if (!router) return;
+  for (auto& outgoing : commands) router(outgoing.partition_id, std::move(outgoing.command));
+  commands.clear();
+}
+
+void Partition::MaybeRedistribute(int64_t now_ms) {
+  // Distributions not acknowledged within a few seconds are sent again; receivers ignore
+  // repeats.
+  constexpr int64_t kRedistributeEveryMs = 5'000;
+  if (!IsLeader() || !processing_ready_ || !in_flight_.empty()) return;
+  if (now_ms - last_redistribution_ms_ < kRedistributeEveryMs) return;
+  last_redistribution_ms_ = now_ms;
+  auto pending = engine_->PendingOutgoingCommands();
+  Route(pending);
+}
+
 void Partition::RequestSnapshot() {
   std::lock_guard lock(mutex_);
   inbox_tasks_.push_back([this] { snapshot_requested_ = true; });
@@ -363,6 +391,7 @@ void Partition::Run() {
     HandleReadies();
     ExpireRequests(now);
     MaybeSnapshot(now);
+    MaybeRedistribute(now);
     {
       std::lock_guard lock(mutex_);
       metrics_.role = ToRole(role_);
@@ -435,6 +464,13 @@ void Partition::ProcessBatch(int64_t now_ms) {
       queued.done(absl::DeadlineExceededError("the request timed out before it was processed"));
       continue;
     }
+    if (queued.command.source_partition_id() > 0) {
+      // From another partition: nobody waits for an answer.
+      queued.done(record::Record());
+      engine_->ProcessClientCommand(std::move(queued.command));
+      ++processed;
+      continue;
+    }
     int64_t request_id = ++next_request_id_;
     queued.command.set_has_request(true);
     queued.command.set_request_id(request_id);
@@ -455,6 +491,7 @@ void Partition::ProcessBatch(int64_t now_ms) {
   effects.responses = std::move(output.responses);
   effects.pushed_jobs = std::move(output.pushed_jobs);
   effects.jobs_available = std::move(output.jobs_available);
+  effects.outgoing_commands = std::move(output.outgoing_commands);
   if (output.batch.records_size() == 0) {
     // Nothing to commit, but the answers may depend on earlier proposals: release them with
     // the last one in flight, or now.
@@ -465,6 +502,7 @@ void Partition::ProcessBatch(int64_t now_ms) {
       for (auto& r : effects.responses) last.responses.push_back(std::move(r));
       for (auto& j : effects.pushed_jobs) last.pushed_jobs.push_back(std::move(j));
       for (auto& t : effects.jobs_available) last.jobs_available.push_back(std::move(t));
+      for (auto& c : effects.outgoing_commands) last.outgoing_commands.push_back(std::move(c));
     }
     return;
   }
@@ -535,12 +573,15 @@ void Partition::ApplyCommitted(const raft::Entry& entry) {
   if (IsLeader() && !processing_ready_ && entry.index() >= leader_start_index_) {
     processing_ready_ = true;
     next_due_ms_ = engine_->NextDueTime();
+    // A new leader sends what its predecessor may not have delivered.
+    last_redistribution_ms_ = 0;
     spdlog::info("partition {}: leader for term {}, processing from index {}",
                  config_.partition_id, term_, entry.index());
   }
 }
 
 void Partition::Release(InFlight& effects) {
+  Route(effects.outgoing_commands);
   for (auto& response : effects.responses) {
     auto it = pending_.find(response.request_id);
     if (it == pending_.end()) continue;  // timed out, or asked of an earlier leader

@@ -106,6 +106,10 @@ class Partition {
   void AddJobStream(int64_t stream_id, gateway::JobStreamSpec spec, gateway::JobPushCallback push);
   void RemoveJobStream(int64_t stream_id);
   void SetJobsAvailableListener(std::function<void(const std::string& type)> listener);
+  // Where commands for other partitions go (deployment distributions, acknowledgements...).
+  // Called on the partition thread; must not block.
+  using CommandRouter = std::function<void(int32_t partition_id, record::Record command)>;
+  void SetCommandRouter(CommandRouter router);
   // Asks the partition to take a snapshot at the next opportunity (tests, operators).
   void RequestSnapshot();
 
@@ -139,6 +143,7 @@ class Partition {
     std::vector<engine::Response> responses;
     std::vector<engine::PushedJob> pushed_jobs;
     std::vector<std::string> jobs_available;
+    std::vector<engine::OutgoingCommand> outgoing_commands;
   };
   class StreamRegistry;
 
@@ -157,6 +162,8 @@ class Partition {
   void OnRoleChange(const raft::SoftState& soft_state);
   void ExpireRequests(int64_t now_ms);
   void MaybeSnapshot(int64_t now_ms);
+  void MaybeRedistribute(int64_t now_ms);
+  void Route(std::vector<engine::OutgoingCommand>& commands);
   absl::Status TakeSnapshot();
   void FailAll(const absl::Status& queued_error, const absl::Status& written_error);
   bool IsLeader() const { return role_ == raft::StateRole::kLeader; }
@@ -181,6 +188,8 @@ class Partition {
   uint64_t applied_index_ = 0;
   uint64_t snapshot_index_ = 0;
   int64_t last_snapshot_ms_ = 0;
+  // When the leader last sent unacknowledged distributions again.
+  int64_t last_redistribution_ms_ = 0;
   bool snapshot_requested_ = false;
   int64_t next_tick_ms_ = 0;
   int64_t last_timestamp_ms_ = 0;
@@ -199,6 +208,7 @@ class Partition {
   std::vector<raft::Message> inbox_messages_;
   std::vector<std::function<void()>> inbox_tasks_;
   std::function<void(const std::string&)> jobs_available_listener_;
+  CommandRouter router_;
   PartitionMetrics metrics_;
   std::thread thread_;
 };

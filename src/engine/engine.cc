@@ -137,7 +137,7 @@ class Engine::Impl {
 
   int64_t last_position() const { return last_position_; }
 
-  std::vector<OutgoingCommand> PendingDistributions() {
+  std::vector<OutgoingCommand> PendingOutgoingCommands() {
     TERN_CHECK(!in_batch_);
     std::vector<OutgoingCommand> pending;
     state_.distributions.ForEach([&](int64_t key, const record::CommandDistributionRecord& value) {
@@ -280,8 +280,8 @@ bool Engine::has_deferred_commands() { return impl_->has_deferred_commands(); }
 std::optional<int64_t> Engine::NextDueTime() { return impl_->NextDueTime(); }
 void Engine::ApplyBatch(const record::RecordBatch& batch) { impl_->ApplyBatch(batch); }
 int64_t Engine::last_position() const { return impl_->last_position(); }
-std::vector<OutgoingCommand> Engine::PendingDistributions() {
-  return impl_->PendingDistributions();
+std::vector<OutgoingCommand> Engine::PendingOutgoingCommands() {
+  return impl_->PendingOutgoingCommands();
 }
 std::vector<std::pair<int64_t, record::IncidentRecord>> Engine::OpenIncidents(size_t limit) {
   return impl_->OpenIncidents(limit);

@@ -120,9 +120,10 @@ class Engine {
   // another node). Batches must be applied in log order.
   void ApplyBatch(const record::RecordBatch& batch);
 
-  // Commands this partition distributed to others that are not acknowledged yet; the leader
-  // sends them again (on taking over, and periodically).
-  std::vector<OutgoingCommand> PendingDistributions();
+  // Commands for other partitions that are not acknowledged yet (deployment distributions,
+  // and any later kind of cross-partition command that must arrive): the leader sends them
+  // again when it takes over and every few seconds. Receivers must treat repeats as no-ops.
+  std::vector<OutgoingCommand> PendingOutgoingCommands();
 
   // Open incidents (key and record), oldest first, at most `limit`. For operators' queries.
   std::vector<std::pair<int64_t, record::IncidentRecord>> OpenIncidents(size_t limit);

@@ -363,7 +363,7 @@ TEST(EngineTest, DeploymentsAreDistributedToEveryPartitionUntilAcknowledged) {
   int64_t definition_key = deployed.deployment().processes(0).process_definition_key();
   auto outgoing = first.TakeOutgoing();
   ASSERT_EQ(outgoing.size(), 2u);
-  EXPECT_EQ(first.engine().PendingDistributions().size(), 2u);
+  EXPECT_EQ(first.engine().PendingOutgoingCommands().size(), 2u);
 
   // Partition 2 gets it twice (a retry), partition 3 once; both acknowledge.
   others[0]->Deliver(outgoing[0].command);
@@ -379,7 +379,7 @@ TEST(EngineTest, DeploymentsAreDistributedToEveryPartitionUntilAcknowledged) {
       first.Deliver(ack.command);
     }
   }
-  EXPECT_TRUE(first.engine().PendingDistributions().empty());
+  EXPECT_TRUE(first.engine().PendingOutgoingCommands().empty());
   EXPECT_EQ(first.Events(CommandDistributionIntent::kFinished).size(), 1u);
   // Instances on partition 2 get partition 2's keys.
   auto created = others[0]->CreateInstance("one-task");
