@@ -241,6 +241,8 @@ struct WorkerOptions {
 
 int RunWorker(const tern::Client& client, const WorkerOptions& options) {
   std::atomic<int64_t> handled{0};
+  std::atomic<int64_t> started{0};
+  std::atomic<tern::JobWorker*> running{nullptr};
   const milliseconds fail_backoff = DurationOrFail(options.fail_backoff, "--failBackoff");
   auto worker =
       client.newWorker()
@@ -254,6 +256,24 @@ int RunWorker(const tern::Client& client, const WorkerOptions& options) {
           .fetchVariables(options.fetch_variables)
           .streamEnabled(options.stream)
           .handler([&](const tern::ActivatedJob& job, tern::JobClient& jobs) {
+            if (options.max_jobs_handled > 0) {
+              int64_t number = ++started;
+              if (number > options.max_jobs_handled) {
+                // Over the limit: hand the job back untouched for the next worker.
+                auto given_back = jobs.newFailCommand(job)
+                                      .retries(job.retries)
+                                      .errorMessage("ternctl worker stopped before handling it")
+                                      .send()
+                                      .get();
+                (void)given_back;
+                return;
+              }
+              // The last job: stop activating now (this handler still runs to its end), so
+              // that the job this handler fails is not activated again by this worker.
+              if (number == options.max_jobs_handled) {
+                if (auto* self = running.load()) self->close();
+              }
+            }
             HandlerRun run = RunHandler(options.handler, job.variables);
             if (run.exit_code != 0) {
               std::string message = "handler exited with code " + std::to_string(run.exit_code);
@@ -299,12 +319,14 @@ int RunWorker(const tern::Client& client, const WorkerOptions& options) {
           })
           .open();
   if (!worker.ok()) throw Failure{worker.status().ToString(), 1};
+  running = &*worker;
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
   while (!stop_requested &&
          (options.max_jobs_handled == 0 || handled.load() < options.max_jobs_handled)) {
     std::this_thread::sleep_for(milliseconds(20));
   }
+  running = nullptr;
   worker->close();
   auto m = worker->metrics();
   std::fprintf(stderr, "ternctl: worker stopped: %lld activated, %lld completed, %lld failed\n",
@@ -866,6 +888,8 @@ int Main(int argc, char** argv) {
 }  // namespace ternctl
 
 int main(int argc, char** argv) {
+  // A handler that exits without reading its stdin must not take ternctl down with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
   try {
     return ternctl::Main(argc, argv);
   } catch (const ternctl::Failure& failure) {
