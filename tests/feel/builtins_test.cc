@@ -180,7 +180,8 @@ TEST(ListFunctionsTest, Aggregates) {
   EXPECT_EQ(J("list contains(null, 1)"), "null");
   EXPECT_EQ(J("count([1, 2, 3])"), "3");
   EXPECT_EQ(J("count([])"), "0");
-  EXPECT_EQ(J("count(1)"), "null");
+  // DMN 1.5 §10.3.2.9.4: a non-list where a list is expected becomes a singleton list.
+  EXPECT_EQ(J("count(1)"), "1");
   EXPECT_EQ(J("min([3, 1, 2])"), "1");
   EXPECT_EQ(J("min(3, 1, 2)"), "1");
   EXPECT_EQ(J("min([])"), "null");
@@ -241,7 +242,7 @@ TEST(ListFunctionsTest, Manipulation) {
               "newItem: 5)"),
             "[5,5,7]");
   EXPECT_EQ(J("list replace([1], function(x, y) 1, 5)"), "null");
-  EXPECT_EQ(J("reverse(1)"), "null");
+  EXPECT_EQ(J("reverse(1)"), "[1]");  // singleton-list conversion
   EXPECT_EQ(J("index of([1, 2, 3, 2], 2)"), "[2,4]");
   EXPECT_EQ(J("index of([1], 5)"), "[]");
   EXPECT_EQ(J("union([1, 2], [2, 3])"), "[1,2,3]");
@@ -250,7 +251,7 @@ TEST(ListFunctionsTest, Manipulation) {
   EXPECT_EQ(J("duplicate values([1, 2, 3, 2, 1])"), "[1,2]");
   EXPECT_EQ(J("duplicate values([1, 2, 3, 4, 3, 1, 2])"), "[1,2,3]");
   EXPECT_EQ(J("flatten([[1, 2], [[3]], 4])"), "[1,2,3,4]");
-  EXPECT_EQ(J("flatten(1)"), "null");
+  EXPECT_EQ(J("flatten(1)"), "[1]");  // singleton-list conversion
   EXPECT_EQ(J("sort([3, 1, 2])"), "[1,2,3]");
   EXPECT_EQ(J("sort([\"b\", \"a\"])"), "[\"a\",\"b\"]");
   EXPECT_EQ(J("sort([1, \"a\"])"), "null");
@@ -259,7 +260,7 @@ TEST(ListFunctionsTest, Manipulation) {
   EXPECT_EQ(J("sort([3, 1], function(x, y) null)"), "null");
   EXPECT_EQ(J("is empty([])"), "true");
   EXPECT_EQ(J("is empty([1])"), "false");
-  EXPECT_EQ(J("is empty(1)"), "null");
+  EXPECT_EQ(J("is empty(1)"), "false");  // singleton-list conversion
   EXPECT_EQ(J("partition([1, 2, 3, 4, 5], 2)"), "[[1,2],[3,4],[5]]");
   EXPECT_EQ(J("partition([1], 0)"), "null");
 }
