@@ -711,17 +711,59 @@ absl::StatusOr<Value> ConditionalExpr::Eval(Evaluation& ev, const Scope& scope) 
   return Value();
 }
 
+namespace {
+
+// The items a boxed iterator's `in` value iterates: a list's items; the integers or days of a
+// range with integer or date ends ([1..5], [@"2024-01-01"..@"2024-01-31"], as FEEL's for); a
+// single value as a singleton list. nullopt: not iterable (null result); an error status when
+// the range is larger than the collection limit.
+absl::StatusOr<std::optional<std::vector<Value>>> IterationItems(const Value& domain,
+                                                                 const feel::EvalOptions& options) {
+  if (domain.is_null()) return std::optional<std::vector<Value>>();
+  if (domain.is_list()) return std::optional<std::vector<Value>>(domain.list());
+  if (!domain.is_range()) return std::optional<std::vector<Value>>(std::vector<Value>{domain});
+  const feel::RangeValue& r = domain.range();
+  int64_t from = 0, to = 0;
+  bool dates = false;
+  if (r.start.is_number() && r.end.is_number()) {
+    std::optional<int64_t> a = r.start.as_number().ToInt64();
+    std::optional<int64_t> b = r.end.as_number().ToInt64();
+    if (!a || !b) return std::optional<std::vector<Value>>();
+    from = *a;
+    to = *b;
+  } else if (r.start.is_date() && r.end.is_date()) {
+    from = r.start.as_date().days;
+    to = r.end.as_date().days;
+    dates = true;
+  } else {
+    return std::optional<std::vector<Value>>();
+  }
+  if (!r.start_included) ++from;
+  if (!r.end_included) --to;
+  std::vector<Value> items;
+  if (to < from) return std::optional<std::vector<Value>>(std::move(items));
+  if (to - from >= options.max_collection_size) {
+    return absl::ResourceExhaustedError(StrCat("a range of ", to - from + 1,
+                                               " items is larger than the collection limit of ",
+                                               options.max_collection_size));
+  }
+  items.reserve(static_cast<size_t>(to - from + 1));
+  for (int64_t i = from; i <= to; ++i) {
+    items.push_back(dates ? Value::Date(feel::Date{i}) : Value::Number(i));
+  }
+  return std::optional<std::vector<Value>>(std::move(items));
+}
+
+}  // namespace
+
 absl::StatusOr<Value> IteratorExpr::Eval(Evaluation& ev, const Scope& scope) const {
   absl::StatusOr<Value> domain = ev.EvalExpr(in.get(), scope);
   if (!domain.ok()) return domain;
-  std::vector<Value> items;
-  if (domain->is_list()) {
-    items = domain->list();
-  } else if (domain->is_null()) {
-    return Value();
-  } else {
-    items.push_back(*domain);  // a single value iterates as a singleton list
-  }
+  absl::StatusOr<std::optional<std::vector<Value>>> iterable =
+      IterationItems(*domain, ev.options());
+  if (!iterable.ok()) return iterable.status();
+  if (!iterable->has_value()) return Value();
+  std::vector<Value> items = std::move(**iterable);
   std::vector<Value> results;
   for (Value& item : items) {
     Scope inner(&scope);

@@ -71,10 +71,20 @@ bool IsFeelKeyword(std::string_view w) {
   return std::find(std::begin(kWords), std::end(kWords), w) != std::end(kWords);
 }
 
-// Names the plain FEEL name rules cannot express: they are given to the FEEL compiler as known
-// names and matched literally.
+bool IsBuiltinName(std::string_view name) {
+  static const absl::flat_hash_set<std::string>* names = [] {
+    auto* set = new absl::flat_hash_set<std::string>();
+    for (std::string& n : feel::BuiltinFunctionNames()) set->insert(std::move(n));
+    return set;
+  }();
+  return names->contains(AV(name));
+}
+
+// Names the plain FEEL name rules cannot express, and names that shadow built-in functions
+// (a BKM called "round"): they are given to the FEEL compiler as known names.
 bool NeedsKnownName(std::string_view name) {
   if (name.empty()) return false;
+  if (IsBuiltinName(name)) return true;
   if (name.front() >= '0' && name.front() <= '9') return true;
   if (name.front() == ' ' || name.back() == ' ') return true;
   size_t word_start = 0;

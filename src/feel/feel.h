@@ -52,7 +52,9 @@ bool ConstantUnaryTestsHold(const ConstantUnaryTests& tests, const Value& input)
 struct CompileOptions {
   // Variable names that the plain name rules cannot express: names containing operators,
   // keywords or symbols, like DMN's "Date-Time", "values in a list" or "a+b". They are matched
-  // literally (longest first) wherever a name may appear. Ordinary names need not be listed.
+  // literally (longest first) wherever a name may appear. Ordinary names need not be listed,
+  // except names of built-in functions that a variable shadows (a function-valued variable
+  // called "round" is then called instead of the built-in).
   std::vector<std::string> known_names;
   // Resolves type names that are not built in (DMN item definitions) in `instance of` and typed
   // function parameters. Unset: only built-in types.

@@ -1058,6 +1058,12 @@ Value IndexList(const std::vector<Value>& items, const Decimal& index) {
 
 }  // namespace
 
+// GCC 12 at -O2 with -fsanitize=address reports a false "may be used uninitialized" inside
+// absl::InlinedVector::emplace_back for the scope below.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 bool FilterNode::Eval(EvalContext& ctx, Value* out) const {
   if (!ctx.Step()) return false;
   Value base;
@@ -1096,6 +1102,9 @@ bool FilterNode::Eval(EvalContext& ctx, Value* out) const {
   *out = Value::List(std::move(kept));
   return true;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace {
 
@@ -1646,6 +1655,15 @@ bool CallNode::Eval(EvalContext& ctx, Value* out) const {
         Value fn = *v;
         return CallValue(ctx, fn, out);
       }
+    }
+  }
+  if (builtin_ != nullptr && slot_ >= 0) {
+    // A host variable of the built-in's name (CompileOptions::known_names) shadows it when it
+    // holds a function.
+    const Value* v = LookupGlobal(ctx, slot_);
+    if (v->is_function()) {
+      Value fn = *v;
+      return CallValue(ctx, fn, out);
     }
   }
   if (builtin_ != nullptr) return CallBuiltin(ctx, *builtin_, out);

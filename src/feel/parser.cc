@@ -1120,7 +1120,11 @@ class Parser {
     if (err_.failed) return Null();
     bool bound = IsLexicallyBound(name);
     const Builtin* builtin = FindBuiltin(name);
-    int slot = (builtin == nullptr && !bound) ? GlobalSlot(name) : -1;
+    // A known name (a host variable, e.g. a DMN business knowledge model called "round") that
+    // shadows a built-in gets a slot too: the variable wins when it holds a function.
+    const bool known = builtin != nullptr && std::find(known_names_.begin(), known_names_.end(),
+                                                       name) != known_names_.end();
+    int slot = ((builtin == nullptr || known) && !bound) ? GlobalSlot(name) : -1;
     return std::make_unique<CallNode>(col, name, builtin, bound || dynamic_depth_ > 0, slot,
                                       std::move(args), std::move(names));
   }

@@ -441,6 +441,18 @@ TEST(Evaluate, ConcurrentEvaluationsOfOneGraph) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+TEST(Evaluate, BusinessKnowledgeModelsShadowBuiltins) {
+  auto drg = MustParse(Definitions(
+      StrCat("<businessKnowledgeModel id=\"b\" name=\"abs\"><encapsulatedLogic>"
+             "<formalParameter name=\"n\"/><literalExpression><text>\"mine \" + string(n)</text>"
+             "</literalExpression></encapsulatedLogic></businessKnowledgeModel>",
+             LiteralDecision("d", "D", "[abs(-2), floor(2.5)]", RequiresKnowledge("b")),
+             LiteralDecision("e", "E", "abs(-2)"))));
+  EXPECT_EQ(Show(Eval(*drg, "d").output), "[\"mine -2\", 2]");
+  // Where the BKM is not required, the built-in is called.
+  EXPECT_EQ(Show(Eval(*drg, "e").output), "2");
+}
+
 TEST(Evaluate, NamesWithSpecialCharacters) {
   auto drg = MustParse(Definitions(StrCat(
       Input("i1", "Date-Time of Order"), Input("i2", "values in a list"), Input("i3", "Age 1"),
