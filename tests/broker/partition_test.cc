@@ -104,7 +104,7 @@ class PartitionTest : public ::testing::Test {
     }
   }
 
-  Partition::Checksum LiveChecksum() {
+  PartitionCore::Checksum LiveChecksum() {
     for (int attempt = 0; attempt < 500; ++attempt) {
       auto checksum = partition_->StateChecksum();
       if (checksum.ok()) return *checksum;
@@ -140,7 +140,7 @@ class PartitionTest : public ::testing::Test {
 TEST_F(PartitionTest, ReplayingTheWholeLogGivesTheLiveStateChecksum) {
   Open();
   RunWorkload(60);
-  Partition::Checksum live = LiveChecksum();
+  PartitionCore::Checksum live = LiveChecksum();
   ASSERT_GT(live.applied_index, 0u);
   partition_->Stop();
   EXPECT_EQ(ReplayChecksum(live.applied_index), live.checksum);
@@ -149,10 +149,10 @@ TEST_F(PartitionTest, ReplayingTheWholeLogGivesTheLiveStateChecksum) {
 TEST_F(PartitionTest, RestartComesBackToTheSameState) {
   Open();
   RunWorkload(40);
-  Partition::Checksum before = LiveChecksum();
+  PartitionCore::Checksum before = LiveChecksum();
   partition_.reset();
   Open();
-  Partition::Checksum after = LiveChecksum();
+  PartitionCore::Checksum after = LiveChecksum();
   EXPECT_GE(after.applied_index, before.applied_index);
   EXPECT_EQ(after.position, before.position);
   EXPECT_EQ(after.checksum, before.checksum);
@@ -161,7 +161,7 @@ TEST_F(PartitionTest, RestartComesBackToTheSameState) {
 TEST_F(PartitionTest, RestartFromASnapshotComesBackToTheSameState) {
   Open(/*snapshot_period_ms=*/50);
   RunWorkload(40);
-  Partition::Checksum before = LiveChecksum();
+  PartitionCore::Checksum before = LiveChecksum();
   partition_->RequestSnapshot();
   for (int i = 0; i < 200 && partition_->Metrics().snapshot_index < before.applied_index; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -169,7 +169,7 @@ TEST_F(PartitionTest, RestartFromASnapshotComesBackToTheSameState) {
   ASSERT_GE(partition_->Metrics().snapshot_index, before.applied_index);
   partition_.reset();
   Open();
-  Partition::Checksum after = LiveChecksum();
+  PartitionCore::Checksum after = LiveChecksum();
   EXPECT_EQ(after.position, before.position);
   EXPECT_EQ(after.checksum, before.checksum);
   // And it keeps working on top of the snapshot.

@@ -1,0 +1,676 @@
+#include "broker/partition_core.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "base/check.h"
+#include "base/strings.h"
+#include "journal/crc32c.h"
+
+namespace tern::broker {
+namespace {
+
+uint64_t RaftId(int32_t node_id) { return static_cast<uint64_t>(node_id) + 1; }
+int32_t NodeId(uint64_t raft_id) { return static_cast<int32_t>(raft_id) - 1; }
+
+gateway::PartitionRole ToRole(raft::StateRole role) {
+  return role == raft::StateRole::kLeader ? gateway::PartitionRole::kLeader
+                                          : gateway::PartitionRole::kFollower;
+}
+
+constexpr int32_t kJobYieldIntent = 14;  // engine::JobIntent::kYield
+
+}  // namespace
+
+// Job streams opened by gateways, per job type, handed out round-robin.
+class PartitionCore::StreamRegistry : public engine::JobStreamRegistry {
+ public:
+  struct Entry {
+    int64_t id;
+    gateway::JobStreamSpec spec;
+    gateway::JobPushCallback push;
+  };
+
+  void Add(Entry entry) {
+    Remove(entry.id);
+    streams_.push_back(std::move(entry));
+  }
+  void Remove(int64_t id) {
+    streams_.erase(std::remove_if(streams_.begin(), streams_.end(),
+                                  [id](const Entry& e) { return e.id == id; }),
+                   streams_.end());
+  }
+  const Entry* Find(int64_t id) const {
+    for (const auto& entry : streams_) {
+      if (entry.id == id) return &entry;
+    }
+    return nullptr;
+  }
+
+  std::optional<Stream> Pick(std::string_view job_type, std::string_view tenant_id) override {
+    size_t n = streams_.size();
+    for (size_t i = 0; i < n; ++i) {
+      const Entry& entry = streams_[(next_ + i) % n];
+      if (entry.spec.type != job_type) continue;
+      bool tenant_ok = entry.spec.tenant_ids.empty()
+                           ? tenant_id == "<default>"
+                           : std::find(entry.spec.tenant_ids.begin(), entry.spec.tenant_ids.end(),
+                                       tenant_id) != entry.spec.tenant_ids.end();
+      if (!tenant_ok) continue;
+      next_ = (next_ + i + 1) % n;
+      Stream stream;
+      stream.stream_id = entry.id;
+      stream.worker = entry.spec.worker;
+      stream.timeout_ms = entry.spec.timeout_ms;
+      stream.fetch_variables = entry.spec.fetch_variables;
+      return stream;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<Entry> streams_;
+  size_t next_ = 0;
+};
+
+PartitionCore::PartitionCore(PartitionConfig config, PartitionEnvironment environment)
+    : config_(std::move(config)),
+      environment_(std::move(environment)),
+      clock_(*environment_.clock),
+      streams_(std::make_unique<StreamRegistry>()) {}
+
+PartitionCore::~PartitionCore() = default;
+
+absl::StatusOr<std::unique_ptr<PartitionCore>> PartitionCore::Open(
+    PartitionConfig config, PartitionEnvironment environment) {
+  TERN_CHECK(environment.clock != nullptr && environment.file_system != nullptr &&
+             environment.state != nullptr);
+  std::unique_ptr<PartitionCore> core(new PartitionCore(std::move(config), std::move(environment)));
+  if (auto status = core->Recover(); !status.ok()) return status;
+  return core;
+}
+
+absl::Status PartitionCore::Recover() {
+  std::vector<uint64_t> voters;
+  for (int32_t node : config_.member_node_ids) voters.push_back(RaftId(node));
+  auto storage = journal::JournalStorage::Open(environment_.file_system,
+                                               config_.directory + "/journal", voters);
+  if (!storage.ok()) return storage.status();
+  storage_ = *std::move(storage);
+  const auto& recovery = storage_->journal().recovery();
+  if (recovery.torn_bytes_truncated > 0) {
+    spdlog::warn("partition {}: truncated a torn write of {} bytes at the end of {}",
+                 config_.partition_id, recovery.torn_bytes_truncated, recovery.torn_segment);
+  }
+  if (auto status = OpenState(storage_->FirstIndex() - 1); !status.ok()) return status;
+
+  raft::Config raft_config;
+  raft_config.id = RaftId(config_.node_id);
+  raft_config.voters = voters;
+  raft_config.election_ticks = config_.election_ticks;
+  raft_config.heartbeat_ticks = config_.heartbeat_ticks;
+  raft_config.seed = environment_.seed ^ (raft_config.id << 32) ^
+                     static_cast<uint64_t>(config_.partition_id);
+  raft_config.applied = applied_index_;
+  raft_ = std::make_unique<raft::RawNode>(raft_config, storage_.get());
+  spdlog::info("partition {}: recovered at index {} (snapshot {}, log {}..{})",
+               config_.partition_id, applied_index_, snapshot_index_, storage_->FirstIndex(),
+               storage_->LastIndex());
+  return absl::OkStatus();
+}
+
+absl::Status PartitionCore::OpenState(uint64_t min_index) {
+  engine_.reset();
+  store_.reset();
+  SnapshotInfo opened;
+  auto store = environment_.state->OpenLatest(min_index, &opened);
+  if (!store.ok()) {
+    return absl::DataLossError(StrCat("partition ", config_.partition_id, ": ",
+                                      ToStd(store.status().message())));
+  }
+  store_ = *std::move(store);
+  applied_index_ = opened.index;
+  snapshot_index_ = opened.index;
+  engine::EngineConfig engine_config = config_.engine;
+  engine_config.partition_id = config_.partition_id;
+  engine_config.partition_count = config_.partition_count;
+  engine_ = std::make_unique<engine::Engine>(engine_config, *store_, streams_.get());
+  next_due_ms_ = engine_->NextDueTime();
+  return absl::OkStatus();
+}
+
+void PartitionCore::Start() {
+  if (config_.member_node_ids.size() == 1) {
+    // Alone in the group: no election timeout to wait for.
+    raft_->Campaign();
+  }
+  last_snapshot_ms_ = clock_.MonotonicMillis();
+  next_tick_ms_ = clock_.MonotonicMillis() + config_.tick_ms;
+}
+
+void PartitionCore::Submit(record::Record command, int64_t timeout_ms,
+                           gateway::CommandCallback done) {
+  if (!is_leader() || !processing_ready_) {
+    std::string leader = lead_ == 0 ? std::string("none known")
+                                    : StrCat("node ", NodeId(lead_));
+    done(absl::UnavailableError(StrCat("partition ", config_.partition_id,
+                                       " is not led by node ", config_.node_id,
+                                       " (leader: ", leader, ")")));
+    return;
+  }
+  if (queued_.size() >= config_.max_queued_commands) {
+    ++metrics_.backpressure_rejections;
+    done(absl::ResourceExhaustedError("Reached maximum capacity of requests handled"));
+    return;
+  }
+  queued_.push_back(QueuedCommand{std::move(command),
+                                  clock_.MonotonicMillis() + std::max<int64_t>(1, timeout_ms),
+                                  std::move(done)});
+}
+
+void PartitionCore::Receive(const raft::Message& message) {
+  absl::Status status = raft_->Step(message);
+  if (!status.ok()) {
+    spdlog::debug("partition {}: dropped message: {}", config_.partition_id,
+                  ToStd(status.message()));
+  }
+}
+
+void PartitionCore::AddJobStream(int64_t stream_id, gateway::JobStreamSpec spec,
+                                 gateway::JobPushCallback push) {
+  streams_->Add({stream_id, std::move(spec), std::move(push)});
+}
+
+void PartitionCore::RemoveJobStream(int64_t stream_id) { streams_->Remove(stream_id); }
+
+absl::Status PartitionCore::TransferLeadership(int32_t to_node_id) {
+  return raft_->TransferLeadership(RaftId(to_node_id));
+}
+
+bool PartitionCore::HasWork() {
+  if (raft_->HasReady()) return true;
+  if (!is_leader() || !processing_ready_) return false;
+  if (in_flight_.size() >= config_.max_uncommitted_entries) return false;
+  return !queued_.empty() || engine_->has_deferred_commands() ||
+         (next_due_ms_ && *next_due_ms_ <= clock_.WallMillis());
+}
+
+void PartitionCore::Poll() {
+  int64_t now = clock_.MonotonicMillis();
+  while (now >= next_tick_ms_) {
+    raft_->Tick();
+    next_tick_ms_ += config_.tick_ms;
+    if (next_tick_ms_ < now - 10 * config_.tick_ms) next_tick_ms_ = now + config_.tick_ms;
+  }
+  if (is_leader() && processing_ready_) ProcessBatch(now);
+  HandleReadies();
+  ExpireRequests(now);
+  MaybeSnapshot(now);
+  MaybeRedistribute(now);
+  PumpSnapshotTransfers(now);
+  UpdateMetrics();
+}
+
+void PartitionCore::UpdateMetrics() {
+  metrics_.role = ToRole(role_);
+  metrics_.healthy = true;
+  // Ready: this replica knows its leader and, if it is the leader, processes commands.
+  metrics_.ready = lead_ != 0 && (!is_leader() || processing_ready_);
+  metrics_.term = term_;
+  metrics_.commit_index = raft_->Status().commit;
+  metrics_.applied_index = applied_index_;
+  metrics_.snapshot_index = snapshot_index_;
+  metrics_.leader_node_id = lead_ == 0 ? -1 : NodeId(lead_);
+}
+
+void PartitionCore::ProcessBatch(int64_t now_ms) {
+  int64_t wall = clock_.WallMillis();
+  bool due = next_due_ms_ && *next_due_ms_ <= wall;
+  if (queued_.empty() && !due && !engine_->has_deferred_commands()) return;
+  if (in_flight_.size() >= config_.max_uncommitted_entries) return;
+  // Timestamps never go backwards, even if the wall clock does.
+  last_timestamp_ms_ = std::max(last_timestamp_ms_, wall);
+  engine_->BeginBatch(last_timestamp_ms_);
+  engine_->ProcessDeferredCommands();
+  size_t processed = 0;
+  while (!queued_.empty() && processed < config_.max_commands_per_batch) {
+    QueuedCommand queued = std::move(queued_.front());
+    queued_.pop_front();
+    if (queued.deadline_ms <= now_ms) {
+      queued.done(absl::DeadlineExceededError("the request timed out before it was processed"));
+      continue;
+    }
+    ++processed;
+    if (queued.command.source_partition_id() > 0) {
+      // From another partition: nobody waits for an answer.
+      queued.done(record::Record());
+      engine_->ProcessClientCommand(std::move(queued.command));
+      continue;
+    }
+    int64_t request_id = ++next_request_id_;
+    queued.command.set_has_request(true);
+    queued.command.set_request_id(request_id);
+    queued.command.set_request_stream_id(config_.node_id);
+    pending_[request_id] = PendingRequest{std::move(queued.done), queued.deadline_ms};
+    engine_->ProcessClientCommand(std::move(queued.command));
+  }
+  if (due) engine_->ProcessDueWork();
+  engine::BatchOutput output = engine_->EndBatch();
+  next_due_ms_ = engine_->NextDueTime();
+  metrics_.processed_commands += processed;
+  metrics_.written_records += static_cast<uint64_t>(output.batch.records_size());
+  InFlight effects;
+  effects.responses = std::move(output.responses);
+  effects.pushed_jobs = std::move(output.pushed_jobs);
+  effects.jobs_available = std::move(output.jobs_available);
+  effects.outgoing_commands = std::move(output.outgoing_commands);
+  if (output.batch.records_size() == 0) {
+    // Nothing to commit, but the answers may depend on earlier proposals: release them with
+    // the last one in flight, or now.
+    if (in_flight_.empty()) {
+      Release(effects);
+    } else {
+      auto& last = in_flight_.rbegin()->second;
+      for (auto& r : effects.responses) last.responses.push_back(std::move(r));
+      for (auto& j : effects.pushed_jobs) last.pushed_jobs.push_back(std::move(j));
+      for (auto& t : effects.jobs_available) last.jobs_available.push_back(std::move(t));
+      for (auto& c : effects.outgoing_commands) last.outgoing_commands.push_back(std::move(c));
+    }
+    return;
+  }
+  std::string data;
+  TERN_CHECK(output.batch.SerializeToString(&data));
+  auto proposed = raft_->Propose(std::move(data));
+  // We are the leader on this thread and checked it above; a refusal here is a broken
+  // invariant, not an expected failure.
+  TERN_CHECK(proposed.ok(), "leader could not propose: ", proposed.status());
+  effects.term = proposed->term;
+  in_flight_.emplace(proposed->index, std::move(effects));
+}
+
+void PartitionCore::HandleReadies() {
+  while (raft_->HasReady()) {
+    raft::Ready ready = raft_->GetReady();
+    if (ready.soft_state) OnRoleChange(*ready.soft_state);
+    if (ready.hard_state) term_ = ready.hard_state->term();
+    int64_t start = clock_.MonotonicMillis();
+    absl::Status saved = storage_->Save(ready);
+    // The log is the source of truth: if it cannot be written, nothing may be acknowledged and
+    // this replica must stop rather than run on with a log it cannot trust.
+    TERN_CHECK(saved.ok(), "partition ", config_.partition_id, ": cannot write the log: ", saved);
+    if (!ready.entries.empty() && ready.must_sync) {
+      metrics_.appended_entries += ready.entries.size();
+      metrics_.syncs++;
+      metrics_.append_latency_ms_total += static_cast<double>(clock_.MonotonicMillis() - start);
+    }
+    if (ready.snapshot) InstallSnapshot(*ready.snapshot);
+    for (auto& message : ready.messages) {
+      if (message.type() == raft::MSG_SNAP) {
+        StartSnapshotTransfer(message);
+      } else if (environment_.transport != nullptr) {
+        environment_.transport->Send(NodeId(message.to()), config_.partition_id,
+                                     std::move(message));
+      }
+    }
+    for (const auto& entry : ready.committed_entries) ApplyCommitted(entry);
+    raft_->Advance(ready);
+  }
+}
+
+void PartitionCore::ApplyCommitted(const raft::Entry& entry) {
+  if (entry.index() <= applied_index_) return;  // covered by an installed snapshot
+  applied_index_ = entry.index();
+  auto own = in_flight_.find(entry.index());
+  if (own != in_flight_.end()) {
+    if (own->second.term == entry.term()) {
+      // Our own batch: state already has it; now it may be answered.
+      Release(own->second);
+      in_flight_.erase(own);
+      return;
+    }
+    // A different entry won this index: our proposal is lost. Leadership changed, and
+    // OnRoleChange already rebuilt the state.
+    in_flight_.erase(own);
+  }
+  if (!entry.data().empty()) {
+    record::RecordBatch batch;
+    TERN_CHECK(batch.ParseFromString(entry.data()), "partition ", config_.partition_id,
+               ": corrupt batch at index ", entry.index());
+    engine_->ApplyBatch(batch);
+  }
+  if (is_leader() && !processing_ready_ && entry.index() >= leader_start_index_) {
+    processing_ready_ = true;
+    next_due_ms_ = engine_->NextDueTime();
+    // A new leader sends what its predecessor may not have delivered.
+    last_redistribution_ms_ = 0;
+    spdlog::info("partition {}: leader for term {}, processing from index {}",
+                 config_.partition_id, term_, entry.index());
+  }
+}
+
+void PartitionCore::InstallSnapshot(const raft::SnapshotMetadata& snapshot) {
+  // The journal was reset to the snapshot by Save(); the received state is the newest snapshot
+  // of the backend.
+  TERN_CHECK(in_flight_.empty(), "a leader does not receive snapshots");
+  TERN_CHECK_OK(OpenState(snapshot.index()));
+  TERN_CHECK(applied_index_ == snapshot.index(), "installed snapshot ", applied_index_,
+             " is not the one Raft sent: ", snapshot.index());
+  ++metrics_.snapshots_installed;
+  spdlog::info("partition {}: installed snapshot at index {} from the leader",
+               config_.partition_id, snapshot.index());
+}
+
+void PartitionCore::Release(InFlight& effects) {
+  Route(effects.outgoing_commands);
+  for (auto& response : effects.responses) {
+    auto it = pending_.find(response.request_id);
+    if (it == pending_.end()) continue;  // timed out, or asked of an earlier leader
+    auto done = std::move(it->second.done);
+    pending_.erase(it);
+    done(std::move(response.record));
+  }
+  for (auto& pushed : effects.pushed_jobs) {
+    if (const auto* stream = streams_->Find(pushed.stream_id)) {
+      stream->push(config_.partition_id, pushed.job_key, pushed.job);
+    } else {
+      // The stream closed before the activation committed: give the job back.
+      record::Record yield;
+      yield.set_record_type(record::COMMAND);
+      yield.set_key(pushed.job_key);
+      yield.set_intent(kJobYieldIntent);
+      yield.mutable_job();
+      queued_.push_back(QueuedCommand{std::move(yield), clock_.MonotonicMillis() + 60'000,
+                                      [](absl::StatusOr<record::Record>) {}});
+    }
+  }
+  if (!effects.jobs_available.empty() && environment_.jobs_available) {
+    std::sort(effects.jobs_available.begin(), effects.jobs_available.end());
+    effects.jobs_available.erase(
+        std::unique(effects.jobs_available.begin(), effects.jobs_available.end()),
+        effects.jobs_available.end());
+    for (const auto& type : effects.jobs_available) environment_.jobs_available(type);
+  }
+}
+
+void PartitionCore::Route(std::vector<engine::OutgoingCommand>& commands) {
+  if (commands.empty() || !environment_.route) return;
+  for (auto& outgoing : commands) {
+    environment_.route(outgoing.partition_id, std::move(outgoing.command));
+  }
+  commands.clear();
+}
+
+void PartitionCore::MaybeRedistribute(int64_t now_ms) {
+  // Commands for other partitions not acknowledged within a few seconds are sent again;
+  // receivers ignore repeats.
+  constexpr int64_t kRedistributeEveryMs = 5'000;
+  if (!is_leader() || !processing_ready_ || !in_flight_.empty()) return;
+  if (now_ms - last_redistribution_ms_ < kRedistributeEveryMs) return;
+  last_redistribution_ms_ = now_ms;
+  auto pending = engine_->PendingOutgoingCommands();
+  Route(pending);
+}
+
+void PartitionCore::OnRoleChange(const raft::SoftState& soft_state) {
+  bool was_leader = is_leader();
+  role_ = soft_state.role;
+  lead_ = soft_state.lead;
+  if (is_leader() && !was_leader) {
+    processing_ready_ = false;
+    // The leader appended an empty entry of its term; processing starts once it commits.
+    leader_start_index_ = raft_->Status().last_index;
+    spdlog::info("partition {}: became leader, waiting for index {} to commit",
+                 config_.partition_id, leader_start_index_);
+  } else if (!is_leader() && was_leader) {
+    spdlog::info("partition {}: lost leadership", config_.partition_id);
+    processing_ready_ = false;
+    bool dirty = !in_flight_.empty();
+    Shutdown(absl::UnavailableError(StrCat("partition ", config_.partition_id,
+                                           " lost its leader; the command was not processed")),
+             absl::AbortedError(StrCat("partition ", config_.partition_id,
+                                       " lost leadership before the command committed; it may "
+                                       "or may not have taken effect")));
+    if (dirty) {
+      // State holds batches that may never commit: rebuild it from what is committed.
+      in_flight_.clear();
+      uint64_t committed = applied_index_;
+      TERN_CHECK_OK(OpenState(storage_->FirstIndex() - 1));
+      while (applied_index_ < committed) {
+        auto entries = storage_->Entries(applied_index_ + 1, committed + 1, 64 << 20);
+        TERN_CHECK(entries.ok(), entries.status());
+        for (const auto& entry : *entries) {
+          applied_index_ = entry.index();
+          if (entry.data().empty()) continue;
+          record::RecordBatch batch;
+          TERN_CHECK(batch.ParseFromString(entry.data()));
+          engine_->ApplyBatch(batch);
+        }
+      }
+    }
+  }
+}
+
+void PartitionCore::ExpireRequests(int64_t now_ms) {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second.deadline_ms <= now_ms) {
+      auto done = std::move(it->second.done);
+      it = pending_.erase(it);
+      done(absl::DeadlineExceededError("the partition did not answer in time"));
+    } else {
+      ++it;
+    }
+  }
+  while (!queued_.empty() && queued_.front().deadline_ms <= now_ms) {
+    auto done = std::move(queued_.front().done);
+    queued_.pop_front();
+    done(absl::DeadlineExceededError("the request timed out before it was processed"));
+  }
+}
+
+void PartitionCore::Shutdown(const absl::Status& queued_error, const absl::Status& written_error) {
+  for (auto& queued : queued_) queued.done(queued_error);
+  queued_.clear();
+  for (auto& [id, pending] : pending_) pending.done(written_error);
+  pending_.clear();
+}
+
+absl::StatusOr<PartitionCore::Checksum> PartitionCore::StateChecksum() {
+  bool caught_up = applied_index_ == raft_->Status().commit;
+  if (!in_flight_.empty() || !caught_up || (is_leader() && !processing_ready_)) {
+    return absl::UnavailableError("not caught up, or proposals in flight; try again");
+  }
+  return Checksum{applied_index_, engine_->last_position(), engine_->StateChecksum()};
+}
+
+void PartitionCore::MaybeSnapshot(int64_t now_ms) {
+  bool due = snapshot_requested_ || now_ms - last_snapshot_ms_ >= config_.snapshot_period_ms;
+  if (!due || applied_index_ <= snapshot_index_) return;
+  // The state must hold exactly the committed log: wait for proposals to commit.
+  if (!in_flight_.empty()) return;
+  absl::Status status = TakeSnapshot();
+  last_snapshot_ms_ = now_ms;
+  snapshot_requested_ = false;
+  if (!status.ok()) {
+    spdlog::error("partition {}: snapshot failed: {}", config_.partition_id,
+                  ToStd(status.message()));
+  }
+}
+
+absl::Status PartitionCore::TakeSnapshot() {
+  auto term = storage_->Term(applied_index_);
+  if (!term.ok()) return term.status();
+  SnapshotInfo info{applied_index_, *term};
+  if (auto status = environment_.state->TakeSnapshot(*store_, info); !status.ok()) return status;
+  if (auto status = storage_->Compact(applied_index_, ""); !status.ok()) return status;
+  snapshot_index_ = applied_index_;
+  environment_.state->DeleteOlderSnapshots();
+  metrics_.state_memory_bytes = environment_.state->ApproximateMemoryBytes();
+  spdlog::info("partition {}: snapshot at index {} (position {})", config_.partition_id,
+               snapshot_index_, engine_->last_position());
+  return absl::OkStatus();
+}
+
+// --- Snapshot transfer ----------------------------------------------------------------------------
+
+void PartitionCore::StartSnapshotTransfer(const raft::Message& message) {
+  int32_t to = NodeId(message.to());
+  auto existing = outgoing_snapshots_.find(to);
+  if (existing != outgoing_snapshots_.end() &&
+      existing->second.message.snapshot().index() == message.snapshot().index()) {
+    return;  // already streaming this one
+  }
+  auto source = environment_.state->Read(
+      SnapshotInfo{message.snapshot().index(), message.snapshot().term()});
+  if (!source.ok()) {
+    spdlog::warn("partition {}: cannot send snapshot {} to node {}: {}", config_.partition_id,
+                 message.snapshot().index(), to, ToStd(source.status().message()));
+    raft_->ReportSnapshot(message.to(), false);
+    return;
+  }
+  OutgoingSnapshot transfer;
+  transfer.message = message;
+  transfer.source = *std::move(source);
+  transfer.last_progress_ms = clock_.MonotonicMillis();
+  outgoing_snapshots_[to] = std::move(transfer);
+  spdlog::info("partition {}: sending snapshot {} ({} bytes) to node {}", config_.partition_id,
+               message.snapshot().index(), outgoing_snapshots_[to].source->size(), to);
+}
+
+void PartitionCore::PumpSnapshotTransfers(int64_t now_ms) {
+  for (auto it = outgoing_snapshots_.begin(); it != outgoing_snapshots_.end();) {
+    int32_t to = it->first;
+    OutgoingSnapshot& transfer = it->second;
+    if (!is_leader() || now_ms - transfer.last_progress_ms > config_.snapshot_transfer_timeout_ms) {
+      raft_->ReportSnapshot(RaftId(to), false);
+      it = outgoing_snapshots_.erase(it);
+      continue;
+    }
+    uint64_t size = transfer.source->size();
+    uint64_t window = config_.snapshot_chunk_bytes * config_.snapshot_window_chunks;
+    bool done_sent = transfer.sent >= size && transfer.sent > 0;
+    while (!done_sent && transfer.sent - transfer.acked < window && environment_.transport) {
+      auto data = transfer.source->ReadAt(transfer.sent, config_.snapshot_chunk_bytes);
+      if (!data.ok()) {
+        spdlog::warn("partition {}: snapshot read failed: {}", config_.partition_id,
+                     ToStd(data.status().message()));
+        break;
+      }
+      raft::SnapshotChunk chunk;
+      chunk.set_from(RaftId(config_.node_id));
+      chunk.set_to(RaftId(to));
+      chunk.set_term(term_);
+      *chunk.mutable_snapshot() = transfer.message.snapshot();
+      chunk.set_offset(transfer.sent);
+      chunk.set_crc32c(journal::Crc32c(*data));
+      transfer.sent += data->size();
+      chunk.set_data(*std::move(data));
+      if (transfer.sent >= size) {
+        chunk.set_done(true);
+        *chunk.mutable_message() = transfer.message;
+        done_sent = true;
+        // An empty snapshot still needs its one (done) chunk.
+        if (size == 0) transfer.sent = 1;
+      }
+      environment_.transport->SendSnapshotChunk(to, config_.partition_id, std::move(chunk));
+    }
+    ++it;
+  }
+}
+
+void PartitionCore::ReceiveSnapshotAck(const raft::SnapshotChunkAck& ack) {
+  int32_t from = NodeId(ack.from());
+  auto it = outgoing_snapshots_.find(from);
+  if (it == outgoing_snapshots_.end() ||
+      it->second.message.snapshot().index() != ack.snapshot_index()) {
+    return;
+  }
+  OutgoingSnapshot& transfer = it->second;
+  if (ack.abort()) {
+    raft_->ReportSnapshot(ack.from(), false);
+    outgoing_snapshots_.erase(it);
+    return;
+  }
+  transfer.last_progress_ms = clock_.MonotonicMillis();
+  uint64_t size = transfer.source->size();
+  if (ack.next_offset() >= std::max<uint64_t>(size, 1) && transfer.sent >= size) {
+    ++metrics_.snapshots_sent;
+    raft_->ReportSnapshot(ack.from(), true);
+    outgoing_snapshots_.erase(it);
+    return;
+  }
+  transfer.acked = std::max(transfer.acked, ack.next_offset());
+  // The receiver lost something: resend from what it has.
+  if (ack.next_offset() < transfer.sent && ack.next_offset() >= transfer.acked) {
+    transfer.sent = ack.next_offset();
+  }
+}
+
+void PartitionCore::ReceiveSnapshotChunk(const raft::SnapshotChunk& chunk) {
+  raft::SnapshotChunkAck ack;
+  ack.set_from(RaftId(config_.node_id));
+  ack.set_to(chunk.from());
+  ack.set_snapshot_index(chunk.snapshot().index());
+  auto reply = [&] {
+    if (environment_.transport) {
+      environment_.transport->SendSnapshotAck(NodeId(chunk.from()), config_.partition_id, ack);
+    }
+  };
+  if (chunk.snapshot().index() <= applied_index_) {
+    // We already have this state; let the leader move on.
+    ack.set_next_offset(UINT64_MAX);
+    reply();
+    return;
+  }
+  bool same = incoming_snapshot_ && incoming_snapshot_->index == chunk.snapshot().index() &&
+              incoming_snapshot_->term == chunk.snapshot().term();
+  if (!same) {
+    if (chunk.offset() != 0) {
+      ack.set_next_offset(0);  // start over
+      reply();
+      return;
+    }
+    auto sink = environment_.state->Receive(
+        SnapshotInfo{chunk.snapshot().index(), chunk.snapshot().term()});
+    if (!sink.ok()) {
+      ack.set_abort(true);
+      reply();
+      return;
+    }
+    incoming_snapshot_ =
+        IncomingSnapshot{chunk.snapshot().index(), chunk.snapshot().term(), *std::move(sink)};
+  }
+  SnapshotSink& sink = *incoming_snapshot_->sink;
+  if (chunk.offset() != sink.next_offset() || journal::Crc32c(chunk.data()) != chunk.crc32c()) {
+    ack.set_next_offset(sink.next_offset());
+    reply();
+    return;
+  }
+  if (auto status = sink.Append(chunk.data()); !status.ok()) {
+    spdlog::warn("partition {}: snapshot receive failed: {}", config_.partition_id,
+                 ToStd(status.message()));
+    incoming_snapshot_.reset();
+    ack.set_abort(true);
+    reply();
+    return;
+  }
+  if (chunk.done()) {
+    absl::Status committed = sink.Commit();
+    incoming_snapshot_.reset();
+    if (!committed.ok()) {
+      spdlog::warn("partition {}: received snapshot is unusable: {}", config_.partition_id,
+                   ToStd(committed.message()));
+      ack.set_abort(true);
+      reply();
+      return;
+    }
+    ack.set_next_offset(UINT64_MAX);
+    reply();
+    Receive(chunk.message());
+    return;
+  }
+  ack.set_next_offset(sink.next_offset());
+  reply();
+}
+
+}  // namespace tern::broker

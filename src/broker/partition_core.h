@@ -1,0 +1,240 @@
+#pragma once
+
+// One partition replica: a Raft member, its journal, its state, and (while this member leads)
+// the engine processing commands. Single-threaded and free of hidden effects: time comes from
+// the injected Clock, files from the injected FileSystem and StateBackend, peers from the
+// injected PeerTransport. Production wraps it in a thread (partition.h); the deterministic
+// simulator (tests/sim) drives many of them in one thread under a seed.
+//
+// The leader processes a batch of commands as soon as it has them and proposes the records the
+// batch produced as one Raft entry; its state reflects the batch at once, so the next batch
+// sees it. Answers are held back until the entry is committed (quorum-persisted and fsynced),
+// so an answer is never given for something that could still be lost. A leader that loses
+// leadership with proposals still uncommitted rebuilds its state from its snapshot and the
+// committed log. Followers apply committed entries with the engine's event appliers, so their
+// state is current when they take over. On start the state is rebuilt from the newest snapshot
+// plus the committed log after it.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/clock.h"
+#include "broker/state_backend.h"
+#include "engine/engine.h"
+#include "gateway/broker_client.h"
+#include "journal/journal_storage.h"
+#include "raft/raw_node.h"
+
+namespace tern::broker {
+
+struct PartitionConfig {
+  int32_t partition_id = 1;
+  int32_t partition_count = 1;
+  // Raft member ids are node id + 1 (Raft reserves 0 for "nobody").
+  int32_t node_id = 0;
+  std::vector<int32_t> member_node_ids = {0};
+  std::string directory;  // this partition's data: journal/, snapshots/, runtime/
+
+  int64_t tick_ms = 50;
+  int election_ticks = 6;   // 300-600 ms randomized
+  int heartbeat_ticks = 1;  // 50 ms
+  // How often the state is checkpointed so that the log before it can be dropped.
+  int64_t snapshot_period_ms = 5 * 60 * 1000;
+  // Commands queued but not processed yet, beyond which new ones are refused
+  // (RESOURCE_EXHAUSTED) instead of growing the queue without bound.
+  size_t max_queued_commands = 20'000;
+  // Client commands per processing batch (one Raft entry).
+  size_t max_commands_per_batch = 1'000;
+  // Proposals not yet committed beyond which the leader stops taking on more work.
+  size_t max_uncommitted_entries = 256;
+  // Snapshot transfer to lagging followers.
+  uint64_t snapshot_chunk_bytes = 1 << 20;
+  uint64_t snapshot_window_chunks = 4;
+  int64_t snapshot_transfer_timeout_ms = 10'000;
+  engine::EngineConfig engine;
+  engine::state::RocksDbStoreOptions state;
+};
+
+// Carries Raft traffic to the other members of a partition's group. Sends never block and may
+// lose messages (Raft recovers); snapshots travel as acknowledged chunk streams.
+class PeerTransport {
+ public:
+  virtual ~PeerTransport() = default;
+  virtual void Send(int32_t to_node_id, int32_t partition_id, raft::Message message) = 0;
+  virtual void SendSnapshotChunk(int32_t to_node_id, int32_t partition_id,
+                                 raft::SnapshotChunk chunk) = 0;
+  virtual void SendSnapshotAck(int32_t to_node_id, int32_t partition_id,
+                               raft::SnapshotChunkAck ack) = 0;
+};
+
+// Where commands for other partitions go (deployment distributions, acknowledgements...).
+using CommandRouter = std::function<void(int32_t partition_id, record::Record command)>;
+
+struct PartitionEnvironment {
+  base::Clock* clock = nullptr;
+  journal::FileSystem* file_system = nullptr;
+  std::unique_ptr<StateBackend> state;
+  PeerTransport* transport = nullptr;  // none for a single-member group
+  CommandRouter route;
+  std::function<void(const std::string& type)> jobs_available;
+  // Seeds Raft's randomized election timeouts.
+  uint64_t seed = 0;
+};
+
+struct PartitionMetrics {
+  gateway::PartitionRole role = gateway::PartitionRole::kInactive;
+  bool healthy = false;
+  bool ready = false;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t snapshot_index = 0;
+  int64_t leader_node_id = -1;
+  uint64_t processed_commands = 0;
+  uint64_t written_records = 0;
+  uint64_t backpressure_rejections = 0;
+  uint64_t appended_entries = 0;
+  double append_latency_ms_total = 0;  // time spent persisting, for an average
+  uint64_t syncs = 0;
+  uint64_t snapshots_sent = 0;
+  uint64_t snapshots_installed = 0;
+  uint64_t state_memory_bytes = 0;
+};
+
+class PartitionCore {
+ public:
+  static absl::StatusOr<std::unique_ptr<PartitionCore>> Open(PartitionConfig config,
+                                                             PartitionEnvironment environment);
+  ~PartitionCore();
+
+  void Start();
+  void Submit(record::Record command, int64_t timeout_ms, gateway::CommandCallback done);
+  void Receive(const raft::Message& message);
+  void ReceiveSnapshotChunk(const raft::SnapshotChunk& chunk);
+  void ReceiveSnapshotAck(const raft::SnapshotChunkAck& ack);
+  void AddJobStream(int64_t stream_id, gateway::JobStreamSpec spec, gateway::JobPushCallback push);
+  void RemoveJobStream(int64_t stream_id);
+  void RequestSnapshot() { snapshot_requested_ = true; }
+  // Asks Raft to hand leadership to another member (operators, tests, leader balancing).
+  absl::Status TransferLeadership(int32_t to_node_id);
+
+  // One round of work: due ticks, processing, persisting and sending, applying, timeouts,
+  // snapshots.
+  void Poll();
+  // Whether Poll has work now (other than ticks).
+  bool HasWork();
+  // The monotonic time of the next tick.
+  int64_t next_tick_ms() const { return next_tick_ms_; }
+  // Answers everything waiting with an error; used when stopping.
+  void Shutdown(const absl::Status& queued_error, const absl::Status& written_error);
+
+  int32_t id() const { return config_.partition_id; }
+  PartitionMetrics Metrics() const { return metrics_; }
+  struct Checksum {
+    uint64_t applied_index = 0;
+    int64_t position = 0;
+    uint64_t checksum = 0;
+  };
+  // The state checksum, when this replica has applied everything it knows to be committed and
+  // holds nothing uncommitted (replicas at the same index must agree).
+  absl::StatusOr<Checksum> StateChecksum();
+  std::vector<std::pair<int64_t, record::IncidentRecord>> OpenIncidents(size_t limit) {
+    return engine_->OpenIncidents(limit);
+  }
+  bool is_leader() const { return role_ == raft::StateRole::kLeader; }
+  bool processing_ready() const { return processing_ready_; }
+  // For the simulator's checks.
+  const raft::RawNode& raft() const { return *raft_; }
+  uint64_t applied_index() const { return applied_index_; }
+
+ private:
+  struct QueuedCommand {
+    record::Record command;
+    int64_t deadline_ms = 0;
+    gateway::CommandCallback done;
+  };
+  struct PendingRequest {
+    gateway::CommandCallback done;
+    int64_t deadline_ms = 0;
+  };
+  struct InFlight {
+    uint64_t term = 0;
+    std::vector<engine::Response> responses;
+    std::vector<engine::PushedJob> pushed_jobs;
+    std::vector<std::string> jobs_available;
+    std::vector<engine::OutgoingCommand> outgoing_commands;
+  };
+  struct OutgoingSnapshot {
+    raft::Message message;  // the MSG_SNAP to step on the receiver after the last chunk
+    std::unique_ptr<SnapshotSource> source;
+    uint64_t acked = 0;
+    uint64_t sent = 0;
+    int64_t last_progress_ms = 0;
+  };
+  struct IncomingSnapshot {
+    uint64_t index = 0;
+    uint64_t term = 0;
+    std::unique_ptr<SnapshotSink> sink;
+  };
+  class StreamRegistry;
+
+  PartitionCore(PartitionConfig config, PartitionEnvironment environment);
+  absl::Status Recover();
+  absl::Status OpenState(uint64_t min_index);
+
+  void ProcessBatch(int64_t now_ms);
+  void HandleReadies();
+  void ApplyCommitted(const raft::Entry& entry);
+  void InstallSnapshot(const raft::SnapshotMetadata& snapshot);
+  void Release(InFlight& in_flight);
+  void Route(std::vector<engine::OutgoingCommand>& commands);
+  void OnRoleChange(const raft::SoftState& soft_state);
+  void ExpireRequests(int64_t now_ms);
+  void MaybeSnapshot(int64_t now_ms);
+  absl::Status TakeSnapshot();
+  void MaybeRedistribute(int64_t now_ms);
+  void StartSnapshotTransfer(const raft::Message& message);
+  void PumpSnapshotTransfers(int64_t now_ms);
+  void UpdateMetrics();
+
+  PartitionConfig config_;
+  PartitionEnvironment environment_;
+  base::Clock& clock_;
+
+  std::unique_ptr<journal::JournalStorage> storage_;
+  std::unique_ptr<raft::RawNode> raft_;
+  std::unique_ptr<engine::state::StateStore> store_;
+  std::unique_ptr<StreamRegistry> streams_;
+  std::unique_ptr<engine::Engine> engine_;
+  raft::StateRole role_ = raft::StateRole::kFollower;
+  uint64_t lead_ = 0;
+  uint64_t term_ = 0;
+  // The leader processes only after it has applied every entry of earlier terms, i.e. once
+  // the first entry of its own term is committed.
+  uint64_t leader_start_index_ = 0;
+  bool processing_ready_ = false;
+  uint64_t applied_index_ = 0;
+  uint64_t snapshot_index_ = 0;
+  int64_t last_snapshot_ms_ = 0;
+  bool snapshot_requested_ = false;
+  int64_t last_redistribution_ms_ = 0;
+  int64_t next_tick_ms_ = 0;
+  int64_t last_timestamp_ms_ = 0;
+  std::optional<int64_t> next_due_ms_;
+  int64_t next_request_id_ = 0;
+  std::deque<QueuedCommand> queued_;
+  std::map<int64_t, PendingRequest> pending_;  // by request id
+  std::map<uint64_t, InFlight> in_flight_;     // by Raft index
+  std::map<int32_t, OutgoingSnapshot> outgoing_snapshots_;  // by receiving node
+  std::optional<IncomingSnapshot> incoming_snapshot_;
+  PartitionMetrics metrics_;
+};
+
+}  // namespace tern::broker
