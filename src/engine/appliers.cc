@@ -21,6 +21,31 @@ int32_t TokensConsumed(const bpmn::Element& element) {
   return 1;
 }
 
+bool IsJoin(const bpmn::Element& element) {
+  return (element.type == bpmn::ElementType::kParallelGateway ||
+          element.type == bpmn::ElementType::kInclusiveGateway) &&
+         element.incoming.size() > 1;
+}
+
+// Elements whose instances may have event triggers stored under their key.
+bool MayHaveTriggers(const bpmn::Element& element) {
+  switch (element.type) {
+    case bpmn::ElementType::kIntermediateCatchEvent:
+    case bpmn::ElementType::kBoundaryEvent:
+    case bpmn::ElementType::kStartEvent:
+    case bpmn::ElementType::kReceiveTask:
+    case bpmn::ElementType::kCallActivity:
+    case bpmn::ElementType::kEventBasedGateway:
+    case bpmn::ElementType::kScriptTask:
+    case bpmn::ElementType::kBusinessRuleTask:
+    case bpmn::ElementType::kEventSubProcess:
+    case bpmn::ElementType::kProcess:
+      return true;
+    default:
+      return !element.boundary_events.empty() || !element.event_subprocesses.empty();
+  }
+}
+
 tern::state::TakenFlows* FindTakenFlows(ElementInstance& scope, const std::string& gateway_id) {
   for (auto& taken : *scope.mutable_taken_flows()) {
     if (taken.gateway_id() == gateway_id) return &taken;
@@ -41,6 +66,9 @@ void EventAppliers::Apply(const record::Record& event) {
   switch (event.value_type()) {
     case record::PROCESS:
       if (event.intent() == ToInt(ProcessIntent::kCreated)) state_.processes.Put(event.process());
+      if (event.intent() == ToInt(ProcessIntent::kDeleted)) {
+        state_.processes.MarkDeleted(event.process());
+      }
       break;
     case record::PROCESS_INSTANCE:
       ApplyProcessInstance(event);
@@ -78,8 +106,72 @@ void EventAppliers::Apply(const record::Record& event) {
       }
       break;
     }
+    case record::TIMER:
+      if (event.intent() == ToInt(TimerIntent::kCreated)) {
+        state_.timers.Put(event.key(), event.timer());
+      } else {
+        state_.timers.Delete(event.key());
+      }
+      break;
+    case record::MESSAGE:
+      if (event.intent() == ToInt(MessageIntent::kPublished)) {
+        state_.messages.Put(event.key(), event.message());
+      } else if (event.intent() == ToInt(MessageIntent::kExpired)) {
+        state_.messages.Delete(event.key());
+      }
+      break;
+    case record::MESSAGE_SUBSCRIPTION:
+      ApplyMessageSubscription(event);
+      break;
+    case record::PROCESS_MESSAGE_SUBSCRIPTION:
+      ApplyProcessMessageSubscription(event);
+      break;
+    case record::MESSAGE_START_EVENT_SUBSCRIPTION:
+      ApplyMessageStartSubscription(event);
+      break;
+    case record::SIGNAL_SUBSCRIPTION:
+      if (event.intent() == ToInt(SignalSubscriptionIntent::kCreated)) {
+        state_.signal_subscriptions.Put(event.key(), event.signal_subscription());
+      } else {
+        state_.signal_subscriptions.Delete(
+            event.key(), state::SignalSubscriptionState::OwnerOf(event.signal_subscription()));
+      }
+      break;
+    case record::PROCESS_EVENT:
+      ApplyProcessEvent(event);
+      break;
+    case record::PROCESS_INSTANCE_BATCH:
+      if (auto body = state_.element_instances.Get(
+              event.process_instance_batch().batch_element_instance_key())) {
+        body->set_mi_cardinality(event.process_instance_batch().cardinality());
+        state_.element_instances.Put(*body);
+      }
+      break;
+    case record::COMPENSATION_SUBSCRIPTION:
+      ApplyCompensation(event);
+      break;
+    case record::DECISION:
+      if (event.intent() == ToInt(DecisionIntent::kCreated)) {
+        state_.decisions.Put(event.decision());
+      } else {
+        state_.decisions.Delete(event.decision());
+      }
+      break;
+    case record::DECISION_REQUIREMENTS:
+      if (event.intent() == ToInt(DecisionRequirementsIntent::kCreated)) {
+        state_.decisions.PutRequirements(event.decision_requirements());
+      } else {
+        state_.decisions.DeleteRequirements(event.decision_requirements());
+      }
+      break;
     case record::DEPLOYMENT:
     case record::VARIABLE_DOCUMENT:
+    case record::SIGNAL:
+    case record::ESCALATION:
+    case record::DECISION_EVALUATION:
+    case record::PROCESS_INSTANCE_MODIFICATION:
+    case record::PROCESS_INSTANCE_MIGRATION:
+    case record::RESOURCE_DELETION:
       // Facts for exporters and answers; the state they imply comes with their own events.
       break;
     default:
@@ -109,8 +201,19 @@ void EventAppliers::ApplyProcessInstance(const record::Record& event) {
                    value.flow_scope_key());
         scope->set_active_children(scope->active_children() + 1);
         int32_t consumed = TokensConsumed(*element);
+        if (element->type == bpmn::ElementType::kInclusiveGateway && element->incoming.size() > 1) {
+          // An inclusive join consumes a token from each incoming flow that delivered one.
+          consumed = 0;
+          if (auto* taken = FindTakenFlows(*scope, element->id)) consumed = taken->counts_size();
+        }
         scope->set_active_sequence_flows(std::max(0, scope->active_sequence_flows() - consumed));
-        if (element->type == bpmn::ElementType::kParallelGateway && element->incoming.size() > 1) {
+        if (scope->record().bpmn_element_type() ==
+            static_cast<int32_t>(bpmn::ElementType::kMultiInstanceBody)) {
+          scope->set_mi_created(scope->mi_created() + 1);
+          instance.set_multi_instance_loop_counter(static_cast<int32_t>(scope->mi_created()));
+          state_.element_instances.Put(instance);
+        }
+        if (IsJoin(*element)) {
           // The join consumes one token from each incoming flow.
           if (auto* taken = FindTakenFlows(*scope, element->id)) {
             auto* counts = taken->mutable_counts();
@@ -131,7 +234,21 @@ void EventAppliers::ApplyProcessInstance(const record::Record& event) {
         }
         state_.element_instances.Put(*scope);
         state_.element_instances.AddChild(value.flow_scope_key(), event.key());
+      } else if (value.parent_element_instance_key() > 0) {
+        // A called process: its call activity knows it.
+        if (auto parent = state_.element_instances.Get(value.parent_element_instance_key())) {
+          parent->set_called_child_key(event.key());
+          state_.element_instances.Put(*parent);
+        }
       }
+      break;
+    }
+    case ProcessInstanceIntent::kElementMigrated: {
+      auto instance = state_.element_instances.Get(event.key());
+      TERN_CHECK(instance.has_value(), "migrating missing element instance ", event.key());
+      *instance->mutable_record() = value;
+      instance->set_element_index(element->index);
+      state_.element_instances.Put(*instance);
       break;
     }
     case ProcessInstanceIntent::kElementActivated:
@@ -147,16 +264,41 @@ void EventAppliers::ApplyProcessInstance(const record::Record& event) {
     }
     case ProcessInstanceIntent::kElementCompleted:
     case ProcessInstanceIntent::kElementTerminated: {
+      auto finished = state_.element_instances.Get(event.key());
       state_.element_instances.Delete(event.key(), value.flow_scope_key());
       state_.variables.DeleteScope(event.key());
+      if (MayHaveTriggers(*element)) state_.event_triggers.DeleteScope(event.key());
       if (value.flow_scope_key() > 0) {
         auto scope = state_.element_instances.Get(value.flow_scope_key());
         TERN_CHECK(scope.has_value());
         scope->set_active_children(scope->active_children() - 1);
         TERN_CHECK(scope->active_children() >= 0, "negative children in ", scope->key());
+        if (scope->record().bpmn_element_type() ==
+            static_cast<int32_t>(bpmn::ElementType::kMultiInstanceBody)) {
+          if (intent == ProcessInstanceIntent::kElementCompleted) {
+            scope->set_mi_completed(scope->mi_completed() + 1);
+          } else {
+            scope->set_mi_terminated(scope->mi_terminated() + 1);
+          }
+        }
+        if (intent == ProcessInstanceIntent::kElementCompleted &&
+            element->type == bpmn::ElementType::kEndEvent &&
+            element->event_type == bpmn::EventType::kTerminate) {
+          // A terminate end event: the scope's other children are terminated, its pending
+          // tokens dropped, and it completes when they are gone.
+          scope->set_interrupted(true);
+          scope->set_terminated_by_end_event(true);
+          scope->set_active_sequence_flows(0);
+          scope->clear_taken_flows();
+        }
         state_.element_instances.Put(*scope);
       } else {
         state_.awaited_results.Delete(event.key());
+        if (process->uses_compensation) state_.compensations.DeleteInstance(event.key());
+        if (finished && !finished->message_correlation_key().empty()) {
+          state_.message_start_subscriptions.DeleteActiveInstance(
+              value.bpmn_process_id(), finished->message_correlation_key());
+        }
       }
       break;
     }
@@ -165,7 +307,7 @@ void EventAppliers::ApplyProcessInstance(const record::Record& event) {
       TERN_CHECK(scope.has_value(), "flow taken in missing scope ", value.flow_scope_key());
       scope->set_active_sequence_flows(scope->active_sequence_flows() + 1);
       const bpmn::Element& target = process->process->at(element->target);
-      if (target.type == bpmn::ElementType::kParallelGateway && target.incoming.size() > 1) {
+      if (IsJoin(target)) {
         auto* taken = FindTakenFlows(*scope, target.id);
         if (taken == nullptr) {
           taken = scope->add_taken_flows();
@@ -265,6 +407,14 @@ void EventAppliers::ApplyJob(const record::Record& event) {
       state_.jobs.Put(event.key(), *job);
       break;
     }
+    case JobIntent::kMigrated: {
+      auto job = state_.jobs.Get(event.key());
+      TERN_CHECK(job.has_value());
+      *job->mutable_record() = value;
+      job->mutable_record()->clear_variables();
+      state_.jobs.Put(event.key(), *job);
+      break;
+    }
     case JobIntent::kTimeoutUpdated: {
       auto job = state_.jobs.Get(event.key());
       TERN_CHECK(job.has_value());
@@ -274,6 +424,152 @@ void EventAppliers::ApplyJob(const record::Record& event) {
     }
     default:
       TERN_UNREACHABLE("no applier for job intent ", event.intent());
+  }
+}
+
+void EventAppliers::ApplyMessageSubscription(const record::Record& event) {
+  const auto& value = event.message_subscription();
+  auto intent = static_cast<MessageSubscriptionIntent>(event.intent());
+  auto existing =
+      state_.message_subscriptions.Get(value.element_instance_key(), value.message_name());
+  switch (intent) {
+    case MessageSubscriptionIntent::kCreated: {
+      tern::state::MessageSubscriptionState subscription;
+      *subscription.mutable_record() = value;
+      state_.message_subscriptions.Put(subscription);
+      break;
+    }
+    case MessageSubscriptionIntent::kCorrelating: {
+      TERN_CHECK(existing.has_value(), "correlating a missing message subscription");
+      existing->set_correlating(true);
+      existing->mutable_record()->set_message_key(value.message_key());
+      existing->mutable_record()->set_variables(value.variables());
+      state_.message_subscriptions.Put(*existing);
+      state_.messages.MarkCorrelated(value.message_key(), value.bpmn_process_id());
+      break;
+    }
+    case MessageSubscriptionIntent::kCorrelated:
+      if (!existing) break;
+      if (existing->record().interrupting()) {
+        state_.message_subscriptions.Delete(value.element_instance_key(), value.message_name());
+      } else {
+        existing->set_correlating(false);
+        existing->mutable_record()->clear_variables();
+        state_.message_subscriptions.Put(*existing);
+      }
+      break;
+    case MessageSubscriptionIntent::kRejected:
+      state_.messages.UnmarkCorrelated(value.message_key(), value.bpmn_process_id());
+      state_.message_subscriptions.Delete(value.element_instance_key(), value.message_name());
+      break;
+    case MessageSubscriptionIntent::kDeleted:
+      state_.message_subscriptions.Delete(value.element_instance_key(), value.message_name());
+      break;
+    default:
+      TERN_UNREACHABLE("no applier for message subscription intent ", event.intent());
+  }
+}
+
+void EventAppliers::ApplyProcessMessageSubscription(const record::Record& event) {
+  const auto& value = event.process_message_subscription();
+  auto intent = static_cast<ProcessMessageSubscriptionIntent>(event.intent());
+  switch (intent) {
+    case ProcessMessageSubscriptionIntent::kCreating: {
+      tern::state::ProcessMessageSubscriptionState subscription;
+      *subscription.mutable_record() = value;
+      subscription.set_pending_create_key(event.key());
+      state_.process_message_subscriptions.Put(subscription);
+      break;
+    }
+    case ProcessMessageSubscriptionIntent::kCorrelated: {
+      auto existing = state_.process_message_subscriptions.Get(value.element_instance_key(),
+                                                               value.message_name());
+      if (!existing) break;
+      existing->set_last_message_key(value.message_key());
+      existing->set_closed(existing->record().interrupting());
+      state_.process_message_subscriptions.Put(*existing);
+      break;
+    }
+    case ProcessMessageSubscriptionIntent::kDeleted:
+      state_.process_message_subscriptions.Delete(value.element_instance_key(),
+                                                  value.message_name());
+      break;
+    default:
+      TERN_UNREACHABLE("no applier for process message subscription intent ", event.intent());
+  }
+}
+
+void EventAppliers::ApplyMessageStartSubscription(const record::Record& event) {
+  const auto& value = event.message_start_event_subscription();
+  switch (static_cast<MessageStartEventSubscriptionIntent>(event.intent())) {
+    case MessageStartEventSubscriptionIntent::kCreated:
+      state_.message_start_subscriptions.Put(value);
+      break;
+    case MessageStartEventSubscriptionIntent::kDeleted:
+      state_.message_start_subscriptions.Delete(value);
+      break;
+    case MessageStartEventSubscriptionIntent::kCorrelated:
+      state_.messages.MarkCorrelated(value.message_key(), value.bpmn_process_id());
+      if (!value.correlation_key().empty()) {
+        state_.message_start_subscriptions.PutActiveInstance(
+            value.bpmn_process_id(), value.correlation_key(), value.process_instance_key());
+        if (auto root = state_.element_instances.Get(value.process_instance_key())) {
+          root->set_message_correlation_key(value.correlation_key());
+          state_.element_instances.Put(*root);
+        }
+      }
+      break;
+  }
+}
+
+void EventAppliers::ApplyProcessEvent(const record::Record& event) {
+  const auto& value = event.process_event();
+  if (event.intent() == ToInt(ProcessEventIntent::kTriggered)) {
+    state_.event_triggers.Delete(value.scope_key(), event.key());
+    return;
+  }
+  state_.event_triggers.Put(event.key(), value);
+  if (value.interrupting()) {
+    // The scope accepts no further events, and tokens still travelling in it are dropped.
+    if (auto scope = state_.element_instances.Get(value.scope_key())) {
+      scope->set_interrupted(true);
+      scope->set_active_sequence_flows(0);
+      scope->clear_taken_flows();
+      state_.element_instances.Put(*scope);
+    }
+  }
+}
+
+void EventAppliers::ApplyCompensation(const record::Record& event) {
+  const auto& value = event.compensation_subscription();
+  switch (static_cast<CompensationSubscriptionIntent>(event.intent())) {
+    case CompensationSubscriptionIntent::kCreated:
+      state_.compensations.Put(event.key(), value);
+      break;
+    case CompensationSubscriptionIntent::kTriggered: {
+      state_.compensations.Put(event.key(), value);
+      if (auto handler =
+              state_.element_instances.Get(value.compensation_handler_instance_key())) {
+        handler->set_compensation_throw_key(value.throw_event_instance_key());
+        state_.element_instances.Put(*handler);
+      }
+      if (auto thrower = state_.element_instances.Get(value.throw_event_instance_key())) {
+        thrower->set_pending_compensations(thrower->pending_compensations() + 1);
+        state_.element_instances.Put(*thrower);
+      }
+      break;
+    }
+    case CompensationSubscriptionIntent::kCompleted: {
+      state_.compensations.Delete(value.process_instance_key(), event.key());
+      if (auto thrower = state_.element_instances.Get(value.throw_event_instance_key())) {
+        thrower->set_pending_compensations(std::max(0, thrower->pending_compensations() - 1));
+        state_.element_instances.Put(*thrower);
+      }
+      break;
+    }
+    case CompensationSubscriptionIntent::kDeleted:
+      state_.compensations.Delete(value.process_instance_key(), event.key());
+      break;
   }
 }
 

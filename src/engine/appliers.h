@@ -36,6 +36,11 @@ class EventAppliers {
   void ApplyJob(const record::Record& event);
   void ApplyJobBatch(const record::Record& event);
   void ApplyIncident(const record::Record& event);
+  void ApplyMessageSubscription(const record::Record& event);
+  void ApplyProcessMessageSubscription(const record::Record& event);
+  void ApplyMessageStartSubscription(const record::Record& event);
+  void ApplyProcessEvent(const record::Record& event);
+  void ApplyCompensation(const record::Record& event);
   void ObserveKey(int64_t key);
 
   int32_t partition_id_;

@@ -8,7 +8,11 @@
 #include "engine/processing/behaviors.h"
 #include "engine/processing/bpmn_processor.h"
 #include "engine/processing/context.h"
+#include "engine/processing/decisions.h"
+#include "engine/processing/event_processors.h"
+#include "engine/processing/events.h"
 #include "engine/processing/expressions.h"
+#include "engine/processing/operations.h"
 #include "engine/processing/process_cache.h"
 #include "engine/processing/processors.h"
 #include "engine/processing/variables.h"
@@ -32,12 +36,21 @@ class Engine::Impl {
         expressions_(context_, variables_),
         incidents_(context_),
         jobs_(context_, variables_),
-        bpmn_(context_, variables_, expressions_, incidents_, jobs_),
-        deployments_(context_),
+        events_(context_, variables_, expressions_),
+        decisions_(context_, variables_, expressions_),
+        bpmn_(context_, variables_, expressions_, incidents_, jobs_, events_),
+        deployments_(context_, events_, decisions_),
         creations_(context_, bpmn_),
-        job_processor_(context_, variables_, incidents_, jobs_),
+        job_processor_(context_, variables_, incidents_, jobs_, bpmn_),
         variable_documents_(context_, variables_),
-        incident_processor_(context_, incidents_, jobs_, bpmn_) {
+        incident_processor_(context_, incidents_, jobs_, bpmn_),
+        timer_processor_(context_, bpmn_, events_),
+        message_processor_(context_, bpmn_, events_),
+        signal_processor_(context_, bpmn_),
+        modification_processor_(context_, bpmn_, variables_),
+        migration_processor_(context_),
+        deletion_processor_(context_, events_) {
+    bpmn_.set_decisions(&decisions_);
     last_position_ = state_.meta.LastPosition();
   }
 
@@ -84,6 +97,30 @@ class Engine::Impl {
     });
     for (int64_t key : timed_out) RunInternal(key, JobIntent::kTimeOut);
     for (int64_t key : recurring) RunInternal(key, JobIntent::kRecurAfterBackoff);
+    std::vector<int64_t> due_timers;
+    state_.timers.ForEachDueBefore(now, [&](int64_t key) {
+      due_timers.push_back(key);
+      return due_timers.size() < kMaxDueCommandsPerBatch;
+    });
+    for (int64_t key : due_timers) {
+      auto timer = state_.timers.Get(key);
+      if (!timer) continue;
+      context_.BeginCommand(MakeCommand(key, TimerIntent::kTrigger, *timer));
+      Dispatch(context_.command());
+      DrainFollowUps();
+    }
+    std::vector<int64_t> expired;
+    state_.messages.ForEachExpiredBefore(now, [&](int64_t key) {
+      expired.push_back(key);
+      return expired.size() < kMaxDueCommandsPerBatch;
+    });
+    for (int64_t key : expired) {
+      auto message = state_.messages.Get(key);
+      if (!message) continue;
+      context_.BeginCommand(MakeCommand(key, MessageIntent::kExpire, *message));
+      Dispatch(context_.command());
+      DrainFollowUps();
+    }
   }
 
   BatchOutput EndBatch() {
@@ -103,7 +140,13 @@ class Engine::Impl {
 
   bool has_deferred_commands() { return !state_.deferred_commands.empty(); }
 
-  std::optional<int64_t> NextDueTime() { return state_.jobs.NextDueTime(); }
+  std::optional<int64_t> NextDueTime() {
+    std::optional<int64_t> next = state_.jobs.NextDueTime();
+    for (auto candidate : {state_.timers.NextDueTime(), state_.messages.NextDueTime()}) {
+      if (candidate && (!next || *candidate < *next)) next = candidate;
+    }
+    return next;
+  }
 
   void ApplyBatch(const record::RecordBatch& batch) {
     TERN_CHECK(!in_batch_);
@@ -172,6 +215,24 @@ class Engine::Impl {
   }
 
   void Dispatch(const record::Record& command) {
+    DispatchToProcessor(command);
+    // A reliable command from another partition: tell the sender it arrived (it stops sending
+    // it again). Repeats are acknowledged too; processors treat them as no-ops.
+    if (command.distribution_key() > 0 && command.source_partition_id() > 0 &&
+        command.source_partition_id() != config_.partition_id) {
+      record::CommandDistributionRecord acknowledge;
+      acknowledge.set_partition_id(config_.partition_id);
+      acknowledge.set_value_type(command.value_type());
+      acknowledge.set_intent(command.intent());
+      record::Record ack = MakeCommand(command.distribution_key(),
+                                       CommandDistributionIntent::kAcknowledge,
+                                       std::move(acknowledge));
+      ack.set_source_partition_id(config_.partition_id);
+      context_.SendToPartition(command.source_partition_id(), std::move(ack));
+    }
+  }
+
+  void DispatchToProcessor(const record::Record& command) {
     switch (command.value_type()) {
       case record::DEPLOYMENT:
         if (command.intent() == ToInt(DeploymentIntent::kCreate)) {
@@ -216,6 +277,67 @@ class Engine::Impl {
           return;
         }
         break;
+      case record::TIMER:
+        if (command.intent() == ToInt(TimerIntent::kTrigger)) {
+          timer_processor_.Trigger(command);
+          return;
+        }
+        break;
+      case record::MESSAGE:
+        if (command.intent() == ToInt(MessageIntent::kPublish)) {
+          message_processor_.Publish(command);
+          return;
+        }
+        if (command.intent() == ToInt(MessageIntent::kExpire)) {
+          message_processor_.Expire(command);
+          return;
+        }
+        break;
+      case record::MESSAGE_SUBSCRIPTION:
+        message_processor_.ProcessSubscription(command);
+        return;
+      case record::PROCESS_MESSAGE_SUBSCRIPTION:
+        if (command.intent() == ToInt(ProcessMessageSubscriptionIntent::kCorrelate)) {
+          message_processor_.ProcessCorrelate(command);
+          return;
+        }
+        break;
+      case record::SIGNAL:
+        if (command.intent() == ToInt(SignalIntent::kBroadcast)) {
+          signal_processor_.Broadcast(command);
+          return;
+        }
+        break;
+      case record::PROCESS_INSTANCE_BATCH:
+        if (command.intent() == ToInt(ProcessInstanceBatchIntent::kActivate)) {
+          bpmn_.ProcessBatch(command);
+          return;
+        }
+        break;
+      case record::PROCESS_INSTANCE_MODIFICATION:
+        if (command.intent() == ToInt(ProcessInstanceModificationIntent::kModify)) {
+          modification_processor_.Modify(command);
+          return;
+        }
+        break;
+      case record::PROCESS_INSTANCE_MIGRATION:
+        if (command.intent() == ToInt(ProcessInstanceMigrationIntent::kMigrate)) {
+          migration_processor_.Migrate(command);
+          return;
+        }
+        break;
+      case record::RESOURCE_DELETION:
+        if (command.intent() == ToInt(ResourceDeletionIntent::kDelete)) {
+          deletion_processor_.Delete(command);
+          return;
+        }
+        break;
+      case record::DECISION_EVALUATION:
+        if (command.intent() == ToInt(DecisionEvaluationIntent::kEvaluate)) {
+          decisions_.ProcessEvaluate(command);
+          return;
+        }
+        break;
       default:
         break;
     }
@@ -254,12 +376,20 @@ class Engine::Impl {
   ExpressionBehavior expressions_;
   IncidentBehavior incidents_;
   JobBehavior jobs_;
+  EventBehavior events_;
+  DecisionBehavior decisions_;
   BpmnProcessor bpmn_;
   DeploymentProcessor deployments_;
   CreationProcessor creations_;
   JobProcessor job_processor_;
   VariableDocumentProcessor variable_documents_;
   IncidentProcessor incident_processor_;
+  TimerProcessor timer_processor_;
+  MessageProcessor message_processor_;
+  SignalProcessor signal_processor_;
+  ModificationProcessor modification_processor_;
+  MigrationProcessor migration_processor_;
+  ResourceDeletionProcessor deletion_processor_;
 
   bool in_batch_ = false;
   int32_t follow_ups_in_batch_ = 0;

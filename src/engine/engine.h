@@ -41,6 +41,14 @@ struct EngineConfig {
   int64_t feel_max_steps = 1'000'000;
   // Largest variable document accepted (bytes of JSON), and largest single job response.
   int64_t max_variables_bytes = 1 << 20;
+  // Follow-up commands one command may lead to in a row (across batches) before the element
+  // being activated raises an incident: bounds loops without a wait state (Zeebe has no such
+  // bound; see docs/bpmn-coverage.md).
+  int32_t max_follow_up_chain = 10'000;
+  // Largest multi-instance input collection; larger ones raise an incident.
+  int64_t max_multi_instance_items = 100'000;
+  // Inner instances of a parallel multi-instance body activated per command.
+  int32_t multi_instance_batch_size = 100;
 };
 
 // A reply to a client request, released once the batch that produced it is committed.
@@ -106,7 +114,7 @@ class Engine {
   // Processes follow-up commands left over from earlier batches.
   void ProcessDeferredCommands();
   // Writes and processes the time-based commands that are due at the batch timestamp: job
-  // timeouts and the end of retry backoffs.
+  // timeouts, the end of retry backoffs, due timers and expired messages.
   void ProcessDueWork();
   // Commits the batch's state changes and hands out what it produced.
   BatchOutput EndBatch();

@@ -38,6 +38,8 @@ enum class ProcessInstanceIntent : int32_t {
   kActivateElement = 8,
   kCompleteElement = 9,
   kTerminateElement = 10,
+  // Migration moved the element instance to another process definition.
+  kElementMigrated = 11,
 };
 
 enum class ProcessInstanceCreationIntent : int32_t {
@@ -69,6 +71,7 @@ enum class JobIntent : int32_t {
   kYielded = 15,
   kUpdateTimeout = 16,
   kTimeoutUpdated = 17,
+  kMigrated = 18,
 };
 
 enum class JobBatchIntent : int32_t {
@@ -100,6 +103,115 @@ enum class CommandDistributionIntent : int32_t {
   kAcknowledge = 2,
   kAcknowledged = 3,
   kFinished = 4,
+};
+
+enum class MessageIntent : int32_t {
+  kPublish = 0,
+  kPublished = 1,
+  kExpire = 2,
+  kExpired = 3,
+};
+
+// The message partition's side of a subscription.
+enum class MessageSubscriptionIntent : int32_t {
+  kCreate = 0,
+  kCreated = 1,
+  kCorrelating = 2,
+  kCorrelate = 3,
+  kCorrelated = 4,
+  kReject = 5,
+  kRejected = 6,
+  kDelete = 7,
+  kDeleted = 8,
+};
+
+// The process instance partition's side of a subscription.
+enum class ProcessMessageSubscriptionIntent : int32_t {
+  kCreating = 0,
+  kCreate = 1,
+  kCreated = 2,
+  kCorrelate = 3,
+  kCorrelated = 4,
+  kDeleting = 5,
+  kDelete = 6,
+  kDeleted = 7,
+};
+
+enum class MessageStartEventSubscriptionIntent : int32_t {
+  kCreated = 0,
+  kCorrelated = 1,
+  kDeleted = 2,
+};
+
+enum class TimerIntent : int32_t {
+  kCreated = 0,
+  kTrigger = 1,
+  kTriggered = 2,
+  kCanceled = 3,
+};
+
+enum class SignalIntent : int32_t {
+  kBroadcast = 0,
+  kBroadcasted = 1,
+};
+
+enum class SignalSubscriptionIntent : int32_t {
+  kCreated = 0,
+  kDeleted = 1,
+};
+
+enum class EscalationIntent : int32_t {
+  kEscalated = 0,
+  kNotEscalated = 1,
+};
+
+enum class ProcessEventIntent : int32_t {
+  kTriggering = 0,
+  kTriggered = 1,
+};
+
+enum class ProcessInstanceBatchIntent : int32_t {
+  kActivate = 0,
+  kActivated = 1,
+};
+
+enum class ProcessInstanceModificationIntent : int32_t {
+  kModify = 0,
+  kModified = 1,
+};
+
+enum class ProcessInstanceMigrationIntent : int32_t {
+  kMigrate = 0,
+  kMigrated = 1,
+};
+
+enum class ResourceDeletionIntent : int32_t {
+  kDelete = 0,
+  kDeleting = 1,
+  kDeleted = 2,
+};
+
+enum class DecisionIntent : int32_t {
+  kCreated = 0,
+  kDeleted = 1,
+};
+
+enum class DecisionRequirementsIntent : int32_t {
+  kCreated = 0,
+  kDeleted = 1,
+};
+
+enum class DecisionEvaluationIntent : int32_t {
+  kEvaluate = 0,
+  kEvaluated = 1,
+  kFailed = 2,
+};
+
+enum class CompensationSubscriptionIntent : int32_t {
+  kCreated = 0,
+  kTriggered = 1,
+  kCompleted = 2,
+  kDeleted = 3,
 };
 
 template <typename IntentEnum>

@@ -33,6 +33,34 @@ TERN_RECORD_VALUE(VariableDocumentRecord, variable_document, VARIABLE_DOCUMENT,
 TERN_RECORD_VALUE(IncidentRecord, incident, INCIDENT, IncidentIntent)
 TERN_RECORD_VALUE(CommandDistributionRecord, command_distribution, COMMAND_DISTRIBUTION,
                   CommandDistributionIntent)
+TERN_RECORD_VALUE(MessageRecord, message, MESSAGE, MessageIntent)
+TERN_RECORD_VALUE(MessageSubscriptionRecord, message_subscription, MESSAGE_SUBSCRIPTION,
+                  MessageSubscriptionIntent)
+TERN_RECORD_VALUE(ProcessMessageSubscriptionRecord, process_message_subscription,
+                  PROCESS_MESSAGE_SUBSCRIPTION, ProcessMessageSubscriptionIntent)
+TERN_RECORD_VALUE(MessageStartEventSubscriptionRecord, message_start_event_subscription,
+                  MESSAGE_START_EVENT_SUBSCRIPTION, MessageStartEventSubscriptionIntent)
+TERN_RECORD_VALUE(TimerRecord, timer, TIMER, TimerIntent)
+TERN_RECORD_VALUE(SignalRecord, signal, SIGNAL, SignalIntent)
+TERN_RECORD_VALUE(SignalSubscriptionRecord, signal_subscription, SIGNAL_SUBSCRIPTION,
+                  SignalSubscriptionIntent)
+TERN_RECORD_VALUE(EscalationRecord, escalation, ESCALATION, EscalationIntent)
+TERN_RECORD_VALUE(ProcessEventRecord, process_event, PROCESS_EVENT, ProcessEventIntent)
+TERN_RECORD_VALUE(ProcessInstanceBatchRecord, process_instance_batch, PROCESS_INSTANCE_BATCH,
+                  ProcessInstanceBatchIntent)
+TERN_RECORD_VALUE(ProcessInstanceModificationRecord, process_instance_modification,
+                  PROCESS_INSTANCE_MODIFICATION, ProcessInstanceModificationIntent)
+TERN_RECORD_VALUE(ProcessInstanceMigrationRecord, process_instance_migration,
+                  PROCESS_INSTANCE_MIGRATION, ProcessInstanceMigrationIntent)
+TERN_RECORD_VALUE(ResourceDeletionRecord, resource_deletion, RESOURCE_DELETION,
+                  ResourceDeletionIntent)
+TERN_RECORD_VALUE(DecisionRecord, decision, DECISION, DecisionIntent)
+TERN_RECORD_VALUE(DecisionRequirementsRecord, decision_requirements, DECISION_REQUIREMENTS,
+                  DecisionRequirementsIntent)
+TERN_RECORD_VALUE(DecisionEvaluationRecord, decision_evaluation, DECISION_EVALUATION,
+                  DecisionEvaluationIntent)
+TERN_RECORD_VALUE(CompensationSubscriptionRecord, compensation_subscription,
+                  COMPENSATION_SUBSCRIPTION, CompensationSubscriptionIntent)
 
 #undef TERN_RECORD_VALUE
 
@@ -79,6 +107,9 @@ inline record::ValueType ValueTypeOfValue(const record::Record& record) {
     case record::Record::kResourceDeletion: return record::RESOURCE_DELETION;
     case record::Record::kCommandDistribution: return record::COMMAND_DISTRIBUTION;
     case record::Record::kClock: return record::CLOCK;
+    case record::Record::kProcessEvent: return record::PROCESS_EVENT;
+    case record::Record::kProcessInstanceBatch: return record::PROCESS_INSTANCE_BATCH;
+    case record::Record::kCompensationSubscription: return record::COMPENSATION_SUBSCRIPTION;
     case record::Record::VALUE_NOT_SET: return record::VALUE_TYPE_UNSPECIFIED;
   }
   return record::VALUE_TYPE_UNSPECIFIED;

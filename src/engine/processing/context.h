@@ -92,7 +92,44 @@ class ProcessingContext {
   }
 
   // Queues an internal command to be processed after the current one.
-  void FollowUp(record::Record command) { follow_ups_.push_back(std::move(command)); }
+  void FollowUp(record::Record command) {
+    command.set_chain_depth(command_ != nullptr ? command_->chain_depth() + 1 : 1);
+    follow_ups_.push_back(std::move(command));
+  }
+
+  // Sends a command to a partition, reliably: to this partition it is a follow-up (processed in
+  // this batch or a later one); to another partition it is kept pending in state (COMMAND
+  // DISTRIBUTION DISTRIBUTING) and sent again until the receiver acknowledges it. Returns the
+  // distribution key (0 for this partition), which CancelPending takes.
+  int64_t SendCommand(int32_t partition_id, record::Record command) {
+    if (partition_id == config_.partition_id) {
+      command.set_source_partition_id(config_.partition_id);
+      FollowUp(std::move(command));
+      return 0;
+    }
+    int64_t distribution_key = NextKey();
+    command.set_distribution_key(distribution_key);
+    command.set_source_partition_id(config_.partition_id);
+    record::CommandDistributionRecord pending;
+    pending.set_partition_id(partition_id);
+    pending.set_value_type(command.value_type());
+    pending.set_intent(command.intent());
+    TERN_CHECK(command.SerializeToString(pending.mutable_command_value()));
+    AppendEvent(distribution_key, CommandDistributionIntent::kDistributing, pending);
+    SendToPartition(partition_id, std::move(command));
+    return distribution_key;
+  }
+
+  // Stops sending a pending command (it became pointless, e.g. a subscription that was deleted
+  // before the receiver acknowledged its creation).
+  void CancelPending(int64_t distribution_key, int32_t partition_id) {
+    if (distribution_key <= 0 || !state_.distributions.Contains(distribution_key, partition_id)) {
+      return;
+    }
+    record::CommandDistributionRecord canceled;
+    canceled.set_partition_id(partition_id);
+    AppendEvent(distribution_key, CommandDistributionIntent::kAcknowledged, std::move(canceled));
+  }
 
   void NotifyJobsAvailable(const std::string& type) { output_.jobs_available.push_back(type); }
   void SendToPartition(int32_t partition_id, record::Record command) {

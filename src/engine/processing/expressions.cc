@@ -97,4 +97,64 @@ absl::StatusOr<bool> ExpressionBehavior::EvaluateBool(const bpmn::Expression& ex
   return value->as_bool();
 }
 
+absl::StatusOr<std::vector<std::string>> ExpressionBehavior::EvaluateStringList(
+    const bpmn::Expression& expression, int64_t scope_key) {
+  std::vector<std::string> values;
+  if (!expression.is_feel()) {
+    std::string_view text = expression.static_text();
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t comma = text.find(',', start);
+      std::string_view part =
+          text.substr(start, comma == std::string_view::npos ? std::string_view::npos
+                                                             : comma - start);
+      size_t b = part.find_first_not_of(" \t");
+      size_t e = part.find_last_not_of(" \t");
+      if (b != std::string_view::npos) values.emplace_back(part.substr(b, e - b + 1));
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    return values;
+  }
+  auto value = Evaluate(expression, scope_key);
+  if (!value.ok()) return value.status();
+  if (value->is_null()) return values;
+  if (value->is_string()) {
+    values.push_back(value->as_string());
+    return values;
+  }
+  if (!value->is_list()) return WrongType(expression, "ARRAY", *value);
+  for (const feel::Value& item : value->list()) {
+    if (!item.is_string()) {
+      return absl::FailedPreconditionError(
+          tern::StrCat("Expected result of the expression '", Source(expression),
+                       "' to be 'ARRAY' containing 'STRING' items, but was '",
+                       feel::ValueToJson(*value), "'."));
+    }
+    values.push_back(item.as_string());
+  }
+  return values;
+}
+
+absl::StatusOr<std::string> ExpressionBehavior::EvaluateDateTimeText(
+    const bpmn::Expression& expression, int64_t scope_key) {
+  std::string text;
+  if (!expression.is_feel()) {
+    text = expression.static_text();
+  } else {
+    auto value = Evaluate(expression, scope_key);
+    if (!value.ok()) return value.status();
+    if (value->is_null()) return std::string();
+    if (value->is_date_time()) return feel::FormatDateTime(value->as_date_time());
+    if (!value->is_string()) return WrongType(expression, "DATE_TIME", *value);
+    text = value->as_string();
+  }
+  if (text.empty()) return text;
+  if (!feel::ParseDateTime(text)) {
+    return absl::FailedPreconditionError(
+        tern::StrCat("Expected '", text, "' to be a date and time (ISO 8601), but it is not."));
+  }
+  return text;
+}
+
 }  // namespace tern::engine

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "bpmn/model.h"
@@ -25,6 +26,14 @@ class ExpressionBehavior {
                                              int64_t scope_key);
   absl::StatusOr<int64_t> EvaluateInt(const bpmn::Expression& expression, int64_t scope_key);
   absl::StatusOr<bool> EvaluateBool(const bpmn::Expression& expression, int64_t scope_key);
+  // A list of strings: a FEEL list, or static text as a comma-separated list (user task
+  // candidate groups and users).
+  absl::StatusOr<std::vector<std::string>> EvaluateStringList(const bpmn::Expression& expression,
+                                                              int64_t scope_key);
+  // A date-time as ISO 8601 text: a FEEL date and time, or a string that parses as one (user
+  // task due and follow-up dates). Empty for null.
+  absl::StatusOr<std::string> EvaluateDateTimeText(const bpmn::Expression& expression,
+                                                   int64_t scope_key);
 
   feel::EvalOptions Options();
 

@@ -17,6 +17,18 @@ std::shared_ptr<const DeployedProcess> MakeDeployed(
   deployed->process = deployed->definitions->FindProcess(process.bpmn_process_id());
   TERN_CHECK(deployed->process != nullptr, "deployed resource lacks process ",
              process.bpmn_process_id());
+  for (const bpmn::Element& element : deployed->process->elements) {
+    if (element.type == bpmn::ElementType::kBoundaryEvent &&
+        element.event_type == bpmn::EventType::kCompensation) {
+      deployed->uses_compensation = true;
+    }
+    if (element.type == bpmn::ElementType::kEventSubProcess) {
+      deployed->has_event_subprocesses = true;
+    }
+    if (element.type == bpmn::ElementType::kInclusiveGateway && element.incoming.size() > 1) {
+      deployed->has_inclusive_joins = true;
+    }
+  }
   return deployed;
 }
 

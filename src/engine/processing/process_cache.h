@@ -23,6 +23,11 @@ struct DeployedProcess {
   std::string tenant_id;
   std::shared_ptr<const bpmn::Definitions> definitions;
   const bpmn::Process* process = nullptr;  // inside `definitions`
+  // Derived from the model once, so that hot paths (and appliers) can skip lookups for what a
+  // process cannot do.
+  bool uses_compensation = false;       // has compensation boundary events
+  bool has_event_subprocesses = false;  // anywhere in the process
+  bool has_inclusive_joins = false;
 };
 
 class ProcessCache {

@@ -6,6 +6,7 @@
 #include "base/strings.h"
 #include "absl/strings/str_join.h"
 #include "bpmn/parser.h"
+#include "engine/processing/timers.h"
 
 namespace tern::engine {
 namespace {
@@ -56,6 +57,49 @@ ResourceKind KindOf(std::string_view name) {
 
 // --- Deployments -------------------------------------------------------------------------------
 
+void DeploymentProcessor::CheckTimers(const bpmn::Process& process, std::string_view resource_name,
+                                      std::vector<std::string>& errors) {
+  for (const bpmn::Element& element : process.elements) {
+    bool process_start = element.type == bpmn::ElementType::kStartEvent &&
+                         element.flow_scope == process.root().index;
+    if (element.timer) {
+      absl::Status status;
+      if (!element.timer->value.is_feel()) {
+        timers::Kind kind = element.timer->kind == bpmn::TimerKind::kDuration ? timers::Kind::kDuration
+                            : element.timer->kind == bpmn::TimerKind::kDate   ? timers::Kind::kDate
+                                                                              : timers::Kind::kCycle;
+        status = timers::ScheduleFromText(kind, element.timer->value.static_text(),
+                                          context_.timestamp())
+                     .status();
+      } else if (process_start) {
+        // A timer start event is evaluated now, without variables.
+        status = events_.EvaluateTimer(*element.timer, -1).status();
+      }
+      if (!status.ok()) {
+        errors.push_back(tern::StrCat("'", resource_name, "': Element '", element.id,
+                                      "' (timer): ", status.message()));
+      }
+    }
+  }
+}
+
+void DeploymentProcessor::MoveStartEvents(const record::ProcessRecord& created, bool with_timers) {
+  auto& processes = context_.state().processes;
+  auto latest = processes.Latest(created.tenant_id(), created.bpmn_process_id());
+  if (!latest || latest->process_definition_key() != created.process_definition_key()) return;
+  // The newest earlier version still deployed had the start events until now.
+  for (int32_t version = created.version() - 1; version > 0; --version) {
+    auto previous = processes.KeyByIdAndVersion(created.tenant_id(), created.bpmn_process_id(),
+                                                version);
+    if (!previous) continue;
+    events_.CloseStartEvents(*previous);
+    break;
+  }
+  auto model = context_.processes().Get(created.process_definition_key());
+  TERN_CHECK(model != nullptr);
+  events_.OpenStartEvents(created, *model->process, with_timers);
+}
+
 void DeploymentProcessor::Process(const record::Record& command) {
   const auto& deployment = command.deployment();
   if (deployment.resources().empty()) {
@@ -69,9 +113,16 @@ void DeploymentProcessor::Process(const record::Record& command) {
     const record::DeploymentResource* resource;
     std::shared_ptr<const bpmn::Definitions> definitions;
   };
+  struct ParsedDmn {
+    const record::DeploymentResource* resource;
+    std::shared_ptr<const dmn::Drg> graph;
+  };
   std::vector<Parsed> parsed;
+  std::vector<ParsedDmn> parsed_dmn;
   std::vector<std::string> errors;
-  std::map<std::string, std::string> process_ids;  // bpmn process id -> resource name
+  std::map<std::string, std::string> process_ids;   // bpmn process id -> resource name
+  std::map<std::string, std::string> drg_ids;       // decision requirements id -> resource name
+  std::map<std::string, std::string> decision_ids;  // decision id -> resource name
   for (const auto& resource : deployment.resources()) {
     switch (KindOf(resource.resource_name())) {
       case ResourceKind::kBpmn: {
@@ -88,14 +139,34 @@ void DeploymentProcessor::Process(const record::Record& command) {
             errors.push_back(tern::StrCat("Duplicated process id in resources '", it->second,
                                           "' and '", resource.resource_name(), "'"));
           }
+          CheckTimers(process, resource.resource_name(), errors);
         }
         parsed.push_back({&resource, *std::move(definitions)});
         break;
       }
-      case ResourceKind::kDmn:
-        errors.push_back(tern::StrCat("'", resource.resource_name(),
-                                      "': DMN decisions are not supported by Tern yet"));
+      case ResourceKind::kDmn: {
+        auto graph = dmn::ParseDmn(resource.resource(), resource.resource_name());
+        if (!graph.ok()) {
+          errors.push_back(std::string(graph.status().message()));
+          break;
+        }
+        auto [it, inserted] = drg_ids.emplace((*graph)->id(), resource.resource_name());
+        if (!inserted) {
+          errors.push_back(tern::StrCat("Duplicated decision requirements id '", (*graph)->id(),
+                                        "' in resources '", it->second, "' and '",
+                                        resource.resource_name(), "'"));
+        }
+        for (const auto& decision : (*graph)->decisions()) {
+          auto [d, fresh] = decision_ids.emplace(decision.id, resource.resource_name());
+          if (!fresh) {
+            errors.push_back(tern::StrCat("Duplicated decision id '", decision.id,
+                                          "' in resources '", d->second, "' and '",
+                                          resource.resource_name(), "'"));
+          }
+        }
+        parsed_dmn.push_back({&resource, *std::move(graph)});
         break;
+      }
       case ResourceKind::kForm:
         errors.push_back(tern::StrCat("'", resource.resource_name(),
                                       "': forms are not supported by Tern yet"));
@@ -118,6 +189,7 @@ void DeploymentProcessor::Process(const record::Record& command) {
   created.set_tenant_id(tenant);
   created.set_legacy_deploy_process(deployment.legacy_deploy_process());
   auto& processes = context_.state().processes;
+  std::vector<record::ProcessRecord> new_processes;
   for (const auto& [resource, definitions] : parsed) {
     record::DeploymentResource* kept = created.add_resources();
     kept->set_resource_name(resource->resource_name());
@@ -139,7 +211,7 @@ void DeploymentProcessor::Process(const record::Record& command) {
       }
       record::ProcessRecord definition;
       definition.set_bpmn_process_id(process.id);
-      definition.set_version(latest ? latest->version() + 1 : 1);
+      definition.set_version(processes.HighestVersion(tenant, process.id) + 1);
       definition.set_process_definition_key(context_.NextKey());
       definition.set_resource_name(resource->resource_name());
       definition.set_resource(resource->resource());
@@ -150,10 +222,76 @@ void DeploymentProcessor::Process(const record::Record& command) {
       metadata->set_deployment_key(deployment_key);
       context_.processes().Put(definition, definitions);
       context_.AppendEvent(definition.process_definition_key(), ProcessIntent::kCreated,
-                           std::move(definition));
+                           definition);
+      new_processes.push_back(std::move(definition));
     }
   }
-  bool created_any = false;
+  auto& decisions = context_.state().decisions;
+  bool created_decisions = false;
+  for (const auto& [resource, graph] : parsed_dmn) {
+    record::DecisionRequirementsMetadata* drg = created.add_decision_requirements();
+    drg->set_decision_requirements_id(graph->id());
+    drg->set_decision_requirements_name(graph->name());
+    drg->set_resource_name(resource->resource_name());
+    drg->set_tenant_id(tenant);
+    auto latest = decisions.LatestRequirements(tenant, graph->id());
+    if (latest && latest->resource_name() == resource->resource_name() &&
+        latest->resource() == resource->resource()) {
+      drg->set_version(latest->version());
+      drg->set_decision_requirements_key(latest->decision_requirements_key());
+      drg->set_is_duplicate(true);
+      for (const auto& decision : decisions.OfRequirements(latest->decision_requirements_key())) {
+        record::DecisionMetadata* metadata = created.add_decisions();
+        metadata->set_decision_id(decision.decision_id());
+        metadata->set_decision_name(decision.decision_name());
+        metadata->set_version(decision.version());
+        metadata->set_decision_key(decision.decision_key());
+        metadata->set_decision_requirements_id(decision.decision_requirements_id());
+        metadata->set_decision_requirements_key(decision.decision_requirements_key());
+        metadata->set_is_duplicate(true);
+        metadata->set_tenant_id(tenant);
+        metadata->set_deployment_key(deployment_key);
+      }
+      continue;
+    }
+    created_decisions = true;
+    record::DecisionRequirementsRecord requirements;
+    requirements.set_decision_requirements_id(graph->id());
+    requirements.set_decision_requirements_name(graph->name());
+    requirements.set_version(latest ? latest->version() + 1 : 1);
+    requirements.set_decision_requirements_key(context_.NextKey());
+    requirements.set_resource_name(resource->resource_name());
+    requirements.set_resource(resource->resource());
+    requirements.set_tenant_id(tenant);
+    drg->set_version(requirements.version());
+    drg->set_decision_requirements_key(requirements.decision_requirements_key());
+    decisions_.Remember(requirements.decision_requirements_key(), graph);
+    context_.AppendEvent(requirements.decision_requirements_key(),
+                         DecisionRequirementsIntent::kCreated, requirements);
+    for (const auto& info : graph->decisions()) {
+      record::DecisionRecord decision;
+      decision.set_decision_id(info.id);
+      decision.set_decision_name(info.name);
+      auto previous = decisions.Latest(tenant, info.id);
+      decision.set_version(previous ? previous->version() + 1 : 1);
+      decision.set_decision_key(context_.NextKey());
+      decision.set_decision_requirements_id(graph->id());
+      decision.set_decision_requirements_key(requirements.decision_requirements_key());
+      decision.set_tenant_id(tenant);
+      record::DecisionMetadata* metadata = created.add_decisions();
+      metadata->set_decision_id(decision.decision_id());
+      metadata->set_decision_name(decision.decision_name());
+      metadata->set_version(decision.version());
+      metadata->set_decision_key(decision.decision_key());
+      metadata->set_decision_requirements_id(decision.decision_requirements_id());
+      metadata->set_decision_requirements_key(decision.decision_requirements_key());
+      metadata->set_tenant_id(tenant);
+      metadata->set_deployment_key(deployment_key);
+      context_.AppendEvent(decision.decision_key(), DecisionIntent::kCreated, std::move(decision));
+    }
+  }
+  for (const auto& process : new_processes) MoveStartEvents(process, /*with_timers=*/true);
+  bool created_any = created_decisions;
   for (const auto& process : created.processes()) created_any |= !process.is_duplicate();
   // What other partitions need: the new definitions with their keys and resources.
   record::DeploymentRecord distributed = created;
@@ -188,6 +326,9 @@ record::Record DistributionCommand(const record::CommandDistributionRecord& pend
                                    int64_t distribution_key, int32_t source_partition) {
   record::Record command;
   TERN_CHECK(command.ParseFromString(pending.command_value()));
+  // Generic reliable commands (ProcessingContext::SendCommand) carry their own key and
+  // distribution key; deployments use the deployment key as distribution key.
+  if (command.distribution_key() != 0) return command;
   command.set_key(distribution_key);
   // The receiving partition answers the partition that distributed.
   command.set_source_partition_id(source_partition);
@@ -215,7 +356,41 @@ void DeploymentProcessor::ProcessDistributed(const record::Record& command) {
     definition.set_tenant_id(metadata.tenant_id());
     definition.set_deployment_key(command.key());
     context_.AppendEvent(definition.process_definition_key(), ProcessIntent::kCreated,
-                         std::move(definition));
+                         definition);
+    MoveStartEvents(definition, /*with_timers=*/false);
+  }
+  auto& decisions = context_.state().decisions;
+  for (const auto& metadata : deployment.decision_requirements()) {
+    if (metadata.is_duplicate()) continue;
+    if (decisions.RequirementsByKey(metadata.decision_requirements_key())) continue;
+    const record::DeploymentResource* resource = nullptr;
+    for (const auto& candidate : deployment.resources()) {
+      if (candidate.resource_name() == metadata.resource_name()) resource = &candidate;
+    }
+    TERN_CHECK(resource != nullptr, "distributed deployment lacks resource ",
+               metadata.resource_name());
+    record::DecisionRequirementsRecord requirements;
+    requirements.set_decision_requirements_id(metadata.decision_requirements_id());
+    requirements.set_decision_requirements_name(metadata.decision_requirements_name());
+    requirements.set_version(metadata.version());
+    requirements.set_decision_requirements_key(metadata.decision_requirements_key());
+    requirements.set_resource_name(metadata.resource_name());
+    requirements.set_resource(resource->resource());
+    requirements.set_tenant_id(metadata.tenant_id());
+    context_.AppendEvent(requirements.decision_requirements_key(),
+                         DecisionRequirementsIntent::kCreated, std::move(requirements));
+  }
+  for (const auto& metadata : deployment.decisions()) {
+    if (metadata.is_duplicate() || decisions.ByKey(metadata.decision_key())) continue;
+    record::DecisionRecord decision;
+    decision.set_decision_id(metadata.decision_id());
+    decision.set_decision_name(metadata.decision_name());
+    decision.set_version(metadata.version());
+    decision.set_decision_key(metadata.decision_key());
+    decision.set_decision_requirements_id(metadata.decision_requirements_id());
+    decision.set_decision_requirements_key(metadata.decision_requirements_key());
+    decision.set_tenant_id(metadata.tenant_id());
+    context_.AppendEvent(decision.decision_key(), DecisionIntent::kCreated, std::move(decision));
   }
   record::DeploymentRecord summary = deployment;
   for (auto& resource : *summary.mutable_resources()) resource.clear_resource();
@@ -237,7 +412,8 @@ void DeploymentProcessor::ProcessAcknowledge(const record::Record& command) {
   if (!distributions.Contains(command.key(), from)) return;  // a repeated acknowledgement
   context_.AppendEvent(command.key(), CommandDistributionIntent::kAcknowledged,
                        command.command_distribution());
-  if (!distributions.AnyFor(command.key())) {
+  if (command.command_distribution().value_type() == record::DEPLOYMENT &&
+      !distributions.AnyFor(command.key())) {
     record::CommandDistributionRecord finished;
     finished.set_value_type(record::DEPLOYMENT);
     context_.AppendEvent(command.key(), CommandDistributionIntent::kFinished, std::move(finished));
@@ -457,12 +633,20 @@ void JobProcessor::ThrowError(const record::Record& command, JobState job) {
   const record::Record& event =
       context_.AppendEvent(command.key(), JobIntent::kErrorThrown, thrown);
   context_.Respond(event);
-  // No element catches errors yet, so every thrown error is unhandled.
+  std::string available;
+  auto instance = context_.state().element_instances.Get(job.record().element_instance_key());
+  if (instance &&
+      bpmn_.ThrowError(*instance, request.error_code(), RenderVariableDocument(*variables),
+                       &available)) {
+    return;  // the catch event terminates the task, which cancels the job
+  }
   incidents_.RaiseJobIncident(
       command.key(), job.record(), kUnhandledErrorEvent,
       tern::StrCat("Expected to throw an error event with the code '", request.error_code(),
-                   "' with message '", request.error_message(),
-                   "', but it was not caught. No error events are available in the scope."));
+                   "' with message '", request.error_message(), "', but it was not caught.",
+                   available.empty()
+                       ? " No error events are available in the scope."
+                       : tern::StrCat(" Available error events are [", available, "]")));
 }
 
 void JobProcessor::UpdateRetries(const record::Record& command, JobState job) {

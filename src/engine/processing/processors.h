@@ -7,6 +7,8 @@
 #include "engine/processing/behaviors.h"
 #include "engine/processing/bpmn_processor.h"
 #include "engine/processing/context.h"
+#include "engine/processing/decisions.h"
+#include "engine/processing/events.h"
 #include "engine/processing/variables.h"
 
 namespace tern::engine {
@@ -17,7 +19,9 @@ namespace tern::engine {
 // stay pending in state and are sent again until acknowledged.
 class DeploymentProcessor {
  public:
-  explicit DeploymentProcessor(ProcessingContext& context) : context_(context) {}
+  DeploymentProcessor(ProcessingContext& context, EventBehavior& events,
+                      DecisionBehavior& decisions)
+      : context_(context), events_(events), decisions_(decisions) {}
   void Process(const record::Record& command);
   // DEPLOYMENT DISTRIBUTE, on a partition other than 1.
   void ProcessDistributed(const record::Record& command);
@@ -25,7 +29,17 @@ class DeploymentProcessor {
   void ProcessAcknowledge(const record::Record& command);
 
  private:
+  // Start events follow the latest version of a process: the previous version's subscriptions
+  // close and the new version's open (timers only where the deployment was created).
+  void MoveStartEvents(const record::ProcessRecord& created, bool with_timers);
+  // Problems with timer definitions and start-event names that can be checked before any
+  // instance runs (static timers: R/PT0S, negative durations, dates out of range).
+  void CheckTimers(const bpmn::Process& process, std::string_view resource_name,
+                   std::vector<std::string>& errors);
+
   ProcessingContext& context_;
+  EventBehavior& events_;
+  DecisionBehavior& decisions_;
 };
 
 // The DEPLOYMENT DISTRIBUTE command partition 1 sends to `target`.
@@ -46,8 +60,8 @@ class CreationProcessor {
 class JobProcessor {
  public:
   JobProcessor(ProcessingContext& context, VariableBehavior& variables,
-               IncidentBehavior& incidents, JobBehavior& jobs)
-      : context_(context), variables_(variables), incidents_(incidents), jobs_(jobs) {}
+               IncidentBehavior& incidents, JobBehavior& jobs, BpmnProcessor& bpmn)
+      : context_(context), variables_(variables), incidents_(incidents), jobs_(jobs), bpmn_(bpmn) {}
   void Process(const record::Record& command);
   // JOB_BATCH ACTIVATE.
   void Activate(const record::Record& command);
@@ -65,6 +79,7 @@ class JobProcessor {
   VariableBehavior& variables_;
   IncidentBehavior& incidents_;
   JobBehavior& jobs_;
+  BpmnProcessor& bpmn_;
 };
 
 class VariableDocumentProcessor {

@@ -45,6 +45,54 @@ enum class ColumnFamily : uint16_t {
   // (distribution key, target partition) -> CommandDistributionRecord. Commands partition 1 has
   // sent to other partitions and that are not acknowledged yet (sent again until they are).
   kPendingDistribution = 17,
+  // timer key -> TimerRecord. Due dates are indexed in memory (TimerState).
+  kTimer = 18,
+  // (owner key, timer key) -> empty. The owner is the element instance whose subscription the
+  // timer is, or the process definition key for timer start events.
+  kTimerByOwner = 19,
+  // message key -> MessageRecord (with its deadline). Deadlines are indexed in memory.
+  kMessage = 20,
+  // (message name, correlation key, message key) -> empty. Buffered messages in publish order.
+  kMessageByNameAndKey = 21,
+  // (message name, correlation key, message id) -> message key. Message id uniqueness.
+  kMessageById = 22,
+  // (message key, bpmn process id) -> empty. A message correlates at most once per process.
+  kMessageCorrelated = 23,
+  // (element instance key, message name) -> MessageSubscriptionState. On the message's partition.
+  kMessageSubscription = 24,
+  // (message name, correlation key, element instance key) -> empty.
+  kMessageSubscriptionByNameAndKey = 25,
+  // (element instance key, message name) -> ProcessMessageSubscriptionState. On the instance's
+  // partition.
+  kProcessMessageSubscription = 26,
+  // (message name, process definition key, start event id) -> MessageStartEventSubscriptionRecord.
+  kMessageStartSubscription = 27,
+  // (bpmn process id, correlation key) -> process instance key. Instances created by a message
+  // start event that are still active (one per correlation key).
+  kActiveMessageStartInstance = 28,
+  // (signal name, subscription key) -> SignalSubscriptionRecord.
+  kSignalSubscription = 29,
+  // (owner key, subscription key) -> signal name. Owner as for timers.
+  kSignalSubscriptionByOwner = 30,
+  // (scope key, event key) -> ProcessEventRecord. Events waiting for their element.
+  kEventTrigger = 31,
+  // (process instance key, subscription key) -> CompensationSubscriptionRecord.
+  kCompensationSubscription = 32,
+  // definition key (process, decision, decision requirements) -> empty. Deleted resources whose
+  // record is kept for the instances still running on it.
+  kDeletedResource = 33,
+  // (tenant, bpmn process id) -> highest version ever deployed (versions are never reused).
+  kProcessVersionHighWater = 34,
+  // decision key -> DecisionRecord.
+  kDecisionByKey = 35,
+  // (tenant, decision id) -> key of the latest version.
+  kLatestDecision = 36,
+  // (tenant, decision id, version) -> decision key.
+  kDecisionKeyByIdAndVersion = 37,
+  // decision requirements key -> DecisionRequirementsRecord (with the DMN resource).
+  kDecisionRequirementsByKey = 38,
+  // (tenant, decision requirements id) -> key of the latest version.
+  kLatestDecisionRequirements = 39,
 };
 
 inline constexpr std::array kAllColumnFamilies = {
@@ -62,6 +110,28 @@ inline constexpr std::array kAllColumnFamilies = {
     ColumnFamily::kAwaitedResult,
     ColumnFamily::kDeferredCommand,
     ColumnFamily::kPendingDistribution,
+    ColumnFamily::kTimer,
+    ColumnFamily::kTimerByOwner,
+    ColumnFamily::kMessage,
+    ColumnFamily::kMessageByNameAndKey,
+    ColumnFamily::kMessageById,
+    ColumnFamily::kMessageCorrelated,
+    ColumnFamily::kMessageSubscription,
+    ColumnFamily::kMessageSubscriptionByNameAndKey,
+    ColumnFamily::kProcessMessageSubscription,
+    ColumnFamily::kMessageStartSubscription,
+    ColumnFamily::kActiveMessageStartInstance,
+    ColumnFamily::kSignalSubscription,
+    ColumnFamily::kSignalSubscriptionByOwner,
+    ColumnFamily::kEventTrigger,
+    ColumnFamily::kCompensationSubscription,
+    ColumnFamily::kDeletedResource,
+    ColumnFamily::kProcessVersionHighWater,
+    ColumnFamily::kDecisionByKey,
+    ColumnFamily::kLatestDecision,
+    ColumnFamily::kDecisionKeyByIdAndVersion,
+    ColumnFamily::kDecisionRequirementsByKey,
+    ColumnFamily::kLatestDecisionRequirements,
 };
 
 std::string_view ColumnFamilyName(ColumnFamily cf);

@@ -86,6 +86,43 @@ std::optional<record::ProcessRecord> ProcessState::Latest(std::string_view tenan
   return ByKey(*key);
 }
 
+int32_t ProcessState::HighestVersion(std::string_view tenant, std::string_view id) {
+  int32_t highest = 0;
+  if (auto stored = GetInt64(txn_, ColumnFamily::kProcessVersionHighWater, TenantIdKey(tenant, id))) {
+    highest = static_cast<int32_t>(*stored);
+  }
+  if (auto latest = Latest(tenant, id)) highest = std::max(highest, latest->version());
+  return highest;
+}
+
+bool ProcessState::IsDeleted(int64_t key) {
+  return txn_.Contains(ColumnFamily::kDeletedResource, Int64Key(key));
+}
+
+void ProcessState::MarkDeleted(const record::ProcessRecord& process) {
+  const std::string& tenant = process.tenant_id();
+  const std::string& id = process.bpmn_process_id();
+  int32_t highest = HighestVersion(tenant, id);
+  txn_.Put(ColumnFamily::kProcessVersionHighWater, TenantIdKey(tenant, id), Int64Key(highest));
+  txn_.Put(ColumnFamily::kDeletedResource, Int64Key(process.process_definition_key()), "");
+  txn_.Delete(ColumnFamily::kProcessKeyByIdAndVersion,
+              ProcessVersionKey(tenant, id, process.version()));
+  auto latest = LatestKey(tenant, id);
+  if (latest && *latest == process.process_definition_key()) {
+    std::optional<int64_t> previous;
+    txn_.ForEachWithPrefix(ColumnFamily::kProcessKeyByIdAndVersion, TenantIdKey(tenant, id),
+                           [&](std::string_view, std::string_view value) {
+                             previous = ReadInt64(value);
+                             return true;
+                           });
+    if (previous) {
+      txn_.Put(ColumnFamily::kLatestProcessVersion, TenantIdKey(tenant, id), Int64Key(*previous));
+    } else {
+      txn_.Delete(ColumnFamily::kLatestProcessVersion, TenantIdKey(tenant, id));
+    }
+  }
+}
+
 void ProcessState::Put(const record::ProcessRecord& process) {
   const std::string& tenant = process.tenant_id();
   PutMessage(txn_, ColumnFamily::kProcessByKey, Int64Key(process.process_definition_key()),

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "engine/state/event_state.h"
 #include "engine/state/store.h"
 #include "tern/record.pb.h"
 #include "tern/state.pb.h"
@@ -47,8 +48,14 @@ class ProcessState {
   // The latest version's key, or nullopt when the process id was never deployed.
   std::optional<int64_t> LatestKey(std::string_view tenant, std::string_view id);
   std::optional<record::ProcessRecord> Latest(std::string_view tenant, std::string_view id);
+  // The highest version ever deployed (deleted versions included: versions are never reused).
+  int32_t HighestVersion(std::string_view tenant, std::string_view id);
+  bool IsDeleted(int64_t key);
 
   void Put(const record::ProcessRecord& process);
+  // Deletes a definition for new instances: it leaves the version lookups (the previous version
+  // becomes the latest), while its record stays for instances still running on it.
+  void MarkDeleted(const record::ProcessRecord& process);
 
  private:
   Transaction& txn_;
@@ -195,7 +202,16 @@ class EngineState {
         incidents(store.transaction()),
         awaited_results(store.transaction()),
         deferred_commands(store.transaction()),
-        distributions(store.transaction()) {}
+        distributions(store.transaction()),
+        timers(store.transaction()),
+        messages(store.transaction()),
+        message_subscriptions(store.transaction()),
+        process_message_subscriptions(store.transaction()),
+        message_start_subscriptions(store.transaction()),
+        signal_subscriptions(store.transaction()),
+        event_triggers(store.transaction()),
+        compensations(store.transaction()),
+        decisions(store.transaction()) {}
 
   StateStore& store() { return store_; }
 
@@ -212,6 +228,15 @@ class EngineState {
   AwaitedResultState awaited_results;
   DeferredCommandState deferred_commands;
   DistributionState distributions;
+  TimerState timers;
+  MessageState messages;
+  MessageSubscriptionState message_subscriptions;
+  ProcessMessageSubscriptionState process_message_subscriptions;
+  MessageStartSubscriptionState message_start_subscriptions;
+  SignalSubscriptionState signal_subscriptions;
+  EventTriggerState event_triggers;
+  CompensationState compensations;
+  DecisionState decisions;
 };
 
 }  // namespace tern::engine::state

@@ -89,18 +89,13 @@ class MemoryStore final : public StateStore {
  public:
   MemoryStore() : transaction_(tables_) {}
   Transaction& transaction() override { return transaction_; }
-  uint64_t Checksum() override {
-    StateDigest digest;
+  void ForEachEntry(
+      absl::FunctionRef<void(ColumnFamily, std::string_view, std::string_view)> visitor) override {
     for (ColumnFamily cf : kAllColumnFamilies) {
       auto it = tables_.find(cf);
-      if (it == tables_.end() || it->second.empty()) continue;
-      digest.AddSize(static_cast<uint16_t>(cf));
-      for (const auto& [key, value] : it->second) {
-        digest.Add(key);
-        digest.Add(value);
-      }
+      if (it == tables_.end()) continue;
+      for (const auto& [key, value] : it->second) visitor(cf, key, value);
     }
-    return digest.value();
   }
 
  private:
@@ -111,5 +106,22 @@ class MemoryStore final : public StateStore {
 }  // namespace
 
 std::unique_ptr<StateStore> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+
+uint64_t StateStore::Checksum() {
+  StateDigest digest;
+  bool first = true;
+  ColumnFamily current{};
+  ForEachEntry([&](ColumnFamily cf, std::string_view key, std::string_view value) {
+    // Each non-empty column family contributes its id, then its entries.
+    if (first || cf != current) {
+      digest.AddSize(static_cast<uint16_t>(cf));
+      current = cf;
+      first = false;
+    }
+    digest.Add(key);
+    digest.Add(value);
+  });
+  return digest.value();
+}
 
 }  // namespace tern::engine::state

@@ -12,7 +12,6 @@
 
 #include "base/strings.h"
 #include "base/check.h"
-#include "engine/state/checksum.h"
 
 namespace tern::engine::state {
 namespace {
@@ -110,20 +109,15 @@ class RocksDbStoreImpl final : public RocksDbStore {
 
   Transaction& transaction() override { return *transaction_; }
 
-  uint64_t Checksum() override {
-    StateDigest digest;
+  void ForEachEntry(
+      absl::FunctionRef<void(ColumnFamily, std::string_view, std::string_view)> visitor) override {
     for (ColumnFamily cf : kAllColumnFamilies) {
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[cf]));
-      it->SeekToFirst();
-      if (!it->Valid()) continue;
-      digest.AddSize(static_cast<uint16_t>(cf));
-      for (; it->Valid(); it->Next()) {
-        digest.Add(ToView(it->key()));
-        digest.Add(ToView(it->value()));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        visitor(cf, ToView(it->key()), ToView(it->value()));
       }
       TERN_CHECK(it->status().ok(), it->status().ToString());
     }
-    return digest.value();
   }
 
   absl::Status CreateCheckpoint(const std::string& directory) override {

@@ -40,9 +40,13 @@ class StateStore {
   virtual ~StateStore() = default;
   // The one transaction of this store. Only the partition thread uses it.
   virtual Transaction& transaction() = 0;
+  // Visits all committed entries: column families in kAllColumnFamilies order, keys ascending.
+  virtual void ForEachEntry(
+      absl::FunctionRef<void(ColumnFamily cf, std::string_view key, std::string_view value)>
+          visitor) = 0;
   // A deterministic digest of all committed state (all column families, in key order). Two
   // replicas at the same applied position must agree; so must live state and a replay.
-  virtual uint64_t Checksum() = 0;
+  uint64_t Checksum();
 };
 
 std::unique_ptr<StateStore> NewMemoryStore();
