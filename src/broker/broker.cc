@@ -9,9 +9,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 
 #include "base/strings.h"
 #include "broker/version.h"
+
+#include <grpcpp/grpcpp.h>
 
 namespace tern::broker {
 namespace {
@@ -48,12 +51,20 @@ void AddValue(prometheus::MetricFamily& family, double value,
 
 absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base::Clock& clock) {
   std::unique_ptr<Broker> broker(new Broker(std::move(config)));
+  Broker* self = broker.get();
   const BrokerConfig& c = broker->config_;
   auto lock = DataDirLock::Acquire(c.data_dir);
   if (!lock.ok()) return lock.status();
   broker->lock_ = *std::move(lock);
 
-  std::vector<Partition*> local;
+  const bool clustered = c.cluster_size > 1;
+  std::vector<std::string> peers = c.peers;
+  if (peers.empty()) peers.push_back(c.cluster_address);
+  if (clustered) broker->transport_ = std::make_unique<GrpcPeerTransport>(c.node_id, peers);
+
+  // Partitions open in parallel: creating a fresh state store writes and syncs one options
+  // file per column family, which adds up when done one partition after another.
+  std::vector<std::future<absl::StatusOr<std::unique_ptr<Partition>>>> opening;
   for (int32_t id = 1; id <= c.partitions; ++id) {
     auto members = PartitionMembers(id, c.cluster_size, c.replication_factor);
     if (std::find(members.begin(), members.end(), c.node_id) == members.end()) continue;
@@ -67,24 +78,66 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     partition_config.election_ticks = c.election_ticks;
     partition_config.heartbeat_ticks = c.heartbeat_ticks;
     partition_config.snapshot_period_ms = c.snapshot_period_ms;
-    auto partition = Partition::Open(partition_config, clock, /*transport=*/nullptr);
-    if (!partition.ok()) return partition.status();
+    opening.push_back(std::async(std::launch::async,
+                                 [partition_config, &clock, transport = broker->transport_.get()] {
+                                   return Partition::Open(partition_config, clock, transport);
+                                 }));
+  }
+  std::vector<Partition*> local;
+  absl::Status open_status;
+  for (auto& future : opening) {
+    auto partition = future.get();
+    if (!partition.ok()) {
+      if (open_status.ok()) open_status = partition.status();
+      continue;
+    }
     local.push_back(partition->get());
     broker->partitions_.push_back(*std::move(partition));
   }
-  broker->broker_client_ = std::make_unique<LocalBrokerClient>(broker->config_, local);
+  if (!open_status.ok()) return open_status;
+
+  // The internal API: Raft traffic from peers, commands and topology questions from gateways.
+  broker->cluster_service_ = std::make_unique<ClusterService>(broker->config_, local);
+  {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(c.cluster_address, grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(broker->cluster_service_.get());
+    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.SetMaxSendMessageSize(64 << 20);
+    broker->cluster_server_ = builder.BuildAndStart();
+    if (!broker->cluster_server_ || port == 0) {
+      return absl::UnavailableError(
+          StrCat("cannot listen on the cluster address ", c.cluster_address));
+    }
+  }
+
+  if (clustered) {
+    gateway::ClusterClientOptions options;
+    options.brokers = peers;
+    options.partition_count = c.partitions;
+    options.topology_refresh_ms = std::max<int64_t>(50, c.tick_ms * 2);
+    broker->cluster_client_ = std::make_unique<gateway::ClusterBrokerClient>(options);
+    broker->cluster_client_->Start();
+  } else {
+    broker->local_client_ = std::make_unique<LocalBrokerClient>(broker->config_, local);
+  }
+  gateway::BrokerClient* client = broker->broker_client();
   for (auto& partition : broker->partitions_) {
-    partition->SetCommandRouter([client = broker->broker_client_.get()](
-                                    int32_t partition_id, record::Record command) {
+    partition->SetCommandRouter([client](int32_t partition_id, record::Record command) {
       client->Send(partition_id, std::move(command), 30'000, [](absl::StatusOr<record::Record>) {});
     });
+    partition->SetJobsAvailableListener(
+        [self, id = partition->id()](const std::string& type) {
+          self->cluster_service_->NotifyJobsAvailable(id, type);
+          if (self->local_client_) self->local_client_->NotifyJobsAvailable(type);
+        });
     partition->Start();
   }
   if (!c.gateway_address.empty()) {
     gateway::GatewayOptions options;
     options.version = std::string(kTernProtocolVersion);
-    broker->gateway_service_ =
-        std::make_unique<gateway::GatewayService>(*broker->broker_client_, options);
+    broker->gateway_service_ = std::make_unique<gateway::GatewayService>(*client, options);
     gateway::ServerOptions server_options;
     server_options.address = c.gateway_address;
     auto server = gateway::GatewayServer::Start(server_options, broker->gateway_service_.get());
@@ -92,7 +145,6 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     broker->gateway_server_ = *std::move(server);
   }
   if (!c.monitoring_address.empty()) {
-    auto* self = broker.get();
     auto monitoring = MonitoringServer::Start(
         c.monitoring_address,
         MonitoringHandlers{[self] { return self->Healthy(); }, [self] { return self->Ready(); },
@@ -105,6 +157,11 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
   return broker;
 }
 
+gateway::BrokerClient* Broker::broker_client() {
+  if (cluster_client_) return cluster_client_.get();
+  return local_client_.get();
+}
+
 Broker::~Broker() { Stop(); }
 
 void Broker::Stop() {
@@ -112,11 +169,21 @@ void Broker::Stop() {
   stopped_ = true;
   monitoring_.reset();
   if (gateway_server_) gateway_server_->Shutdown(2'000);
+  if (cluster_client_) cluster_client_->Stop();
+  if (cluster_service_) cluster_service_->Shutdown();
+  if (cluster_server_) {
+    cluster_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
+  if (transport_) transport_->Stop();
   for (auto& partition : partitions_) partition->Stop();
   gateway_server_.reset();
   gateway_service_.reset();
-  broker_client_.reset();
+  cluster_server_.reset();
+  cluster_service_.reset();
+  cluster_client_.reset();
+  local_client_.reset();
   partitions_.clear();
+  transport_.reset();
   lock_.reset();
 }
 

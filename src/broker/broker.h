@@ -9,9 +9,12 @@
 #include "base/clock.h"
 #include "broker/config.h"
 #include "broker/data_dir.h"
+#include "broker/cluster_service.h"
 #include "broker/local_broker_client.h"
 #include "broker/monitoring.h"
 #include "broker/partition.h"
+#include "broker/peer_transport.h"
+#include "gateway/cluster_client.h"
 #include "gateway/gateway_service.h"
 #include "gateway/server.h"
 
@@ -38,11 +41,18 @@ class Broker {
 
  private:
   explicit Broker(BrokerConfig config) : config_(std::move(config)) {}
+  // How this broker reaches partitions: in-process when it is the whole cluster, otherwise
+  // over the internal API (which also reaches its own partitions).
+  gateway::BrokerClient* broker_client();
 
   BrokerConfig config_;
   std::unique_ptr<DataDirLock> lock_;
   std::vector<std::unique_ptr<Partition>> partitions_;
-  std::unique_ptr<LocalBrokerClient> broker_client_;
+  std::unique_ptr<GrpcPeerTransport> transport_;
+  std::unique_ptr<ClusterService> cluster_service_;
+  std::unique_ptr<grpc::Server> cluster_server_;
+  std::unique_ptr<LocalBrokerClient> local_client_;
+  std::unique_ptr<gateway::ClusterBrokerClient> cluster_client_;
   std::unique_ptr<gateway::GatewayService> gateway_service_;
   std::unique_ptr<gateway::GatewayServer> gateway_server_;
   std::unique_ptr<MonitoringServer> monitoring_;

@@ -52,7 +52,17 @@ void LocalBrokerClient::Send(int32_t partition_id, record::Record command, int64
 
 void LocalBrokerClient::SetJobsAvailableListener(
     std::function<void(const std::string&)> listener) {
-  for (Partition* partition : partitions_) partition->SetJobsAvailableListener(listener);
+  std::lock_guard lock(listener_mutex_);
+  jobs_listener_ = std::move(listener);
+}
+
+void LocalBrokerClient::NotifyJobsAvailable(const std::string& type) {
+  std::function<void(const std::string&)> listener;
+  {
+    std::lock_guard lock(listener_mutex_);
+    listener = jobs_listener_;
+  }
+  if (listener) listener(type);
 }
 
 int64_t LocalBrokerClient::AddJobStream(const gateway::JobStreamSpec& spec,

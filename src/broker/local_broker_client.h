@@ -28,6 +28,8 @@ class LocalBrokerClient : public gateway::BrokerClient {
   void SetJobsAvailableListener(std::function<void(const std::string&)> listener) override;
   int64_t AddJobStream(const gateway::JobStreamSpec& spec, gateway::JobPushCallback push) override;
   void RemoveJobStream(int64_t stream_id) override;
+  // The broker calls this when a partition has new activatable jobs.
+  void NotifyJobsAvailable(const std::string& type);
 
  private:
   Partition* Find(int32_t partition_id) const;
@@ -35,6 +37,8 @@ class LocalBrokerClient : public gateway::BrokerClient {
   const BrokerConfig& config_;
   std::vector<Partition*> partitions_;
   std::atomic<int64_t> next_stream_id_{1};
+  std::mutex listener_mutex_;
+  std::function<void(const std::string&)> jobs_listener_;
 };
 
 }  // namespace tern::broker

@@ -309,8 +309,10 @@ void PartitionCore::HandleReadies() {
       if (message.type() == raft::MSG_SNAP) {
         StartSnapshotTransfer(message);
       } else if (environment_.transport != nullptr) {
-        environment_.transport->Send(NodeId(message.to()), config_.partition_id,
-                                     std::move(message));
+        // The destination is read before the message is moved into the call (argument
+        // evaluation order is unspecified).
+        const int32_t to = NodeId(message.to());
+        environment_.transport->Send(to, config_.partition_id, std::move(message));
       }
     }
     for (const auto& entry : ready.committed_entries) ApplyCommitted(entry);

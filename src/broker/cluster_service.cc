@@ -1,0 +1,283 @@
+#include "broker/cluster_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+
+#include "base/strings.h"
+#include "broker/version.h"
+
+namespace tern::broker {
+
+// A server stream fed from other threads (partition threads, the broker): messages queue up
+// and are written one at a time. Producers hold a shared handle that outlives the reactor, so
+// a push racing with the end of the stream is dropped instead of touching a deleted reactor.
+template <typename Message>
+class ClusterService::Writer : public grpc::ServerWriteReactor<Message> {
+ public:
+  struct Handle {
+    std::mutex mutex;
+    Writer* writer = nullptr;  // null once the stream is done
+  };
+
+  Writer(ClusterService* service, size_t max_queued, std::function<void()> on_done)
+      : service_(service),
+        max_queued_(max_queued),
+        on_done_(std::move(on_done)),
+        handle_(std::make_shared<Handle>()) {
+    handle_->writer = this;
+  }
+
+  std::shared_ptr<Handle> handle() const { return handle_; }
+  void set_on_done(std::function<void()> on_done) { on_done_ = std::move(on_done); }
+
+  // Queues a message; drops it when the stream is over or the reader is too far behind.
+  static void Push(const std::shared_ptr<Handle>& handle, Message message,
+                   bool skip_if_queued = false) {
+    std::lock_guard lock(handle->mutex);
+    Writer* writer = handle->writer;
+    if (writer == nullptr || writer->finishing_) return;
+    if (writer->queue_.size() >= writer->max_queued_) return;
+    if (skip_if_queued) {
+      for (const auto& queued : writer->queue_) {
+        if (queued.SerializeAsString() == message.SerializeAsString()) return;
+      }
+    }
+    writer->queue_.push_back(std::move(message));
+    if (!writer->writing_) {
+      writer->writing_ = true;
+      writer->StartWrite(&writer->queue_.front());
+    }
+  }
+
+  // Ends the stream (after the write in progress, if any).
+  static void End(const std::shared_ptr<Handle>& handle) {
+    std::lock_guard lock(handle->mutex);
+    if (handle->writer != nullptr) handle->writer->FinishLocked(grpc::Status::OK);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(handle_->mutex);
+    queue_.pop_front();
+    writing_ = false;
+    if (!ok) {
+      finishing_ = true;
+    } else if (!queue_.empty() && !finishing_) {
+      writing_ = true;
+      this->StartWrite(&queue_.front());
+      return;
+    }
+    if (finishing_) FinishLocked(final_status_);
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(handle_->mutex);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    {
+      std::lock_guard lock(handle_->mutex);
+      handle_->writer = nullptr;
+    }
+    if (on_done_) on_done_();
+    service_->Unregister(this);
+    delete this;
+  }
+
+ private:
+  void FinishLocked(grpc::Status status) {
+    if (finished_) return;
+    if (!finishing_) final_status_ = std::move(status);
+    finishing_ = true;
+    if (writing_) return;  // OnWriteDone finishes
+    finished_ = true;
+    this->Finish(final_status_);
+  }
+
+  ClusterService* service_;
+  size_t max_queued_;
+  std::function<void()> on_done_;
+  std::shared_ptr<Handle> handle_;
+  std::deque<Message> queue_;
+  bool writing_ = false;
+  bool finishing_ = false;
+  bool finished_ = false;
+  grpc::Status final_status_;
+};
+
+ClusterService::ClusterService(const BrokerConfig& config, std::vector<Partition*> partitions)
+    : config_(config), partitions_(std::move(partitions)) {}
+
+ClusterService::~ClusterService() { Shutdown(); }
+
+void ClusterService::Shutdown() {
+  std::vector<std::shared_ptr<Writer<cluster::JobsAvailable>::Handle>> watchers;
+  std::vector<std::shared_ptr<Writer<cluster::PushedJob>::Handle>> streams;
+  {
+    std::lock_guard lock(mutex_);
+    shut_down_ = true;
+    for (auto* writer : watchers_) watchers.push_back(writer->handle());
+    for (auto* writer : job_streams_) streams.push_back(writer->handle());
+  }
+  for (auto& handle : watchers) Writer<cluster::JobsAvailable>::End(handle);
+  for (auto& handle : streams) Writer<cluster::PushedJob>::End(handle);
+}
+
+Partition* ClusterService::Find(int32_t partition_id) const {
+  for (Partition* partition : partitions_) {
+    if (partition->id() == partition_id) return partition;
+  }
+  return nullptr;
+}
+
+void ClusterService::Unregister(void* writer) {
+  std::lock_guard lock(mutex_);
+  watchers_.erase(static_cast<Writer<cluster::JobsAvailable>*>(writer));
+  job_streams_.erase(static_cast<Writer<cluster::PushedJob>*>(writer));
+}
+
+cluster::BrokerInfo ClusterService::Info() {
+  cluster::BrokerInfo info;
+  info.set_node_id(config_.node_id);
+  auto colon = config_.cluster_address.rfind(':');
+  info.set_host(config_.cluster_address.substr(0, colon));
+  info.set_port(colon == std::string::npos
+                    ? 0
+                    : std::atoi(config_.cluster_address.substr(colon + 1).c_str()));
+  info.set_cluster_address(config_.cluster_address);
+  info.set_version(std::string(kTernProtocolVersion));
+  info.set_cluster_size(config_.cluster_size);
+  info.set_partitions_count(config_.partitions);
+  info.set_replication_factor(config_.replication_factor);
+  for (Partition* partition : partitions_) {
+    PartitionMetrics metrics = partition->Metrics();
+    auto* p = info.add_partitions();
+    p->set_partition_id(partition->id());
+    p->set_role(static_cast<cluster::PartitionInfo::Role>(metrics.role));
+    p->set_healthy(metrics.healthy);
+    p->set_term(metrics.term);
+    p->set_leader_node_id(static_cast<int32_t>(metrics.leader_node_id));
+  }
+  return info;
+}
+
+grpc::ServerUnaryReactor* ClusterService::Raft(grpc::CallbackServerContext* context,
+                                               const cluster::RaftBatch* request,
+                                               cluster::RaftBatchAck*) {
+  for (const auto& envelope : request->envelopes()) {
+    Partition* partition = Find(envelope.partition_id());
+    if (partition == nullptr) continue;  // not a member here (misconfigured peer): drop
+    switch (envelope.payload_case()) {
+      case cluster::RaftEnvelope::kMessage:
+        partition->Receive(envelope.message());
+        break;
+      case cluster::RaftEnvelope::kSnapshotChunk:
+        partition->ReceiveSnapshotChunk(envelope.snapshot_chunk());
+        break;
+      case cluster::RaftEnvelope::kSnapshotAck:
+        partition->ReceiveSnapshotAck(envelope.snapshot_ack());
+        break;
+      case cluster::RaftEnvelope::PAYLOAD_NOT_SET:
+        break;
+    }
+  }
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClusterService::Execute(grpc::CallbackServerContext* context,
+                                                  const cluster::ExecuteRequest* request,
+                                                  cluster::ExecuteResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  Partition* partition = Find(request->partition_id());
+  if (partition == nullptr) {
+    response->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+    response->set_message(StrCat("partition ", request->partition_id(), " has no replica on node ",
+                                 config_.node_id));
+    response->set_leader_hint(-1);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  partition->Submit(request->command(), std::max<int64_t>(1, request->timeout_ms()),
+                    [reactor, response, partition](absl::StatusOr<record::Record> answer) {
+                      if (answer.ok()) {
+                        response->set_code(0);
+                        *response->mutable_record() = *std::move(answer);
+                      } else {
+                        response->set_code(static_cast<int>(answer.status().code()));
+                        response->set_message(std::string(ToStd(answer.status().message())));
+                        response->set_leader_hint(
+                            static_cast<int32_t>(partition->Metrics().leader_node_id));
+                      }
+                      reactor->Finish(grpc::Status::OK);
+                    });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClusterService::Topology(grpc::CallbackServerContext* context,
+                                                   const cluster::TopologyRequest*,
+                                                   cluster::BrokerInfo* response) {
+  *response = Info();
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerWriteReactor<cluster::JobsAvailable>* ClusterService::WatchJobsAvailable(
+    grpc::CallbackServerContext*, const cluster::WatchJobsRequest*) {
+  auto* writer = new Writer<cluster::JobsAvailable>(this, 1024, nullptr);
+  std::lock_guard lock(mutex_);
+  watchers_.insert(writer);
+  if (shut_down_) Writer<cluster::JobsAvailable>::End(writer->handle());
+  return writer;
+}
+
+void ClusterService::NotifyJobsAvailable(int32_t partition_id, const std::string& type) {
+  std::vector<std::shared_ptr<Writer<cluster::JobsAvailable>::Handle>> watchers;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto* writer : watchers_) watchers.push_back(writer->handle());
+  }
+  cluster::JobsAvailable available;
+  available.set_type(type);
+  available.set_partition_id(partition_id);
+  for (auto& handle : watchers) {
+    Writer<cluster::JobsAvailable>::Push(handle, available, /*skip_if_queued=*/true);
+  }
+}
+
+grpc::ServerWriteReactor<cluster::PushedJob>* ClusterService::StreamJobs(
+    grpc::CallbackServerContext*, const cluster::JobStreamRequest* request) {
+  const int64_t stream_id = next_stream_id_++;
+  auto* writer = new Writer<cluster::PushedJob>(this, 1 << 20, nullptr);
+  gateway::JobStreamSpec spec;
+  spec.type = request->type();
+  spec.worker = request->worker();
+  spec.timeout_ms = request->timeout_ms();
+  spec.fetch_variables.assign(request->fetch_variables().begin(),
+                              request->fetch_variables().end());
+  spec.tenant_ids.assign(request->tenant_ids().begin(), request->tenant_ids().end());
+  auto handle = writer->handle();
+  for (Partition* partition : partitions_) {
+    partition->AddJobStream(
+        stream_id, spec,
+        [handle](int32_t partition_id, int64_t job_key, const record::JobRecord& job) {
+          cluster::PushedJob pushed;
+          pushed.set_partition_id(partition_id);
+          pushed.set_job_key(job_key);
+          *pushed.mutable_job() = job;
+          Writer<cluster::PushedJob>::Push(handle, std::move(pushed));
+        });
+  }
+  writer->set_on_done([partitions = partitions_, stream_id] {
+    for (Partition* partition : partitions) partition->RemoveJobStream(stream_id);
+  });
+  std::lock_guard lock(mutex_);
+  job_streams_.insert(writer);
+  if (shut_down_) Writer<cluster::PushedJob>::End(handle);
+  return writer;
+}
+
+}  // namespace tern::broker

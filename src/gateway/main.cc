@@ -1,0 +1,76 @@
+// tern-gateway: the stateless front door of a cluster. Serves the Zeebe gateway protocol on
+// --address and forwards commands to the brokers' internal API (--brokers), following which
+// broker leads which partition. Runs until SIGTERM or SIGINT.
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "base/strings.h"
+#include "gateway/cluster_client.h"
+#include "gateway/gateway_service.h"
+#include "gateway/server.h"
+
+int main(int argc, char** argv) {
+  using namespace tern;
+  CLI::App app{"tern-gateway: the Zeebe gateway protocol in front of a Tern cluster"};
+  std::string address = "127.0.0.1:26500";
+  std::vector<std::string> brokers = {"127.0.0.1:26501"};
+  std::string log_level = "info";
+  int64_t request_timeout_ms = 15'000;
+  app.add_option("--address", address, "host:port the gateway serves clients on")
+      ->envname("TERN_ADDRESS")
+      ->capture_default_str();
+  app.add_option("--brokers", brokers,
+                 "every broker's cluster address (host:port), in node-id order, comma-separated")
+      ->envname("TERN_BROKERS")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--request-timeout", request_timeout_ms,
+                 "milliseconds a command may take when the request does not say")
+      ->envname("TERN_REQUEST_TIMEOUT")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->envname("TERN_LOG_LEVEL")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  gateway::ClusterClientOptions client_options;
+  client_options.brokers = brokers;
+  gateway::ClusterBrokerClient client(client_options);
+  client.Start();
+  if (!client.WaitForTopology(10'000)) {
+    spdlog::warn("no broker answered yet; serving anyway and retrying in the background");
+  }
+  gateway::GatewayOptions options;
+  options.request_timeout_ms = request_timeout_ms;
+  gateway::GatewayService service(client, options);
+  gateway::ServerOptions server_options;
+  server_options.address = address;
+  auto server = gateway::GatewayServer::Start(server_options, &service);
+  if (!server.ok()) {
+    spdlog::critical("cannot start: {}", ToStd(server.status().message()));
+    return 1;
+  }
+  spdlog::info("tern-gateway on {} for brokers {}", address, absl::StrJoin(brokers, ","));
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("received signal {}, shutting down", signal);
+  (*server)->Shutdown(2'000);
+  client.Stop();
+  spdlog::info("stopped");
+  return 0;
+}
