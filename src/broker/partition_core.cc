@@ -191,6 +191,9 @@ absl::Status PartitionCore::TransferLeadership(int32_t to_node_id) {
 bool PartitionCore::HasWork() {
   if (raft_->HasReady()) return true;
   if (!is_leader() || !processing_ready_) return false;
+  // While leadership is being handed over, Raft refuses proposals: hold the work until the
+  // transfer finishes (the new leader then gets it, answered UNAVAILABLE) or is abandoned.
+  if (raft_->raft().lead_transferee() != 0) return false;
   if (in_flight_.size() >= config_.max_uncommitted_entries) return false;
   return !queued_.empty() || engine_->has_deferred_commands() ||
          (next_due_ms_ && *next_due_ms_ <= clock_.WallMillis());
@@ -203,11 +206,17 @@ void PartitionCore::Poll() {
     next_tick_ms_ += config_.tick_ms;
     if (next_tick_ms_ < now - 10 * config_.tick_ms) next_tick_ms_ = now + config_.tick_ms;
   }
-  if (is_leader() && processing_ready_) ProcessBatch(now);
+  // Messages stepped since the last round may have changed the role (a higher term makes the
+  // leader step down): take those changes in before deciding to process.
+  HandleReadies();
+  if (is_leader() && processing_ready_ && raft_->raft().lead_transferee() == 0) {
+    ProcessBatch(now);
+  }
   HandleReadies();
   ExpireRequests(now);
   MaybeSnapshot(now);
   MaybeRedistribute(now);
+  MaybeBalanceLeadership(now);
   PumpSnapshotTransfers(now);
   UpdateMetrics();
 }
@@ -225,6 +234,9 @@ void PartitionCore::UpdateMetrics() {
 }
 
 void PartitionCore::ProcessBatch(int64_t now_ms) {
+  // The engine changes state before the batch is proposed, so the proposal must not fail:
+  // only a leader that Raft still considers the leader processes.
+  if (raft_->raft().soft_state().role != raft::StateRole::kLeader) return;
   int64_t wall = clock_.WallMillis();
   bool due = next_due_ms_ && *next_due_ms_ <= wall;
   if (queued_.empty() && !due && !engine_->has_deferred_commands()) return;
@@ -414,6 +426,26 @@ void PartitionCore::MaybeRedistribute(int64_t now_ms) {
   Route(pending);
 }
 
+void PartitionCore::MaybeBalanceLeadership(int64_t now_ms) {
+  if (!config_.balance_leadership || !is_leader() || !processing_ready_) return;
+  const int32_t preferred = config_.member_node_ids.front();
+  if (preferred == config_.node_id) return;
+  // Checked now and then, and never right after an election, so that leadership does not
+  // bounce while a restarted member is still catching up.
+  if (now_ms - last_balance_check_ms_ < config_.balance_check_ms) return;
+  last_balance_check_ms_ = now_ms;
+  raft::NodeStatus status = raft_->Status();
+  if (status.lead_transferee != 0) return;
+  for (const auto& progress : status.progress) {
+    if (progress.id != RaftId(preferred)) continue;
+    if (progress.recent_active && progress.match == status.last_index) {
+      spdlog::info("partition {}: handing leadership to node {}, its preferred leader",
+                   config_.partition_id, preferred);
+      (void)raft_->TransferLeadership(RaftId(preferred));
+    }
+  }
+}
+
 void PartitionCore::OnRoleChange(const raft::SoftState& soft_state) {
   bool was_leader = is_leader();
   role_ = soft_state.role;
@@ -422,6 +454,7 @@ void PartitionCore::OnRoleChange(const raft::SoftState& soft_state) {
     processing_ready_ = false;
     // The leader appended an empty entry of its term; processing starts once it commits.
     leader_start_index_ = raft_->Status().last_index;
+    last_balance_check_ms_ = clock_.MonotonicMillis();
     spdlog::info("partition {}: became leader, waiting for index {} to commit",
                  config_.partition_id, leader_start_index_);
   } else if (!is_leader() && was_leader) {

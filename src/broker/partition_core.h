@@ -58,6 +58,10 @@ struct PartitionConfig {
   uint64_t snapshot_chunk_bytes = 1 << 20;
   uint64_t snapshot_window_chunks = 4;
   int64_t snapshot_transfer_timeout_ms = 10'000;
+  // Hand leadership back to the partition's preferred leader (its first member) once that
+  // member is caught up, so leadership stays spread round-robin over the brokers as in Zeebe.
+  bool balance_leadership = true;
+  int64_t balance_check_ms = 2'000;
   engine::EngineConfig engine;
   engine::state::RocksDbStoreOptions state;
 };
@@ -200,6 +204,7 @@ class PartitionCore {
   void MaybeSnapshot(int64_t now_ms);
   absl::Status TakeSnapshot();
   void MaybeRedistribute(int64_t now_ms);
+  void MaybeBalanceLeadership(int64_t now_ms);
   void StartSnapshotTransfer(const raft::Message& message);
   void PumpSnapshotTransfers(int64_t now_ms);
   void UpdateMetrics();
@@ -225,6 +230,7 @@ class PartitionCore {
   int64_t last_snapshot_ms_ = 0;
   bool snapshot_requested_ = false;
   int64_t last_redistribution_ms_ = 0;
+  int64_t last_balance_check_ms_ = 0;
   int64_t next_tick_ms_ = 0;
   int64_t last_timestamp_ms_ = 0;
   std::optional<int64_t> next_due_ms_;

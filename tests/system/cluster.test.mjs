@@ -18,7 +18,8 @@ const oneTask = readFileSync(path.join(bpmnDir, 'one-task.bpmn'));
 const chaosSeconds = Number(process.env.TERN_CHAOS_SECONDS ?? 40);
 
 describe('cluster', () => {
-  const cluster = new Cluster({ size: 3, partitions: 3, replicationFactor: 3 });
+  // Frequent snapshots, so that restarted members also catch up from snapshots and compacted logs.
+  const cluster = new Cluster({ size: 3, partitions: 3, replicationFactor: 3, args: ['--snapshot-period', '10s'] });
   before(async () => {
     await cluster.start();
   });
@@ -121,7 +122,11 @@ describe('cluster', () => {
       failovers.push({ partitionId, nodeId, recoveredMs });
       console.log(`killed node ${nodeId} (leader of partition ${partitionId}, term ${term}): ` +
         `new leader after ${recoveredMs} ms`);
-      assert.ok(recoveredMs >= 0, `partition ${partitionId} got no new leader within 30 s`);
+      if (recoveredMs < 0) {
+        const views = JSON.stringify(await cluster.partitionViews());
+        const logs = cluster.brokers.map((b, i) => `--- broker ${i}\n${b.log.slice(-20_000)}`).join('\n');
+        assert.fail(`partition ${partitionId} got no new leader within 30 s\n${views}\n${logs}`);
+      }
       await sleep(2_000);
       victim.process = undefined;
       await victim.start();

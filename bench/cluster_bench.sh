@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Cluster throughput and latency on this machine, beside a single-node baseline in the same run.
+#
+#   bench/cluster_bench.sh [SECONDS]
+#
+# Builds Release, then for (a) one broker with its embedded gateway and (b) 3 brokers with
+# 3 partitions, replication factor 3 and a standalone tern-gateway (fsync on everywhere) runs
+# tern-bench twice: as fast as it goes, and at a fixed 500 instances/s. Prints tern-bench's
+# figures (completed instances/s, p50/p99 create->complete) for each.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-20}"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build build --target tern-broker tern-gateway tern-bench > /dev/null
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  kill -9 "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_ready() {  # monitoring addresses...
+  for address in "$@"; do
+    for _ in $(seq 1 300); do
+      curl -sf "http://$address/ready" > /dev/null && break
+      sleep 0.1
+    done
+  done
+}
+
+run_bench() {  # label gateway monitoring
+  local label="$1" gateway="$2" monitoring="$3"
+  echo "== $label: as fast as possible"
+  build/bin/tern-bench --gateway "$gateway" --monitoring "$monitoring" --rate 0 \
+    --duration "$seconds" --warmup 5 | tail -n 1
+  echo "== $label: 500 instances/s"
+  build/bin/tern-bench --gateway "$gateway" --monitoring "$monitoring" --rate 500 \
+    --duration "$seconds" --warmup 5 | tail -n 1
+}
+
+# (a) single node
+build/bin/tern-broker --data-dir "$work/single" --gateway-address 127.0.0.1:28500 \
+  --cluster-address 127.0.0.1:28501 --monitoring-address 127.0.0.1:28502 --partitions 3 \
+  --log-level warn &
+pids+=($!)
+wait_ready 127.0.0.1:28502
+run_bench "1 broker, 3 partitions" 127.0.0.1:28500 127.0.0.1:28502
+kill -9 "${pids[@]}"; wait 2>/dev/null || true; pids=()
+
+# (b) 3 brokers + gateway
+peers=127.0.0.1:28601,127.0.0.1:28602,127.0.0.1:28603
+for node in 0 1 2; do
+  build/bin/tern-broker --node-id "$node" --cluster-size 3 --partitions 3 --replication-factor 3 \
+    --cluster-address "127.0.0.1:$((28601 + node))" --peers "$peers" --no-gateway \
+    --data-dir "$work/broker-$node" --monitoring-address "127.0.0.1:$((28701 + node))" \
+    --log-level warn &
+  pids+=($!)
+done
+build/bin/tern-gateway --address 127.0.0.1:28600 --brokers "$peers" --log-level warn &
+pids+=($!)
+wait_ready 127.0.0.1:28701 127.0.0.1:28702 127.0.0.1:28703
+sleep 3  # leadership settles on the preferred leaders
+run_bench "3 brokers, 3 partitions, replication factor 3, standalone gateway" 127.0.0.1:28600 \
+  127.0.0.1:28701
