@@ -39,7 +39,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 echo "== etcd $(etcd --version | head -n 1 | awk '{print $3}'): 3 members, etcdctl check perf --load=xl"
-ETCDCTL_API=3 etcdctl --endpoints "$endpoints" check perf --load=xl 2>&1 | grep -E "Throughput|Slowest|Stddev|PASS|FAIL" || true
+ETCDCTL_API=3 etcdctl --endpoints "$endpoints" check perf --load=xl 2>&1 | tr '\r' '\n' | grep -E "Throughput|Slowest|Stddev|PASS|FAIL" || true
 kill "${pids[@]}"; wait 2>/dev/null || true; pids=()
 
 echo "== tern raft"
