@@ -65,6 +65,10 @@ describe('cluster', () => {
           createFailures++;
           await sleep(50);
         } else {
+          // Keys stay unique across leader changes (plan R14): a new leader continues the key
+          // sequence where the old one left it.
+          assert.ok(!acknowledged.has(response.processInstanceKey),
+            `instance key ${response.processInstanceKey} was handed out twice`);
           acknowledged.add(response.processInstanceKey);
         }
         await sleep(20);
