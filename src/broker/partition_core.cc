@@ -95,7 +95,8 @@ absl::Status PartitionCore::Recover() {
   std::vector<uint64_t> voters;
   for (int32_t node : config_.member_node_ids) voters.push_back(RaftId(node));
   auto storage = journal::JournalStorage::Open(environment_.file_system,
-                                               config_.directory + "/journal", voters);
+                                               config_.directory + "/journal", voters,
+                                               config_.journal);
   if (!storage.ok()) return storage.status();
   storage_ = *std::move(storage);
   const auto& recovery = storage_->journal().recovery();

@@ -58,6 +58,9 @@ struct PartitionConfig {
   uint64_t snapshot_chunk_bytes = 1 << 20;
   uint64_t snapshot_window_chunks = 4;
   int64_t snapshot_transfer_timeout_ms = 10'000;
+  // Segment size and tail cache of the log; the simulator uses small segments so that
+  // compaction (whole segments) and snapshot transfer happen within a short run.
+  journal::JournalOptions journal;
   engine::EngineConfig engine;
   engine::state::RocksDbStoreOptions state;
 };
