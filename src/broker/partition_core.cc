@@ -21,6 +21,13 @@ gateway::PartitionRole ToRole(raft::StateRole role) {
 
 constexpr int32_t kJobYieldIntent = 14;  // engine::JobIntent::kYield
 
+// Whether Raft would take a proposal now. Our role comes from the last Ready, but Raft may have
+// stepped down since (a higher term arrived in Receive, check-quorum at a tick) or started a
+// leadership transfer; either way it refuses proposals, so nothing may be processed.
+bool AcceptsProposals(const raft::RawNode& raft) {
+  return raft.raft().role() == raft::StateRole::kLeader && raft.raft().lead_transferee() == 0;
+}
+
 }  // namespace
 
 // Job streams opened by gateways, per job type, handed out round-robin.
@@ -95,7 +102,8 @@ absl::Status PartitionCore::Recover() {
   std::vector<uint64_t> voters;
   for (int32_t node : config_.member_node_ids) voters.push_back(RaftId(node));
   auto storage = journal::JournalStorage::Open(environment_.file_system,
-                                               config_.directory + "/journal", voters);
+                                               config_.directory + "/journal", voters,
+                                               config_.journal);
   if (!storage.ok()) return storage.status();
   storage_ = *std::move(storage);
   const auto& recovery = storage_->journal().recovery();
@@ -190,10 +198,7 @@ absl::Status PartitionCore::TransferLeadership(int32_t to_node_id) {
 
 bool PartitionCore::HasWork() {
   if (raft_->HasReady()) return true;
-  if (!is_leader() || !processing_ready_) return false;
-  // While leadership is being handed over, Raft refuses proposals: hold the work until the
-  // transfer finishes (the new leader then gets it, answered UNAVAILABLE) or is abandoned.
-  if (raft_->raft().lead_transferee() != 0) return false;
+  if (!is_leader() || !processing_ready_ || !AcceptsProposals(*raft_)) return false;
   if (in_flight_.size() >= config_.max_uncommitted_entries) return false;
   return !queued_.empty() || engine_->has_deferred_commands() ||
          (next_due_ms_ && *next_due_ms_ <= clock_.WallMillis());
@@ -209,9 +214,7 @@ void PartitionCore::Poll() {
   // Messages stepped since the last round may have changed the role (a higher term makes the
   // leader step down): take those changes in before deciding to process.
   HandleReadies();
-  if (is_leader() && processing_ready_ && raft_->raft().lead_transferee() == 0) {
-    ProcessBatch(now);
-  }
+  if (is_leader() && processing_ready_) ProcessBatch(now);
   HandleReadies();
   ExpireRequests(now);
   MaybeSnapshot(now);
@@ -234,13 +237,13 @@ void PartitionCore::UpdateMetrics() {
 }
 
 void PartitionCore::ProcessBatch(int64_t now_ms) {
-  // The engine changes state before the batch is proposed, so the proposal must not fail:
-  // only a leader that Raft still considers the leader processes.
-  if (raft_->raft().soft_state().role != raft::StateRole::kLeader) return;
   int64_t wall = clock_.WallMillis();
   bool due = next_due_ms_ && *next_due_ms_ <= wall;
   if (queued_.empty() && !due && !engine_->has_deferred_commands()) return;
   if (in_flight_.size() >= config_.max_uncommitted_entries) return;
+  // The commands stay queued: answered by OnRoleChange if leadership is lost, processed if a
+  // transfer is abandoned.
+  if (!AcceptsProposals(*raft_)) return;
   // Timestamps never go backwards, even if the wall clock does.
   last_timestamp_ms_ = std::max(last_timestamp_ms_, wall);
   engine_->BeginBatch(last_timestamp_ms_);
@@ -584,7 +587,7 @@ void PartitionCore::PumpSnapshotTransfers(int64_t now_ms) {
     uint64_t size = transfer.source->size();
     uint64_t window = config_.snapshot_chunk_bytes * config_.snapshot_window_chunks;
     bool done_sent = transfer.sent >= size && transfer.sent > 0;
-    while (!done_sent && transfer.sent - transfer.acked < window && environment_.transport) {
+    while (!done_sent && transfer.sent < transfer.acked + window && environment_.transport) {
       auto data = transfer.source->ReadAt(transfer.sent, config_.snapshot_chunk_bytes);
       if (!data.ok()) {
         spdlog::warn("partition {}: snapshot read failed: {}", config_.partition_id,
@@ -634,11 +637,14 @@ void PartitionCore::ReceiveSnapshotAck(const raft::SnapshotChunkAck& ack) {
     outgoing_snapshots_.erase(it);
     return;
   }
-  transfer.acked = std::max(transfer.acked, ack.next_offset());
   // The receiver lost something: resend from what it has.
   if (ack.next_offset() < transfer.sent && ack.next_offset() >= transfer.acked) {
     transfer.sent = ack.next_offset();
   }
+  // The receiver kept the bytes of an earlier stream of this snapshot (this one restarted after
+  // a timeout): continue from there, since it takes chunks only at its next offset.
+  if (ack.next_offset() > transfer.sent) transfer.sent = ack.next_offset();
+  transfer.acked = std::max(transfer.acked, ack.next_offset());
 }
 
 void PartitionCore::ReceiveSnapshotChunk(const raft::SnapshotChunk& chunk) {

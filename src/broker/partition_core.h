@@ -62,6 +62,9 @@ struct PartitionConfig {
   // member is caught up, so leadership stays spread round-robin over the brokers as in Zeebe.
   bool balance_leadership = true;
   int64_t balance_check_ms = 2'000;
+  // Segment size and tail cache of the log; the simulator uses small segments so that
+  // compaction (whole segments) and snapshot transfer happen within a short run.
+  journal::JournalOptions journal;
   engine::EngineConfig engine;
   engine::state::RocksDbStoreOptions state;
 };
