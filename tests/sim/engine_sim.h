@@ -45,7 +45,7 @@ namespace tern::sim {
 struct EngineSimOptions {
   int members = 3;
   int64_t step_ms = 25;
-  int fault_steps = 1200;
+  int fault_steps = 600;
   int liveness_steps = 6000;
   NetworkFaults net;
   double crash_per_step = 0.002;
@@ -107,6 +107,7 @@ class EngineSim {
     uint64_t last_term = 0;
     uint64_t last_commit = 0;
     uint64_t last_checked_applied = 0;
+    raft::EntryId scanned_last;  // the log's last entry when its tail was last checked
     std::optional<raft::NodeStatus> prev_status;
   };
 

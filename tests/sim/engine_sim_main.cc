@@ -2,10 +2,11 @@
 // on top; engine_sim.h). Every failure prints the one-line command that replays it. Exit status
 // 0 when every seed passed.
 //
-//   tern_engine_sim                 200 seeds starting at 1
+//   tern_engine_sim                 150 seeds starting at 1
 //   tern_engine_sim --seeds 5000    more seeds
 //   tern_engine_sim --seed 1234 --verbose   one seed with a trace
 //   tern_engine_sim --first 9000 --seeds 100
+//   tern_engine_sim --follow-ups 1       forces the engine's follow-up budget per batch
 //   tern_engine_sim --check-determinism   runs every seed twice and compares the traces
 
 #include <unistd.h>
@@ -35,10 +36,11 @@ void OnAbort(int) {
 
 int main(int argc, char** argv) {
   uint64_t first = 1;
-  uint64_t seeds = 200;
+  uint64_t seeds = 150;
   bool verbose = false;
   bool check_determinism = false;
   int fault_steps = -1;
+  int follow_ups = -1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> uint64_t {
@@ -57,13 +59,16 @@ int main(int argc, char** argv) {
       first = next();
     } else if (a == "--steps") {
       fault_steps = static_cast<int>(next());
+    } else if (a == "--follow-ups") {
+      follow_ups = static_cast<int>(next());
     } else if (a == "--verbose") {
       verbose = true;
     } else if (a == "--check-determinism") {
       check_determinism = true;
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--seeds N] [--first S] [--seed S] [--steps T] [--verbose]"
+                   "usage: %s [--seeds N] [--first S] [--seed S] [--steps T] [--follow-ups F]"
+                   " [--verbose]"
                    " [--check-determinism]\n",
                    argv[0]);
       return 2;
@@ -76,11 +81,13 @@ int main(int argc, char** argv) {
   uint64_t failed = 0;
   for (uint64_t s = first; s < first + seeds; ++s) {
     std::string steps_arg = fault_steps >= 0 ? " --steps " + std::to_string(fault_steps) : "";
+    if (follow_ups >= 0) steps_arg += " --follow-ups " + std::to_string(follow_ups);
     std::snprintf(g_replay, sizeof(g_replay), "\nFAILED seed %llu; replay: %s --seed %llu%s --verbose\n",
                   static_cast<unsigned long long>(s), argv[0], static_cast<unsigned long long>(s),
                   steps_arg.c_str());
     tern::sim::EngineSimOptions opt = tern::sim::EngineSimOptions::Random(s);
     if (fault_steps >= 0) opt.fault_steps = fault_steps;
+    if (follow_ups >= 0) opt.max_follow_ups_per_batch = follow_ups;
     tern::sim::EngineSim sim(s, opt, verbose);
     bool ok = sim.Run();
     if (ok && check_determinism) {
