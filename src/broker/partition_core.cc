@@ -112,6 +112,36 @@ absl::Status PartitionCore::Recover() {
                  config_.partition_id, recovery.torn_bytes_truncated, recovery.torn_segment);
   }
   if (auto status = OpenState(storage_->FirstIndex() - 1); !status.ok()) return status;
+  if (applied_index_ > storage_->LastIndex()) {
+    // A snapshot received from the leader is published by the state backend before the
+    // journal is reset to it; a crash in between leaves state newer than the log. Finish the
+    // install the way Save() would have: reset the journal to the snapshot, with a hard state
+    // whose commit covers it.
+    auto latest = environment_.state->Latest();
+    auto initial = storage_->InitialState();
+    if (!latest || latest->index != applied_index_ || !initial.ok()) {
+      return absl::DataLossError(StrCat("partition ", config_.partition_id, ": state at index ",
+                                        applied_index_, " is beyond the log (last index ",
+                                        storage_->LastIndex(), ") and cannot be reconciled"));
+    }
+    raft::Ready install;
+    raft::SnapshotMetadata snapshot;
+    snapshot.set_index(latest->index);
+    snapshot.set_term(latest->term);
+    *snapshot.mutable_conf_state() = initial->conf_state;
+    if (snapshot.conf_state().voters().empty()) {
+      for (uint64_t voter : voters) snapshot.mutable_conf_state()->add_voters(voter);
+    }
+    install.snapshot = snapshot;
+    raft::HardState hard_state = initial->hard_state;
+    hard_state.set_term(std::max(hard_state.term(), latest->term));
+    hard_state.set_commit(latest->index);
+    install.hard_state = hard_state;
+    install.must_sync = true;
+    if (auto status = storage_->Save(install); !status.ok()) return status;
+    spdlog::warn("partition {}: finished installing the snapshot at index {} received before a "
+                 "crash", config_.partition_id, latest->index);
+  }
 
   raft::Config raft_config;
   raft_config.id = RaftId(config_.node_id);
