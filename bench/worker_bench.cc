@@ -283,12 +283,14 @@ Phase RunCppWorker(const tern::Client& client, int jobs, const CppOptions& optio
 }
 
 Phase RunNodeWorker(const std::string& script, const std::string& address, int jobs,
-                    int max_jobs, pid_t broker_pid) {
+                    int max_jobs, int poll_interval_ms, pid_t broker_pid) {
   Phase phase;
-  phase.name = "zeebe-node 8.3.2 worker (max " + std::to_string(max_jobs) + ")";
+  phase.name = "zeebe-node 8.3.2 worker (max " + std::to_string(max_jobs) + ", poll " +
+               std::to_string(poll_interval_ms) + " ms)";
   phase.worker_cpu_seconds = -1;
   std::string command = "node '" + script + "' --address " + address + " --type work --jobs " +
-                        std::to_string(jobs) + " --max-jobs " + std::to_string(max_jobs);
+                        std::to_string(jobs) + " --max-jobs " + std::to_string(max_jobs) +
+                        " --poll-interval " + std::to_string(poll_interval_ms);
   auto broker_before = SampleCpu(broker_pid);
   rusage children_before{};
   getrusage(RUSAGE_CHILDREN, &children_before);
@@ -336,6 +338,7 @@ int main(int argc, char** argv) {
   std::vector<int> max_jobs_list = {32, 128, 512};
   bool skip_node = false;
   int node_max_jobs = 32;
+  int node_poll_interval_ms = 300;
 
   CLI::App app{"worker_bench: jobs/s of one job worker with a no-op handler"};
   app.add_option("--broker", broker_binary, "tern-broker binary to start (fresh data directory)");
@@ -345,6 +348,8 @@ int main(int argc, char** argv) {
   app.add_option("--concurrency", cpp.concurrency, "handler threads of the C++ worker");
   app.add_flag("--stream", cpp.stream, "the C++ worker also opens a job stream");
   app.add_option("--node-max-jobs", node_max_jobs, "maxJobsToActivate of the zeebe-node worker");
+  app.add_option("--node-poll-interval", node_poll_interval_ms,
+                 "pollInterval of the zeebe-node worker in ms (its default: 300)");
   app.add_flag("--skip-node", skip_node, "do not run the zeebe-node worker");
   app.add_option("--bpmn", bpmn, "the one-task process (job type \"work\")");
   CLI11_PARSE(app, argc, argv);
@@ -383,7 +388,8 @@ int main(int argc, char** argv) {
   }
   if (!skip_node) {
     if (!CreateInstances(*client, jobs, 512)) return 1;
-    phases.push_back(RunNodeWorker(node_script, address, jobs, node_max_jobs, broker_pid));
+    phases.push_back(RunNodeWorker(node_script, address, jobs, node_max_jobs,
+                                   node_poll_interval_ms, broker_pid));
     PrintPhase(phases.back());
   }
 

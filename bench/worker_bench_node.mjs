@@ -14,10 +14,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '..', 'tests', 'compat', 'package.json'));
 const { ZBClient } = require('zeebe-node');
 
-const args = { address: '127.0.0.1:26500', type: 'work', jobs: 50000, 'max-jobs': 32 };
+// --poll-interval: zeebe-node polls on a fixed timer (default 300 ms), not when a batch is done.
+const args = { address: '127.0.0.1:26500', type: 'work', jobs: 50000, 'max-jobs': 32, 'poll-interval': 300 };
 for (let i = 2; i + 1 < process.argv.length; i += 2) {
   const name = process.argv[i].replace(/^--/, '');
-  args[name] = ['jobs', 'max-jobs'].includes(name) ? Number(process.argv[i + 1]) : process.argv[i + 1];
+  args[name] = ['jobs', 'max-jobs', 'poll-interval'].includes(name) ? Number(process.argv[i + 1]) : process.argv[i + 1];
 }
 
 const zb = new ZBClient(args.address, { loglevel: 'NONE', useTLS: false });
@@ -28,6 +29,7 @@ const done = new Promise((resolve) => {
   zb.createWorker({
     taskType: args.type,
     maxJobsToActivate: args['max-jobs'],
+    pollInterval: args['poll-interval'],
     timeout: 300_000,
     longPoll: 5_000,
     loglevel: 'NONE',
