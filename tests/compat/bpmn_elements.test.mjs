@@ -286,6 +286,66 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.equal(result.variables.path, 'terminated');
   });
 
+  test('signal boundary event (interrupting)', async () => {
+    await deploy('signal-boundary.bpmn');
+    let done = false;
+    const pending = withResult('signal-boundary').finally(() => { done = true; });
+    await job('sb-work');
+    while (!done) {
+      await zb.broadcastSignal({ signalName: 'sb-stop', variables: {} });
+      await Promise.race([pending, sleep(300)]);
+    }
+    assert.equal((await pending).variables.path, 'stopped');
+  });
+
+  test('signal intermediate throw and end events start the receiving processes', async () => {
+    await deploy('signal-receivers.bpmn');
+    await deploy('signal-throw.bpmn');
+    const { processInstanceKey } = await create('signal-throw');
+    const a = await job('sr-a');
+    const b = await job('sr-b');
+    assert.notEqual(a.processInstanceKey, processInstanceKey);
+    assert.equal(a.bpmnProcessId, 'signal-receiver-a');
+    assert.equal(b.bpmnProcessId, 'signal-receiver-b');
+    await zb.completeJob({ jobKey: a.key, variables: {} });
+    await zb.completeJob({ jobKey: b.key, variables: {} });
+  });
+
+  test('escalation end event caught by an interrupting event subprocess', async () => {
+    await deploy('escalation-end.bpmn');
+    assert.equal((await withResult('escalation-end')).variables.path, 'escalated');
+  });
+
+  test('link intermediate throw and catch events', async () => {
+    await deploy('link.bpmn');
+    assert.equal((await withResult('link')).variables.path, 'linked');
+  });
+
+  test('send task and message end event are jobs', async () => {
+    await deploy('send-task.bpmn');
+    const pending = withResult('send-task');
+    const send = await job('st-send');
+    await zb.completeJob({ jobKey: send.key, variables: { sent: 1 } });
+    const end = await job('st-end', send.processInstanceKey);
+    assert.equal(end.elementId, 'end');
+    await zb.completeJob({ jobKey: end.key, variables: { ended: 1 } });
+    const result = await pending;
+    assert.equal(result.variables.sent, 1);
+    assert.equal(result.variables.ended, 1);
+  });
+
+  test('compensation: a throw event runs the handler of a completed task', async () => {
+    await deploy('compensation.bpmn');
+    const pending = withResult('compensation');
+    const book = await job('comp-book');
+    await zb.completeJob({ jobKey: book.key, variables: { booked: true } });
+    const undo = await job('comp-undo', book.processInstanceKey);
+    await zb.completeJob({ jobKey: undo.key, variables: { undone: true } });
+    const result = await pending;
+    assert.equal(result.variables.path, 'compensated');
+    assert.equal(result.variables.undone, true);
+  });
+
   // --- Gateways, scopes, multi-instance ---------------------------------------------------------
 
   test('inclusive gateway: fork on conditions, join the taken branches', async () => {
@@ -326,6 +386,16 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     await zb.publishMessage({ name: 'esn-note', correlationKey: 'order-esn', timeToLive: 10_000, variables: { note: 'n' } });
     const side = await job('esn-side', work.processInstanceKey);
     assert.equal(side.variables.note, 'n');
+    await zb.completeJob({ jobKey: side.key, variables: {} });
+    await zb.completeJob({ jobKey: work.key, variables: {} });
+    await pending;
+  });
+
+  test('non-interrupting timer event subprocess', async () => {
+    await deploy('timer-event-subprocess.bpmn');
+    const pending = withResult('timer-event-subprocess');
+    const work = await job('tes-work');
+    const side = await job('tes-side', work.processInstanceKey);
     await zb.completeJob({ jobKey: side.key, variables: {} });
     await zb.completeJob({ jobKey: work.key, variables: {} });
     await pending;
@@ -522,3 +592,44 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
       (e) => grpcCode(e) === 3);
   });
 });
+
+// Zeebe's SubscriptionUtil.getSubscriptionPartitionId: Java's String.hashCode over the UTF-8
+// bytes (as signed bytes), abs(hash % partitionCount) + 1.
+function messagePartition(correlationKey, partitionCount) {
+  let hash = 0;
+  for (const byte of Buffer.from(correlationKey, 'utf8')) hash = (Math.imul(31, hash) + ((byte << 24) >> 24)) | 0;
+  return Math.abs(hash % partitionCount) + 1;
+}
+const partitionOf = (key) => Number(BigInt(key) >> 51n);
+
+describe('messages across three partitions', () => {
+  let broker;
+  let zb;
+  before(async () => {
+    broker = await new Broker({ args: ['--partitions', '3'] }).start();
+    zb = new ZBClient(broker.address, { loglevel: 'NONE', useTLS: false, retry: false });
+  });
+  after(async () => {
+    await zb?.close(2000);
+    await broker?.cleanup();
+  });
+
+  test('messages go to the partition of their correlation key and correlate across partitions', async () => {
+    await zb.deployResource({ processFilename: model('message-catch.bpmn') });
+    const keys = ['order-1', 'order-2', 'order-3', 'ü-unicode-key', 'a', 'zz-top', 'order-7', 'order-8', 'order-9'];
+    const pending = keys.map((orderId) =>
+      zb.createProcessInstanceWithResult({ bpmnProcessId: 'message-catch', variables: { orderId }, requestTimeout: 30_000 }));
+    const partitions = new Set();
+    for (const orderId of keys) {
+      const published = await zb.publishMessage({ name: 'mc-paid', correlationKey: orderId, timeToLive: 30_000, variables: { paidFor: orderId } });
+      assert.equal(partitionOf(published.key), messagePartition(orderId, 3), `partition of message ${orderId}`);
+      partitions.add(partitionOf(published.key));
+    }
+    assert.ok(partitions.size > 1, 'the keys spread over several partitions');
+    const results = await Promise.all(pending);
+    const instancePartitions = new Set(results.map((r) => partitionOf(r.processInstanceKey)));
+    assert.ok(instancePartitions.size > 1, 'the instances spread over several partitions');
+    for (const [i, result] of results.entries()) assert.equal(result.variables.paidFor, keys[i]);
+  });
+});
+
