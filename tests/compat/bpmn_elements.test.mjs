@@ -574,6 +574,34 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     await zb.completeJob({ jobKey: b.key, variables: {} });
   });
 
+  test('request checks and rejections of the new RPCs', async () => {
+    const expectError = async (method, request, code, pattern) => {
+      const { error } = await call(raw, method, request);
+      assert.ok(error, `${method} should fail`);
+      assert.equal(error.code, code, `${method}: ${error.details}`);
+      assert.match(error.details, pattern);
+    };
+    await expectError('PublishMessage', { name: '', correlationKey: 'k', variables: '{}' }, 3, /'name'/);
+    await expectError('PublishMessage', { name: 'm', correlationKey: 'k', variables: '[1]' }, 3, /root level object/);
+    await expectError('PublishMessage', { name: 'm', correlationKey: 'k', tenantId: 'other' }, 3, /multi-tenancy is disabled/);
+    await expectError('BroadcastSignal', { signalName: '', variables: '{}' }, 3, /'signalName'/);
+    await expectError('BroadcastSignal', { signalName: 's', variables: '{' }, 3, /'variables'/);
+    await expectError('EvaluateDecision', { decisionId: '', decisionKey: 0, variables: '{}' }, 3,
+      /Command 'EVALUATE' rejected with code 'INVALID_ARGUMENT': Expected either a decision id or a valid decision key/);
+    await expectError('EvaluateDecision', { decisionId: 'route', variables: '"x"' }, 3, /root level object/);
+    await expectError('ModifyProcessInstance', { processInstanceKey: '2251799813685999' }, 5,
+      /Command 'MODIFY' rejected with code 'NOT_FOUND'/);
+    await expectError('ModifyProcessInstance', {
+      processInstanceKey: '2251799813685999', activateInstructions: [{ elementId: '' }],
+    }, 3, /'activateInstructions.elementId'/);
+    await expectError('MigrateProcessInstance', { processInstanceKey: '2251799813685999' }, 3, /'migrationPlan'/);
+    await expectError('MigrateProcessInstance', {
+      processInstanceKey: '2251799813685999', migrationPlan: { targetProcessDefinitionKey: '2251799813685998', mappingInstructions: [] },
+    }, 5, /Command 'MIGRATE' rejected with code 'NOT_FOUND'/);
+    await expectError('DeleteResource', { resourceKey: '2251799813685999' }, 5,
+      /Command 'DELETE' rejected with code 'NOT_FOUND'/);
+  });
+
   test('DeleteResource (zbctl delete resource) of a process and of a DRG', async () => {
     const deployed = await deploy('delete-me.bpmn');
     const key = deployed.deployments[0].process.processDefinitionKey;
