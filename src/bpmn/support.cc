@@ -25,8 +25,8 @@ constexpr EventSupport kEventTable[] = {
     {ET::kStartEvent, EV::kTimer, kYes},
     {ET::kStartEvent, EV::kSignal, kYes},
     {ET::kStartEvent, EV::kConditional, kNotYet},
-    {ET::kStartEvent, EV::kError, kYes},          // event subprocesses only
-    {ET::kStartEvent, EV::kEscalation, kYes},     // event subprocesses only
+    {ET::kStartEvent, EV::kError, kYes},       // event subprocesses only
+    {ET::kStartEvent, EV::kEscalation, kYes},  // event subprocesses only
 
     {ET::kEndEvent, EV::kNone, kYes},
     {ET::kEndEvent, EV::kError, kYes},

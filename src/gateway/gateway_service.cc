@@ -493,9 +493,8 @@ grpc::ServerUnaryReactor* GatewayService::PublishMessage(Ctx* context,
       context, brokers_, partition, std::move(command), options_.request_timeout_ms, "PUBLISH",
       response, [](const record::Record& answer, gp::PublishMessageResponse* out) {
         out->set_key(answer.key());
-        out->set_tenantid(answer.message().tenant_id().empty()
-                              ? std::string(kDefaultTenant)
-                              : answer.message().tenant_id());
+        out->set_tenantid(answer.message().tenant_id().empty() ? std::string(kDefaultTenant)
+                                                               : answer.message().tenant_id());
       });
 }
 
@@ -509,8 +508,8 @@ grpc::ServerUnaryReactor* GatewayService::BroadcastSignal(Ctx* context,
   // Partition 1 starts the instances of signal start events and relays the broadcast to the
   // other partitions, as the deployment partition does in Zeebe.
   return SendAndFinish<gp::BroadcastSignalResponse>(
-      context, brokers_, 1, std::move(command), options_.request_timeout_ms, "BROADCAST",
-      response, [](const record::Record& answer, gp::BroadcastSignalResponse* out) {
+      context, brokers_, 1, std::move(command), options_.request_timeout_ms, "BROADCAST", response,
+      [](const record::Record& answer, gp::BroadcastSignalResponse* out) {
         out->set_key(answer.key());
         out->set_tenantid(answer.signal().tenant_id().empty() ? std::string(kDefaultTenant)
                                                               : answer.signal().tenant_id());
@@ -526,16 +525,17 @@ grpc::ServerUnaryReactor* GatewayService::EvaluateDecision(
   *command.mutable_decision_evaluation() = *std::move(evaluation);
   // Decisions are deployed to every partition: any of them can evaluate.
   auto* reactor = context->DefaultReactor();
-  CreateOnSomePartition(
-      brokers_, std::move(command), options_.request_timeout_ms, next_create_partition_++,
-      brokers_.partition_count(), [reactor, response](absl::StatusOr<record::Record> answer) {
-        if (!answer.ok()) return reactor->Finish(BrokerErrorStatus(answer.status()));
-        if (answer->record_type() == record::COMMAND_REJECTION) {
-          return reactor->Finish(RejectionStatus(*answer, "EVALUATE"));
-        }
-        ToEvaluateDecisionResponse(*answer, response);
-        reactor->Finish(grpc::Status::OK);
-      });
+  CreateOnSomePartition(brokers_, std::move(command), options_.request_timeout_ms,
+                        next_create_partition_++, brokers_.partition_count(),
+                        [reactor, response](absl::StatusOr<record::Record> answer) {
+                          if (!answer.ok())
+                            return reactor->Finish(BrokerErrorStatus(answer.status()));
+                          if (answer->record_type() == record::COMMAND_REJECTION) {
+                            return reactor->Finish(RejectionStatus(*answer, "EVALUATE"));
+                          }
+                          ToEvaluateDecisionResponse(*answer, response);
+                          reactor->Finish(grpc::Status::OK);
+                        });
   return reactor;
 }
 
@@ -605,8 +605,8 @@ grpc::ServerUnaryReactor* GatewayService::DeleteResource(Ctx* context,
   }
   // Resources are deployed on partition 1, which distributes the deletion to the others.
   return SendAndFinish<gp::DeleteResourceResponse>(context, brokers_, 1, std::move(command),
-                                                   options_.request_timeout_ms, "DELETE",
-                                                   response, nullptr);
+                                                   options_.request_timeout_ms, "DELETE", response,
+                                                   nullptr);
 }
 
 }  // namespace tern::gateway

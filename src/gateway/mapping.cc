@@ -254,8 +254,8 @@ void ToDeployResourceResponse(const record::Record& answer,
 void ToEvaluateDecisionResponse(const record::Record& answer,
                                 gateway_protocol::EvaluateDecisionResponse* out) {
   const record::DecisionEvaluationRecord& evaluation = answer.decision_evaluation();
-  std::string tenant = evaluation.tenant_id().empty() ? std::string(kDefaultTenant)
-                                                      : evaluation.tenant_id();
+  std::string tenant =
+      evaluation.tenant_id().empty() ? std::string(kDefaultTenant) : evaluation.tenant_id();
   out->set_decisionkey(evaluation.decision_key());
   out->set_decisionid(evaluation.decision_id());
   out->set_decisionname(evaluation.decision_name());
@@ -367,9 +367,8 @@ absl::StatusOr<record::ProcessInstanceModificationRecord> ModificationFromReques
     for (const auto& variables : instruction.variableinstructions()) {
       TERN_RETURN_IF_ERROR(CheckVariables(
           variables.variables(), "activateInstructions.variableInstructions.variables", limits));
-      TERN_RETURN_IF_ERROR(CheckName(variables.scopeid(),
-                                     "activateInstructions.variableInstructions.scopeId", false,
-                                     limits));
+      TERN_RETURN_IF_ERROR(CheckName(
+          variables.scopeid(), "activateInstructions.variableInstructions.scopeId", false, limits));
       record::VariableInstruction* kept = activate->add_variable_instructions();
       kept->set_variables(variables.variables());
       kept->set_element_id(variables.scopeid());
