@@ -630,17 +630,28 @@ function messagePartition(correlationKey, partitionCount) {
 }
 const partitionOf = (key) => Number(BigInt(key) >> 51n);
 
-describe('messages across three partitions', () => {
+describe('events across three partitions', () => {
   let broker;
   let zb;
+  let raw;
   before(async () => {
     broker = await new Broker({ args: ['--partitions', '3'] }).start();
     zb = new ZBClient(broker.address, { loglevel: 'NONE', useTLS: false, retry: false });
+    raw = rawClient(broker.address);
   });
   after(async () => {
+    raw?.close();
     await zb?.close(2000);
     await broker?.cleanup();
   });
+
+  async function activate(type) {
+    const { error, jobs } = await activateJobs(raw, {
+      type, worker: 'bpmn-test', maxJobsToActivate: 32, timeout: 60_000, requestTimeout: 200,
+    });
+    if (error) throw error;
+    return jobs;
+  }
 
   test('messages go to the partition of their correlation key and correlate across partitions', async () => {
     await zb.deployResource({ processFilename: model('message-catch.bpmn') });
@@ -658,6 +669,102 @@ describe('messages across three partitions', () => {
     const instancePartitions = new Set(results.map((r) => partitionOf(r.processInstanceKey)));
     assert.ok(instancePartitions.size > 1, 'the instances spread over several partitions');
     for (const [i, result] of results.entries()) assert.equal(result.variables.paidFor, keys[i]);
+  });
+
+  test('a message start event starts the instance on the message\'s partition', async () => {
+    await zb.deployResource({ processFilename: model('message-start.bpmn') });
+    const keys = ['start-a', 'start-b', 'start-c', 'start-d', 'start-e', 'start-f'];
+    // The deployment reaches the other partitions asynchronously; a message that arrives before
+    // it finds no start event there and is only buffered, so give each a TTL.
+    for (const correlationKey of keys) {
+      await zb.publishMessage({ name: 'ms-start', correlationKey, timeToLive: 30_000, variables: { correlationKey } });
+    }
+    const seen = [];
+    await eventually(async () => {
+      seen.push(...(await activate('ms-work')));
+      return seen.length >= keys.length;
+    }, 'an instance per message');
+    assert.equal(seen.length, keys.length);
+    for (const job of seen) {
+      const { correlationKey } = JSON.parse(job.variables);
+      assert.equal(partitionOf(job.processInstanceKey), messagePartition(correlationKey, 3), correlationKey);
+    }
+  });
+
+  test('a broadcast signal reaches catch events on every partition and starts one instance', async () => {
+    await zb.deployResource({ processFilename: model('signal-catch.bpmn') });
+    await zb.deployResource({ processFilename: model('signal-start.bpmn') });
+    let done = 0;
+    const pending = [];
+    for (let i = 0; i < 6; i++) {
+      pending.push(zb.createProcessInstanceWithResult({ bpmnProcessId: 'signal-catch', variables: {}, requestTimeout: 30_000 })
+        .finally(() => { done++; }));
+    }
+    // Signals are not buffered: broadcast until every waiting instance caught one.
+    let broadcasts = 0;
+    while (done < pending.length) {
+      await zb.broadcastSignal({ signalName: 'sc-wake', variables: { woken: true } });
+      broadcasts++;
+      await Promise.race([Promise.all(pending), sleep(300)]);
+    }
+    const results = await Promise.all(pending);
+    assert.ok(new Set(results.map((r) => partitionOf(r.processInstanceKey))).size > 1);
+    for (const result of results) assert.equal(result.variables.woken, true);
+
+    await zb.broadcastSignal({ signalName: 'ss-go', variables: {} });
+    const started = await eventually(async () => {
+      const found = await activate('ss-work');
+      return found.length > 0 && found;
+    }, 'the signal-started instance');
+    await sleep(500);
+    const more = await activate('ss-work');
+    assert.equal(started.length + more.length, 1, 'one broadcast starts one instance');
+  });
+
+  test('a timer start event (R2/PT1S) starts two instances, not two per partition', async () => {
+    await zb.deployResource({ processFilename: model('timer-start.bpmn') });
+    const seen = [];
+    await eventually(async () => {
+      seen.push(...(await activate('ts-work')));
+      return seen.length >= 2;
+    }, 'two timer-started instances');
+    await sleep(1500);
+    seen.push(...(await activate('ts-work')));
+    assert.equal(seen.length, 2);
+  });
+
+  test('decisions evaluate and resources delete on every partition', async () => {
+    await zb.deployResource({ decisionFilename: model('routing.dmn') });
+    for (let i = 0; i < 3; i++) {
+      const evaluated = await zb.evaluateDecision({ decisionId: 'route', variables: { amount: 500 } });
+      assert.equal(JSON.parse(evaluated.decisionOutput), 'large');
+    }
+    const deployed = await zb.deployResource({ processFilename: model('delete-me.bpmn') });
+    const key = deployed.deployments[0].process.processDefinitionKey;
+    // Deployment reaches the other partitions asynchronously: wait until every one creates.
+    await eventually(async () => {
+      for (let i = 0; i < 3; i++) {
+        try {
+          await zb.createProcessInstance({ bpmnProcessId: 'delete-me', variables: {} });
+        } catch {
+          return false;
+        }
+      }
+      return true;
+    }, 'the process on every partition');
+    const { error } = await call(raw, 'DeleteResource', { resourceKey: key });
+    assert.equal(error, null, error?.message);
+    await eventually(async () => {
+      for (let i = 0; i < 3; i++) {
+        try {
+          await zb.createProcessInstance({ bpmnProcessId: 'delete-me', variables: {} });
+          return false;
+        } catch (e) {
+          if (grpcCode(e) !== 5) throw e;
+        }
+      }
+      return true;
+    }, 'the process to be gone from every partition');
   });
 });
 
