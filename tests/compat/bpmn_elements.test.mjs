@@ -346,6 +346,60 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.equal(result.variables.undone, true);
   });
 
+  test('timer intermediate catch event with a FEEL timeDate', async () => {
+    await deploy('timer-date.bpmn');
+    assert.equal((await withResult('timer-date')).variables.waited, true);
+  });
+
+  test('non-interrupting message boundary event', async () => {
+    await deploy('message-boundary-non-interrupting.bpmn');
+    const pending = withResult('message-boundary-non-interrupting', { orderId: 'order-nmb' });
+    const work = await job('nmb-work');
+    await zb.publishMessage({ name: 'nmb-note', correlationKey: 'order-nmb', timeToLive: 10_000, variables: { note: 1 } });
+    const side = await job('nmb-side', work.processInstanceKey);
+    assert.equal(side.variables.note, 1);
+    await zb.completeJob({ jobKey: side.key, variables: {} });
+    await zb.completeJob({ jobKey: work.key, variables: {} });
+    await pending;
+  });
+
+  test('interrupting signal event subprocess', async () => {
+    await deploy('signal-event-subprocess.bpmn');
+    let done = false;
+    const pending = withResult('signal-event-subprocess').finally(() => { done = true; });
+    await job('ses-work');
+    while (!done) {
+      await zb.broadcastSignal({ signalName: 'ses-stop', variables: {} });
+      await Promise.race([pending, sleep(300)]);
+    }
+    assert.equal((await pending).variables.path, 'stopped');
+  });
+
+  test('job-based script and business rule tasks', async () => {
+    await deploy('job-tasks.bpmn');
+    const pending = withResult('job-tasks');
+    const script = await job('jt-script');
+    assert.equal(script.elementId, 'script');
+    await zb.completeJob({ jobKey: script.key, variables: { scripted: true } });
+    const rule = await job('jt-rule', script.processInstanceKey);
+    await zb.completeJob({ jobKey: rule.key, variables: { ruled: true } });
+    const result = await pending;
+    assert.equal(result.variables.scripted, true);
+    assert.equal(result.variables.ruled, true);
+  });
+
+  test('undefined task, none throw event and a compensation end event', async () => {
+    await deploy('compensation-end.bpmn');
+    const pending = withResult('compensation-end');
+    const book = await job('ce-book');
+    await zb.completeJob({ jobKey: book.key, variables: {} });
+    const undo = await job('ce-undo', book.processInstanceKey);
+    await zb.completeJob({ jobKey: undo.key, variables: { undone: true } });
+    const result = await pending;
+    assert.equal(result.variables.undone, true);
+    assert.equal(result.variables.path, 'compensated');
+  });
+
   // --- Gateways, scopes, multi-instance ---------------------------------------------------------
 
   test('inclusive gateway: fork on conditions, join the taken branches', async () => {
