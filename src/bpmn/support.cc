@@ -21,40 +21,40 @@ struct EventSupport {
 // §1.1). Any (type, event) pair missing here is something Zeebe rejects as well.
 constexpr EventSupport kEventTable[] = {
     {ET::kStartEvent, EV::kNone, kYes},
-    {ET::kStartEvent, EV::kMessage, kNotYet},
-    {ET::kStartEvent, EV::kTimer, kNotYet},
-    {ET::kStartEvent, EV::kSignal, kNotYet},
+    {ET::kStartEvent, EV::kMessage, kYes},
+    {ET::kStartEvent, EV::kTimer, kYes},
+    {ET::kStartEvent, EV::kSignal, kYes},
     {ET::kStartEvent, EV::kConditional, kNotYet},
-    {ET::kStartEvent, EV::kError, kNotYet},       // event subprocesses only
-    {ET::kStartEvent, EV::kEscalation, kNotYet},  // event subprocesses only
+    {ET::kStartEvent, EV::kError, kYes},       // event subprocesses only
+    {ET::kStartEvent, EV::kEscalation, kYes},  // event subprocesses only
 
     {ET::kEndEvent, EV::kNone, kYes},
-    {ET::kEndEvent, EV::kError, kNotYet},
-    {ET::kEndEvent, EV::kMessage, kNotYet},
-    {ET::kEndEvent, EV::kTerminate, kNotYet},
-    {ET::kEndEvent, EV::kSignal, kNotYet},
-    {ET::kEndEvent, EV::kEscalation, kNotYet},
-    {ET::kEndEvent, EV::kCompensation, kNotYet},
+    {ET::kEndEvent, EV::kError, kYes},
+    {ET::kEndEvent, EV::kMessage, kYes},
+    {ET::kEndEvent, EV::kTerminate, kYes},
+    {ET::kEndEvent, EV::kSignal, kYes},
+    {ET::kEndEvent, EV::kEscalation, kYes},
+    {ET::kEndEvent, EV::kCompensation, kYes},
 
-    {ET::kIntermediateCatchEvent, EV::kMessage, kNotYet},
-    {ET::kIntermediateCatchEvent, EV::kTimer, kNotYet},
-    {ET::kIntermediateCatchEvent, EV::kSignal, kNotYet},
-    {ET::kIntermediateCatchEvent, EV::kLink, kNotYet},
+    {ET::kIntermediateCatchEvent, EV::kMessage, kYes},
+    {ET::kIntermediateCatchEvent, EV::kTimer, kYes},
+    {ET::kIntermediateCatchEvent, EV::kSignal, kYes},
+    {ET::kIntermediateCatchEvent, EV::kLink, kYes},
     {ET::kIntermediateCatchEvent, EV::kConditional, kNotYet},
 
-    {ET::kIntermediateThrowEvent, EV::kNone, kNotYet},
-    {ET::kIntermediateThrowEvent, EV::kMessage, kNotYet},
-    {ET::kIntermediateThrowEvent, EV::kSignal, kNotYet},
-    {ET::kIntermediateThrowEvent, EV::kEscalation, kNotYet},
-    {ET::kIntermediateThrowEvent, EV::kCompensation, kNotYet},
-    {ET::kIntermediateThrowEvent, EV::kLink, kNotYet},
+    {ET::kIntermediateThrowEvent, EV::kNone, kYes},
+    {ET::kIntermediateThrowEvent, EV::kMessage, kYes},
+    {ET::kIntermediateThrowEvent, EV::kSignal, kYes},
+    {ET::kIntermediateThrowEvent, EV::kEscalation, kYes},
+    {ET::kIntermediateThrowEvent, EV::kCompensation, kYes},
+    {ET::kIntermediateThrowEvent, EV::kLink, kYes},
 
-    {ET::kBoundaryEvent, EV::kMessage, kNotYet},
-    {ET::kBoundaryEvent, EV::kTimer, kNotYet},
-    {ET::kBoundaryEvent, EV::kError, kNotYet},
-    {ET::kBoundaryEvent, EV::kSignal, kNotYet},
-    {ET::kBoundaryEvent, EV::kEscalation, kNotYet},
-    {ET::kBoundaryEvent, EV::kCompensation, kNotYet},
+    {ET::kBoundaryEvent, EV::kMessage, kYes},
+    {ET::kBoundaryEvent, EV::kTimer, kYes},
+    {ET::kBoundaryEvent, EV::kError, kYes},
+    {ET::kBoundaryEvent, EV::kSignal, kYes},
+    {ET::kBoundaryEvent, EV::kEscalation, kYes},
+    {ET::kBoundaryEvent, EV::kCompensation, kYes},
     {ET::kBoundaryEvent, EV::kConditional, kNotYet},
 };
 
@@ -68,7 +68,6 @@ constexpr Support NonEventSupport(ElementType type) {
     case ET::kExclusiveGateway:
     case ET::kParallelGateway:
     case ET::kSequenceFlow:
-      return kYes;
     case ET::kSubProcess:
     case ET::kEventSubProcess:
     case ET::kCallActivity:
@@ -80,7 +79,7 @@ constexpr Support NonEventSupport(ElementType type) {
     case ET::kInclusiveGateway:
     case ET::kEventBasedGateway:
     case ET::kMultiInstanceBody:
-      return kNotYet;
+      return kYes;
     case ET::kComplexGateway:
     case ET::kTransaction:
     // Zeebe 8.7+ runs ad-hoc subprocesses; the Zeebe 8.6 protocol Tern speaks does not.
@@ -104,18 +103,18 @@ struct FeatureEntry {
 };
 
 constexpr FeatureEntry kFeatureTable[] = {
-    {Feature::kMultiInstanceParallel, kNotYet, "multi-instance (parallel)"},
-    {Feature::kMultiInstanceSequential, kNotYet, "multi-instance (sequential)"},
+    {Feature::kMultiInstanceParallel, kYes, "multi-instance (parallel)"},
+    {Feature::kMultiInstanceSequential, kYes, "multi-instance (sequential)"},
     {Feature::kStandardLoop, kNever, "a standard loop (bpmn:standardLoopCharacteristics)"},
-    {Feature::kNonInterrupting, kNotYet, "a non-interrupting event"},
-    {Feature::kCompensationHandler, kNotYet, "a compensation handler (isForCompensation)"},
+    {Feature::kNonInterrupting, kYes, "a non-interrupting event"},
+    {Feature::kCompensationHandler, kYes, "a compensation handler (isForCompensation)"},
     {Feature::kInputMappings, kYes, "input mappings (zeebe:input)"},
     {Feature::kOutputMappings, kYes, "output mappings (zeebe:output)"},
     {Feature::kTaskHeaders, kYes, "task headers (zeebe:taskHeaders)"},
     {Feature::kProperties, kYes, "zeebe:properties"},
-    {Feature::kJobWorker, kNotYet, "a job worker implementation (zeebe:taskDefinition)"},
-    {Feature::kFeelScript, kNotYet, "a FEEL script (zeebe:script)"},
-    {Feature::kDmnDecision, kNotYet, "a called decision (zeebe:calledDecision)"},
+    {Feature::kJobWorker, kYes, "a job worker implementation (zeebe:taskDefinition)"},
+    {Feature::kFeelScript, kYes, "a FEEL script (zeebe:script)"},
+    {Feature::kDmnDecision, kYes, "a called decision (zeebe:calledDecision)"},
     {Feature::kZeebeUserTask, kNotYet, "a Zeebe user task (zeebe:userTask)"},
     {Feature::kExecutionListeners, kNotYet, "execution listeners (zeebe:executionListeners)"},
     {Feature::kTaskListeners, kNotYet, "task listeners (zeebe:taskListeners)"},

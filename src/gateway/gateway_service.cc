@@ -26,6 +26,12 @@ constexpr int32_t kJobThrowError = 10;
 constexpr int32_t kJobUpdateTimeout = 16;
 constexpr int32_t kVariableDocumentUpdate = 0;
 constexpr int32_t kIncidentResolve = 1;
+constexpr int32_t kMessagePublish = 0;
+constexpr int32_t kSignalBroadcast = 0;
+constexpr int32_t kDecisionEvaluationEvaluate = 0;
+constexpr int32_t kModificationModify = 0;
+constexpr int32_t kMigrationMigrate = 0;
+constexpr int32_t kResourceDeletionDelete = 0;
 
 constexpr int kPartitionBits = 51;
 
@@ -70,13 +76,6 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
   auto* reactor = context->DefaultReactor();
   reactor->Finish(status);
   return reactor;
-}
-
-grpc::ServerUnaryReactor* Unimplemented(grpc::CallbackServerContext* context,
-                                        std::string_view rpc) {
-  return FinishNow(context, grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                                         StrCat("Tern does not implement the ", rpc,
-                                                " RPC yet")));
 }
 
 // A key whose partition bits name no partition of this cluster cannot exist.
@@ -148,11 +147,7 @@ grpc::ServerUnaryReactor* GatewayService::DeployResource(Ctx* context,
   return SendAndFinish<gp::DeployResourceResponse>(
       context, brokers_, 1, std::move(command), options_.request_timeout_ms, "CREATE", response,
       [](const record::Record& answer, gp::DeployResourceResponse* out) {
-        out->set_key(answer.key());
-        out->set_tenantid(answer.deployment().tenant_id());
-        for (const auto& process : answer.deployment().processes()) {
-          ToProcessMetadata(process, out->add_deployments()->mutable_process());
-        }
+        ToDeployResourceResponse(answer, out);
       });
 }
 
@@ -483,35 +478,135 @@ grpc::ServerWriteReactor<gp::ActivatedJob>* GatewayService::StreamActivatedJobs(
   return NewJobStreamReactor(*this, context, *request);
 }
 
-// --- Not implemented yet -------------------------------------------------------------------------
+// --- Messages, signals, decisions ---------------------------------------------------------------
 
-grpc::ServerUnaryReactor* GatewayService::EvaluateDecision(Ctx* context,
-                                                           const gp::EvaluateDecisionRequest*,
-                                                           gp::EvaluateDecisionResponse*) {
-  return Unimplemented(context, "EvaluateDecision");
-}
 grpc::ServerUnaryReactor* GatewayService::PublishMessage(Ctx* context,
-                                                         const gp::PublishMessageRequest*,
-                                                         gp::PublishMessageResponse*) {
-  return Unimplemented(context, "PublishMessage");
+                                                         const gp::PublishMessageRequest* request,
+                                                         gp::PublishMessageResponse* response) {
+  auto message = MessageFromRequest(*request, options_.limits);
+  if (!message.ok()) return FinishNow(context, ToGrpc(message.status()));
+  int32_t partition =
+      MessagePartitionId(message->correlation_key(), std::max(1, brokers_.partition_count()));
+  record::Record command = Command(-1, kMessagePublish);
+  *command.mutable_message() = *std::move(message);
+  return SendAndFinish<gp::PublishMessageResponse>(
+      context, brokers_, partition, std::move(command), options_.request_timeout_ms, "PUBLISH",
+      response, [](const record::Record& answer, gp::PublishMessageResponse* out) {
+        out->set_key(answer.key());
+        out->set_tenantid(answer.message().tenant_id().empty() ? std::string(kDefaultTenant)
+                                                               : answer.message().tenant_id());
+      });
 }
-grpc::ServerUnaryReactor* GatewayService::ModifyProcessInstance(
-    Ctx* context, const gp::ModifyProcessInstanceRequest*, gp::ModifyProcessInstanceResponse*) {
-  return Unimplemented(context, "ModifyProcessInstance");
-}
-grpc::ServerUnaryReactor* GatewayService::MigrateProcessInstance(
-    Ctx* context, const gp::MigrateProcessInstanceRequest*, gp::MigrateProcessInstanceResponse*) {
-  return Unimplemented(context, "MigrateProcessInstance");
-}
-grpc::ServerUnaryReactor* GatewayService::DeleteResource(Ctx* context,
-                                                         const gp::DeleteResourceRequest*,
-                                                         gp::DeleteResourceResponse*) {
-  return Unimplemented(context, "DeleteResource");
-}
+
 grpc::ServerUnaryReactor* GatewayService::BroadcastSignal(Ctx* context,
-                                                          const gp::BroadcastSignalRequest*,
-                                                          gp::BroadcastSignalResponse*) {
-  return Unimplemented(context, "BroadcastSignal");
+                                                          const gp::BroadcastSignalRequest* request,
+                                                          gp::BroadcastSignalResponse* response) {
+  auto signal = SignalFromRequest(*request, options_.limits);
+  if (!signal.ok()) return FinishNow(context, ToGrpc(signal.status()));
+  record::Record command = Command(-1, kSignalBroadcast);
+  *command.mutable_signal() = *std::move(signal);
+  // Partition 1 starts the instances of signal start events and relays the broadcast to the
+  // other partitions, as the deployment partition does in Zeebe.
+  return SendAndFinish<gp::BroadcastSignalResponse>(
+      context, brokers_, 1, std::move(command), options_.request_timeout_ms, "BROADCAST", response,
+      [](const record::Record& answer, gp::BroadcastSignalResponse* out) {
+        out->set_key(answer.key());
+        out->set_tenantid(answer.signal().tenant_id().empty() ? std::string(kDefaultTenant)
+                                                              : answer.signal().tenant_id());
+      });
+}
+
+grpc::ServerUnaryReactor* GatewayService::EvaluateDecision(
+    Ctx* context, const gp::EvaluateDecisionRequest* request,
+    gp::EvaluateDecisionResponse* response) {
+  auto evaluation = DecisionEvaluationFromRequest(*request, options_.limits);
+  if (!evaluation.ok()) return FinishNow(context, ToGrpc(evaluation.status()));
+  record::Record command = Command(-1, kDecisionEvaluationEvaluate);
+  *command.mutable_decision_evaluation() = *std::move(evaluation);
+  // Decisions are deployed to every partition: any of them can evaluate.
+  auto* reactor = context->DefaultReactor();
+  CreateOnSomePartition(brokers_, std::move(command), options_.request_timeout_ms,
+                        next_create_partition_++, brokers_.partition_count(),
+                        [reactor, response](absl::StatusOr<record::Record> answer) {
+                          if (!answer.ok())
+                            return reactor->Finish(BrokerErrorStatus(answer.status()));
+                          if (answer->record_type() == record::COMMAND_REJECTION) {
+                            return reactor->Finish(RejectionStatus(*answer, "EVALUATE"));
+                          }
+                          ToEvaluateDecisionResponse(*answer, response);
+                          reactor->Finish(grpc::Status::OK);
+                        });
+  return reactor;
+}
+
+// --- Operations on instances and resources ------------------------------------------------------
+
+grpc::ServerUnaryReactor* GatewayService::ModifyProcessInstance(
+    Ctx* context, const gp::ModifyProcessInstanceRequest* request,
+    gp::ModifyProcessInstanceResponse* response) {
+  auto modification = ModificationFromRequest(*request, options_.limits);
+  if (!modification.ok()) return FinishNow(context, ToGrpc(modification.status()));
+  int64_t key = request->processinstancekey();
+  if (auto error = CheckKeyPartition(
+          key, brokers_.partition_count(), "MODIFY",
+          StrCat("Expected to modify process instance but no process instance found with key '",
+                 key, "'"))) {
+    return FinishNow(context, *error);
+  }
+  record::Record command = Command(key, kModificationModify);
+  *command.mutable_process_instance_modification() = *std::move(modification);
+  if (request->has_operationreference()) {
+    command.set_operation_reference(request->operationreference());
+  }
+  return SendAndFinish<gp::ModifyProcessInstanceResponse>(
+      context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
+      "MODIFY", response, nullptr);
+}
+
+grpc::ServerUnaryReactor* GatewayService::MigrateProcessInstance(
+    Ctx* context, const gp::MigrateProcessInstanceRequest* request,
+    gp::MigrateProcessInstanceResponse* response) {
+  auto migration = MigrationFromRequest(*request, options_.limits);
+  if (!migration.ok()) return FinishNow(context, ToGrpc(migration.status()));
+  int64_t key = request->processinstancekey();
+  if (auto error = CheckKeyPartition(
+          key, brokers_.partition_count(), "MIGRATE",
+          StrCat("Expected to migrate process instance but no process instance found with key '",
+                 key, "'"))) {
+    return FinishNow(context, *error);
+  }
+  record::Record command = Command(key, kMigrationMigrate);
+  *command.mutable_process_instance_migration() = *std::move(migration);
+  if (request->has_operationreference()) {
+    command.set_operation_reference(request->operationreference());
+  }
+  return SendAndFinish<gp::MigrateProcessInstanceResponse>(
+      context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
+      "MIGRATE", response, nullptr);
+}
+
+grpc::ServerUnaryReactor* GatewayService::DeleteResource(Ctx* context,
+                                                         const gp::DeleteResourceRequest* request,
+                                                         gp::DeleteResourceResponse* response) {
+  int64_t key = request->resourcekey();
+  if (key <= 0) {
+    return FinishNow(context,
+                     grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                  StrCat("Command 'DELETE' rejected with code 'NOT_FOUND': "
+                                         "Expected to delete resource but no resource found "
+                                         "with key `",
+                                         key, "`")));
+  }
+  record::Record command = Command(key, kResourceDeletionDelete);
+  command.mutable_resource_deletion()->set_resource_key(key);
+  command.mutable_resource_deletion()->set_tenant_id(std::string(kDefaultTenant));
+  if (request->has_operationreference()) {
+    command.set_operation_reference(request->operationreference());
+  }
+  // Resources are deployed on partition 1, which distributes the deletion to the others.
+  return SendAndFinish<gp::DeleteResourceResponse>(context, brokers_, 1, std::move(command),
+                                                   options_.request_timeout_ms, "DELETE", response,
+                                                   nullptr);
 }
 
 }  // namespace tern::gateway

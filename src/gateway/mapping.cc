@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/status_macros.h"
 #include "base/strings.h"
 
 namespace tern::gateway {
@@ -207,6 +208,199 @@ void ToProcessMetadata(const record::ProcessMetadata& process,
   out->set_resourcename(process.resource_name());
   out->set_tenantid(process.tenant_id().empty() ? std::string(kDefaultTenant)
                                                 : process.tenant_id());
+}
+
+void ToDecisionMetadata(const record::DecisionMetadata& decision,
+                        gateway_protocol::DecisionMetadata* out) {
+  out->set_dmndecisionid(decision.decision_id());
+  out->set_dmndecisionname(decision.decision_name());
+  out->set_version(decision.version());
+  out->set_decisionkey(decision.decision_key());
+  out->set_dmndecisionrequirementsid(decision.decision_requirements_id());
+  out->set_decisionrequirementskey(decision.decision_requirements_key());
+  out->set_tenantid(decision.tenant_id().empty() ? std::string(kDefaultTenant)
+                                                 : decision.tenant_id());
+}
+
+void ToDecisionRequirementsMetadata(const record::DecisionRequirementsMetadata& requirements,
+                                    gateway_protocol::DecisionRequirementsMetadata* out) {
+  out->set_dmndecisionrequirementsid(requirements.decision_requirements_id());
+  out->set_dmndecisionrequirementsname(requirements.decision_requirements_name());
+  out->set_version(requirements.version());
+  out->set_decisionrequirementskey(requirements.decision_requirements_key());
+  out->set_resourcename(requirements.resource_name());
+  out->set_tenantid(requirements.tenant_id().empty() ? std::string(kDefaultTenant)
+                                                     : requirements.tenant_id());
+}
+
+void ToDeployResourceResponse(const record::Record& answer,
+                              gateway_protocol::DeployResourceResponse* out) {
+  const record::DeploymentRecord& deployment = answer.deployment();
+  out->set_key(answer.key());
+  out->set_tenantid(deployment.tenant_id().empty() ? std::string(kDefaultTenant)
+                                                   : deployment.tenant_id());
+  for (const auto& process : deployment.processes()) {
+    ToProcessMetadata(process, out->add_deployments()->mutable_process());
+  }
+  for (const auto& decision : deployment.decisions()) {
+    ToDecisionMetadata(decision, out->add_deployments()->mutable_decision());
+  }
+  for (const auto& requirements : deployment.decision_requirements()) {
+    ToDecisionRequirementsMetadata(requirements,
+                                   out->add_deployments()->mutable_decisionrequirements());
+  }
+}
+
+void ToEvaluateDecisionResponse(const record::Record& answer,
+                                gateway_protocol::EvaluateDecisionResponse* out) {
+  const record::DecisionEvaluationRecord& evaluation = answer.decision_evaluation();
+  std::string tenant =
+      evaluation.tenant_id().empty() ? std::string(kDefaultTenant) : evaluation.tenant_id();
+  out->set_decisionkey(evaluation.decision_key());
+  out->set_decisionid(evaluation.decision_id());
+  out->set_decisionname(evaluation.decision_name());
+  out->set_decisionversion(evaluation.decision_version());
+  out->set_decisionrequirementsid(evaluation.decision_requirements_id());
+  out->set_decisionrequirementskey(evaluation.decision_requirements_key());
+  out->set_decisionoutput(evaluation.decision_output());
+  out->set_faileddecisionid(evaluation.failed_decision_id());
+  out->set_failuremessage(evaluation.evaluation_failure_message());
+  out->set_tenantid(tenant);
+  out->set_decisioninstancekey(answer.key());
+  for (const auto& decision : evaluation.evaluated_decisions()) {
+    gateway_protocol::EvaluatedDecision* entry = out->add_evaluateddecisions();
+    entry->set_decisionkey(decision.decision_key());
+    entry->set_decisionid(decision.decision_id());
+    entry->set_decisionname(decision.decision_name());
+    entry->set_decisionversion(decision.decision_version());
+    entry->set_decisiontype(decision.decision_type());
+    entry->set_decisionoutput(decision.decision_output());
+    entry->set_tenantid(decision.tenant_id().empty() ? tenant : decision.tenant_id());
+    for (const auto& rule : decision.matched_rules()) {
+      gateway_protocol::MatchedDecisionRule* matched = entry->add_matchedrules();
+      matched->set_ruleid(rule.rule_id());
+      matched->set_ruleindex(rule.rule_index());
+      for (const auto& output : rule.evaluated_outputs()) {
+        gateway_protocol::EvaluatedDecisionOutput* o = matched->add_evaluatedoutputs();
+        o->set_outputid(output.output_id());
+        o->set_outputname(output.output_name());
+        o->set_outputvalue(output.output_value());
+      }
+    }
+    for (const auto& input : decision.evaluated_inputs()) {
+      gateway_protocol::EvaluatedDecisionInput* in = entry->add_evaluatedinputs();
+      in->set_inputid(input.input_id());
+      in->set_inputname(input.input_name());
+      in->set_inputvalue(input.input_value());
+    }
+  }
+}
+
+int32_t MessagePartitionId(std::string_view correlation_key, int32_t partition_count) {
+  if (partition_count <= 1) return 1;
+  // Unsigned arithmetic wraps like Java's int; each byte is sign-extended like Java's byte.
+  uint32_t hash = 0;
+  for (char c : correlation_key) {
+    hash = 31 * hash + static_cast<uint32_t>(static_cast<int32_t>(static_cast<signed char>(c)));
+  }
+  int32_t remainder = static_cast<int32_t>(hash) % partition_count;  // truncates, as in Java
+  return (remainder < 0 ? -remainder : remainder) + 1;
+}
+
+absl::StatusOr<record::MessageRecord> MessageFromRequest(
+    const gateway_protocol::PublishMessageRequest& request, const RequestLimits& limits) {
+  TERN_RETURN_IF_ERROR(CheckTenant(request.tenantid(), "PublishMessage"));
+  TERN_RETURN_IF_ERROR(CheckName(request.name(), "name", true, limits));
+  TERN_RETURN_IF_ERROR(CheckName(request.correlationkey(), "correlationKey", false, limits));
+  TERN_RETURN_IF_ERROR(CheckName(request.messageid(), "messageId", false, limits));
+  TERN_RETURN_IF_ERROR(CheckVariables(request.variables(), "variables", limits));
+  if (request.timetolive() < 0) {
+    return absl::InvalidArgumentError(
+        StrCat("Expected 'timeToLive' to be zero or positive, but it was ", request.timetolive()));
+  }
+  record::MessageRecord message;
+  message.set_name(request.name());
+  message.set_correlation_key(request.correlationkey());
+  message.set_time_to_live(request.timetolive());
+  message.set_message_id(request.messageid());
+  message.set_variables(request.variables());
+  message.set_tenant_id(std::string(kDefaultTenant));
+  return message;
+}
+
+absl::StatusOr<record::SignalRecord> SignalFromRequest(
+    const gateway_protocol::BroadcastSignalRequest& request, const RequestLimits& limits) {
+  TERN_RETURN_IF_ERROR(CheckTenant(request.tenantid(), "BroadcastSignal"));
+  TERN_RETURN_IF_ERROR(CheckName(request.signalname(), "signalName", true, limits));
+  TERN_RETURN_IF_ERROR(CheckVariables(request.variables(), "variables", limits));
+  record::SignalRecord signal;
+  signal.set_signal_name(request.signalname());
+  signal.set_variables(request.variables());
+  signal.set_tenant_id(std::string(kDefaultTenant));
+  return signal;
+}
+
+absl::StatusOr<record::DecisionEvaluationRecord> DecisionEvaluationFromRequest(
+    const gateway_protocol::EvaluateDecisionRequest& request, const RequestLimits& limits) {
+  TERN_RETURN_IF_ERROR(CheckTenant(request.tenantid(), "EvaluateDecision"));
+  TERN_RETURN_IF_ERROR(CheckName(request.decisionid(), "decisionId", false, limits));
+  TERN_RETURN_IF_ERROR(CheckVariables(request.variables(), "variables", limits));
+  record::DecisionEvaluationRecord evaluation;
+  evaluation.set_decision_id(request.decisionid());
+  evaluation.set_decision_key(request.decisionkey());
+  evaluation.set_variables(request.variables());
+  evaluation.set_tenant_id(std::string(kDefaultTenant));
+  return evaluation;
+}
+
+absl::StatusOr<record::ProcessInstanceModificationRecord> ModificationFromRequest(
+    const gateway_protocol::ModifyProcessInstanceRequest& request, const RequestLimits& limits) {
+  record::ProcessInstanceModificationRecord modification;
+  modification.set_process_instance_key(request.processinstancekey());
+  modification.set_tenant_id(std::string(kDefaultTenant));
+  for (const auto& instruction : request.activateinstructions()) {
+    TERN_RETURN_IF_ERROR(
+        CheckName(instruction.elementid(), "activateInstructions.elementId", true, limits));
+    record::ActivateInstruction* activate = modification.add_activate_instructions();
+    activate->set_element_id(instruction.elementid());
+    activate->set_ancestor_scope_key(instruction.ancestorelementinstancekey());
+    for (const auto& variables : instruction.variableinstructions()) {
+      TERN_RETURN_IF_ERROR(CheckVariables(
+          variables.variables(), "activateInstructions.variableInstructions.variables", limits));
+      TERN_RETURN_IF_ERROR(CheckName(
+          variables.scopeid(), "activateInstructions.variableInstructions.scopeId", false, limits));
+      record::VariableInstruction* kept = activate->add_variable_instructions();
+      kept->set_variables(variables.variables());
+      kept->set_element_id(variables.scopeid());
+    }
+  }
+  for (const auto& instruction : request.terminateinstructions()) {
+    modification.add_terminate_instructions(instruction.elementinstancekey());
+  }
+  return modification;
+}
+
+absl::StatusOr<record::ProcessInstanceMigrationRecord> MigrationFromRequest(
+    const gateway_protocol::MigrateProcessInstanceRequest& request, const RequestLimits& limits) {
+  if (!request.has_migrationplan()) {
+    return absl::InvalidArgumentError(
+        "Expected 'migrationPlan' to be present, but it was not given");
+  }
+  record::ProcessInstanceMigrationRecord migration;
+  migration.set_process_instance_key(request.processinstancekey());
+  migration.set_target_process_definition_key(request.migrationplan().targetprocessdefinitionkey());
+  for (const auto& mapping : request.migrationplan().mappinginstructions()) {
+    TERN_RETURN_IF_ERROR(CheckName(mapping.sourceelementid(),
+                                   "migrationPlan.mappingInstructions.sourceElementId", true,
+                                   limits));
+    TERN_RETURN_IF_ERROR(CheckName(mapping.targetelementid(),
+                                   "migrationPlan.mappingInstructions.targetElementId", true,
+                                   limits));
+    record::MappingInstruction* kept = migration.add_mapping_instructions();
+    kept->set_source_element_id(mapping.sourceelementid());
+    kept->set_target_element_id(mapping.targetelementid());
+  }
+  return migration;
 }
 
 }  // namespace tern::gateway

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "gateway.pb.h"
 #include "tern/record.pb.h"
 
@@ -55,5 +56,34 @@ void ToActivatedJob(int64_t key, const record::JobRecord& job,
                     gateway_protocol::ActivatedJob* out);
 void ToProcessMetadata(const record::ProcessMetadata& process,
                        gateway_protocol::ProcessMetadata* out);
+void ToDecisionMetadata(const record::DecisionMetadata& decision,
+                        gateway_protocol::DecisionMetadata* out);
+void ToDecisionRequirementsMetadata(const record::DecisionRequirementsMetadata& requirements,
+                                    gateway_protocol::DecisionRequirementsMetadata* out);
+// DeployResource's answer: processes, then decisions, then decision requirements (Zeebe's order).
+void ToDeployResourceResponse(const record::Record& answer,
+                              gateway_protocol::DeployResourceResponse* out);
+// EvaluateDecision's answer from the DECISION_EVALUATION event (EVALUATED or FAILED: a failed
+// evaluation is still an OK answer, with failedDecisionId and failureMessage).
+void ToEvaluateDecisionResponse(const record::Record& answer,
+                                gateway_protocol::EvaluateDecisionResponse* out);
+
+// Zeebe's partition of a message (SubscriptionUtil.getSubscriptionPartitionId): Java's
+// String.hashCode run over the UTF-8 bytes of the correlation key as signed bytes,
+// abs(hash % partition_count) + 1. The engine computes the same for its subscriptions.
+int32_t MessagePartitionId(std::string_view correlation_key, int32_t partition_count);
+
+// Request checks and the commands the engine expects, for the RPCs that need more than a key
+// check. Errors are INVALID_ARGUMENT naming the field.
+absl::StatusOr<record::MessageRecord> MessageFromRequest(
+    const gateway_protocol::PublishMessageRequest& request, const RequestLimits& limits);
+absl::StatusOr<record::SignalRecord> SignalFromRequest(
+    const gateway_protocol::BroadcastSignalRequest& request, const RequestLimits& limits);
+absl::StatusOr<record::DecisionEvaluationRecord> DecisionEvaluationFromRequest(
+    const gateway_protocol::EvaluateDecisionRequest& request, const RequestLimits& limits);
+absl::StatusOr<record::ProcessInstanceModificationRecord> ModificationFromRequest(
+    const gateway_protocol::ModifyProcessInstanceRequest& request, const RequestLimits& limits);
+absl::StatusOr<record::ProcessInstanceMigrationRecord> MigrationFromRequest(
+    const gateway_protocol::MigrateProcessInstanceRequest& request, const RequestLimits& limits);
 
 }  // namespace tern::gateway

@@ -168,8 +168,11 @@ describe('bad input', () => {
     expectError(result, status.INVALID_ARGUMENT, /multi-tenancy is disabled/);
   });
 
-  test('RPCs that are not implemented yet answer UNIMPLEMENTED naming the RPC', async () => {
-    expectError(await call(client, 'PublishMessage', { name: 'm', correlationKey: 'k' }), status.UNIMPLEMENTED, /PublishMessage/);
-    expectError(await call(client, 'EvaluateDecision', { decisionId: 'd' }), status.UNIMPLEMENTED, /EvaluateDecision/);
+  test('message, signal and decision requests are checked like the others', async () => {
+    expectError(await call(client, 'PublishMessage', { name: 'm', correlationKey: 'k', variables: '[]' }),
+      status.INVALID_ARGUMENT, /root level object/);
+    expectError(await call(client, 'BroadcastSignal', { signalName: ' ' }), status.INVALID_ARGUMENT, /'signalName'/);
+    expectError(await call(client, 'EvaluateDecision', { decisionId: 'd' }), status.INVALID_ARGUMENT,
+      /Command 'EVALUATE' rejected with code 'INVALID_ARGUMENT'.*no decision found for id 'd'/);
   });
 });

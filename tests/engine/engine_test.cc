@@ -387,5 +387,42 @@ TEST(EngineTest, DeploymentsAreDistributedToEveryPartitionUntilAcknowledged) {
   EXPECT_EQ(first.ReplayChecksum(first_config), first.engine().StateChecksum());
 }
 
+// A receive task has no event definition of its own; it still waits for its message.
+TEST(EngineTest, ReceiveTaskCompletesWithTheCorrelatedMessage) {
+  EngineHarness harness;
+  const std::string xml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+  <bpmn:process id="receive" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:receiveTask id="wait" messageRef="m"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+  <bpmn:message id="m" name="receipt"><bpmn:extensionElements>
+    <zeebe:subscription correlationKey="=orderId"/></bpmn:extensionElements></bpmn:message>
+</bpmn:definitions>)";
+  auto deployed = harness.Deploy("receive.bpmn", xml);
+  ASSERT_EQ(deployed.record_type(), record::EVENT) << deployed.rejection_reason();
+  harness.CreateInstance("receive", R"({"orderId": "o-1"})", /*await=*/true);
+  EXPECT_TRUE(harness.late_responses().empty());
+  record::MessageRecord message;
+  message.set_name("receipt");
+  message.set_correlation_key("o-1");
+  message.set_time_to_live(60'000);
+  message.set_variables(R"({"receipt": 7})");
+  auto published = harness.Send(MakeCommand(-1, MessageIntent::kPublish, message));
+  ASSERT_TRUE(published.has_value());
+  EXPECT_EQ(published->record_type(), record::EVENT);
+  ASSERT_EQ(harness.late_responses().size(), 1u);
+  const auto& result = harness.late_responses()[0].record.process_instance_result();
+  EXPECT_EQ(Json(result.variables()), Json(R"({"orderId": "o-1", "receipt": 7})"));
+  EXPECT_THAT(harness.ElementHistory("wait"),
+              ElementsAre("ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING",
+                          "ELEMENT_COMPLETED"));
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
 }  // namespace
 }  // namespace tern::engine

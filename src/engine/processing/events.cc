@@ -92,9 +92,11 @@ absl::Status EventBehavior::PrepareOne(const ElementInstance& instance,
   (void)instance;
   Subscription subscription;
   subscription.catch_element = &catch_element;
-  subscription.type = catch_element.event_type;
+  // A receive task has no event definition but waits for its message like a catch event.
+  subscription.type = catch_element.type == ElementType::kReceiveTask ? EventType::kMessage
+                                                                      : catch_element.event_type;
   subscription.interrupting = interrupting;
-  switch (catch_element.event_type) {
+  switch (subscription.type) {
     case EventType::kTimer: {
       if (!catch_element.timer) return absl::OkStatus();
       auto schedule = EvaluateTimer(*catch_element.timer, scope_key);

@@ -454,7 +454,8 @@ void CreationProcessor::Process(const record::Record& command) {
     return;
   }
   auto process = context_.processes().Get(*key);
-  if (!process || process->tenant_id != tenant) {
+  // A deleted definition keeps its model for the instances still running, but starts no more.
+  if (!process || process->tenant_id != tenant || processes.IsDeleted(*key)) {
     context_.Reject(record::NOT_FOUND,
                     tern::StrCat("Expected to find process definition with key '", *key,
                                  "', but none found"));
