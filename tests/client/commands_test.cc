@@ -581,9 +581,13 @@ TEST_F(CommandsTest, MigrateProcessInstance) {
   }
   ASSERT_TRUE(migrated.ok()) << migrated.status();
   ASSERT_TRUE(c.newFailCommand(job.key).retries(1).send().get().ok());
-  auto after = ActivateOne("migrate-job-v2");
+  // As in Zeebe, migration moves the job to the target definition and element but keeps the
+  // job's type (it is not re-evaluated from the target element).
+  auto after = ActivateOne("migrate-job");
+  EXPECT_EQ(after.key, job.key);
   EXPECT_EQ(after.processInstanceKey, instance);
   EXPECT_EQ(after.processDefinitionKey, target);
+  EXPECT_EQ(after.processDefinitionVersion, 2);
 }
 
 TEST_F(CommandsTest, DeleteResource) {
