@@ -80,7 +80,8 @@ std::string HttpGet(const std::string& host_port, const std::string& path) {
     if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
       char buffer[8192];
       ssize_t n;
-      while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, static_cast<size_t>(n));
+      while ((n = read(fd, buffer, sizeof(buffer))) > 0)
+        response.append(buffer, static_cast<size_t>(n));
     }
   }
   close(fd);
@@ -358,7 +359,8 @@ int main(int argc, char** argv) {
   double p99 = Percentile(figures.latencies_ms, 0.99);
   double rss = BrokerRssMib(monitoring);
   peak_rss = std::max(peak_rss, rss);
-  std::printf("target rate        %s\n", rate > 0 ? std::to_string(rate).c_str() : "as fast as possible");
+  std::printf("target rate        %s\n",
+              rate > 0 ? std::to_string(rate).c_str() : "as fast as possible");
   std::printf("measured           %.1f s after %.1f s warm-up\n", measured_s, warmup_s);
   std::printf("completed          %lld instances (%.0f/s)\n",
               static_cast<long long>(figures.completed), completed_per_s);
@@ -368,8 +370,9 @@ int main(int argc, char** argv) {
   std::printf("errors             %lld create, %lld complete\n",
               static_cast<long long>(bench.create_errors()),
               static_cast<long long>(bench.complete_errors()));
-  std::printf("baseline           Zeebe 8.x publishes ~130-250 completed instances/s per "
-              "partition (3 brokers x 3.5 vCPU)\n");
+  std::printf(
+      "baseline           Zeebe 8.x publishes ~130-250 completed instances/s per "
+      "partition (3 brokers x 3.5 vCPU)\n");
   std::printf(
       "{\"completed_per_s\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"broker_rss_mib\": %.1f, "
       "\"broker_idle_rss_mib\": %.1f, \"rate\": %.0f, \"duration_s\": %.1f}\n",

@@ -221,11 +221,11 @@ void PrintPhase(const Phase& phase) {
   if (phase.worker_cpu_seconds >= 0) {
     std::snprintf(worker_cpu, sizeof(worker_cpu), "%.1f s", phase.worker_cpu_seconds);
   }
-  std::printf("  %-36s %7.0f jobs/s  (%.1f s; worker CPU %s; broker CPU %.1f s, busiest broker "
-              "thread '%s' %.0f%% of wall time)\n",
-              phase.name.c_str(), phase.jobs_per_second, phase.seconds, worker_cpu,
-              phase.broker_cpu_seconds, phase.busiest_thread.c_str(),
-              phase.busiest_thread_share * 100);
+  std::printf(
+      "  %-36s %7.0f jobs/s  (%.1f s; worker CPU %s; broker CPU %.1f s, busiest broker "
+      "thread '%s' %.0f%% of wall time)\n",
+      phase.name.c_str(), phase.jobs_per_second, phase.seconds, worker_cpu,
+      phase.broker_cpu_seconds, phase.busiest_thread.c_str(), phase.busiest_thread_share * 100);
 }
 
 struct CppOptions {
@@ -275,15 +275,14 @@ Phase RunCppWorker(const tern::Client& client, int jobs, const CppOptions& optio
   phase.busiest_thread = thread;
   phase.busiest_thread_share = seconds / phase.seconds;
   std::printf("  (polls %lld, activated %lld, command errors %lld, poll errors %lld)\n",
-              static_cast<long long>(metrics.polls),
-              static_cast<long long>(metrics.jobsActivated),
+              static_cast<long long>(metrics.polls), static_cast<long long>(metrics.jobsActivated),
               static_cast<long long>(metrics.commandErrors),
               static_cast<long long>(metrics.pollErrors));
   return phase;
 }
 
-Phase RunNodeWorker(const std::string& script, const std::string& address, int jobs,
-                    int max_jobs, int poll_interval_ms, pid_t broker_pid) {
+Phase RunNodeWorker(const std::string& script, const std::string& address, int jobs, int max_jobs,
+                    int poll_interval_ms, pid_t broker_pid) {
   Phase phase;
   phase.name = "zeebe-node 8.3.2 worker (max " + std::to_string(max_jobs) + ", poll " +
                std::to_string(poll_interval_ms) + " ms)";
@@ -388,8 +387,8 @@ int main(int argc, char** argv) {
   }
   if (!skip_node) {
     if (!CreateInstances(*client, jobs, 512)) return 1;
-    phases.push_back(RunNodeWorker(node_script, address, jobs, node_max_jobs,
-                                   node_poll_interval_ms, broker_pid));
+    phases.push_back(RunNodeWorker(node_script, address, jobs, node_max_jobs, node_poll_interval_ms,
+                                   broker_pid));
     PrintPhase(phases.back());
   }
 

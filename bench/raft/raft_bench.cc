@@ -57,11 +57,16 @@ int main(int argc, char** argv) {
   uint64_t window = 1024;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--dir") dir = argv[i + 1];
-    else if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
-    else if (flag == "--entry-bytes") entry_bytes = static_cast<size_t>(std::atol(argv[i + 1]));
-    else if (flag == "--window") window = static_cast<uint64_t>(std::atol(argv[i + 1]));
-    else Die("unknown flag " + flag);
+    if (flag == "--dir")
+      dir = argv[i + 1];
+    else if (flag == "--seconds")
+      seconds = std::atof(argv[i + 1]);
+    else if (flag == "--entry-bytes")
+      entry_bytes = static_cast<size_t>(std::atol(argv[i + 1]));
+    else if (flag == "--window")
+      window = static_cast<uint64_t>(std::atol(argv[i + 1]));
+    else
+      Die("unknown flag " + flag);
   }
   std::filesystem::remove_all(dir);
   std::vector<uint64_t> voters = {1, 2, 3};
@@ -164,9 +169,10 @@ int main(int argc, char** argv) {
   for (auto& member : members) member->mailbox.wakeup.notify_all();
   for (auto& thread : threads) thread.join();
   double rate = static_cast<double>(end_committed - start_committed) / elapsed;
-  std::printf("tern raft: 3 members, fsync on, %zu-byte entries, window %llu: %.0f committed "
-              "entries/s over %.1f s\n",
-              entry_bytes, static_cast<unsigned long long>(window), rate, elapsed);
+  std::printf(
+      "tern raft: 3 members, fsync on, %zu-byte entries, window %llu: %.0f committed "
+      "entries/s over %.1f s\n",
+      entry_bytes, static_cast<unsigned long long>(window), rate, elapsed);
   std::printf("{\"raft_committed_entries_per_s\": %.0f}\n", rate);
   std::filesystem::remove_all(dir);
   return 0;

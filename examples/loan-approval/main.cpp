@@ -91,8 +91,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const auto& process : deployment->processes) {
-    std::cout << "deployed " << process.bpmnProcessId << " version " << process.version
-              << " (key " << process.processDefinitionKey << ")\n";
+    std::cout << "deployed " << process.bpmnProcessId << " version " << process.version << " (key "
+              << process.processDefinitionKey << ")\n";
   }
 
   // 2. The worker. A JobFunction returns the variables to complete the job with; a throwing
@@ -141,23 +141,22 @@ int main(int argc, char** argv) {
   for (int i = 0; i < options.instances; ++i) {
     if (static_cast<int>(pending.size()) >= options.in_flight) collect_one();
     int64_t amount = AmountOf(i);
-    auto create = client->newCreateInstanceCommand()
-                      .bpmnProcessId("loan-approval")
-                      .latestVersion()
-                      .variables({{"applicant", "applicant-" + std::to_string(i)},
-                                  {"amount", amount}});
+    auto create =
+        client->newCreateInstanceCommand()
+            .bpmnProcessId("loan-approval")
+            .latestVersion()
+            .variables({{"applicant", "applicant-" + std::to_string(i)}, {"amount", amount}});
     pending.push_back({amount, create.withResult().fetchVariables({"approved"}).send()});
   }
   while (!pending.empty()) collect_one();
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   // 4. Summary. close() waits for the worker's last CompleteJob answers.
   worker->close();
   auto metrics = worker->metrics();
   int completed = approved + rejected;
-  std::cout << "instances: " << options.instances << ", completed: " << completed
-            << " (approved " << approved << ", rejected " << rejected << "), failed: " << failed
+  std::cout << "instances: " << options.instances << ", completed: " << completed << " (approved "
+            << approved << ", rejected " << rejected << "), failed: " << failed
             << ", wrong decisions: " << wrong << "\n"
             << "check-credit jobs completed by the worker: " << metrics.jobsCompleted << "\n"
             << "elapsed: " << seconds << " s\n";

@@ -1,20 +1,18 @@
 #include "broker/broker.h"
 
+#include <grpcpp/grpcpp.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <fstream>
 #include <future>
+#include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 #include "broker/version.h"
-
-#include <grpcpp/grpcpp.h>
 
 namespace tern::broker {
 namespace {
@@ -127,11 +125,10 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     partition->SetCommandRouter([client](int32_t partition_id, record::Record command) {
       client->Send(partition_id, std::move(command), 30'000, [](absl::StatusOr<record::Record>) {});
     });
-    partition->SetJobsAvailableListener(
-        [self, id = partition->id()](const std::string& type) {
-          self->cluster_service_->NotifyJobsAvailable(id, type);
-          if (self->local_client_) self->local_client_->NotifyJobsAvailable(type);
-        });
+    partition->SetJobsAvailableListener([self, id = partition->id()](const std::string& type) {
+      self->cluster_service_->NotifyJobsAvailable(id, type);
+      if (self->local_client_) self->local_client_->NotifyJobsAvailable(type);
+    });
     partition->Start();
   }
   if (!c.gateway_address.empty()) {
@@ -206,22 +203,22 @@ std::string Broker::MetricsText() {
                      MetricType::Gauge);
   auto term = Family("tern_raft_term", "Current Raft term", MetricType::Gauge);
   auto commit = Family("tern_raft_commit_index", "Raft commit index", MetricType::Gauge);
-  auto applied = Family("tern_raft_applied_index", "Last log index applied to state",
-                        MetricType::Gauge);
-  auto snapshot = Family("tern_snapshot_index", "Log index of the latest snapshot",
-                         MetricType::Gauge);
-  auto processed = Family("tern_processed_commands_total", "Client commands processed",
-                          MetricType::Counter);
-  auto records = Family("tern_written_records_total", "Records written to the log",
-                        MetricType::Counter);
+  auto applied =
+      Family("tern_raft_applied_index", "Last log index applied to state", MetricType::Gauge);
+  auto snapshot =
+      Family("tern_snapshot_index", "Log index of the latest snapshot", MetricType::Gauge);
+  auto processed =
+      Family("tern_processed_commands_total", "Client commands processed", MetricType::Counter);
+  auto records =
+      Family("tern_written_records_total", "Records written to the log", MetricType::Counter);
   auto rejected = Family("tern_backpressure_rejections_total",
                          "Commands refused with RESOURCE_EXHAUSTED", MetricType::Counter);
   auto appends = Family("tern_log_appended_entries_total", "Raft entries appended to the journal",
                         MetricType::Counter);
   auto syncs = Family("tern_log_syncs_total", "Journal fsyncs", MetricType::Counter);
-  auto append_latency = Family("tern_log_append_latency_seconds_total",
-                               "Time spent appending and fsyncing the journal",
-                               MetricType::Counter);
+  auto append_latency =
+      Family("tern_log_append_latency_seconds_total",
+             "Time spent appending and fsyncing the journal", MetricType::Counter);
   for (const auto& partition : partitions_) {
     PartitionMetrics m = partition->Metrics();
     std::vector<prometheus::ClientMetric::Label> labels = {
@@ -241,9 +238,9 @@ std::string Broker::MetricsText() {
   auto rss = Family("tern_process_resident_memory_bytes", "Resident memory of the broker",
                     MetricType::Gauge);
   AddValue(rss, ResidentBytes());
-  std::vector<prometheus::MetricFamily> families = {
-      role, term, commit, applied, snapshot, processed, records, rejected, appends, syncs,
-      append_latency, rss};
+  std::vector<prometheus::MetricFamily> families = {role,     term,      commit,         applied,
+                                                    snapshot, processed, records,        rejected,
+                                                    appends,  syncs,     append_latency, rss};
   return prometheus::TextSerializer().Serialize(families);
 }
 

@@ -7,9 +7,9 @@
 
 #include "absl/status/statusor.h"
 #include "base/clock.h"
+#include "broker/cluster_service.h"
 #include "broker/config.h"
 #include "broker/data_dir.h"
-#include "broker/cluster_service.h"
 #include "broker/local_broker_client.h"
 #include "broker/monitoring.h"
 #include "broker/partition.h"

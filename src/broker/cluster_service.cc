@@ -194,25 +194,25 @@ grpc::ServerUnaryReactor* ClusterService::Execute(grpc::CallbackServerContext* c
   Partition* partition = Find(request->partition_id());
   if (partition == nullptr) {
     response->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
-    response->set_message(StrCat("partition ", request->partition_id(), " has no replica on node ",
-                                 config_.node_id));
+    response->set_message(
+        StrCat("partition ", request->partition_id(), " has no replica on node ", config_.node_id));
     response->set_leader_hint(-1);
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-  partition->Submit(request->command(), std::max<int64_t>(1, request->timeout_ms()),
-                    [reactor, response, partition](absl::StatusOr<record::Record> answer) {
-                      if (answer.ok()) {
-                        response->set_code(0);
-                        *response->mutable_record() = *std::move(answer);
-                      } else {
-                        response->set_code(static_cast<int>(answer.status().code()));
-                        response->set_message(std::string(ToStd(answer.status().message())));
-                        response->set_leader_hint(
-                            static_cast<int32_t>(partition->Metrics().leader_node_id));
-                      }
-                      reactor->Finish(grpc::Status::OK);
-                    });
+  partition->Submit(
+      request->command(), std::max<int64_t>(1, request->timeout_ms()),
+      [reactor, response, partition](absl::StatusOr<record::Record> answer) {
+        if (answer.ok()) {
+          response->set_code(0);
+          *response->mutable_record() = *std::move(answer);
+        } else {
+          response->set_code(static_cast<int>(answer.status().code()));
+          response->set_message(std::string(ToStd(answer.status().message())));
+          response->set_leader_hint(static_cast<int32_t>(partition->Metrics().leader_node_id));
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 
@@ -256,8 +256,7 @@ grpc::ServerWriteReactor<cluster::PushedJob>* ClusterService::StreamJobs(
   spec.type = request->type();
   spec.worker = request->worker();
   spec.timeout_ms = request->timeout_ms();
-  spec.fetch_variables.assign(request->fetch_variables().begin(),
-                              request->fetch_variables().end());
+  spec.fetch_variables.assign(request->fetch_variables().begin(), request->fetch_variables().end());
   spec.tenant_ids.assign(request->tenant_ids().begin(), request->tenant_ids().end());
   auto handle = writer->handle();
   for (Partition* partition : partitions_) {

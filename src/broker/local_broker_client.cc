@@ -5,8 +5,7 @@
 
 namespace tern::broker {
 
-LocalBrokerClient::LocalBrokerClient(const BrokerConfig& config,
-                                     std::vector<Partition*> partitions)
+LocalBrokerClient::LocalBrokerClient(const BrokerConfig& config, std::vector<Partition*> partitions)
     : config_(config), partitions_(std::move(partitions)) {}
 
 Partition* LocalBrokerClient::Find(int32_t partition_id) const {
@@ -32,8 +31,8 @@ gateway::ClusterTopology LocalBrokerClient::Topology() {
     gateway::PartitionStatus status;
     status.partition_id = partition->id();
     status.role = metrics.role;
-    status.health = metrics.healthy ? gateway::PartitionHealth::kHealthy
-                                    : gateway::PartitionHealth::kUnhealthy;
+    status.health =
+        metrics.healthy ? gateway::PartitionHealth::kHealthy : gateway::PartitionHealth::kUnhealthy;
     self.partitions.push_back(status);
   }
   topology.brokers.push_back(std::move(self));
@@ -50,8 +49,7 @@ void LocalBrokerClient::Send(int32_t partition_id, record::Record command, int64
   partition->Submit(std::move(command), timeout_ms, std::move(done));
 }
 
-void LocalBrokerClient::SetJobsAvailableListener(
-    std::function<void(const std::string&)> listener) {
+void LocalBrokerClient::SetJobsAvailableListener(std::function<void(const std::string&)> listener) {
   std::lock_guard lock(listener_mutex_);
   jobs_listener_ = std::move(listener);
 }

@@ -64,15 +64,14 @@ void Partition::Post(std::function<void()> task) {
   wakeup_.notify_one();
 }
 
-void Partition::Submit(record::Record command, int64_t timeout_ms,
-                       gateway::CommandCallback done) {
+void Partition::Submit(record::Record command, int64_t timeout_ms, gateway::CommandCallback done) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      inbox_.push_back([this, command = std::move(command), timeout_ms,
-                        done = std::move(done)]() mutable {
-        core_->Submit(std::move(command), timeout_ms, std::move(done));
-      });
+      inbox_.push_back(
+          [this, command = std::move(command), timeout_ms, done = std::move(done)]() mutable {
+            core_->Submit(std::move(command), timeout_ms, std::move(done));
+          });
       wakeup_.notify_one();
       return;
     }

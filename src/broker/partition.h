@@ -23,8 +23,7 @@ class Partition {
  public:
   // Opens the replica with its journal on the real file system and its state in RocksDB under
   // config.directory.
-  static absl::StatusOr<std::unique_ptr<Partition>> Open(PartitionConfig config,
-                                                         base::Clock& clock,
+  static absl::StatusOr<std::unique_ptr<Partition>> Open(PartitionConfig config, base::Clock& clock,
                                                          PeerTransport* transport);
   ~Partition();
 

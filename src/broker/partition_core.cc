@@ -101,9 +101,8 @@ absl::StatusOr<std::unique_ptr<PartitionCore>> PartitionCore::Open(
 absl::Status PartitionCore::Recover() {
   std::vector<uint64_t> voters;
   for (int32_t node : config_.member_node_ids) voters.push_back(RaftId(node));
-  auto storage = journal::JournalStorage::Open(environment_.file_system,
-                                               config_.directory + "/journal", voters,
-                                               config_.journal);
+  auto storage = journal::JournalStorage::Open(
+      environment_.file_system, config_.directory + "/journal", voters, config_.journal);
   if (!storage.ok()) return storage.status();
   storage_ = *std::move(storage);
   const auto& recovery = storage_->journal().recovery();
@@ -139,8 +138,10 @@ absl::Status PartitionCore::Recover() {
     install.hard_state = hard_state;
     install.must_sync = true;
     if (auto status = storage_->Save(install); !status.ok()) return status;
-    spdlog::warn("partition {}: finished installing the snapshot at index {} received before a "
-                 "crash", config_.partition_id, latest->index);
+    spdlog::warn(
+        "partition {}: finished installing the snapshot at index {} received before a "
+        "crash",
+        config_.partition_id, latest->index);
   }
 
   raft::Config raft_config;
@@ -148,8 +149,8 @@ absl::Status PartitionCore::Recover() {
   raft_config.voters = voters;
   raft_config.election_ticks = config_.election_ticks;
   raft_config.heartbeat_ticks = config_.heartbeat_ticks;
-  raft_config.seed = environment_.seed ^ (raft_config.id << 32) ^
-                     static_cast<uint64_t>(config_.partition_id);
+  raft_config.seed =
+      environment_.seed ^ (raft_config.id << 32) ^ static_cast<uint64_t>(config_.partition_id);
   raft_config.applied = applied_index_;
   raft_ = std::make_unique<raft::RawNode>(raft_config, storage_.get());
   spdlog::info("partition {}: recovered at index {} (snapshot {}, log {}..{})",
@@ -164,8 +165,8 @@ absl::Status PartitionCore::OpenState(uint64_t min_index) {
   SnapshotInfo opened;
   auto store = environment_.state->OpenLatest(min_index, &opened);
   if (!store.ok()) {
-    return absl::DataLossError(StrCat("partition ", config_.partition_id, ": ",
-                                      ToStd(store.status().message())));
+    return absl::DataLossError(
+        StrCat("partition ", config_.partition_id, ": ", ToStd(store.status().message())));
   }
   store_ = *std::move(store);
   applied_index_ = opened.index;
@@ -190,11 +191,9 @@ void PartitionCore::Start() {
 void PartitionCore::Submit(record::Record command, int64_t timeout_ms,
                            gateway::CommandCallback done) {
   if (!is_leader() || !processing_ready_) {
-    std::string leader = lead_ == 0 ? std::string("none known")
-                                    : StrCat("node ", NodeId(lead_));
-    done(absl::UnavailableError(StrCat("partition ", config_.partition_id,
-                                       " is not led by node ", config_.node_id,
-                                       " (leader: ", leader, ")")));
+    std::string leader = lead_ == 0 ? std::string("none known") : StrCat("node ", NodeId(lead_));
+    done(absl::UnavailableError(StrCat("partition ", config_.partition_id, " is not led by node ",
+                                       config_.node_id, " (leader: ", leader, ")")));
     return;
   }
   if (queued_.size() >= config_.max_queued_commands) {
@@ -260,7 +259,8 @@ void PartitionCore::UpdateMetrics() {
   // Ready: this replica knows its leader and, if it is the leader, processes commands.
   metrics_.ready = lead_ != 0 && (!is_leader() || processing_ready_);
   metrics_.term = term_;
-  metrics_.commit_index = raft_->Status().commit;
+  // Read straight from the log: Status() copies every follower's progress, once per poll.
+  metrics_.commit_index = raft_->raft().log().committed();
   metrics_.applied_index = applied_index_;
   metrics_.snapshot_index = snapshot_index_;
   metrics_.leader_node_id = lead_ == 0 ? -1 : NodeId(lead_);
@@ -391,8 +391,8 @@ void PartitionCore::ApplyCommitted(const raft::Entry& entry) {
     next_due_ms_ = engine_->NextDueTime();
     // A new leader sends what its predecessor may not have delivered.
     last_redistribution_ms_ = 0;
-    spdlog::info("partition {}: leader for term {}, processing from index {}",
-                 config_.partition_id, term_, entry.index());
+    spdlog::info("partition {}: leader for term {}, processing from index {}", config_.partition_id,
+                 term_, entry.index());
   }
 }
 
@@ -404,8 +404,8 @@ void PartitionCore::InstallSnapshot(const raft::SnapshotMetadata& snapshot) {
   TERN_CHECK(applied_index_ == snapshot.index(), "installed snapshot ", applied_index_,
              " is not the one Raft sent: ", snapshot.index());
   ++metrics_.snapshots_installed;
-  spdlog::info("partition {}: installed snapshot at index {} from the leader",
-               config_.partition_id, snapshot.index());
+  spdlog::info("partition {}: installed snapshot at index {} from the leader", config_.partition_id,
+               snapshot.index());
 }
 
 void PartitionCore::Release(InFlight& effects) {
@@ -579,7 +579,8 @@ absl::Status PartitionCore::TakeSnapshot() {
   return absl::OkStatus();
 }
 
-// --- Snapshot transfer ----------------------------------------------------------------------------
+// --- Snapshot transfer
+// ----------------------------------------------------------------------------
 
 void PartitionCore::StartSnapshotTransfer(const raft::Message& message) {
   int32_t to = NodeId(message.to());
@@ -588,8 +589,8 @@ void PartitionCore::StartSnapshotTransfer(const raft::Message& message) {
       existing->second.message.snapshot().index() == message.snapshot().index()) {
     return;  // already streaming this one
   }
-  auto source = environment_.state->Read(
-      SnapshotInfo{message.snapshot().index(), message.snapshot().term()});
+  auto source =
+      environment_.state->Read(SnapshotInfo{message.snapshot().index(), message.snapshot().term()});
   if (!source.ok()) {
     spdlog::warn("partition {}: cannot send snapshot {} to node {}: {}", config_.partition_id,
                  message.snapshot().index(), to, ToStd(source.status().message()));

@@ -55,16 +55,6 @@ void GrpcPeerTransport::Stop() {
   }
 }
 
-uint64_t GrpcPeerTransport::dropped() const {
-  uint64_t total = 0;
-  for (const auto& peer : peers_) {
-    if (!peer) continue;
-    std::lock_guard lock(peer->mutex);
-    total += peer->dropped;
-  }
-  return total;
-}
-
 void GrpcPeerTransport::Send(int32_t to_node_id, int32_t partition_id, raft::Message message) {
   cluster::RaftEnvelope envelope;
   envelope.set_partition_id(partition_id);
@@ -96,10 +86,7 @@ void GrpcPeerTransport::Enqueue(int32_t to_node_id, cluster::RaftEnvelope envelo
   {
     std::lock_guard lock(peer->mutex);
     if (peer->stopping) return;
-    if (peer->queued_bytes + bytes > kMaxQueuedBytes) {
-      ++peer->dropped;
-      return;
-    }
+    if (peer->queued_bytes + bytes > kMaxQueuedBytes) return;
     peer->queued_bytes += bytes;
     peer->queue.push_back(std::move(envelope));
   }
@@ -135,8 +122,6 @@ void GrpcPeerTransport::SendLoop(Peer& peer) {
                       status.error_message());
       }
       last_failed = true;
-      std::lock_guard lock(peer.mutex);
-      peer.dropped += static_cast<uint64_t>(batch.envelopes_size());
     } else {
       last_failed = false;
     }

@@ -33,8 +33,6 @@ class GrpcPeerTransport : public PeerTransport {
   void SendSnapshotAck(int32_t to_node_id, int32_t partition_id,
                        raft::SnapshotChunkAck ack) override;
 
-  uint64_t dropped() const;
-
  private:
   struct Peer {
     int32_t node_id = 0;
@@ -45,7 +43,6 @@ class GrpcPeerTransport : public PeerTransport {
     std::deque<cluster::RaftEnvelope> queue;
     size_t queued_bytes = 0;
     bool stopping = false;
-    uint64_t dropped = 0;
     std::thread thread;
   };
 

@@ -50,11 +50,9 @@ struct ClusterBrokerClient::Attempt {
   int64_t timeout_ms = 0;
   int64_t deadline_ms = 0;  // steady clock
   CommandCallback done;
-  int attempts = 0;
 };
 
 struct ClusterBrokerClient::Stream {
-  JobStreamSpec spec;
   JobPushCallback push;
   std::mutex mutex;
   std::condition_variable wakeup;
@@ -131,9 +129,9 @@ void ClusterBrokerClient::Stop() {
 
 bool ClusterBrokerClient::WaitForTopology(int64_t timeout_ms) {
   std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                           [this] { return topology_known_ || stopping_; }) &&
-         topology_known_;
+  return changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] {
+    return topology_known_ || stopping_;
+  }) && topology_known_;
 }
 
 void ClusterBrokerClient::RefreshTopologyLoop() {
@@ -197,8 +195,8 @@ void ClusterBrokerClient::RefreshTopologyLoop() {
           PartitionStatus status;
           status.partition_id = partition.partition_id();
           status.role = static_cast<PartitionRole>(partition.role());
-          status.health = partition.healthy() ? PartitionHealth::kHealthy
-                                              : PartitionHealth::kUnhealthy;
+          status.health =
+              partition.healthy() ? PartitionHealth::kHealthy : PartitionHealth::kUnhealthy;
           broker.partitions.push_back(status);
           if (partition.role() == cluster::PartitionInfo::LEADER) {
             auto known = leaders.find(partition.partition_id());
@@ -275,9 +273,8 @@ void ClusterBrokerClient::Send(int32_t partition_id, record::Record command, int
 void ClusterBrokerClient::RetryLater(std::shared_ptr<Attempt> attempt) {
   const int64_t due = SteadyMillis() + options_.retry_delay_ms;
   if (due >= attempt->deadline_ms) {
-    attempt->done(absl::UnavailableError(
-        StrCat("no leader for partition ", attempt->partition_id, " answered within ",
-               attempt->timeout_ms, " ms")));
+    attempt->done(absl::UnavailableError(StrCat("no leader for partition ", attempt->partition_id,
+                                                " answered within ", attempt->timeout_ms, " ms")));
     return;
   }
   {
@@ -313,7 +310,6 @@ void ClusterBrokerClient::RetryLoop() {
 }
 
 void ClusterBrokerClient::TrySend(std::shared_ptr<Attempt> attempt) {
-  ++attempt->attempts;
   const int32_t leader = LeaderOf(attempt->partition_id);
   Peer* peer = leader < 0 ? nullptr : PeerForNode(leader);
   if (peer == nullptr) return RetryLater(std::move(attempt));
@@ -324,9 +320,9 @@ void ClusterBrokerClient::TrySend(std::shared_ptr<Attempt> attempt) {
   }
   const int64_t remaining = attempt->deadline_ms - SteadyMillis();
   if (remaining <= 0) {
-    attempt->done(absl::DeadlineExceededError(
-        StrCat("no answer from partition ", attempt->partition_id, " within ",
-               attempt->timeout_ms, " ms")));
+    attempt->done(
+        absl::DeadlineExceededError(StrCat("no answer from partition ", attempt->partition_id,
+                                           " within ", attempt->timeout_ms, " ms")));
     return;
   }
   auto* call = new ExecuteCall();
@@ -349,10 +345,11 @@ void ClusterBrokerClient::TrySend(std::shared_ptr<Attempt> attempt) {
                 StrCat("no answer from partition ", attempt->partition_id, " on node ", leader,
                        " within ", attempt->timeout_ms, " ms")));
           } else {
-            attempt->done(absl::UnknownError(
-                StrCat("lost the connection to node ", leader, " (leader of partition ",
-                       attempt->partition_id, ") with the command in flight; its outcome is "
-                       "unknown: ", status.error_message())));
+            attempt->done(absl::UnknownError(StrCat("lost the connection to node ", leader,
+                                                    " (leader of partition ", attempt->partition_id,
+                                                    ") with the command in flight; its outcome is "
+                                                    "unknown: ",
+                                                    status.error_message())));
           }
         } else {
           const auto& response = call->response;
@@ -408,7 +405,6 @@ void ClusterBrokerClient::WatchJobsLoop(size_t peer_index) {
 int64_t ClusterBrokerClient::AddJobStream(const JobStreamSpec& spec, JobPushCallback push) {
   const int64_t id = next_stream_id_++;
   auto stream = std::make_unique<Stream>();
-  stream->spec = spec;
   stream->push = std::move(push);
   Stream* raw = stream.get();
   cluster::JobStreamRequest request;
@@ -438,8 +434,7 @@ int64_t ClusterBrokerClient::AddJobStream(const JobStreamSpec& spec, JobPushCall
         reader->Finish();
         std::unique_lock lock(raw->mutex);
         raw->contexts.erase(std::find(raw->contexts.begin(), raw->contexts.end(), context));
-        raw->wakeup.wait_for(lock, std::chrono::milliseconds(200),
-                             [raw] { return raw->stopping; });
+        raw->wakeup.wait_for(lock, std::chrono::milliseconds(200), [raw] { return raw->stopping; });
         if (raw->stopping) return;
       }
     });
