@@ -39,10 +39,29 @@ export class Broker {
     return `127.0.0.1:${this.gatewayPort}`;
   }
 
+  // freePort() closes the port it found, so a test running in parallel can take it before the
+  // broker binds it: a start that fails to listen on ports picked here picks new ones.
   async start() {
-    this.gatewayPort ??= await freePort();
-    this.monitoringPort ??= await freePort();
-    this.clusterPort ??= await freePort();
+    for (let attempt = 1; ; attempt++) {
+      const picked = [];
+      for (const name of ['gatewayPort', 'monitoringPort', 'clusterPort']) {
+        if (this[name] === undefined) {
+          this[name] = await freePort();
+          picked.push(name);
+        }
+      }
+      try {
+        return await this.startOnce();
+      } catch (error) {
+        const lostPort = /cannot (listen|serve)/.test(String(error.message));
+        if (!lostPort || picked.length === 0 || attempt >= 3) throw error;
+        for (const name of picked) this[name] = undefined;
+        this.log = '';
+      }
+    }
+  }
+
+  async startOnce() {
     const args = [
       '--data-dir', this.dataDir,
       '--gateway-address', this.address,
