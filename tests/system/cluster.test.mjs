@@ -151,7 +151,20 @@ describe('cluster', () => {
     console.log(`${acknowledged.size} instances acknowledged, ${completedInstances.size} completed, ` +
       `${createFailures} creates failed, ${completeRejections} completions refused, ${failovers.length} kills; ` +
       `failover times (ms): ${failovers.map((f) => f.recoveredMs).join(', ')}`);
-    assert.deepEqual(missing, [], `${missing.length} acknowledged instances never completed`);
+    if (missing.length > 0) {
+      const incidents = [];
+      for (const broker of cluster.brokers) {
+        try {
+          incidents.push(...(await broker.incidentsOf(missing[0])));
+        } catch {
+          // not running
+        }
+      }
+      const views = JSON.stringify(await cluster.partitionViews());
+      const logs = cluster.brokers.map((b, i) => `--- broker ${i}\n${b.log.slice(-20_000)}`).join('\n');
+      assert.fail(`${missing.length} acknowledged instances never completed: ${missing.slice(0, 10).join(', ')}\n` +
+        `incidents of the first: ${JSON.stringify(incidents)}\n${views}\n${logs}`);
+    }
     assert.ok(acknowledged.size > 0);
 
     // All replicas of each partition converge on the same state.
