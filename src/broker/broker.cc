@@ -219,6 +219,9 @@ std::string Broker::MetricsText() {
   auto append_latency =
       Family("tern_log_append_latency_seconds_total",
              "Time spent appending and fsyncing the journal", MetricType::Counter);
+  auto deferred =
+      Family("tern_deferred_commands", "Follow-up commands waiting in the log for a later batch",
+             MetricType::Gauge);
   for (const auto& partition : partitions_) {
     PartitionMetrics m = partition->Metrics();
     std::vector<prometheus::ClientMetric::Label> labels = {
@@ -234,13 +237,14 @@ std::string Broker::MetricsText() {
     AddValue(appends, static_cast<double>(m.appended_entries), labels);
     AddValue(syncs, static_cast<double>(m.syncs), labels);
     AddValue(append_latency, m.append_latency_ms_total / 1000.0, labels);
+    AddValue(deferred, static_cast<double>(m.deferred_commands), labels);
   }
   auto rss = Family("tern_process_resident_memory_bytes", "Resident memory of the broker",
                     MetricType::Gauge);
   AddValue(rss, ResidentBytes());
-  std::vector<prometheus::MetricFamily> families = {role,     term,      commit,         applied,
-                                                    snapshot, processed, records,        rejected,
-                                                    appends,  syncs,     append_latency, rss};
+  std::vector<prometheus::MetricFamily> families = {
+      role,     term,    commit, applied,        snapshot, processed, records,
+      rejected, appends, syncs,  append_latency, deferred, rss};
   return prometheus::TextSerializer().Serialize(families);
 }
 

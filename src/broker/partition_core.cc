@@ -264,6 +264,7 @@ void PartitionCore::UpdateMetrics() {
   metrics_.applied_index = applied_index_;
   metrics_.snapshot_index = snapshot_index_;
   metrics_.leader_node_id = lead_ == 0 ? -1 : NodeId(lead_);
+  metrics_.deferred_commands = engine_ ? engine_->deferred_command_count() : 0;
 }
 
 void PartitionCore::ProcessBatch(int64_t now_ms) {
@@ -310,7 +311,7 @@ void PartitionCore::ProcessBatch(int64_t now_ms) {
   effects.pushed_jobs = std::move(output.pushed_jobs);
   effects.jobs_available = std::move(output.jobs_available);
   effects.outgoing_commands = std::move(output.outgoing_commands);
-  if (output.batch.records_size() == 0) {
+  if (!engine::BatchHasContent(output.batch)) {
     // Nothing to commit, but the answers may depend on earlier proposals: release them with
     // the last one in flight, or now.
     if (in_flight_.empty()) {
@@ -400,6 +401,9 @@ void PartitionCore::InstallSnapshot(const raft::SnapshotMetadata& snapshot) {
   // The journal was reset to the snapshot by Save(); the received state is the newest snapshot
   // of the backend.
   TERN_CHECK(in_flight_.empty(), "a leader does not receive snapshots");
+  // A newer snapshot may have been received and published whose MsgSnap Raft then refused
+  // (it came from a leader that had been deposed); the state must be the one Raft installed.
+  environment_.state->DeleteNewerSnapshots(snapshot.index());
   TERN_CHECK_OK(OpenState(snapshot.index()));
   TERN_CHECK(applied_index_ == snapshot.index(), "installed snapshot ", applied_index_,
              " is not the one Raft sent: ", snapshot.index());

@@ -113,6 +113,8 @@ struct PartitionMetrics {
   uint64_t snapshots_sent = 0;
   uint64_t snapshots_installed = 0;
   uint64_t state_memory_bytes = 0;
+  // Follow-up commands waiting in the log for a later batch (see EngineConfig).
+  uint64_t deferred_commands = 0;
 };
 
 class PartitionCore {
@@ -239,8 +241,8 @@ class PartitionCore {
   std::optional<int64_t> next_due_ms_;
   int64_t next_request_id_ = 0;
   std::deque<QueuedCommand> queued_;
-  std::map<int64_t, PendingRequest> pending_;  // by request id
-  std::map<uint64_t, InFlight> in_flight_;     // by Raft index
+  std::map<int64_t, PendingRequest> pending_;               // by request id
+  std::map<uint64_t, InFlight> in_flight_;                  // by Raft index
   std::map<int32_t, OutgoingSnapshot> outgoing_snapshots_;  // by receiving node
   std::optional<IncomingSnapshot> incoming_snapshot_;
   PartitionMetrics metrics_;

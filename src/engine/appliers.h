@@ -28,8 +28,11 @@ class EventAppliers {
       : partition_id_(partition_id), state_(state), processes_(processes) {}
 
   void Apply(const record::Record& event);
-  // The highest key of this partition that an applied event carried.
+  // The highest key of this partition handed out so far: carried by an applied event, or
+  // recorded by a batch (RecordBatch.last_key).
   int64_t last_key() { return state_.meta.LastKey(PartitionKeyBase(partition_id_)); }
+  // Records that `key` was handed out (keys of other partitions are ignored).
+  void ObserveKey(int64_t key);
 
  private:
   void ApplyProcessInstance(const record::Record& event);
@@ -41,7 +44,6 @@ class EventAppliers {
   void ApplyMessageStartSubscription(const record::Record& event);
   void ApplyProcessEvent(const record::Record& event);
   void ApplyCompensation(const record::Record& event);
-  void ObserveKey(int64_t key);
 
   int32_t partition_id_;
   state::EngineState& state_;

@@ -2,8 +2,8 @@
 
 #include <map>
 
-#include "base/strings.h"
 #include "base/check.h"
+#include "base/strings.h"
 #include "engine/appliers.h"
 #include "engine/processing/behaviors.h"
 #include "engine/processing/bpmn_processor.h"
@@ -126,19 +126,27 @@ class Engine::Impl {
   BatchOutput EndBatch() {
     TERN_CHECK(in_batch_);
     in_batch_ = false;
+    const int64_t last_key = context_.last_key();
     BatchOutput output = context_.TakeOutput();
     if (output.batch.records_size() > 0) {
       last_position_ = output.batch.records(output.batch.records_size() - 1).position();
       state_.meta.SetLastPosition(last_position_);
+    }
+    if (BatchHasContent(output.batch)) {
+      // A batch that only consumed deferred commands (which led nothing, e.g. an activation
+      // whose scope was left meanwhile) writes no record but must still reach the replicas:
+      // they drop those commands from their pending set too.
+      appliers_.ObserveKey(last_key);
+      output.batch.set_last_key(appliers_.last_key());
     } else {
       output.batch.clear_first_position();
-      output.batch.clear_processed_command_positions();
     }
     state_.store().transaction().Commit();
     return output;
   }
 
   bool has_deferred_commands() { return !state_.deferred_commands.empty(); }
+  size_t deferred_command_count() { return state_.deferred_commands.size(); }
 
   std::optional<int64_t> NextDueTime() {
     std::optional<int64_t> next = state_.jobs.NextDueTime();
@@ -150,9 +158,9 @@ class Engine::Impl {
 
   void ApplyBatch(const record::RecordBatch& batch) {
     TERN_CHECK(!in_batch_);
-    if (batch.records_size() == 0) return;
-    TERN_CHECK(batch.first_position() == last_position_ + 1, "batch at position ",
-               batch.first_position(), " does not follow ", last_position_);
+    if (!BatchHasContent(batch)) return;
+    TERN_CHECK(batch.records_size() == 0 || batch.first_position() == last_position_ + 1,
+               "batch at position ", batch.first_position(), " does not follow ", last_position_);
     for (int64_t position : batch.processed_command_positions()) {
       state_.deferred_commands.Delete(position);
     }
@@ -164,8 +172,7 @@ class Engine::Impl {
           appliers_.Apply(record);
           break;
         case record::COMMAND:
-          if (std::find(processed.begin(), processed.end(), record.position()) ==
-              processed.end()) {
+          if (std::find(processed.begin(), processed.end(), record.position()) == processed.end()) {
             state_.deferred_commands.Put(record);
           }
           break;
@@ -173,8 +180,11 @@ class Engine::Impl {
           break;
       }
     }
-    last_position_ = batch.records(batch.records_size() - 1).position();
-    state_.meta.SetLastPosition(last_position_);
+    appliers_.ObserveKey(batch.last_key());
+    if (batch.records_size() > 0) {
+      last_position_ = batch.records(batch.records_size() - 1).position();
+      state_.meta.SetLastPosition(last_position_);
+    }
     state_.store().transaction().Commit();
   }
 
@@ -224,9 +234,9 @@ class Engine::Impl {
       acknowledge.set_partition_id(config_.partition_id);
       acknowledge.set_value_type(command.value_type());
       acknowledge.set_intent(command.intent());
-      record::Record ack = MakeCommand(command.distribution_key(),
-                                       CommandDistributionIntent::kAcknowledge,
-                                       std::move(acknowledge));
+      record::Record ack =
+          MakeCommand(command.distribution_key(), CommandDistributionIntent::kAcknowledge,
+                      std::move(acknowledge));
       ack.set_source_partition_id(config_.partition_id);
       context_.SendToPartition(command.source_partition_id(), std::move(ack));
     }
@@ -341,10 +351,11 @@ class Engine::Impl {
       default:
         break;
     }
-    context_.Reject(record::INVALID_ARGUMENT,
-                    tern::StrCat("Tern does not process ", record::ValueType_Name(command.value_type()),
-                                 " commands with intent ",
-                                 IntentName(command.value_type(), command.intent()), " yet"));
+    context_.Reject(
+        record::INVALID_ARGUMENT,
+        tern::StrCat("Tern does not process ", record::ValueType_Name(command.value_type()),
+                     " commands with intent ", IntentName(command.value_type(), command.intent()),
+                     " yet"));
   }
 
   void DrainFollowUps() {
@@ -407,6 +418,7 @@ void Engine::ProcessDeferredCommands() { impl_->ProcessDeferredCommands(); }
 void Engine::ProcessDueWork() { impl_->ProcessDueWork(); }
 BatchOutput Engine::EndBatch() { return impl_->EndBatch(); }
 bool Engine::has_deferred_commands() { return impl_->has_deferred_commands(); }
+size_t Engine::deferred_command_count() { return impl_->deferred_command_count(); }
 std::optional<int64_t> Engine::NextDueTime() { return impl_->NextDueTime(); }
 void Engine::ApplyBatch(const record::RecordBatch& batch) { impl_->ApplyBatch(batch); }
 int64_t Engine::last_position() const { return impl_->last_position(); }

@@ -88,8 +88,14 @@ struct OutgoingCommand {
   record::Record command;
 };
 
+// Whether a batch must be appended to the log: it wrote records, or it consumed deferred
+// commands (which its replicas must drop as well).
+inline bool BatchHasContent(const record::RecordBatch& batch) {
+  return batch.records_size() > 0 || batch.processed_command_positions_size() > 0;
+}
+
 struct BatchOutput {
-  // The records to append as one log entry; empty when the batch wrote nothing.
+  // The records to append as one log entry; nothing to append unless BatchHasContent.
   record::RecordBatch batch;
   std::vector<Response> responses;
   std::vector<PushedJob> pushed_jobs;
@@ -120,6 +126,9 @@ class Engine {
   BatchOutput EndBatch();
 
   bool has_deferred_commands();
+  // Follow-up commands written to the log and not processed yet (the backlog that the
+  // follow-up budget spreads over later batches).
+  size_t deferred_command_count();
   // The earliest time at which ProcessDueWork has something to do, if anything.
   std::optional<int64_t> NextDueTime();
 

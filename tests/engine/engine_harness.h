@@ -4,8 +4,8 @@
 // batch, and keeps every batch so that tests can replay the log into a fresh engine.
 
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
@@ -18,7 +18,8 @@ namespace tern::engine::testing {
 class EngineHarness {
  public:
   explicit EngineHarness(EngineConfig config = {})
-      : store_(state::NewMemoryStore()), engine_(std::make_unique<Engine>(config, *store_, nullptr)) {}
+      : store_(state::NewMemoryStore()),
+        engine_(std::make_unique<Engine>(config, *store_, nullptr)) {}
 
   // Processes one client command in its own batch; returns the answer (if any).
   std::optional<record::Record> Send(record::Record command) {
@@ -31,8 +32,10 @@ class EngineHarness {
     Keep(output);
     std::optional<record::Record> answer;
     for (auto& response : output.responses) {
-      if (response.request_id == request_id_) answer = response.record;
-      else late_responses_.push_back(response);
+      if (response.request_id == request_id_)
+        answer = response.record;
+      else
+        late_responses_.push_back(response);
     }
     return answer;
   }
@@ -130,7 +133,8 @@ class EngineHarness {
   // All records written so far, in log order.
   std::vector<record::Record> Records() const {
     std::vector<record::Record> all;
-    for (const auto& batch : batches_) all.insert(all.end(), batch.records().begin(), batch.records().end());
+    for (const auto& batch : batches_)
+      all.insert(all.end(), batch.records().begin(), batch.records().end());
     return all;
   }
 
@@ -148,7 +152,8 @@ class EngineHarness {
   std::vector<std::string> ElementHistory(const std::string& element_id) const {
     std::vector<std::string> history;
     for (const auto& record : Records()) {
-      if (record.record_type() == record::EVENT && record.value_type() == record::PROCESS_INSTANCE &&
+      if (record.record_type() == record::EVENT &&
+          record.value_type() == record::PROCESS_INSTANCE &&
           record.process_instance().element_id() == element_id) {
         history.emplace_back(IntentName(record::PROCESS_INSTANCE, record.intent()));
       }
@@ -180,7 +185,7 @@ class EngineHarness {
 
  private:
   void Keep(const BatchOutput& output) {
-    if (output.batch.records_size() > 0) batches_.push_back(output.batch);
+    if (BatchHasContent(output.batch)) batches_.push_back(output.batch);
     outgoing_.insert(outgoing_.end(), output.outgoing_commands.begin(),
                      output.outgoing_commands.end());
   }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "engine_harness.h"
 #include "tests/engine/models.h"
@@ -10,8 +11,8 @@ namespace tern::engine {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::EngineHarness;
+using ::testing::HasSubstr;
 
 constexpr int64_t kFirstKey = (int64_t{1} << 51) + 1;
 
@@ -96,10 +97,10 @@ TEST(EngineTest, FinishedInstancesLeaveNoState) {
     auto batch = harness.ActivateJobs(type);
     harness.CompleteJob(batch.job_batch().job_keys(0), R"({"b": 2})");
   }
-  for (auto cf : {state::ColumnFamily::kElementInstance, state::ColumnFamily::kElementInstanceChild,
-                  state::ColumnFamily::kVariable, state::ColumnFamily::kJob,
-                  state::ColumnFamily::kIncident, state::ColumnFamily::kAwaitedResult,
-                  state::ColumnFamily::kDeferredCommand}) {
+  for (auto cf :
+       {state::ColumnFamily::kElementInstance, state::ColumnFamily::kElementInstanceChild,
+        state::ColumnFamily::kVariable, state::ColumnFamily::kJob, state::ColumnFamily::kIncident,
+        state::ColumnFamily::kAwaitedResult, state::ColumnFamily::kDeferredCommand}) {
     EXPECT_EQ(harness.CountEntries(cf), 0) << state::ColumnFamilyName(cf);
   }
 }
@@ -422,6 +423,97 @@ TEST(EngineTest, ReceiveTaskCompletesWithTheCorrelatedMessage) {
               ElementsAre("ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING",
                           "ELEMENT_COMPLETED"));
   EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+// Several client commands per batch with a follow-up budget of one, as a busy leader sees them:
+// every created instance's chain (activate process, start event, flow, task, job) must reach
+// its job however its follow-ups are spread over later batches.
+TEST(EngineTest, ChainsSpreadOverManyBatchesByABudgetOfOneAllReachTheirJob) {
+  EngineConfig config;
+  config.max_follow_ups_per_batch = 1;
+  EngineHarness harness(config);
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  Engine& engine = harness.engine();
+  std::set<int64_t> created;
+  std::set<int64_t> with_job;
+  std::vector<int64_t> activatable;
+  std::vector<record::RecordBatch> batches = harness.batches();
+  int64_t now = harness.now();
+  int64_t request_id = 1000;
+  uint64_t rng = 42;
+  auto next = [&rng](uint64_t bound) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (rng >> 33) % bound;
+  };
+  auto step = [&](bool clients) {
+    now += 25;
+    engine.BeginBatch(now);
+    engine.ProcessDeferredCommands();
+    const int commands = clients ? static_cast<int>(next(5)) : 0;
+    for (int i = 0; i < commands; ++i) {
+      record::Record command;
+      switch (next(3)) {
+        case 0: {
+          record::ProcessInstanceCreationRecord creation;
+          creation.set_bpmn_process_id("one-task");
+          creation.set_version(-1);
+          command = MakeCommand(-1, ProcessInstanceCreationIntent::kCreate, creation);
+          break;
+        }
+        case 1: {
+          record::JobBatchRecord batch;
+          batch.set_type("work");
+          batch.set_worker("w");
+          batch.set_timeout(60'000);
+          batch.set_max_jobs_to_activate(3);
+          command = MakeCommand(-1, JobBatchIntent::kActivate, batch);
+          break;
+        }
+        default: {
+          if (activatable.empty()) continue;
+          record::JobRecord job;
+          command = MakeCommand(activatable.back(), JobIntent::kComplete, job);
+          activatable.pop_back();
+          break;
+        }
+      }
+      command.set_has_request(true);
+      command.set_request_stream_id(1);
+      command.set_request_id(++request_id);
+      engine.ProcessClientCommand(std::move(command));
+    }
+    engine.ProcessDueWork();
+    auto output = engine.EndBatch();
+    if (BatchHasContent(output.batch)) batches.push_back(output.batch);
+    for (const auto& response : output.responses) {
+      const auto& answer = response.record;
+      if (answer.record_type() != record::EVENT) continue;
+      if (Is(answer, ProcessInstanceCreationIntent::kCreated)) {
+        created.insert(answer.process_instance_creation().process_instance_key());
+      } else if (Is(answer, JobBatchIntent::kActivated)) {
+        for (int64_t key : answer.job_batch().job_keys()) activatable.push_back(key);
+      }
+    }
+    for (const auto& record : output.batch.records()) {
+      if (record.record_type() == record::EVENT && Is(record, JobIntent::kCreated)) {
+        with_job.insert(record.job().process_instance_key());
+      }
+    }
+  };
+  for (int i = 0; i < 400; ++i) step(true);
+  for (int i = 0; i < 5000 && engine.has_deferred_commands(); ++i) step(false);
+  EXPECT_FALSE(engine.has_deferred_commands());
+  ASSERT_GT(created.size(), 50u);
+  std::vector<int64_t> without_job;
+  std::set_difference(created.begin(), created.end(), with_job.begin(), with_job.end(),
+                      std::back_inserter(without_job));
+  EXPECT_THAT(without_job, ::testing::IsEmpty());
+  // A replica that applied the same log holds the same state (pending commands and the key
+  // generator included).
+  auto store = state::NewMemoryStore();
+  Engine replica(config, *store, nullptr);
+  for (const auto& batch : batches) replica.ApplyBatch(batch);
+  EXPECT_EQ(replica.StateChecksum(), engine.StateChecksum());
 }
 
 }  // namespace

@@ -134,6 +134,8 @@ class EngineSim {
   void Restart(Node& n);
   void Deliver();
   void PollAll();
+  // No member holds deferred follow-up commands.
+  bool NoBacklog();
   void Log(const std::string& line);
   int32_t LiveLeader() const;
 
@@ -173,12 +175,12 @@ class EngineSim {
   bool deployed_ = false;
   int64_t next_request_ = 0;
   std::map<int64_t, Request> requests_;
-  std::map<int64_t, int64_t> acked_instances_;  // instance key -> request
-  std::set<int64_t> instances_with_job_;        // instance keys whose job was activated
-  std::map<int64_t, Job> held_jobs_;            // activated jobs the worker still holds
-  std::map<int64_t, int64_t> job_activated_at_; // job key -> highest activation position
-  std::map<int64_t, int64_t> job_completed_at_; // job key -> acknowledged completion position
-  std::map<int64_t, int64_t> job_instance_;     // job key -> instance key
+  std::map<int64_t, int64_t> acked_instances_;   // instance key -> request
+  std::set<int64_t> instances_with_job_;         // instance keys whose job was activated
+  std::map<int64_t, Job> held_jobs_;             // activated jobs the worker still holds
+  std::map<int64_t, int64_t> job_activated_at_;  // job key -> highest activation position
+  std::map<int64_t, int64_t> job_completed_at_;  // job key -> acknowledged completion position
+  std::map<int64_t, int64_t> job_instance_;      // job key -> instance key
   int64_t max_deadline_ms_ = 0;
   bool draining_ = false;
 

@@ -57,7 +57,7 @@ class ProcessingContext {
   // (CreateProcessInstanceWithResult answers when the instance completes).
   template <typename IntentEnum, typename Value>
   const record::Record& AppendEventRememberingRequest(int64_t key, IntentEnum intent,
-                                                     Value&& value) {
+                                                      Value&& value) {
     record::Record& event = NewRecord(key, record::EVENT);
     event.set_intent(ToInt(intent));
     event.set_request_stream_id(command_->request_stream_id());
@@ -191,6 +191,7 @@ class ProcessingContext {
   }
   std::deque<record::Record>& follow_ups() { return follow_ups_; }
   int64_t next_position() const { return next_position_; }
+  int64_t last_key() const { return last_key_; }
   BatchOutput TakeOutput() {
     command_ = nullptr;
     return std::move(output_);

@@ -46,9 +46,6 @@ std::string TenantIdKey(std::string_view tenant, std::string_view id) {
   return key;
 }
 
-
-
-
 }  // namespace
 
 int64_t MetaState::LastKey(int64_t initial) {
@@ -69,8 +66,8 @@ std::optional<record::ProcessRecord> ProcessState::ByKey(int64_t key) {
   return GetMessage<record::ProcessRecord>(txn_, ColumnFamily::kProcessByKey, Int64Key(key));
 }
 
-std::optional<int64_t> ProcessState::KeyByIdAndVersion(std::string_view tenant,
-                                                       std::string_view id, int32_t version) {
+std::optional<int64_t> ProcessState::KeyByIdAndVersion(std::string_view tenant, std::string_view id,
+                                                       int32_t version) {
   return GetInt64(txn_, ColumnFamily::kProcessKeyByIdAndVersion,
                   ProcessVersionKey(tenant, id, version));
 }
@@ -88,7 +85,8 @@ std::optional<record::ProcessRecord> ProcessState::Latest(std::string_view tenan
 
 int32_t ProcessState::HighestVersion(std::string_view tenant, std::string_view id) {
   int32_t highest = 0;
-  if (auto stored = GetInt64(txn_, ColumnFamily::kProcessVersionHighWater, TenantIdKey(tenant, id))) {
+  if (auto stored =
+          GetInt64(txn_, ColumnFamily::kProcessVersionHighWater, TenantIdKey(tenant, id))) {
     highest = static_cast<int32_t>(*stored);
   }
   if (auto latest = Latest(tenant, id)) highest = std::max(highest, latest->version());
@@ -270,8 +268,7 @@ void JobState::Delete(int64_t key) {
   txn_.Delete(ColumnFamily::kJob, Int64Key(key));
 }
 
-void JobState::ForEachActivatable(std::string_view type,
-                                  absl::FunctionRef<bool(int64_t)> visitor) {
+void JobState::ForEachActivatable(std::string_view type, absl::FunctionRef<bool(int64_t)> visitor) {
   EnsureIndexed();
   auto it = activatable_.find(type);
   if (it == activatable_.end()) return;
@@ -400,6 +397,11 @@ void DeferredCommandState::Delete(int64_t position) {
 bool DeferredCommandState::empty() {
   EnsureLoaded();
   return positions_.empty();
+}
+
+size_t DeferredCommandState::size() {
+  EnsureLoaded();
+  return positions_.size();
 }
 
 std::optional<record::Record> DeferredCommandState::First() {

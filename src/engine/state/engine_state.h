@@ -9,9 +9,9 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -166,6 +166,7 @@ class DeferredCommandState {
   // The pending command with the lowest position, if any.
   std::optional<record::Record> First();
   bool empty();
+  size_t size();
 
  private:
   void EnsureLoaded();
@@ -183,7 +184,8 @@ class DistributionState {
   void Delete(int64_t key, int32_t partition_id);
   bool Contains(int64_t key, int32_t partition_id);
   bool AnyFor(int64_t key);
-  void ForEach(absl::FunctionRef<void(int64_t key, const record::CommandDistributionRecord&)> visitor);
+  void ForEach(
+      absl::FunctionRef<void(int64_t key, const record::CommandDistributionRecord&)> visitor);
 
  private:
   Transaction& txn_;
