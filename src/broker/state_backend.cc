@@ -47,7 +47,8 @@ absl::Status SyncPath(const fs::path& path, bool directory) {
   return absl::OkStatus();
 }
 
-// --- RocksDB checkpoints ---------------------------------------------------------------------------
+// --- RocksDB checkpoints
+// ---------------------------------------------------------------------------
 
 constexpr char kMarker[] = "TERN_SNAPSHOT";
 
@@ -84,7 +85,8 @@ absl::Status CopyCheckpoint(const fs::path& from, const fs::path& to) {
   std::error_code error;
   fs::remove_all(to, error);
   fs::create_directories(to, error);
-  if (error) return absl::InternalError(StrCat("cannot create ", to.string(), ": ", error.message()));
+  if (error)
+    return absl::InternalError(StrCat("cannot create ", to.string(), ": ", error.message()));
   for (const auto& entry : fs::directory_iterator(from)) {
     std::string name = entry.path().filename().string();
     if (name == kMarker) continue;
@@ -111,7 +113,8 @@ class DirectorySource : public SnapshotSource {
     auto source = std::unique_ptr<DirectorySource>(new DirectorySource());
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir)) {
-      if (entry.is_regular_file() && entry.path().filename() != kMarker) files.push_back(entry.path());
+      if (entry.is_regular_file() && entry.path().filename() != kMarker)
+        files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
     uint64_t offset = 0;
@@ -225,7 +228,10 @@ class DirectorySink : public SnapshotSink {
     if (remaining_in_file_ != 0 || !header_.empty()) {
       return absl::DataLossError("snapshot stream ended inside a file");
     }
-    { std::ofstream marker(tmp_ / kMarker); marker << "index " << info_.index << "\n"; }
+    {
+      std::ofstream marker(tmp_ / kMarker);
+      marker << "index " << info_.index << "\n";
+    }
     for (const auto& entry : fs::directory_iterator(tmp_)) {
       if (auto status = SyncPath(entry.path(), false); !status.ok()) return status;
     }
@@ -239,9 +245,7 @@ class DirectorySink : public SnapshotSink {
   }
 
  private:
-  void CloseFile() {
-    out_.close();
-  }
+  void CloseFile() { out_.close(); }
 
   fs::path root_;
   SnapshotInfo info_;
@@ -293,7 +297,10 @@ class RocksDbBackend : public StateBackend {
     std::error_code error;
     fs::remove_all(tmp, error);
     if (auto status = rocks->CreateCheckpoint(tmp.string()); !status.ok()) return status;
-    { std::ofstream marker(tmp / kMarker); marker << "index " << info.index << "\n"; }
+    {
+      std::ofstream marker(tmp / kMarker);
+      marker << "index " << info.index << "\n";
+    }
     if (auto status = SyncPath(tmp / kMarker, false); !status.ok()) return status;
     if (auto status = SyncPath(tmp, true); !status.ok()) return status;
     fs::remove_all(root / name, error);
@@ -306,6 +313,13 @@ class RocksDbBackend : public StateBackend {
     auto snapshots = ListSnapshots(root_ / "snapshots");
     std::error_code error;
     for (size_t i = 1; i < snapshots.size(); ++i) fs::remove_all(snapshots[i].path, error);
+  }
+
+  void DeleteNewerSnapshots(uint64_t index) override {
+    std::error_code error;
+    for (const auto& snapshot : ListSnapshots(root_ / "snapshots")) {
+      if (snapshot.info.index > index) fs::remove_all(snapshot.path, error);
+    }
   }
 
   std::optional<SnapshotInfo> Latest() override {
@@ -341,16 +355,16 @@ class RocksDbBackend : public StateBackend {
 // A snapshot of a store as one string: repeated [u16 cf][u32 key size][key][u32 value size][value].
 std::string Serialize(engine::state::StateStore& store) {
   std::string out;
-  store.ForEachEntry([&](engine::state::ColumnFamily cf, std::string_view key,
-                         std::string_view value) {
-    uint16_t id = static_cast<uint16_t>(cf);
-    out.push_back(static_cast<char>(id));
-    out.push_back(static_cast<char>(id >> 8));
-    PutU32(out, static_cast<uint32_t>(key.size()));
-    out.append(key);
-    PutU32(out, static_cast<uint32_t>(value.size()));
-    out.append(value);
-  });
+  store.ForEachEntry(
+      [&](engine::state::ColumnFamily cf, std::string_view key, std::string_view value) {
+        uint16_t id = static_cast<uint16_t>(cf);
+        out.push_back(static_cast<char>(id));
+        out.push_back(static_cast<char>(id >> 8));
+        PutU32(out, static_cast<uint32_t>(key.size()));
+        out.append(key);
+        PutU32(out, static_cast<uint32_t>(value.size()));
+        out.append(value);
+      });
   return out;
 }
 
@@ -412,6 +426,10 @@ class MemoryBackend : public StateBackend {
     while (snapshots_.size() > 1) snapshots_.erase(snapshots_.begin());
   }
 
+  void DeleteNewerSnapshots(uint64_t index) override {
+    snapshots_.erase(snapshots_.upper_bound(index), snapshots_.end());
+  }
+
   std::optional<SnapshotInfo> Latest() override {
     if (snapshots_.empty()) return std::nullopt;
     return snapshots_.rbegin()->second.info;
@@ -437,8 +455,8 @@ class MemoryBackend : public StateBackend {
       absl::Status Commit() override {
         auto check = engine::state::NewMemoryStore();
         if (auto status = Load(bytes_, *check); !status.ok()) return status;
-        backend_->snapshots_[info_.index] = {info_,
-                                             std::make_shared<const std::string>(std::move(bytes_))};
+        backend_->snapshots_[info_.index] = {
+            info_, std::make_shared<const std::string>(std::move(bytes_))};
         return absl::OkStatus();
       }
 

@@ -57,6 +57,9 @@ class StateBackend {
   virtual absl::Status TakeSnapshot(engine::state::StateStore& live, SnapshotInfo info) = 0;
   // Deletes snapshots older than the newest one.
   virtual void DeleteOlderSnapshots() = 0;
+  // Deletes snapshots newer than `index`: received ones that Raft did not install (their
+  // MsgSnap came from a deposed leader) once it installs an older one instead.
+  virtual void DeleteNewerSnapshots(uint64_t index) = 0;
   virtual std::optional<SnapshotInfo> Latest() = 0;
 
   virtual absl::StatusOr<std::unique_ptr<SnapshotSource>> Read(SnapshotInfo info) = 0;
