@@ -1,6 +1,7 @@
-// Rows B1-B6, B9-B11 and B16-B19 of the bad-input table (reliability plan §5.7): each bad
-// request gets the right gRPC status and a message naming the problem, and the broker stays up,
-// answers quickly and keeps its memory bounded.
+// Rows B1-B11, B16-B19 and B27 of the bad-input table (reliability plan §5.7): each bad
+// request gets the right gRPC status and a message naming the problem (or, for models that only
+// go wrong at run time, an incident naming it), and the broker stays up, answers quickly, keeps
+// its memory bounded and keeps serving other instances.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,21 @@ const oneTask = readFileSync(path.join(bpmnDir, 'one-task.bpmn'));
 function deploy(client, name, content) {
   return call(client, 'DeployResource', { resources: [{ name, content: Buffer.from(content) }] });
 }
+
+const header = '<?xml version="1.0" encoding="UTF-8"?>' +
+  '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" ' +
+  'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">';
+const processXml = (id, body) => `${header}<bpmn:process id="${id}" isExecutable="true">${body}</bpmn:process></bpmn:definitions>`;
+
+// A process whose only element between start and end is a timer catch event with `definition`
+// (e.g. '<bpmn:timeDuration>PT5S</bpmn:timeDuration>').
+const timerProcess = (id, definition) => processXml(id, `
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+  <bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    <bpmn:timerEventDefinition>${definition}</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+  <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end" />
+  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`);
 
 function expectError(result, code, pattern) {
   assert.ok(result.error, `expected ${code}, got ${JSON.stringify(result.response)}`);
@@ -37,6 +53,31 @@ describe('bad input', () => {
     client.close();
     await broker.cleanup();
   });
+  // The partition still runs other work: a one-task instance is created and its job handed out.
+  async function stillServes() {
+    const created = await call(client, 'CreateProcessInstance', { bpmnProcessId: 'one-task', version: -1 }, 5_000);
+    assert.ifError(created.error);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const { error, jobs } = await activateJobs(client, {
+        type: 'work', worker: 'bad-input', maxJobsToActivate: 100, timeout: 60_000, requestTimeout: 500,
+      });
+      assert.ifError(error);
+      if (jobs.some((job) => job.processInstanceKey === created.response.processInstanceKey)) return;
+    }
+    assert.fail('the one-task instance created after the bad input never got its job');
+  }
+
+  async function incidentOf(processInstanceKey, timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const incidents = await broker.incidentsOf(processInstanceKey);
+      if (incidents.length > 0) return incidents[0];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.fail(`instance ${processInstanceKey} raised no incident within ${timeoutMs} ms`);
+  }
+
   // After every row: the broker still answers within 2 s and has not grown by 256 MiB.
   afterEach(async () => {
     const started = Date.now();
@@ -174,5 +215,99 @@ describe('bad input', () => {
     expectError(await call(client, 'BroadcastSignal', { signalName: ' ' }), status.INVALID_ARGUMENT, /'signalName'/);
     expectError(await call(client, 'EvaluateDecision', { decisionId: 'd' }), status.INVALID_ARGUMENT,
       /Command 'EVALUATE' rejected with code 'INVALID_ARGUMENT'.*no decision found for id 'd'/);
+  });
+  test('B7: a loop without a wait state is refused at deploy, or ends in an incident when data makes it loop', async () => {
+    // A loop that no data can leave is found at deploy time.
+    const endless = processXml('spin', `
+      <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="join" />
+      <bpmn:exclusiveGateway id="join"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>back</bpmn:incoming>
+        <bpmn:outgoing>f2</bpmn:outgoing></bpmn:exclusiveGateway>
+      <bpmn:sequenceFlow id="f2" sourceRef="join" targetRef="again" />
+      <bpmn:manualTask id="again"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>back</bpmn:outgoing></bpmn:manualTask>
+      <bpmn:sequenceFlow id="back" sourceRef="again" targetRef="join" />`);
+    expectError(await deploy(client, 'spin.bpmn', endless), status.INVALID_ARGUMENT,
+      /'spin\.bpmn'[\s\S]*straight-through processing loop[\s\S]*again > join > again/);
+
+    // Loops of gateways alone deploy (as in Zeebe); data that never leaves one raises an
+    // incident after a bounded number of steps instead of spinning the partition.
+    const conditional = processXml('spin-on-data', `
+      <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="join" />
+      <bpmn:exclusiveGateway id="join"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>back</bpmn:incoming>
+        <bpmn:outgoing>f2</bpmn:outgoing></bpmn:exclusiveGateway>
+      <bpmn:sequenceFlow id="f2" sourceRef="join" targetRef="decide" />
+      <bpmn:exclusiveGateway id="decide" default="out"><bpmn:incoming>f2</bpmn:incoming>
+        <bpmn:outgoing>back</bpmn:outgoing><bpmn:outgoing>out</bpmn:outgoing></bpmn:exclusiveGateway>
+      <bpmn:sequenceFlow id="back" sourceRef="decide" targetRef="join">
+        <bpmn:conditionExpression>=keepGoing</bpmn:conditionExpression></bpmn:sequenceFlow>
+      <bpmn:sequenceFlow id="out" sourceRef="decide" targetRef="end" />
+      <bpmn:endEvent id="end"><bpmn:incoming>out</bpmn:incoming></bpmn:endEvent>`);
+    assert.ifError((await deploy(client, 'spin-on-data.bpmn', conditional)).error);
+    const created = await call(client, 'CreateProcessInstance', {
+      bpmnProcessId: 'spin-on-data', version: -1, variables: JSON.stringify({ keepGoing: true }),
+    });
+    assert.ifError(created.error);
+    const incident = await incidentOf(created.response.processInstanceKey);
+    assert.match(incident.elementId, /^(join|decide)$/);
+    assert.match(incident.errorMessage, /without waiting for anything.*loop without a wait state/);
+    await stillServes();
+    // The instance is stuck on purpose, not forever: cancelling it works.
+    assert.ifError((await call(client, 'CancelProcessInstance', { processInstanceKey: created.response.processInstanceKey })).error);
+  });
+
+  test('B8: a multi-instance over 2,000,000 items ends in an incident; the partition keeps serving', async () => {
+    const huge = processXml('huge-mi', `
+      <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="each" />
+      <bpmn:serviceTask id="each">
+        <bpmn:extensionElements><zeebe:taskDefinition type="each-item" /></bpmn:extensionElements>
+        <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+        <bpmn:multiInstanceLoopCharacteristics>
+          <bpmn:extensionElements>
+            <zeebe:loopCharacteristics inputCollection="=for i in 1..n return i" inputElement="item" />
+          </bpmn:extensionElements>
+        </bpmn:multiInstanceLoopCharacteristics>
+      </bpmn:serviceTask>
+      <bpmn:sequenceFlow id="f2" sourceRef="each" targetRef="end" />
+      <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`);
+    assert.ifError((await deploy(client, 'huge-mi.bpmn', huge)).error);
+    const started = Date.now();
+    const created = await call(client, 'CreateProcessInstance', {
+      bpmnProcessId: 'huge-mi', version: -1, variables: JSON.stringify({ n: 2_000_000 }),
+    });
+    assert.ifError(created.error);
+    const incident = await incidentOf(created.response.processInstanceKey);
+    assert.equal(incident.elementId, 'each');
+    assert.match(incident.errorMessage, /'for i in 1\.\.n return i'.*2000000 elements; the limit is/);
+    assert.ok(Date.now() - started < 20_000);
+    await stillServes();
+    assert.ifError((await call(client, 'CancelProcessInstance', { processInstanceKey: created.response.processInstanceKey })).error);
+  });
+
+  test('B27: timers R/PT0S and negative durations are refused at deploy; year 9999 waits, year 10000 is refused', async () => {
+    expectError(await deploy(client, 'zero-cycle.bpmn', timerProcess('zero-cycle', '<bpmn:timeCycle>R/PT0S</bpmn:timeCycle>')),
+      status.INVALID_ARGUMENT, /'zero-cycle\.bpmn'.*'wait'/s);
+    expectError(await deploy(client, 'negative.bpmn', timerProcess('negative', '<bpmn:timeDuration>-PT5S</bpmn:timeDuration>')),
+      status.INVALID_ARGUMENT, /'negative\.bpmn'.*'wait'/s);
+    expectError(await deploy(client, 'year-10000.bpmn', timerProcess('year-10000', '<bpmn:timeDate>10000-01-01T00:00:00Z</bpmn:timeDate>')),
+      status.INVALID_ARGUMENT, /'year-10000\.bpmn'.*'wait'/s);
+    // The last representable year is a timer like any other: it waits (no overflow, no early
+    // firing) and the instance can be cancelled.
+    assert.ifError((await deploy(client, 'year-9999.bpmn', timerProcess('year-9999', '<bpmn:timeDate>9999-12-31T00:00:00Z</bpmn:timeDate>'))).error);
+    const created = await call(client, 'CreateProcessInstance', { bpmnProcessId: 'year-9999', version: -1 });
+    assert.ifError(created.error);
+    // Computed at run time instead of deploy time: an incident naming the element.
+    assert.ifError((await deploy(client, 'computed.bpmn', timerProcess('computed', '<bpmn:timeDuration>=d</bpmn:timeDuration>'))).error);
+    const computed = await call(client, 'CreateProcessInstance', {
+      bpmnProcessId: 'computed', version: -1, variables: JSON.stringify({ d: '-PT5S' }),
+    });
+    assert.ifError(computed.error);
+    const incident = await incidentOf(computed.response.processInstanceKey);
+    assert.equal(incident.elementId, 'wait');
+    assert.match(incident.errorMessage, /-PT5S|negative/);
+    await stillServes();
+    assert.equal((await broker.incidentsOf(created.response.processInstanceKey)).length, 0);
+    assert.ifError((await call(client, 'CancelProcessInstance', { processInstanceKey: created.response.processInstanceKey })).error);
   });
 });
