@@ -10,6 +10,15 @@
 //
 // Latency: from sending CreateProcessInstance to the OK answer of the job's CompleteJob (the
 // instance completes in the same batch).
+//
+// Pending state (--preload-timers N, --preload-subscriptions N, --timer-probes M): measures
+// twice in one run, on the broker as it is and again after creating N instances that wait on a
+// timer due in 24 h and N that wait on a message nobody publishes, and prints both throughputs
+// side by side. After each measurement M probe instances wait on timers due 2 s ahead and then
+// reach a job; the time from each timer's due date to its job arriving on a stream is printed
+// (an upper bound on how late the timer fired: it includes the commit and the push).
+//
+//   tern-bench --preload-timers 100000 --preload-subscriptions 100000 --timer-probes 200
 
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
@@ -23,7 +32,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -49,6 +60,48 @@ constexpr char kProcess[] = R"(<?xml version="1.0" encoding="UTF-8"?>
     </bpmn:serviceTask>
     <bpmn:sequenceFlow id="f2" sourceRef="task" targetRef="end" />
     <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>)";
+
+// start -> timer (24 h) -> end, and start -> message catch (correlation key =key) -> end: the
+// pending state; and start -> timer at =due -> job -> end: the timer probes.
+constexpr char kPendingProcesses[] = R"(<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="pending" targetNamespace="bench">
+  <bpmn:message id="never" name="bench-never-published">
+    <bpmn:extensionElements><zeebe:subscription correlationKey="=key" /></bpmn:extensionElements>
+  </bpmn:message>
+  <bpmn:process id="bench-timer-wait" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT24H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end" />
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+  <bpmn:process id="bench-message-wait" isExecutable="true">
+    <bpmn:startEvent id="start2"><bpmn:outgoing>g1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="g1" sourceRef="start2" targetRef="wait2" />
+    <bpmn:intermediateCatchEvent id="wait2"><bpmn:incoming>g1</bpmn:incoming><bpmn:outgoing>g2</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="never" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="g2" sourceRef="wait2" targetRef="end2" />
+    <bpmn:endEvent id="end2"><bpmn:incoming>g2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+  <bpmn:process id="bench-timer-probe" isExecutable="true">
+    <bpmn:startEvent id="start3"><bpmn:outgoing>h1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="h1" sourceRef="start3" targetRef="wait3" />
+    <bpmn:intermediateCatchEvent id="wait3"><bpmn:incoming>h1</bpmn:incoming><bpmn:outgoing>h2</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDate>=date and time(due)</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="h2" sourceRef="wait3" targetRef="probe" />
+    <bpmn:serviceTask id="probe">
+      <bpmn:extensionElements><zeebe:taskDefinition type="bench-timer-probe" /></bpmn:extensionElements>
+      <bpmn:incoming>h2</bpmn:incoming><bpmn:outgoing>h3</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:sequenceFlow id="h3" sourceRef="probe" targetRef="end3" />
+    <bpmn:endEvent id="end3"><bpmn:incoming>h3</bpmn:incoming></bpmn:endEvent>
   </bpmn:process>
 </bpmn:definitions>)";
 
@@ -101,12 +154,12 @@ class Bench {
   Bench(std::shared_ptr<grpc::Channel> channel, int64_t max_in_flight)
       : stub_(gp::Gateway::NewStub(channel)), max_in_flight_(max_in_flight) {}
 
-  bool Deploy() {
+  bool Deploy(const char* name = "benchmark.bpmn", const char* content = kProcess) {
     grpc::ClientContext context;
     gp::DeployResourceRequest request;
     auto* resource = request.add_resources();
-    resource->set_name("benchmark.bpmn");
-    resource->set_content(kProcess);
+    resource->set_name(name);
+    resource->set_content(content);
     gp::DeployResourceResponse response;
     grpc::Status status = stub_->DeployResource(&context, request, &response);
     if (!status.ok()) std::fprintf(stderr, "deploy failed: %s\n", status.error_message().c_str());
@@ -138,20 +191,49 @@ class Bench {
     return true;
   }
 
+  // Creates one instance of another process, not measured; `on_done` gets the answer.
+  bool TryCreateUnmeasured(const std::string& process_id, const std::string& variables,
+                           std::function<void(const grpc::Status&, int64_t)> on_done) {
+    if (creates_in_flight_.load() >= max_in_flight_) return false;
+    ++creates_in_flight_;
+    auto* call = new CreateCall;
+    call->request.set_bpmnprocessid(process_id);
+    call->request.set_version(-1);
+    call->request.set_variables(variables);
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    stub_->async()->CreateProcessInstance(
+        &call->context, &call->request, &call->response,
+        [this, call, on_done = std::move(on_done)](grpc::Status status) {
+          --creates_in_flight_;
+          on_done(status, call->response.processinstancekey());
+          delete call;
+        });
+    return true;
+  }
+
   void StartWorker() {
-    stream_ = std::make_unique<JobStream>(this);
+    stream_ = std::make_unique<JobStream>(
+        this, "benchmark-task",
+        [this](const gp::ActivatedJob& job) { Complete(job.key(), job.processinstancekey()); });
     poller_ = std::thread([this] { Poll(); });
+  }
+
+  // A second stream, for the timer probes' jobs; `on_job` runs on gRPC's thread.
+  void StartProbeStream(std::function<void(const gp::ActivatedJob&)> on_job) {
+    probe_stream_ = std::make_unique<JobStream>(this, "bench-timer-probe", std::move(on_job));
   }
 
   void Stop() {
     stopping_ = true;
     if (stream_) stream_->Cancel();
+    if (probe_stream_) probe_stream_->Cancel();
     if (poller_.joinable()) poller_.join();
     // Let in-flight calls drain.
     for (int i = 0; i < 200 && (completes_in_flight_ > 0 || creates_in_flight_ > 0); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (stream_) stream_->Wait();
+    if (probe_stream_) probe_stream_->Wait();
   }
 
   void MarkWindow(Clock::time_point start) {
@@ -187,20 +269,22 @@ class Bench {
     int64_t instance_key = 0;
   };
 
-  // StreamActivatedJobs: every job pushed is completed at once.
+  // StreamActivatedJobs: every job pushed goes to `on_job` (the benchmark's: completed at once).
   class JobStream : public grpc::ClientReadReactor<gp::ActivatedJob> {
    public:
-    explicit JobStream(Bench* bench) : bench_(bench) {
-      request_.set_type("benchmark-task");
+    JobStream(Bench* bench, const std::string& type,
+              std::function<void(const gp::ActivatedJob&)> on_job)
+        : on_job_(std::move(on_job)) {
+      request_.set_type(type);
       request_.set_worker("tern-bench");
       request_.set_timeout(60'000);
-      bench_->stub_->async()->StreamActivatedJobs(&context_, &request_, this);
+      bench->stub_->async()->StreamActivatedJobs(&context_, &request_, this);
       StartRead(&job_);
       StartCall();
     }
     void OnReadDone(bool ok) override {
       if (!ok) return;
-      bench_->Complete(job_.key(), job_.processinstancekey());
+      on_job_(job_);
       StartRead(&job_);
     }
     void OnDone(const grpc::Status&) override {
@@ -215,7 +299,7 @@ class Bench {
     }
 
    private:
-    Bench* bench_;
+    std::function<void(const gp::ActivatedJob&)> on_job_;
     grpc::ClientContext context_;
     gp::StreamActivatedJobsRequest request_;
     gp::ActivatedJob job_;
@@ -284,6 +368,7 @@ class Bench {
   std::atomic<int64_t> complete_errors_{0};
   std::atomic<bool> stopping_{false};
   std::unique_ptr<JobStream> stream_;
+  std::unique_ptr<JobStream> probe_stream_;
   std::thread poller_;
   std::mutex mutex_;
   std::unordered_map<int64_t, Clock::time_point> started_at_;
@@ -299,38 +384,25 @@ double Percentile(std::vector<double> values, double p) {
   return values[index];
 }
 
-}  // namespace
+struct Measurement {
+  double measured_s = 0;
+  int64_t completed = 0;
+  double completed_per_s = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double peak_rss_mib = 0;
+};
 
-int main(int argc, char** argv) {
-  std::string gateway = "127.0.0.1:26500";
-  std::string monitoring = "127.0.0.1:9600";
-  double rate = 0;
-  double duration_s = 30;
-  double warmup_s = 3;
-  int64_t max_in_flight = 512;
-  CLI::App app{"tern-bench: instances of a one-task process, created and completed"};
-  app.add_option("--gateway", gateway, "gateway host:port");
-  app.add_option("--monitoring", monitoring, "broker monitoring host:port (for its RSS)");
-  app.add_option("--rate", rate, "instances created per second (0 = as fast as possible)");
-  app.add_option("--duration", duration_s, "seconds measured (after the warm-up)");
-  app.add_option("--warmup", warmup_s, "seconds before measuring");
-  app.add_option("--max-in-flight", max_in_flight, "creates in flight at most");
-  CLI11_PARSE(app, argc, argv);
-
-  grpc::ChannelArguments arguments;
-  arguments.SetMaxReceiveMessageSize(4 << 20);
-  auto channel = grpc::CreateCustomChannel(gateway, grpc::InsecureChannelCredentials(), arguments);
-  Bench bench(channel, max_in_flight);
-  double idle_rss = BrokerRssMib(monitoring);
-  if (!bench.Deploy()) return 1;
-  bench.StartWorker();
-
+// Creates benchmark instances (at `rate`/s, or as fast as the broker takes them) for the
+// warm-up and the measured window; the worker completes their jobs.
+Measurement Measure(Bench& bench, double rate, double warmup_s, double duration_s,
+                    const std::string& monitoring) {
   auto start = Clock::now();
   auto measure_from = start + std::chrono::milliseconds(static_cast<int64_t>(warmup_s * 1000));
   auto end = measure_from + std::chrono::milliseconds(static_cast<int64_t>(duration_s * 1000));
   bool window_marked = false;
   int64_t issued = 0;
-  double peak_rss = 0;
+  Measurement result;
   auto next_report = start + std::chrono::seconds(1);
   while (Clock::now() < end) {
     auto now = Clock::now();
@@ -347,24 +419,256 @@ int main(int argc, char** argv) {
     }
     if (now >= next_report) {
       next_report += std::chrono::seconds(1);
-      peak_rss = std::max(peak_rss, BrokerRssMib(monitoring));
+      result.peak_rss_mib = std::max(result.peak_rss_mib, BrokerRssMib(monitoring));
     }
   }
   auto figures = bench.Snapshot();
-  double measured_s = std::chrono::duration<double>(Clock::now() - measure_from).count();
-  bench.Stop();
+  result.measured_s = std::chrono::duration<double>(Clock::now() - measure_from).count();
+  result.completed = figures.completed;
+  result.completed_per_s = static_cast<double>(figures.completed) / result.measured_s;
+  result.p50_ms = Percentile(figures.latencies_ms, 0.50);
+  result.p99_ms = Percentile(figures.latencies_ms, 0.99);
+  result.peak_rss_mib = std::max(result.peak_rss_mib, BrokerRssMib(monitoring));
+  return result;
+}
 
-  double completed_per_s = static_cast<double>(figures.completed) / measured_s;
-  double p50 = Percentile(figures.latencies_ms, 0.50);
-  double p99 = Percentile(figures.latencies_ms, 0.99);
+// Creates `count` instances of `process_id` (variables from `variables_of(i)`) as fast as the
+// broker takes them; returns how many were acknowledged.
+int64_t CreateMany(Bench& bench, const std::string& process_id, int64_t count,
+                   const std::function<std::string(int64_t)>& variables_of) {
+  std::atomic<int64_t> answered{0};
+  std::atomic<int64_t> acknowledged{0};
+  int64_t issued = 0;
+  auto report = Clock::now() + std::chrono::seconds(5);
+  while (issued < count) {
+    if (bench.TryCreateUnmeasured(process_id, variables_of(issued),
+                                  [&](const grpc::Status& status, int64_t) {
+                                    if (status.ok()) ++acknowledged;
+                                    ++answered;
+                                  })) {
+      ++issued;
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (Clock::now() >= report) {
+      report += std::chrono::seconds(5);
+      std::fprintf(stderr, "  %s: %lld of %lld created\n", process_id.c_str(),
+                   static_cast<long long>(acknowledged.load()), static_cast<long long>(count));
+    }
+  }
+  while (answered.load() < issued) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return acknowledged.load();
+}
+
+// ISO-8601 UTC with milliseconds, as FEEL's date and time() reads it.
+std::string IsoUtc(std::chrono::system_clock::time_point at) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[64];
+  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<long long>(ms % 1000));
+  return text;
+}
+
+struct ProbeFigures {
+  int64_t fired = 0;
+  int64_t expected = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
+};
+
+// `count` instances whose timers are due 2 s from now (spread over 1 s); the lateness of each
+// is the time from its due date to its job arriving on the probe stream.
+class TimerProbes {
+ public:
+  explicit TimerProbes(Bench& bench) : bench_(bench) {
+    bench_.StartProbeStream([this](const gp::ActivatedJob& job) {
+      auto now = std::chrono::system_clock::now();
+      std::lock_guard lock(mutex_);
+      auto it = due_.find(job.processinstancekey());
+      if (it == due_.end()) {
+        early_[job.processinstancekey()] = now;  // arrived before the create's answer
+        return;
+      }
+      lateness_ms_.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+      due_.erase(it);
+    });
+  }
+
+  ProbeFigures Run(int64_t count) {
+    {
+      std::lock_guard lock(mutex_);
+      lateness_ms_.clear();
+    }
+    auto first_due = std::chrono::system_clock::now() + std::chrono::seconds(2);
+    std::atomic<int64_t> answered{0};
+    for (int64_t i = 0; i < count; ++i) {
+      auto due = first_due + std::chrono::milliseconds(1000 * i / std::max<int64_t>(1, count));
+      std::string variables = "{\"due\":\"" + IsoUtc(due) + "\"}";
+      while (!bench_.TryCreateUnmeasured(
+          "bench-timer-probe", variables,
+          [this, due, &answered](const grpc::Status& status, int64_t key) {
+            if (status.ok()) {
+              std::lock_guard lock(mutex_);
+              auto early = early_.find(key);
+              if (early != early_.end()) {
+                lateness_ms_.push_back(
+                    std::chrono::duration<double, std::milli>(early->second - due).count());
+                early_.erase(early);
+              } else {
+                due_[key] = due;
+              }
+            }
+            ++answered;
+          })) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    }
+    while (answered.load() < count) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Every timer is due within 3 s; give them 10 s more.
+    auto deadline = first_due + std::chrono::seconds(13);
+    while (std::chrono::system_clock::now() < deadline) {
+      {
+        std::lock_guard lock(mutex_);
+        if (static_cast<int64_t>(lateness_ms_.size()) >= count) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::lock_guard lock(mutex_);
+    ProbeFigures figures;
+    figures.expected = count;
+    figures.fired = static_cast<int64_t>(lateness_ms_.size());
+    figures.p50_ms = Percentile(lateness_ms_, 0.50);
+    figures.p99_ms = Percentile(lateness_ms_, 0.99);
+    figures.max_ms =
+        lateness_ms_.empty() ? 0 : *std::max_element(lateness_ms_.begin(), lateness_ms_.end());
+    due_.clear();
+    return figures;
+  }
+
+ private:
+  Bench& bench_;
+  std::mutex mutex_;
+  std::unordered_map<int64_t, std::chrono::system_clock::time_point> due_;
+  std::unordered_map<int64_t, std::chrono::system_clock::time_point> early_;
+  std::vector<double> lateness_ms_;
+};
+
+void PrintMeasurement(const char* label, const Measurement& m) {
+  std::printf(
+      "%-18s %lld instances in %.1f s (%.0f/s), create->complete p50 %.2f ms, p99 %.2f ms\n", label,
+      static_cast<long long>(m.completed), m.measured_s, m.completed_per_s, m.p50_ms, m.p99_ms);
+}
+
+void PrintProbes(const char* label, const ProbeFigures& p) {
+  std::printf(
+      "%-18s %lld of %lld timers fired; due -> job pushed p50 %.1f ms, p99 %.1f ms, "
+      "max %.1f ms\n",
+      label, static_cast<long long>(p.fired), static_cast<long long>(p.expected), p.p50_ms,
+      p.p99_ms, p.max_ms);
+}
+
+int PendingStateMain(Bench& bench, const std::string& monitoring, double rate, double warmup_s,
+                     double duration_s, int64_t timers, int64_t subscriptions, int64_t probes) {
+  if (!bench.Deploy("pending.bpmn", kPendingProcesses)) return 1;
+  TimerProbes probe(bench);
+  std::printf("pending state: %lld timers, %lld message subscriptions, %lld timer probes\n",
+              static_cast<long long>(timers), static_cast<long long>(subscriptions),
+              static_cast<long long>(probes));
+  Measurement empty = Measure(bench, rate, warmup_s, duration_s, monitoring);
+  PrintMeasurement("empty state", empty);
+  ProbeFigures empty_probes = probe.Run(probes);
+  PrintProbes("empty state", empty_probes);
+
+  auto preload_start = Clock::now();
+  int64_t timers_created =
+      CreateMany(bench, "bench-timer-wait", timers, [](int64_t) { return std::string("{}"); });
+  int64_t subscriptions_created =
+      CreateMany(bench, "bench-message-wait", subscriptions,
+                 [](int64_t i) { return "{\"key\":\"never-" + std::to_string(i) + "\"}"; });
+  std::printf(
+      "preloaded          %lld timers and %lld subscriptions in %.1f s; broker RSS %.1f MiB\n",
+      static_cast<long long>(timers_created), static_cast<long long>(subscriptions_created),
+      MillisSince(preload_start) / 1000.0, BrokerRssMib(monitoring));
+
+  Measurement loaded = Measure(bench, rate, warmup_s, duration_s, monitoring);
+  PrintMeasurement("pending state", loaded);
+  ProbeFigures loaded_probes = probe.Run(probes);
+  PrintProbes("pending state", loaded_probes);
+  double ratio = empty.completed_per_s > 0 ? loaded.completed_per_s / empty.completed_per_s : 0;
+  std::printf("throughput         %.0f%% of the empty-state figure (goal: at least 80%%)\n",
+              ratio * 100);
+  std::printf("timer lateness     p99 %.1f ms with the pending state (goal: under 100 ms)\n",
+              loaded_probes.p99_ms);
+  std::printf(
+      "{\"empty_per_s\": %.1f, \"pending_per_s\": %.1f, \"ratio\": %.3f, \"empty_p99_ms\": %.2f, "
+      "\"pending_p99_ms\": %.2f, \"timer_lateness_empty_p99_ms\": %.1f, "
+      "\"timer_lateness_pending_p99_ms\": %.1f, \"timer_lateness_pending_max_ms\": %.1f, "
+      "\"timers\": %lld, \"subscriptions\": %lld, \"broker_rss_mib\": %.1f}\n",
+      empty.completed_per_s, loaded.completed_per_s, ratio, empty.p99_ms, loaded.p99_ms,
+      empty_probes.p99_ms, loaded_probes.p99_ms, loaded_probes.max_ms,
+      static_cast<long long>(timers_created), static_cast<long long>(subscriptions_created),
+      loaded.peak_rss_mib);
+  bench.Stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string gateway = "127.0.0.1:26500";
+  std::string monitoring = "127.0.0.1:9600";
+  double rate = 0;
+  double duration_s = 30;
+  double warmup_s = 3;
+  int64_t max_in_flight = 512;
+  int64_t preload_timers = 0;
+  int64_t preload_subscriptions = 0;
+  int64_t timer_probes = 0;
+  CLI::App app{"tern-bench: instances of a one-task process, created and completed"};
+  app.add_option("--gateway", gateway, "gateway host:port");
+  app.add_option("--monitoring", monitoring, "broker monitoring host:port (for its RSS)");
+  app.add_option("--rate", rate, "instances created per second (0 = as fast as possible)");
+  app.add_option("--duration", duration_s, "seconds measured (after the warm-up)");
+  app.add_option("--warmup", warmup_s, "seconds before measuring");
+  app.add_option("--max-in-flight", max_in_flight, "creates in flight at most");
+  app.add_option("--preload-timers", preload_timers,
+                 "pending-state run: instances waiting on a 24 h timer, created between the two "
+                 "measurements");
+  app.add_option("--preload-subscriptions", preload_subscriptions,
+                 "pending-state run: instances waiting on a message, created between the two "
+                 "measurements");
+  app.add_option("--timer-probes", timer_probes,
+                 "pending-state run: timers due 2 s ahead after each measurement, to time their "
+                 "firing");
+  CLI11_PARSE(app, argc, argv);
+
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(4 << 20);
+  auto channel = grpc::CreateCustomChannel(gateway, grpc::InsecureChannelCredentials(), arguments);
+  Bench bench(channel, max_in_flight);
+  double idle_rss = BrokerRssMib(monitoring);
+  if (!bench.Deploy()) return 1;
+  bench.StartWorker();
+  if (preload_timers > 0 || preload_subscriptions > 0 || timer_probes > 0) {
+    return PendingStateMain(bench, monitoring, rate, warmup_s, duration_s, preload_timers,
+                            preload_subscriptions, timer_probes);
+  }
+
+  Measurement m = Measure(bench, rate, warmup_s, duration_s, monitoring);
+  bench.Stop();
   double rss = BrokerRssMib(monitoring);
-  peak_rss = std::max(peak_rss, rss);
+  double peak_rss = std::max(m.peak_rss_mib, rss);
   std::printf("target rate        %s\n",
               rate > 0 ? std::to_string(rate).c_str() : "as fast as possible");
-  std::printf("measured           %.1f s after %.1f s warm-up\n", measured_s, warmup_s);
-  std::printf("completed          %lld instances (%.0f/s)\n",
-              static_cast<long long>(figures.completed), completed_per_s);
-  std::printf("create->complete   p50 %.2f ms, p99 %.2f ms\n", p50, p99);
+  std::printf("measured           %.1f s after %.1f s warm-up\n", m.measured_s, warmup_s);
+  std::printf("completed          %lld instances (%.0f/s)\n", static_cast<long long>(m.completed),
+              m.completed_per_s);
+  std::printf("create->complete   p50 %.2f ms, p99 %.2f ms\n", m.p50_ms, m.p99_ms);
   std::printf("broker RSS         idle %.1f MiB, peak %.1f MiB, end %.1f MiB\n", idle_rss, peak_rss,
               rss);
   std::printf("errors             %lld create, %lld complete\n",
@@ -376,6 +680,6 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"completed_per_s\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"broker_rss_mib\": %.1f, "
       "\"broker_idle_rss_mib\": %.1f, \"rate\": %.0f, \"duration_s\": %.1f}\n",
-      completed_per_s, p50, p99, peak_rss, idle_rss, rate, measured_s);
+      m.completed_per_s, m.p50_ms, m.p99_ms, peak_rss, idle_rss, rate, m.measured_s);
   return 0;
 }

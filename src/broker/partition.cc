@@ -170,7 +170,7 @@ void Partition::Run() {
       std::unique_lock lock(mutex_);
       if (stopping_) break;
       if (inbox_.empty() && !core_->HasWork()) {
-        int64_t wait_ms = core_->next_tick_ms() - clock_.MonotonicMillis();
+        int64_t wait_ms = core_->NextWakeMillis() - clock_.MonotonicMillis();
         if (wait_ms > 0) wakeup_.wait_for(lock, std::chrono::milliseconds(wait_ms));
         if (stopping_) break;
       }

@@ -225,6 +225,16 @@ absl::Status PartitionCore::TransferLeadership(int32_t to_node_id) {
   return raft_->TransferLeadership(RaftId(to_node_id));
 }
 
+int64_t PartitionCore::NextWakeMillis() const {
+  int64_t wake = next_tick_ms_;
+  if (is_leader() && processing_ready_ && next_due_ms_) {
+    // Already due but not processed (too many proposals in flight): their commit wakes us.
+    int64_t until_due = *next_due_ms_ - clock_.WallMillis();
+    if (until_due > 0) wake = std::min(wake, clock_.MonotonicMillis() + until_due);
+  }
+  return wake;
+}
+
 bool PartitionCore::HasWork() {
   if (raft_->HasReady()) return true;
   if (!is_leader() || !processing_ready_ || !AcceptsProposals(*raft_)) return false;

@@ -141,6 +141,10 @@ class PartitionCore {
   bool HasWork();
   // The monotonic time of the next tick.
   int64_t next_tick_ms() const { return next_tick_ms_; }
+  // The monotonic time at which Poll has something to do next without new input: the next
+  // Raft tick, or earlier when due work (a timer, a job timeout) falls due before it, so that
+  // timers fire on time instead of on the next tick.
+  int64_t NextWakeMillis() const;
   // Answers everything waiting with an error; used when stopping.
   void Shutdown(const absl::Status& queued_error, const absl::Status& written_error);
 
