@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 
 import { Broker, bpmnDir, sleep, zbctl, zbctlJson } from './lib/broker.mjs';
 import { activateJobs, call, rawClient } from './lib/raw_client.mjs';
+import { messagePartition, partitionOf } from './lib/partitions.mjs';
 
 const require = createRequire(import.meta.url);
 const { ZBClient } = require('zeebe-node');
@@ -674,15 +675,6 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
       (e) => grpcCode(e) === 3);
   });
 });
-
-// Zeebe's SubscriptionUtil.getSubscriptionPartitionId: Java's String.hashCode over the UTF-8
-// bytes (as signed bytes), abs(hash % partitionCount) + 1.
-function messagePartition(correlationKey, partitionCount) {
-  let hash = 0;
-  for (const byte of Buffer.from(correlationKey, 'utf8')) hash = (Math.imul(31, hash) + ((byte << 24) >> 24)) | 0;
-  return Math.abs(hash % partitionCount) + 1;
-}
-const partitionOf = (key) => Number(BigInt(key) >> 51n);
 
 describe('events across three partitions', () => {
   let broker;

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { sleep } from '../compat/lib/broker.mjs';
 import { Cluster } from '../compat/lib/cluster.mjs';
 import { activateJobs, call, rawClient } from '../compat/lib/raw_client.mjs';
+import { messagePartition, partitionOf } from '../compat/lib/partitions.mjs';
 
 const grpc = { CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 };
 // Answers after which a command may or may not have been applied.
@@ -49,15 +50,6 @@ const childProcess = processXml('cb-child', `
 const parentProcess = waitThenTask('cb-parent', `
   <bpmn:callActivity id="wait"><bpmn:extensionElements><zeebe:calledElement processId="=child" /></bpmn:extensionElements>
     <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>`, 'cb-after-call');
-
-// Zeebe's SubscriptionUtil.getSubscriptionPartitionId: Java's String.hashCode over the UTF-8
-// bytes (as signed bytes), abs(hash % partitionCount) + 1.
-function messagePartition(correlationKey, partitionCount) {
-  let hash = 0;
-  for (const byte of Buffer.from(correlationKey, 'utf8')) hash = (Math.imul(31, hash) + ((byte << 24) >> 24)) | 0;
-  return Math.abs(hash % partitionCount) + 1;
-}
-const partitionOf = (key) => Number(BigInt(key) >> 51n);
 
 describe('BPMN on a cluster with leader kills', () => {
   const cluster = new Cluster({ size: 3, partitions: 3, replicationFactor: 3 });
