@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test as nodeTest } from 'node:test';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 
 import { Broker, bpmnDir, sleep, zbctl, zbctlJson } from './lib/broker.mjs';
@@ -135,6 +136,25 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     await sleep(1500);
     const more = await activate('ts-work');
     assert.equal(more.length, 0, 'the cycle has two repetitions only');
+  });
+
+  test('timer start event with a date starts one instance at that time', async () => {
+    // A date 2 s ahead, written into the model at test time.
+    const due = new Date(Date.now() + 2_000).toISOString();
+    const xml = readFileSync(model('timer-start.bpmn'), 'utf8')
+      .replace('id="timer-start"', 'id="timer-start-date"')
+      .replace('<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R2/PT1S</bpmn:timeCycle>',
+        `<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${due}</bpmn:timeDate>`)
+      .replace('type="ts-work"', 'type="tsd-work"');
+    const file = path.join(tmpdir(), `timer-start-date-${process.pid}.bpmn`);
+    writeFileSync(file, xml);
+    await zb.deployResource({ processFilename: file });
+    assert.equal((await activate('tsd-work')).length, 0, 'nothing before the date');
+    const started = await jobs('tsd-work');
+    assert.ok(Date.now() >= Date.parse(due), 'not before the date');
+    await sleep(1500);
+    assert.equal((await activate('tsd-work')).length, 0, 'a date fires once');
+    assert.equal(started.length, 1);
   });
 
   // --- Messages --------------------------------------------------------------------------------
@@ -475,6 +495,19 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     await eventually(() => childGone(second.processInstanceKey), 'the child instance to be cancelled');
   });
 
+  test('call activity with a FEEL process id and propagateAllChildVariables="false"', async () => {
+    await deploy('call-child.bpmn');
+    await deploy('call-parent-mapped.bpmn');
+    const pending = withResult('call-parent-mapped', { childId: 'call-child', input: 3 });
+    const child = await job('ca-child-work');
+    assert.equal(child.bpmnProcessId, 'call-child');
+    await zb.completeJob({ jobKey: child.key, variables: { shared: 'yes', secret: 'no' } });
+    const { variables } = await pending;
+    assert.equal(variables.fromChild, 'yes', 'the output mapping still applies');
+    assert.equal(variables.secret, undefined, 'child variables stay in the child');
+    assert.equal(variables.shared, undefined);
+  });
+
   test('parallel multi-instance with input and output collections', async () => {
     await deploy('mi-parallel.bpmn');
     const pending = withResult('mi-parallel', { items: [1, 2, 3] });
@@ -482,6 +515,15 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.deepEqual(inner.map((j) => j.variables.item).sort(), [1, 2, 3]);
     for (const j of inner) await zb.completeJob({ jobKey: j.key, variables: {} });
     assert.deepEqual((await pending).variables.results, [10, 20, 30]);
+  });
+
+  test('parallel multi-instance embedded subprocess collects each inner result', async () => {
+    await deploy('mi-subprocess.bpmn');
+    const pending = withResult('mi-subprocess', { items: [1, 2, 3] });
+    const inner = await jobs('mi-sub-work', { count: 3 });
+    assert.deepEqual(inner.map((j) => j.variables.item).sort(), [1, 2, 3]);
+    for (const j of inner) await zb.completeJob({ jobKey: j.key, variables: { done: j.variables.item * 2 } });
+    assert.deepEqual((await pending).variables.results, [2, 4, 6]);
   });
 
   test('sequential multi-instance with a completion condition', async () => {
