@@ -68,6 +68,17 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
   const job = async (type, processInstanceKey) => (await jobs(type, { processInstanceKey }))[0];
 
   const deploy = (name) => zb.deployResource({ processFilename: model(name) });
+  // Deploys a variant of a model: `edits` are [from, to] text replacements applied to its XML.
+  async function deployVariant(name, variantName, edits) {
+    let xml = readFileSync(model(name), 'utf8');
+    for (const [from, to] of edits) {
+      assert.ok(xml.includes(from), `${name} contains ${from}`);
+      xml = xml.split(from).join(to);
+    }
+    const file = path.join(tmpdir(), `${variantName}-${process.pid}.bpmn`);
+    writeFileSync(file, xml);
+    return zb.deployResource({ processFilename: file });
+  }
   const create = (bpmnProcessId, variables = {}) => zb.createProcessInstance({ bpmnProcessId, variables });
   const withResult = (bpmnProcessId, variables = {}) =>
     zb.createProcessInstanceWithResult({ bpmnProcessId, variables, requestTimeout: 30_000 });
@@ -141,20 +152,35 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
   test('timer start event with a date starts one instance at that time', async () => {
     // A date 2 s ahead, written into the model at test time.
     const due = new Date(Date.now() + 2_000).toISOString();
-    const xml = readFileSync(model('timer-start.bpmn'), 'utf8')
-      .replace('id="timer-start"', 'id="timer-start-date"')
-      .replace('<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R2/PT1S</bpmn:timeCycle>',
-        `<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${due}</bpmn:timeDate>`)
-      .replace('type="ts-work"', 'type="tsd-work"');
-    const file = path.join(tmpdir(), `timer-start-date-${process.pid}.bpmn`);
-    writeFileSync(file, xml);
-    await zb.deployResource({ processFilename: file });
+    await deployVariant('timer-start.bpmn', 'timer-start-date', [
+      ['id="timer-start"', 'id="timer-start-date"'],
+      ['<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R2/PT1S</bpmn:timeCycle>',
+        `<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${due}</bpmn:timeDate>`],
+      ['type="ts-work"', 'type="tsd-work"']]);
     assert.equal((await activate('tsd-work')).length, 0, 'nothing before the date');
     const started = await jobs('tsd-work');
     assert.ok(Date.now() >= Date.parse(due), 'not before the date');
     await sleep(1500);
     assert.equal((await activate('tsd-work')).length, 0, 'a date fires once');
     assert.equal(started.length, 1);
+  });
+
+  test('timer start event with a cron cycle starts instances until a new version drops it', async () => {
+    await deployVariant('timer-start.bpmn', 'timer-start-cron', [
+      ['id="timer-start"', 'id="timer-start-cron"'],
+      ['R2/PT1S', '* * * * * *'],  // every second (Spring's six fields, as Zeebe reads them)
+      ['type="ts-work"', 'type="tsc-work"']]);
+    const started = await jobs('tsc-work', { count: 2 });
+    assert.equal(new Set(started.map((j) => j.processInstanceKey)).size, 2);
+    // A new version with a none start event closes the timer.
+    await deployVariant('timer-start.bpmn', 'timer-start-cron-v2', [
+      ['id="timer-start"', 'id="timer-start-cron"'],
+      ['<bpmn:timerEventDefinition><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R2/PT1S</bpmn:timeCycle></bpmn:timerEventDefinition>', ''],
+      ['type="ts-work"', 'type="tsc-work"']]);
+    await sleep(1200);
+    await activate('tsc-work');  // at most one that was due as the new version arrived
+    await sleep(2000);
+    assert.equal((await activate('tsc-work')).length, 0, 'the cron timer stopped with the new version');
   });
 
   // --- Messages --------------------------------------------------------------------------------
@@ -319,6 +345,24 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.equal((await pending).variables.path, 'stopped');
   });
 
+  test('signal boundary event (non-interrupting)', async () => {
+    await deployVariant('signal-boundary.bpmn', 'signal-boundary-ni', [
+      ['id="signal-boundary"', 'id="signal-boundary-ni"'],
+      ['attachedToRef="work"', 'attachedToRef="work" cancelActivity="false"'],
+      ['type="sb-work"', 'type="sbn-work"'],
+      ['name="sb-stop"', 'name="sbn-note"'],
+      ['source="=&quot;stopped&quot;" target="path"', 'source="=true" target="signalled"']]);
+    const pending = withResult('signal-boundary-ni');
+    const work = await job('sbn-work');
+    // The task's subscription opened with the job: one broadcast reaches it.
+    await zb.broadcastSignal({ signalName: 'sbn-note', variables: {} });
+    await sleep(500);
+    await zb.completeJob({ jobKey: work.key, variables: {} });
+    const { variables } = await pending;
+    assert.equal(variables.signalled, true, 'the boundary branch ran');
+    assert.equal(variables.path, 'done', 'and the task went on to complete');
+  });
+
   test('signal intermediate throw and end events start the receiving processes', async () => {
     await deploy('signal-receivers.bpmn');
     await deploy('signal-throw.bpmn');
@@ -473,6 +517,21 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     const side = await job('tes-side', work.processInstanceKey);
     await zb.completeJob({ jobKey: side.key, variables: {} });
     await zb.completeJob({ jobKey: work.key, variables: {} });
+    await pending;
+  });
+
+  test('interrupting timer event subprocess', async () => {
+    await deployVariant('timer-event-subprocess.bpmn', 'timer-event-subprocess-i', [
+      ['id="timer-event-subprocess"', 'id="timer-event-subprocess-i"'],
+      ['isInterrupting="false"', 'isInterrupting="true"'],
+      ['type="tes-work"', 'type="tesi-work"'],
+      ['type="tes-side"', 'type="tesi-side"']]);
+    const pending = withResult('timer-event-subprocess-i');
+    const work = await job('tesi-work');
+    const side = await job('tesi-side', work.processInstanceKey);
+    // The timer interrupted the process's scope: the task's job is gone.
+    await assert.rejects(zb.completeJob({ jobKey: work.key, variables: {} }), (error) => grpcCode(error) === 5);
+    await zb.completeJob({ jobKey: side.key, variables: {} });
     await pending;
   });
 
