@@ -16,21 +16,20 @@ namespace tern::base {
 
 }  // namespace tern::base
 
-#define TERN_CHECK(condition, ...)                                                   \
-  do {                                                                               \
-    if (__builtin_expect(!(condition), 0)) {                                         \
-      ::tern::base::CheckFailed(__FILE__, __LINE__, #condition,                      \
-                                ::tern::StrCat("" __VA_OPT__(, ) __VA_ARGS__));      \
-    }                                                                                \
+#define TERN_CHECK(condition, ...)                                              \
+  do {                                                                          \
+    if (__builtin_expect(!(condition), 0)) {                                    \
+      ::tern::base::CheckFailed(__FILE__, __LINE__, #condition,                 \
+                                ::tern::StrCat("" __VA_OPT__(, ) __VA_ARGS__)); \
+    }                                                                           \
   } while (false)
 
-#define TERN_CHECK_OK(status_expr)                                                   \
-  do {                                                                               \
-    const auto& tern_check_status_ = (status_expr);                                  \
-    if (__builtin_expect(!tern_check_status_.ok(), 0)) {                             \
-      ::tern::base::CheckFailed(__FILE__, __LINE__, #status_expr,                    \
-                                tern_check_status_.ToString());                      \
-    }                                                                                \
+#define TERN_CHECK_OK(status_expr)                                                                \
+  do {                                                                                            \
+    const auto& tern_check_status_ = (status_expr);                                               \
+    if (__builtin_expect(!tern_check_status_.ok(), 0)) {                                          \
+      ::tern::base::CheckFailed(__FILE__, __LINE__, #status_expr, tern_check_status_.ToString()); \
+    }                                                                                             \
   } while (false)
 
 #define TERN_UNREACHABLE(...) \

@@ -29,27 +29,28 @@ inline void AppendPiece(std::string& out, const absl::Status& status) {
   out.append(status.ToString());
 }
 template <typename T>
-  requires(std::is_same_v<T, absl::string_view> &&
-           !std::is_same_v<absl::string_view, std::string_view>)
-inline void AppendPiece(std::string& out, const T& piece) {
+requires(
+    std::is_same_v<T, absl::string_view> &&
+    !std::is_same_v<absl::string_view, std::string_view>) inline void AppendPiece(std::string& out,
+                                                                                  const T& piece) {
   out.append(piece.data(), piece.size());
 }
 template <typename T>
-  requires(std::integral<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>)
-inline void AppendPiece(std::string& out, T value) {
+requires(std::integral<T> && !std::is_same_v<T, bool> &&
+         !std::is_same_v<T, char>) inline void AppendPiece(std::string& out, T value) {
   char buffer[24];
   auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
   out.append(buffer, result.ptr);
 }
 template <typename T>
-  requires std::floating_point<T>
+requires std::floating_point<T>
 inline void AppendPiece(std::string& out, T value) {
   char buffer[32];
   auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
   out.append(buffer, result.ptr);
 }
 template <typename T>
-  requires std::is_enum_v<T>
+requires std::is_enum_v<T>
 inline void AppendPiece(std::string& out, T value) {
   AppendPiece(out, static_cast<std::underlying_type_t<T>>(value));
 }

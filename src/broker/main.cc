@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
       std::printf("%s", std::string(ToStd(config.status().message())).c_str());
       return 0;
     }
-    std::fprintf(stderr, "tern-broker: %s\n", std::string(ToStd(config.status().message())).c_str());
+    std::fprintf(stderr, "tern-broker: %s\n",
+                 std::string(ToStd(config.status().message())).c_str());
     return 2;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
@@ -41,9 +42,8 @@ int main(int argc, char** argv) {
   spdlog::info("tern-broker {} (Zeebe protocol {}) node {} of {}, {} partition(s), data in {}{}",
                broker::kTernVersion, broker::kTernProtocolVersion, config->node_id,
                config->cluster_size, config->partitions, config->data_dir,
-               config->gateway_address.empty()
-                   ? std::string()
-                   : StrCat(", gateway on ", config->gateway_address));
+               config->gateway_address.empty() ? std::string()
+                                               : StrCat(", gateway on ", config->gateway_address));
   int signal = 0;
   sigwait(&signals, &signal);
   spdlog::info("received signal {}, shutting down", signal);

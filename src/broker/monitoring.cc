@@ -36,7 +36,7 @@ absl::StatusOr<std::unique_ptr<MonitoringServer>> MonitoringServer::Start(
     const std::string& address, MonitoringHandlers handlers) {
   std::unique_ptr<MonitoringServer> server(new MonitoringServer());
   server->handlers_ = std::move(handlers);
-  std::vector<std::string> options = {"listening_ports", address, "num_threads", "2",
+  std::vector<std::string> options = {"listening_ports",    address, "num_threads", "2",
                                       "request_timeout_ms", "10000"};
   try {
     server->server_ = std::make_unique<CivetServer>(options);

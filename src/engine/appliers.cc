@@ -548,8 +548,7 @@ void EventAppliers::ApplyCompensation(const record::Record& event) {
       break;
     case CompensationSubscriptionIntent::kTriggered: {
       state_.compensations.Put(event.key(), value);
-      if (auto handler =
-              state_.element_instances.Get(value.compensation_handler_instance_key())) {
+      if (auto handler = state_.element_instances.Get(value.compensation_handler_instance_key())) {
         handler->set_compensation_throw_key(value.throw_event_instance_key());
         state_.element_instances.Put(*handler);
       }

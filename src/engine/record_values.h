@@ -79,38 +79,68 @@ record::Record MakeCommand(int64_t key, IntentEnum intent, Value&& value) {
 // leave value_type unset.
 inline record::ValueType ValueTypeOfValue(const record::Record& record) {
   switch (record.value_case()) {
-    case record::Record::kDeployment: return record::DEPLOYMENT;
-    case record::Record::kProcess: return record::PROCESS;
-    case record::Record::kProcessInstance: return record::PROCESS_INSTANCE;
-    case record::Record::kProcessInstanceCreation: return record::PROCESS_INSTANCE_CREATION;
-    case record::Record::kJob: return record::JOB;
-    case record::Record::kJobBatch: return record::JOB_BATCH;
-    case record::Record::kVariable: return record::VARIABLE;
-    case record::Record::kVariableDocument: return record::VARIABLE_DOCUMENT;
-    case record::Record::kIncident: return record::INCIDENT;
-    case record::Record::kProcessInstanceResult: return record::PROCESS_INSTANCE_RESULT;
-    case record::Record::kMessage: return record::MESSAGE;
-    case record::Record::kMessageSubscription: return record::MESSAGE_SUBSCRIPTION;
-    case record::Record::kProcessMessageSubscription: return record::PROCESS_MESSAGE_SUBSCRIPTION;
+    case record::Record::kDeployment:
+      return record::DEPLOYMENT;
+    case record::Record::kProcess:
+      return record::PROCESS;
+    case record::Record::kProcessInstance:
+      return record::PROCESS_INSTANCE;
+    case record::Record::kProcessInstanceCreation:
+      return record::PROCESS_INSTANCE_CREATION;
+    case record::Record::kJob:
+      return record::JOB;
+    case record::Record::kJobBatch:
+      return record::JOB_BATCH;
+    case record::Record::kVariable:
+      return record::VARIABLE;
+    case record::Record::kVariableDocument:
+      return record::VARIABLE_DOCUMENT;
+    case record::Record::kIncident:
+      return record::INCIDENT;
+    case record::Record::kProcessInstanceResult:
+      return record::PROCESS_INSTANCE_RESULT;
+    case record::Record::kMessage:
+      return record::MESSAGE;
+    case record::Record::kMessageSubscription:
+      return record::MESSAGE_SUBSCRIPTION;
+    case record::Record::kProcessMessageSubscription:
+      return record::PROCESS_MESSAGE_SUBSCRIPTION;
     case record::Record::kMessageStartEventSubscription:
       return record::MESSAGE_START_EVENT_SUBSCRIPTION;
-    case record::Record::kTimer: return record::TIMER;
-    case record::Record::kSignal: return record::SIGNAL;
-    case record::Record::kSignalSubscription: return record::SIGNAL_SUBSCRIPTION;
-    case record::Record::kEscalation: return record::ESCALATION;
-    case record::Record::kError: return record::ERROR;
-    case record::Record::kDecision: return record::DECISION;
-    case record::Record::kDecisionRequirements: return record::DECISION_REQUIREMENTS;
-    case record::Record::kDecisionEvaluation: return record::DECISION_EVALUATION;
-    case record::Record::kProcessInstanceModification: return record::PROCESS_INSTANCE_MODIFICATION;
-    case record::Record::kProcessInstanceMigration: return record::PROCESS_INSTANCE_MIGRATION;
-    case record::Record::kResourceDeletion: return record::RESOURCE_DELETION;
-    case record::Record::kCommandDistribution: return record::COMMAND_DISTRIBUTION;
-    case record::Record::kClock: return record::CLOCK;
-    case record::Record::kProcessEvent: return record::PROCESS_EVENT;
-    case record::Record::kProcessInstanceBatch: return record::PROCESS_INSTANCE_BATCH;
-    case record::Record::kCompensationSubscription: return record::COMPENSATION_SUBSCRIPTION;
-    case record::Record::VALUE_NOT_SET: return record::VALUE_TYPE_UNSPECIFIED;
+    case record::Record::kTimer:
+      return record::TIMER;
+    case record::Record::kSignal:
+      return record::SIGNAL;
+    case record::Record::kSignalSubscription:
+      return record::SIGNAL_SUBSCRIPTION;
+    case record::Record::kEscalation:
+      return record::ESCALATION;
+    case record::Record::kError:
+      return record::ERROR;
+    case record::Record::kDecision:
+      return record::DECISION;
+    case record::Record::kDecisionRequirements:
+      return record::DECISION_REQUIREMENTS;
+    case record::Record::kDecisionEvaluation:
+      return record::DECISION_EVALUATION;
+    case record::Record::kProcessInstanceModification:
+      return record::PROCESS_INSTANCE_MODIFICATION;
+    case record::Record::kProcessInstanceMigration:
+      return record::PROCESS_INSTANCE_MIGRATION;
+    case record::Record::kResourceDeletion:
+      return record::RESOURCE_DELETION;
+    case record::Record::kCommandDistribution:
+      return record::COMMAND_DISTRIBUTION;
+    case record::Record::kClock:
+      return record::CLOCK;
+    case record::Record::kProcessEvent:
+      return record::PROCESS_EVENT;
+    case record::Record::kProcessInstanceBatch:
+      return record::PROCESS_INSTANCE_BATCH;
+    case record::Record::kCompensationSubscription:
+      return record::COMPENSATION_SUBSCRIPTION;
+    case record::Record::VALUE_NOT_SET:
+      return record::VALUE_TYPE_UNSPECIFIED;
   }
   return record::VALUE_TYPE_UNSPECIFIED;
 }

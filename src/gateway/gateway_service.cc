@@ -50,10 +50,9 @@ using Fill = std::function<void(const record::Record& answer, Response* response
 
 // Sends `command` and finishes the unary call with the answer.
 template <typename Response>
-grpc::ServerUnaryReactor* SendAndFinish(grpc::CallbackServerContext* context,
-                                        BrokerClient& brokers, int32_t partition_id,
-                                        record::Record command, int64_t timeout_ms,
-                                        std::string intent, Response* response,
+grpc::ServerUnaryReactor* SendAndFinish(grpc::CallbackServerContext* context, BrokerClient& brokers,
+                                        int32_t partition_id, record::Record command,
+                                        int64_t timeout_ms, std::string intent, Response* response,
                                         Fill<Response> fill) {
   auto* reactor = context->DefaultReactor();
   brokers.Send(partition_id, std::move(command), timeout_ms,
@@ -84,9 +83,9 @@ std::optional<grpc::Status> CheckKeyPartition(int64_t key, int32_t partition_cou
                                               std::string_view not_found_reason) {
   int32_t partition = PartitionOf(key);
   if (key > 0 && partition >= 1 && partition <= partition_count) return std::nullopt;
-  return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                      StrCat("Command '", intent, "' rejected with code 'NOT_FOUND': ",
-                             not_found_reason));
+  return grpc::Status(
+      grpc::StatusCode::NOT_FOUND,
+      StrCat("Command '", intent, "' rejected with code 'NOT_FOUND': ", not_found_reason));
 }
 
 }  // namespace
@@ -235,29 +234,30 @@ grpc::ServerUnaryReactor* GatewayService::CreateProcessInstance(
     command.set_operation_reference(request->operationreference());
   }
   auto* reactor = context->DefaultReactor();
-  CreateOnSomePartition(
-      brokers_, std::move(command), options_.request_timeout_ms, next_create_partition_++,
-      brokers_.partition_count(), [reactor, response](absl::StatusOr<record::Record> answer) {
-        if (!answer.ok()) return reactor->Finish(BrokerErrorStatus(answer.status()));
-        if (answer->record_type() == record::COMMAND_REJECTION) {
-          return reactor->Finish(RejectionStatus(*answer, "CREATE"));
-        }
-        const auto& created = answer->process_instance_creation();
-        response->set_processdefinitionkey(created.process_definition_key());
-        response->set_bpmnprocessid(created.bpmn_process_id());
-        response->set_version(created.version());
-        response->set_processinstancekey(created.process_instance_key());
-        response->set_tenantid(created.tenant_id());
-        reactor->Finish(grpc::Status::OK);
-      });
+  CreateOnSomePartition(brokers_, std::move(command), options_.request_timeout_ms,
+                        next_create_partition_++, brokers_.partition_count(),
+                        [reactor, response](absl::StatusOr<record::Record> answer) {
+                          if (!answer.ok())
+                            return reactor->Finish(BrokerErrorStatus(answer.status()));
+                          if (answer->record_type() == record::COMMAND_REJECTION) {
+                            return reactor->Finish(RejectionStatus(*answer, "CREATE"));
+                          }
+                          const auto& created = answer->process_instance_creation();
+                          response->set_processdefinitionkey(created.process_definition_key());
+                          response->set_bpmnprocessid(created.bpmn_process_id());
+                          response->set_version(created.version());
+                          response->set_processinstancekey(created.process_instance_key());
+                          response->set_tenantid(created.tenant_id());
+                          reactor->Finish(grpc::Status::OK);
+                        });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* GatewayService::CreateProcessInstanceWithResult(
     Ctx* context, const gp::CreateProcessInstanceWithResultRequest* request,
     gp::CreateProcessInstanceWithResultResponse* response) {
-  auto creation = CreationFromRequest(request->request(), options_.limits,
-                                      "CreateProcessInstanceWithResult");
+  auto creation =
+      CreationFromRequest(request->request(), options_.limits, "CreateProcessInstanceWithResult");
   if (!creation.ok()) return FinishNow(context, ToGrpc(creation.status()));
   for (const auto& name : request->fetchvariables()) {
     if (auto s = CheckName(name, "fetchVariables", true, options_.limits); !s.ok()) {
@@ -294,10 +294,9 @@ grpc::ServerUnaryReactor* GatewayService::CancelProcessInstance(
     Ctx* context, const gp::CancelProcessInstanceRequest* request,
     gp::CancelProcessInstanceResponse* response) {
   int64_t key = request->processinstancekey();
-  if (auto error = CheckKeyPartition(
-          key, brokers_.partition_count(), "CANCEL",
-          StrCat("Expected to cancel a process instance with key '", key,
-                 "', but no such process was found"))) {
+  if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "CANCEL",
+                                     StrCat("Expected to cancel a process instance with key '", key,
+                                            "', but no such process was found"))) {
     return FinishNow(context, *error);
   }
   record::Record command = Command(key, kProcessInstanceCancel);
@@ -317,10 +316,9 @@ grpc::ServerUnaryReactor* GatewayService::SetVariables(Ctx* context,
   if (auto s = CheckVariables(request->variables(), "variables", options_.limits); !s.ok()) {
     return FinishNow(context, ToGrpc(s));
   }
-  if (auto error = CheckKeyPartition(
-          key, brokers_.partition_count(), "UPDATE",
-          StrCat("Expected to update variables for element with key '", key,
-                 "', but no such element was found"))) {
+  if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "UPDATE",
+                                     StrCat("Expected to update variables for element with key '",
+                                            key, "', but no such element was found"))) {
     return FinishNow(context, *error);
   }
   record::Record command = Command(-1, kVariableDocumentUpdate);
@@ -333,8 +331,9 @@ grpc::ServerUnaryReactor* GatewayService::SetVariables(Ctx* context,
   }
   return SendAndFinish<gp::SetVariablesResponse>(
       context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
-      "UPDATE", response,
-      [](const record::Record& answer, gp::SetVariablesResponse* out) { out->set_key(answer.key()); });
+      "UPDATE", response, [](const record::Record& answer, gp::SetVariablesResponse* out) {
+        out->set_key(answer.key());
+      });
 }
 
 grpc::ServerUnaryReactor* GatewayService::ResolveIncident(Ctx* context,
@@ -352,9 +351,8 @@ grpc::ServerUnaryReactor* GatewayService::ResolveIncident(Ctx* context,
     command.set_operation_reference(request->operationreference());
   }
   return SendAndFinish<gp::ResolveIncidentResponse>(context, brokers_, PartitionOf(key),
-                                                    std::move(command),
-                                                    options_.request_timeout_ms, "RESOLVE",
-                                                    response, nullptr);
+                                                    std::move(command), options_.request_timeout_ms,
+                                                    "RESOLVE", response, nullptr);
 }
 
 // --- Jobs ----------------------------------------------------------------------------------------
@@ -366,9 +364,9 @@ grpc::ServerUnaryReactor* GatewayService::CompleteJob(Ctx* context,
   if (auto s = CheckVariables(request->variables(), "variables", options_.limits); !s.ok()) {
     return FinishNow(context, ToGrpc(s));
   }
-  if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "COMPLETE",
-                                     StrCat("Expected to complete job with key '", key,
-                                            "', but no such job was found"))) {
+  if (auto error = CheckKeyPartition(
+          key, brokers_.partition_count(), "COMPLETE",
+          StrCat("Expected to complete job with key '", key, "', but no such job was found"))) {
     return FinishNow(context, *error);
   }
   record::Record command = Command(key, kJobComplete);
@@ -378,8 +376,7 @@ grpc::ServerUnaryReactor* GatewayService::CompleteJob(Ctx* context,
                                                 "COMPLETE", response, nullptr);
 }
 
-grpc::ServerUnaryReactor* GatewayService::FailJob(Ctx* context,
-                                                  const gp::FailJobRequest* request,
+grpc::ServerUnaryReactor* GatewayService::FailJob(Ctx* context, const gp::FailJobRequest* request,
                                                   gp::FailJobResponse* response) {
   int64_t key = request->jobkey();
   if (auto s = CheckVariables(request->variables(), "variables", options_.limits); !s.ok()) {
@@ -389,9 +386,9 @@ grpc::ServerUnaryReactor* GatewayService::FailJob(Ctx* context,
     return FinishNow(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                            "Expected 'errorMessage' to be at most 1 MiB"));
   }
-  if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "FAIL",
-                                     StrCat("Expected to fail job with key '", key,
-                                            "', but no such job was found"))) {
+  if (auto error = CheckKeyPartition(
+          key, brokers_.partition_count(), "FAIL",
+          StrCat("Expected to fail job with key '", key, "', but no such job was found"))) {
     return FinishNow(context, *error);
   }
   record::Record command = Command(key, kJobFail);
@@ -400,9 +397,8 @@ grpc::ServerUnaryReactor* GatewayService::FailJob(Ctx* context,
   job->set_error_message(request->errormessage());
   job->set_retry_backoff(std::clamp<int64_t>(request->retrybackoff(), 0, int64_t{1} << 40));
   job->set_variables(request->variables());
-  return SendAndFinish<gp::FailJobResponse>(context, brokers_, PartitionOf(key),
-                                            std::move(command), options_.request_timeout_ms,
-                                            "FAIL", response, nullptr);
+  return SendAndFinish<gp::FailJobResponse>(context, brokers_, PartitionOf(key), std::move(command),
+                                            options_.request_timeout_ms, "FAIL", response, nullptr);
 }
 
 grpc::ServerUnaryReactor* GatewayService::ThrowError(Ctx* context,
@@ -454,8 +450,8 @@ grpc::ServerUnaryReactor* GatewayService::UpdateJobTimeout(
     gp::UpdateJobTimeoutResponse* response) {
   int64_t key = request->jobkey();
   if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "UPDATE_TIMEOUT",
-                                     StrCat("Expected to update the timeout of job with key '",
-                                            key, "', but no such job was found"))) {
+                                     StrCat("Expected to update the timeout of job with key '", key,
+                                            "', but no such job was found"))) {
     return FinishNow(context, *error);
   }
   record::Record command = Command(key, kJobUpdateTimeout);

@@ -76,8 +76,9 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
       return;
     }
     remaining_ = std::min(request_.maxjobstoactivate(), limits.max_jobs_to_activate);
-    int64_t long_poll_ms = request_.requesttimeout() == 0 ? service_.options().long_polling_timeout_ms
-                                                          : request_.requesttimeout();
+    int64_t long_poll_ms = request_.requesttimeout() == 0
+                               ? service_.options().long_polling_timeout_ms
+                               : request_.requesttimeout();
     long_poll_ms = std::min<int64_t>(long_poll_ms, int64_t{24} * 3600 * 1000);
     if (request_.requesttimeout() >= 0) {
       std::weak_ptr<ActivateJobsReactor> weak = shared_from_this();
@@ -180,7 +181,8 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
   void OnAnswer(absl::StatusOr<record::Record> answer) {
     std::lock_guard lock(mutex_);
     if (!answer.ok()) {
-      if (answer.status().code() == absl::StatusCode::kResourceExhausted) resource_exhausted_ = true;
+      if (answer.status().code() == absl::StatusCode::kResourceExhausted)
+        resource_exhausted_ = true;
       // Other partitions may still have jobs; errors matter only if nobody had any.
       last_error_ = answer.status();
       AskNextPartitionLocked();
@@ -225,11 +227,10 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
       return;
     }
     if (resource_exhausted_) {
-      FinishLocked(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          StrCat("Expected to activate jobs of type '", request_.type(),
-                 "', but no jobs available and at least one broker returned "
-                 "'RESOURCE_EXHAUSTED'. Please try again later.")));
+      FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                StrCat("Expected to activate jobs of type '", request_.type(),
+                                       "', but no jobs available and at least one broker returned "
+                                       "'RESOURCE_EXHAUSTED'. Please try again later.")));
       return;
     }
     if (request_.requesttimeout() < 0) {
@@ -346,8 +347,8 @@ class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>
     spec.tenant_ids.assign(request_.tenantids().begin(), request_.tenantids().end());
     std::weak_ptr<JobStreamReactor> weak = shared_from_this();
     int64_t id = service_.brokers().AddJobStream(
-        spec, [weak, &brokers = service_.brokers()](int32_t, int64_t key,
-                                                    const record::JobRecord& job) {
+        spec,
+        [weak, &brokers = service_.brokers()](int32_t, int64_t key, const record::JobRecord& job) {
           auto self = weak.lock();
           if (!self || !self->Push(key, job)) Yield(brokers, key);
         });

@@ -105,16 +105,16 @@ absl::Status CheckVariables(std::string_view json, std::string_view field,
                             const RequestLimits& limits) {
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) return absl::OkStatus();
   if (static_cast<int64_t>(json.size()) > limits.max_variables_bytes) {
-    return absl::InvalidArgumentError(
-        StrCat("Expected '", field, "' to be at most ", limits.max_variables_bytes,
-               " bytes of JSON, but it has ", json.size(), " bytes"));
+    return absl::InvalidArgumentError(StrCat("Expected '", field, "' to be at most ",
+                                             limits.max_variables_bytes,
+                                             " bytes of JSON, but it has ", json.size(), " bytes"));
   }
   JsonChecker checker(limits.max_variables_depth);
   bool ok = nlohmann::json::sax_parse(json.begin(), json.end(), &checker,
                                       nlohmann::json::input_format_t::json, /*strict=*/true);
   if (checker.too_deep()) {
-    return absl::InvalidArgumentError(StrCat("Expected '", field,
-                                             "' to be nested at most ", limits.max_variables_depth,
+    return absl::InvalidArgumentError(StrCat("Expected '", field, "' to be nested at most ",
+                                             limits.max_variables_depth,
                                              " levels deep, but it is nested deeper"));
   }
   if (!ok) {
@@ -124,8 +124,7 @@ absl::Status CheckVariables(std::string_view json, std::string_view field,
   }
   if (checker.root_type() != "MAP") {
     return absl::InvalidArgumentError(
-        StrCat("Expected document to be a root level object, but was '", checker.root_type(),
-               "'"));
+        StrCat("Expected document to be a root level object, but was '", checker.root_type(), "'"));
   }
   return absl::OkStatus();
 }
@@ -157,16 +156,27 @@ absl::Status CheckTenant(std::string_view tenant_id, std::string_view rpc) {
 grpc::Status RejectionStatus(const record::Record& rejection, std::string_view intent) {
   grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
   switch (rejection.rejection_type()) {
-    case record::INVALID_ARGUMENT: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case record::NOT_FOUND: code = grpc::StatusCode::NOT_FOUND; break;
-    case record::ALREADY_EXISTS: code = grpc::StatusCode::ALREADY_EXISTS; break;
-    case record::INVALID_STATE: code = grpc::StatusCode::FAILED_PRECONDITION; break;
-    case record::PROCESSING_ERROR: code = grpc::StatusCode::INTERNAL; break;
-    default: break;
+    case record::INVALID_ARGUMENT:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
+    case record::NOT_FOUND:
+      code = grpc::StatusCode::NOT_FOUND;
+      break;
+    case record::ALREADY_EXISTS:
+      code = grpc::StatusCode::ALREADY_EXISTS;
+      break;
+    case record::INVALID_STATE:
+      code = grpc::StatusCode::FAILED_PRECONDITION;
+      break;
+    case record::PROCESSING_ERROR:
+      code = grpc::StatusCode::INTERNAL;
+      break;
+    default:
+      break;
   }
   return grpc::Status(code, StrCat("Command '", intent, "' rejected with code '",
-                                   record::RejectionType_Name(rejection.rejection_type()), "': ",
-                                   rejection.rejection_reason()));
+                                   record::RejectionType_Name(rejection.rejection_type()),
+                                   "': ", rejection.rejection_reason()));
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {

@@ -52,8 +52,7 @@ grpc::Status BrokerErrorStatus(const absl::Status& status);
 grpc::Status ToGrpc(const absl::Status& status);
 
 // Answers for the RPCs whose answer is a copy of record fields.
-void ToActivatedJob(int64_t key, const record::JobRecord& job,
-                    gateway_protocol::ActivatedJob* out);
+void ToActivatedJob(int64_t key, const record::JobRecord& job, gateway_protocol::ActivatedJob* out);
 void ToProcessMetadata(const record::ProcessMetadata& process,
                        gateway_protocol::ProcessMetadata* out);
 void ToDecisionMetadata(const record::DecisionMetadata& decision,

@@ -21,8 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string Describe(const ProcessResult& result) {
-  return "exit " + std::to_string(result.exit_code) + "\nstdout:\n" + result.out +
-         "\nstderr:\n" + result.err;
+  return "exit " + std::to_string(result.exit_code) + "\nstdout:\n" + result.out + "\nstderr:\n" +
+         result.err;
 }
 
 TEST(FindPackageTest, InstalledClientBuildsAndRunsTheLoanApprovalExample) {
@@ -30,14 +30,12 @@ TEST(FindPackageTest, InstalledClientBuildsAndRunsTheLoanApprovalExample) {
   const std::string prefix = dir.File("prefix");
   const std::string build = dir.File("build");
 
-  auto install =
-      RunProcess({TERN_CMAKE_COMMAND, "--install", TERN_BINARY_DIR, "--prefix", prefix});
+  auto install = RunProcess({TERN_CMAKE_COMMAND, "--install", TERN_BINARY_DIR, "--prefix", prefix});
   ASSERT_EQ(install.exit_code, 0) << Describe(install);
-  for (const char* file : {"include/tern/client.h", "include/tern/job_worker.h",
-                           "lib/libtern_client.a", "lib/cmake/Tern/TernConfig.cmake",
-                           "lib/cmake/Tern/TernConfigVersion.cmake",
-                           "lib/cmake/Tern/TernTargets.cmake", "lib/pkgconfig/tern-client.pc",
-                           "bin/ternctl"}) {
+  for (const char* file :
+       {"include/tern/client.h", "include/tern/job_worker.h", "lib/libtern_client.a",
+        "lib/cmake/Tern/TernConfig.cmake", "lib/cmake/Tern/TernConfigVersion.cmake",
+        "lib/cmake/Tern/TernTargets.cmake", "lib/pkgconfig/tern-client.pc", "bin/ternctl"}) {
     EXPECT_TRUE(fs::exists(prefix + "/" + file)) << file << " not installed";
   }
   // The generated gateway code and the client's internals stay private.
@@ -78,8 +76,8 @@ TEST(FindPackageTest, InstalledClientBuildsAndRunsTheLoanApprovalExample) {
 
   BrokerProcess broker;
   broker.Start();
-  auto run = RunProcess(
-      {build + "/loan-approval", "--address", broker.address(), "--instances", "40"});
+  auto run =
+      RunProcess({build + "/loan-approval", "--address", broker.address(), "--instances", "40"});
   ASSERT_EQ(run.exit_code, 0) << Describe(run) << "\nbroker log:\n" << broker.LogTail();
   EXPECT_NE(run.out.find("completed: 40"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("wrong decisions: 0"), std::string::npos) << run.out;

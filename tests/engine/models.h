@@ -33,8 +33,9 @@ inline const std::string kOneTask = std::string(kHeader) + R"(
 
 inline std::string LoanApproval(bool with_default) {
   std::string rejected_flow =
-      with_default ? R"(<bpmn:sequenceFlow id="no" sourceRef="decision" targetRef="rejected-end" />)"
-                   : R"(<bpmn:sequenceFlow id="no" sourceRef="decision" targetRef="rejected-end">
+      with_default
+          ? R"(<bpmn:sequenceFlow id="no" sourceRef="decision" targetRef="rejected-end" />)"
+          : R"(<bpmn:sequenceFlow id="no" sourceRef="decision" targetRef="rejected-end">
         <bpmn:conditionExpression>=approved = false</bpmn:conditionExpression>
       </bpmn:sequenceFlow>)";
   std::string default_attr = with_default ? R"( default="no")" : "";
@@ -54,7 +55,8 @@ inline std::string LoanApproval(bool with_default) {
     <bpmn:sequenceFlow id="yes" sourceRef="decision" targetRef="approved-end">
       <bpmn:conditionExpression>=approved</bpmn:conditionExpression>
     </bpmn:sequenceFlow>
-    )" + rejected_flow + R"(
+    )" + rejected_flow +
+         R"(
     <bpmn:endEvent id="approved-end"><bpmn:incoming>yes</bpmn:incoming></bpmn:endEvent>
     <bpmn:endEvent id="rejected-end"><bpmn:incoming>no</bpmn:incoming></bpmn:endEvent>
   </bpmn:process>

@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   for (uint64_t s = first; s < first + seeds; ++s) {
     std::string steps_arg = fault_steps >= 0 ? " --steps " + std::to_string(fault_steps) : "";
     if (follow_ups >= 0) steps_arg += " --follow-ups " + std::to_string(follow_ups);
-    std::snprintf(g_replay, sizeof(g_replay), "\nFAILED seed %llu; replay: %s --seed %llu%s --verbose\n",
+    std::snprintf(g_replay, sizeof(g_replay),
+                  "\nFAILED seed %llu; replay: %s --seed %llu%s --verbose\n",
                   static_cast<unsigned long long>(s), argv[0], static_cast<unsigned long long>(s),
                   steps_arg.c_str());
     tern::sim::EngineSimOptions opt = tern::sim::EngineSimOptions::Random(s);
@@ -109,8 +110,7 @@ int main(int argc, char** argv) {
       std::printf("seed %llu ok: %s\n", static_cast<unsigned long long>(s), sim.Summary().c_str());
     }
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%llu passed, %llu failed (%.1f s)\n",
               static_cast<unsigned long long>(seeds - failed),
               static_cast<unsigned long long>(failed), seconds);

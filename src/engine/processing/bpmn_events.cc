@@ -46,9 +46,9 @@ std::optional<std::string> EscalationCodeOf(const bpmn::Element& element) {
 
 // --- Triggers ----------------------------------------------------------------------------------
 
-void BpmnProcessor::StoreTrigger(int64_t scope_key, const bpmn::Element& target,
-                                 int64_t event_key, const std::string& variables_json,
-                                 bool interrupting, const ElementInstance& scope) {
+void BpmnProcessor::StoreTrigger(int64_t scope_key, const bpmn::Element& target, int64_t event_key,
+                                 const std::string& variables_json, bool interrupting,
+                                 const ElementInstance& scope) {
   record::ProcessEventRecord trigger;
   trigger.set_scope_key(scope_key);
   trigger.set_target_element_id(target.id);
@@ -241,8 +241,8 @@ bool BpmnProcessor::ThrowEscalation(const ElementInstance& thrower, const bpmn::
     }
     if (match == nullptr) {
       if (current.record().flow_scope_key() <= 0) {
-        auto parent = context_.state().element_instances.Get(
-            current.record().parent_element_instance_key());
+        auto parent =
+            context_.state().element_instances.Get(current.record().parent_element_instance_key());
         if (current.record().parent_element_instance_key() <= 0 || !parent) break;
         current = *parent;
         continue;
@@ -343,8 +343,7 @@ void BpmnProcessor::StartInstanceByMessage(const DeployedProcess& process,
                                            const bpmn::Element& start_event, int64_t message_key,
                                            const record::MessageRecord& message) {
   int64_t instance_key = context_.NextKey();
-  StartProcessInstanceAtEvent(process, instance_key, start_event, message_key,
-                              message.variables());
+  StartProcessInstanceAtEvent(process, instance_key, start_event, message_key, message.variables());
   record::MessageStartEventSubscriptionRecord correlated;
   correlated.set_process_definition_key(process.key);
   correlated.set_bpmn_process_id(process.bpmn_process_id);

@@ -117,8 +117,7 @@ void BpmnProcessor::ProcessBatch(const record::Record& command) {
 }
 
 void BpmnProcessor::ActivateInner(const ElementInstance& body, const Target& target,
-                                  const std::vector<std::string>& items, int64_t from,
-                                  int64_t to) {
+                                  const std::vector<std::string>& items, int64_t from, int64_t to) {
   const bpmn::Element& element = *target.element;
   const bpmn::LoopCharacteristics& loop = *element.loop;
   for (int64_t i = from; i < to; ++i) {
@@ -160,8 +159,7 @@ bool BpmnProcessor::CollectInnerOutput(const ElementInstance& inner, const bpmn:
     resolver.Override("numberOfInstances", feel::Value::Number(body->mi_cardinality()));
     resolver.Override("numberOfActiveInstances",
                       feel::Value::Number(int64_t{body->active_children()} - 1));
-    resolver.Override("numberOfCompletedInstances",
-                      feel::Value::Number(body->mi_completed() + 1));
+    resolver.Override("numberOfCompletedInstances", feel::Value::Number(body->mi_completed() + 1));
     resolver.Override("numberOfTerminatedInstances", feel::Value::Number(body->mi_terminated()));
     auto met = expressions_.Evaluate(*loop.completion_condition, resolver);
     if (met.ok() && !met->is_bool()) {

@@ -1,8 +1,7 @@
 #include "engine/processing/bpmn_processor.h"
 
-#include <nlohmann/json.hpp>
-
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/strings.h"
@@ -185,8 +184,7 @@ void BpmnProcessor::StartProcessInstance(const DeployedProcess& process,
 
 void BpmnProcessor::StartProcessInstanceAtEvent(const DeployedProcess& process,
                                                 int64_t process_instance_key,
-                                                const bpmn::Element& start_event,
-                                                int64_t event_key,
+                                                const bpmn::Element& start_event, int64_t event_key,
                                                 const std::string& variables_json) {
   const bpmn::Element& root = process.process->root();
   record::ProcessInstanceRecord value;
@@ -242,8 +240,7 @@ void BpmnProcessor::OnActivatingRoot(ElementInstance instance, const Target& tar
   }
 }
 
-void BpmnProcessor::CompleteProcessInstance(const ElementInstance& instance,
-                                            const Target& target) {
+void BpmnProcessor::CompleteProcessInstance(const ElementInstance& instance, const Target& target) {
   if (EventBehavior::MayHaveSubscriptions(*target.element, false, false)) events_.Close(instance);
   auto awaited = context_.state().awaited_results.Get(instance.key());
   std::string result_variables;
@@ -518,8 +515,7 @@ void BpmnProcessor::OnActivating(ElementInstance instance, const Target& target)
         case EventType::kEscalation: {
           std::string code;
           if (element.escalation && element.escalation->code) {
-            auto evaluated =
-                expressions_.EvaluateString(*element.escalation->code, instance.key());
+            auto evaluated = expressions_.EvaluateString(*element.escalation->code, instance.key());
             if (!evaluated.ok()) {
               incidents_.RaiseElementIncident(instance, kExtractValueError,
                                               std::string(evaluated.status().message()));
@@ -548,9 +544,9 @@ void BpmnProcessor::OnActivating(ElementInstance instance, const Target& target)
                 instance, kUnhandledErrorEvent,
                 tern::StrCat("Expected to throw an error event with the code '", code,
                              "', but it was not caught.",
-                             available.empty() ? " No error events are available in the scope."
-                                               : tern::StrCat(" Available error events are [",
-                                                              available, "]")));
+                             available.empty()
+                                 ? " No error events are available in the scope."
+                                 : tern::StrCat(" Available error events are [", available, "]")));
           }
           // Caught: the catch event terminates the scope this end event is in.
           return;
@@ -835,8 +831,7 @@ void BpmnProcessor::Cancel(const record::Record& command) {
                     tern::StrCat("Expected to cancel a process instance with key '", key,
                                  "', but it is created by a parent process instance. Cancel the "
                                  "root process instance '",
-                                 instance->record().parent_process_instance_key(),
-                                 "' instead."));
+                                 instance->record().parent_process_instance_key(), "' instead."));
     return;
   }
   record::Record answer;
@@ -852,11 +847,11 @@ void BpmnProcessor::RetryStep(int64_t element_instance_key) {
   auto instance = context_.state().element_instances.Get(element_instance_key);
   if (!instance) return;
   if (IsState(*instance, ProcessInstanceIntent::kElementActivating)) {
-    context_.FollowUp(MakeCommand(instance->key(), ProcessInstanceIntent::kActivateElement,
-                                  instance->record()));
+    context_.FollowUp(
+        MakeCommand(instance->key(), ProcessInstanceIntent::kActivateElement, instance->record()));
   } else if (IsState(*instance, ProcessInstanceIntent::kElementCompleting)) {
-    context_.FollowUp(MakeCommand(instance->key(), ProcessInstanceIntent::kCompleteElement,
-                                  instance->record()));
+    context_.FollowUp(
+        MakeCommand(instance->key(), ProcessInstanceIntent::kCompleteElement, instance->record()));
   }
 }
 
@@ -1019,8 +1014,8 @@ void BpmnProcessor::EvaluateScript(ElementInstance instance, const Target& targe
   }
   VariableDocument document{{element.script->result_variable, feel::ValueToJson(*result)}};
   // The result reaches the task as an event, consumed by its output mappings (as in Zeebe).
-  StoreTrigger(instance.key(), element, context_.NextKey(), RenderVariableDocument(document),
-               false, instance);
+  StoreTrigger(instance.key(), element, context_.NextKey(), RenderVariableDocument(document), false,
+               instance);
   instance = Transition(instance, ProcessInstanceIntent::kElementActivated);
   CompleteLater(instance);
 }
@@ -1034,14 +1029,14 @@ void BpmnProcessor::EvaluateDecision(ElementInstance instance, const Target& tar
   }
   auto result = decisions_->EvaluateForTask(instance, element);
   if (!result.ok()) {
-    std::string_view type = absl::IsNotFound(result.status()) ? "CALLED_DECISION_ERROR"
-                                                              : "DECISION_EVALUATION_ERROR";
+    std::string_view type =
+        absl::IsNotFound(result.status()) ? "CALLED_DECISION_ERROR" : "DECISION_EVALUATION_ERROR";
     incidents_.RaiseElementIncident(instance, type, std::string(result.status().message()));
     return;
   }
   VariableDocument document{{element.called_decision->result_variable, *result}};
-  StoreTrigger(instance.key(), element, context_.NextKey(), RenderVariableDocument(document),
-               false, instance);
+  StoreTrigger(instance.key(), element, context_.NextKey(), RenderVariableDocument(document), false,
+               instance);
   instance = Transition(instance, ProcessInstanceIntent::kElementActivated);
   CompleteLater(instance);
 }
@@ -1062,10 +1057,9 @@ void BpmnProcessor::ActivateCallActivity(ElementInstance instance, const Target&
   std::shared_ptr<const DeployedProcess> child;
   if (key) child = context_.processes().Get(*key);
   if (!child) {
-    incidents_.RaiseElementIncident(
-        instance, "CALLED_ELEMENT_ERROR",
-        tern::StrCat("Expected process with BPMN process id '", *process_id,
-                     "' to be deployed, but not found."));
+    incidents_.RaiseElementIncident(instance, "CALLED_ELEMENT_ERROR",
+                                    tern::StrCat("Expected process with BPMN process id '",
+                                                 *process_id, "' to be deployed, but not found."));
     return;
   }
   if (child->process->root().none_start_event == bpmn::kNoElement) {
@@ -1091,8 +1085,8 @@ void BpmnProcessor::ActivateCallActivity(ElementInstance instance, const Target&
 
 void BpmnProcessor::OnCalledProcessFinished(const ElementInstance& child_root, bool completed,
                                             const std::string& child_variables) {
-  auto parent = context_.state().element_instances.Get(
-      child_root.record().parent_element_instance_key());
+  auto parent =
+      context_.state().element_instances.Get(child_root.record().parent_element_instance_key());
   if (!parent) return;
   if (IsState(*parent, ProcessInstanceIntent::kElementTerminating)) {
     FinishTermination(*parent, Resolve(parent->record()));

@@ -199,13 +199,12 @@ class BpmnProcessor {
   void OnCompensableCompleted(const tern::state::ElementInstance& instance, const Target& target);
   void OnCompensationHandlerCompleted(const tern::state::ElementInstance& handler);
   void CorrelateBufferedStartMessage(const std::string& bpmn_process_id,
-                                     const std::string& correlation_key,
-                                     const std::string& tenant);
+                                     const std::string& correlation_key, const std::string& tenant);
 
   // --- Multi-instance (bpmn_multi_instance.cc) -----------------------------------------------
   void ActivateBody(tern::state::ElementInstance body, const Target& target);
-  absl::StatusOr<std::vector<std::string>> InputCollection(
-      const tern::state::ElementInstance& body, const bpmn::Element& element);
+  absl::StatusOr<std::vector<std::string>> InputCollection(const tern::state::ElementInstance& body,
+                                                           const bpmn::Element& element);
   // Activates inner instances [from, to) of a body.
   void ActivateInner(const tern::state::ElementInstance& body, const Target& target,
                      const std::vector<std::string>& items, int64_t from, int64_t to);

@@ -99,8 +99,8 @@ absl::StatusOr<std::string> DecisionBehavior::EvaluateForTask(
   auto decision_id = expressions_.EvaluateString(called.decision_id, instance.key());
   if (!decision_id.ok()) return absl::FailedPreconditionError(decision_id.status().message());
   const auto& value = instance.record();
-  auto decision = context_.state().decisions.Latest(TenantOrDefault(value.tenant_id()),
-                                                    *decision_id);
+  auto decision =
+      context_.state().decisions.Latest(TenantOrDefault(value.tenant_id()), *decision_id);
   if (!decision) {
     return absl::NotFoundError(tern::StrCat("Expected to evaluate decision '", *decision_id,
                                             "', but no decision found for id '", *decision_id,
@@ -122,10 +122,10 @@ absl::StatusOr<std::string> DecisionBehavior::EvaluateForTask(
   bool failed = !evaluation.evaluation_failure_message().empty();
   std::string failure = evaluation.evaluation_failure_message();
   std::string output = evaluation.decision_output();
-  context_.AppendEvent(context_.NextKey(),
-                       failed ? DecisionEvaluationIntent::kFailed
-                              : DecisionEvaluationIntent::kEvaluated,
-                       std::move(evaluation));
+  context_.AppendEvent(
+      context_.NextKey(),
+      failed ? DecisionEvaluationIntent::kFailed : DecisionEvaluationIntent::kEvaluated,
+      std::move(evaluation));
   if (failed) return absl::FailedPreconditionError(failure);
   return output;
 }
@@ -138,10 +138,10 @@ void DecisionBehavior::ProcessEvaluate(const record::Record& command) {
   if (!request.decision_id().empty()) {
     decision = decisions.Latest(tenant, request.decision_id());
     if (!decision) {
-      context_.Reject(record::INVALID_ARGUMENT,
-                      tern::StrCat("Expected to evaluate decision '", request.decision_id(),
-                                   "', but no decision found for id '", request.decision_id(),
-                                   "'"));
+      context_.Reject(
+          record::INVALID_ARGUMENT,
+          tern::StrCat("Expected to evaluate decision '", request.decision_id(),
+                       "', but no decision found for id '", request.decision_id(), "'"));
       return;
     }
   } else if (request.decision_key() > 0) {

@@ -28,9 +28,8 @@ void TimerProcessor::Trigger(const record::Record& command) {
     return;
   }
   if (timer->due_date() > context_.timestamp()) {
-    context_.Reject(record::INVALID_STATE,
-                    tern::StrCat("Expected to trigger timer with key '", command.key(),
-                                 "', but it is not due yet"));
+    context_.Reject(record::INVALID_STATE, tern::StrCat("Expected to trigger timer with key '",
+                                                        command.key(), "', but it is not due yet"));
     return;
   }
   int64_t key = command.key();
@@ -83,14 +82,14 @@ void MessageProcessor::Publish(const record::Record& command) {
   }
   auto& messages = context_.state().messages;
   if (!message.message_id().empty()) {
-    if (auto existing = messages.KeyById(message.name(), message.correlation_key(),
-                                         message.message_id())) {
+    if (auto existing =
+            messages.KeyById(message.name(), message.correlation_key(), message.message_id())) {
       auto buffered = messages.Get(*existing);
       if (buffered && buffered->deadline() > context_.timestamp()) {
-        context_.Reject(record::ALREADY_EXISTS,
-                        tern::StrCat("Expected to publish a new message with id '",
-                                     message.message_id(),
-                                     "', but a message with that id was already published"));
+        context_.Reject(
+            record::ALREADY_EXISTS,
+            tern::StrCat("Expected to publish a new message with id '", message.message_id(),
+                         "', but a message with that id was already published"));
         return;
       }
     }
@@ -140,9 +139,8 @@ void MessageProcessor::Correlate(int64_t message_key, const record::MessageRecor
       continue;
     }
     // One active instance per correlation key; the message waits (buffered) until it ends.
-    if (!message.correlation_key().empty() &&
-        state.message_start_subscriptions.ActiveInstance(bpmn_process_id,
-                                                         message.correlation_key())) {
+    if (!message.correlation_key().empty() && state.message_start_subscriptions.ActiveInstance(
+                                                  bpmn_process_id, message.correlation_key())) {
       continue;
     }
     auto process = context_.processes().Get(start.process_definition_key());
@@ -155,8 +153,7 @@ void MessageProcessor::Correlate(int64_t message_key, const record::MessageRecor
 }
 
 void MessageProcessor::StartCorrelation(const tern::state::MessageSubscriptionState& subscription,
-                                        int64_t message_key,
-                                        const record::MessageRecord& message) {
+                                        int64_t message_key, const record::MessageRecord& message) {
   record::MessageSubscriptionRecord correlating = subscription.record();
   correlating.set_message_key(message_key);
   correlating.set_variables(message.variables());
@@ -216,8 +213,8 @@ void MessageProcessor::ProcessSubscription(const record::Record& command) {
                            subscription->record());
       if (!subscription->record().interrupting()) {
         // A non-interrupting subscription stays open for the next message.
-        auto reopened = state.message_subscriptions.Get(request.element_instance_key(),
-                                                        request.message_name());
+        auto reopened =
+            state.message_subscriptions.Get(request.element_instance_key(), request.message_name());
         if (reopened) CorrelateBuffered(*reopened);
       }
       return;
@@ -299,8 +296,8 @@ void SignalProcessor::Broadcast(const record::Record& command) {
   if (signal.variables().find_first_not_of(" \t\r\n") == std::string::npos) {
     signal.set_variables("{}");
   }
-  bool from_elsewhere = command.source_partition_id() > 0 &&
-                        command.source_partition_id() != context_.partition_id();
+  bool from_elsewhere =
+      command.source_partition_id() > 0 && command.source_partition_id() != context_.partition_id();
   int64_t key = from_elsewhere ? command.key() : context_.NextKey();
   record::Record answer;
   answer.set_record_type(record::EVENT);

@@ -39,8 +39,8 @@ bool EventBehavior::MayHaveSubscriptions(const bpmn::Element& element, bool is_b
   if (is_body) return !element.boundary_events.empty();
   switch (element.type) {
     case ElementType::kIntermediateCatchEvent:
-      return element.event_type == EventType::kTimer ||
-             element.event_type == EventType::kMessage || element.event_type == EventType::kSignal;
+      return element.event_type == EventType::kTimer || element.event_type == EventType::kMessage ||
+             element.event_type == EventType::kSignal;
     case ElementType::kReceiveTask:
     case ElementType::kEventBasedGateway:
       return true;
@@ -215,9 +215,9 @@ void EventBehavior::Close(const ElementInstance& instance) {
     remove.set_message_name(record.message_name());
     remove.set_correlation_key(record.correlation_key());
     remove.set_tenant_id(record.tenant_id());
-    context_.SendCommand(partition, MakeCommand(record.element_instance_key(),
-                                                MessageSubscriptionIntent::kDelete,
-                                                std::move(remove)));
+    context_.SendCommand(
+        partition, MakeCommand(record.element_instance_key(), MessageSubscriptionIntent::kDelete,
+                               std::move(remove)));
   }
   for (const auto& [key, subscription] : state.signal_subscriptions.OfOwner(instance.key())) {
     context_.AppendEvent(key, SignalSubscriptionIntent::kDeleted, subscription);
@@ -295,8 +295,8 @@ void EventBehavior::CloseStartEvents(int64_t process_definition_key) {
     TERN_CHECK(timer.has_value());
     context_.AppendEvent(key, TimerIntent::kCanceled, *timer);
   }
-  for (const auto& subscription : state.message_start_subscriptions.OfProcess(
-           process_definition_key)) {
+  for (const auto& subscription :
+       state.message_start_subscriptions.OfProcess(process_definition_key)) {
     context_.AppendEvent(context_.NextKey(), MessageStartEventSubscriptionIntent::kDeleted,
                          subscription);
   }
@@ -331,9 +331,8 @@ absl::StatusOr<std::string> EventBehavior::TimerText(const bpmn::TimerDefinition
     default:
       break;
   }
-  std::string_view expected = timer.kind == bpmn::TimerKind::kDate
-                                  ? "[DATE_TIME, DATE, STRING]"
-                                  : "[DURATION, PERIOD, STRING]";
+  std::string_view expected = timer.kind == bpmn::TimerKind::kDate ? "[DATE_TIME, DATE, STRING]"
+                                                                   : "[DURATION, PERIOD, STRING]";
   return absl::FailedPreconditionError(StrCat("Expected result of the expression '",
                                               Source(timer.value), "' to be one of '", expected,
                                               "', but was '", ResultTypeName(*value), "'."));

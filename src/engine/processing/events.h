@@ -88,8 +88,8 @@ class EventBehavior {
 
  private:
   absl::Status PrepareOne(const tern::state::ElementInstance& instance,
-                          const bpmn::Element& catch_element, bool interrupting,
-                          int64_t scope_key, std::vector<Subscription>& out);
+                          const bpmn::Element& catch_element, bool interrupting, int64_t scope_key,
+                          std::vector<Subscription>& out);
 
   ProcessingContext& context_;
   VariableBehavior& variables_;

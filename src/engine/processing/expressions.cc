@@ -14,26 +14,37 @@ std::string_view Source(const bpmn::Expression& expression) {
 
 absl::Status WrongType(const bpmn::Expression& expression, std::string_view expected,
                        const feel::Value& value) {
-  return absl::FailedPreconditionError(
-      tern::StrCat("Expected result of the expression '", Source(expression), "' to be '",
-                   expected, "', but was '", ResultTypeName(value), "'."));
+  return absl::FailedPreconditionError(tern::StrCat("Expected result of the expression '",
+                                                    Source(expression), "' to be '", expected,
+                                                    "', but was '", ResultTypeName(value), "'."));
 }
 
 }  // namespace
 
 std::string_view ResultTypeName(const feel::Value& value) {
   switch (value.kind()) {
-    case feel::Kind::kNull: return "NULL";
-    case feel::Kind::kBool: return "BOOLEAN";
-    case feel::Kind::kNumber: return "NUMBER";
-    case feel::Kind::kString: return "STRING";
-    case feel::Kind::kList: return "ARRAY";
-    case feel::Kind::kContext: return "OBJECT";
-    case feel::Kind::kDate: return "DATE";
-    case feel::Kind::kDateTime: return "DATE_TIME";
-    case feel::Kind::kDaysTimeDuration: return "DURATION";
-    case feel::Kind::kYearsMonthsDuration: return "PERIOD";
-    default: return "UNKNOWN";
+    case feel::Kind::kNull:
+      return "NULL";
+    case feel::Kind::kBool:
+      return "BOOLEAN";
+    case feel::Kind::kNumber:
+      return "NUMBER";
+    case feel::Kind::kString:
+      return "STRING";
+    case feel::Kind::kList:
+      return "ARRAY";
+    case feel::Kind::kContext:
+      return "OBJECT";
+    case feel::Kind::kDate:
+      return "DATE";
+    case feel::Kind::kDateTime:
+      return "DATE_TIME";
+    case feel::Kind::kDaysTimeDuration:
+      return "DURATION";
+    case feel::Kind::kYearsMonthsDuration:
+      return "PERIOD";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -77,8 +88,8 @@ absl::StatusOr<int64_t> ExpressionBehavior::EvaluateInt(const bpmn::Expression& 
   if (!expression.is_feel()) {
     int64_t number = 0;
     if (!absl::SimpleAtoi(expression.static_text(), &number)) {
-      return absl::FailedPreconditionError(tern::StrCat(
-          "Expected '", expression.static_text(), "' to be a number, but it is not."));
+      return absl::FailedPreconditionError(
+          tern::StrCat("Expected '", expression.static_text(), "' to be a number, but it is not."));
     }
     return number;
   }
@@ -105,9 +116,8 @@ absl::StatusOr<std::vector<std::string>> ExpressionBehavior::EvaluateStringList(
     size_t start = 0;
     while (start <= text.size()) {
       size_t comma = text.find(',', start);
-      std::string_view part =
-          text.substr(start, comma == std::string_view::npos ? std::string_view::npos
-                                                             : comma - start);
+      std::string_view part = text.substr(
+          start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
       size_t b = part.find_first_not_of(" \t");
       size_t e = part.find_last_not_of(" \t");
       if (b != std::string_view::npos) values.emplace_back(part.substr(b, e - b + 1));
@@ -126,10 +136,9 @@ absl::StatusOr<std::vector<std::string>> ExpressionBehavior::EvaluateStringList(
   if (!value->is_list()) return WrongType(expression, "ARRAY", *value);
   for (const feel::Value& item : value->list()) {
     if (!item.is_string()) {
-      return absl::FailedPreconditionError(
-          tern::StrCat("Expected result of the expression '", Source(expression),
-                       "' to be 'ARRAY' containing 'STRING' items, but was '",
-                       feel::ValueToJson(*value), "'."));
+      return absl::FailedPreconditionError(tern::StrCat(
+          "Expected result of the expression '", Source(expression),
+          "' to be 'ARRAY' containing 'STRING' items, but was '", feel::ValueToJson(*value), "'."));
     }
     values.push_back(item.as_string());
   }

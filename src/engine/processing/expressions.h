@@ -22,8 +22,7 @@ class ExpressionBehavior {
   absl::StatusOr<feel::Value> Evaluate(const bpmn::Expression& expression, int64_t scope_key);
   absl::StatusOr<feel::Value> Evaluate(const bpmn::Expression& expression,
                                        const feel::VariableResolver& resolver);
-  absl::StatusOr<std::string> EvaluateString(const bpmn::Expression& expression,
-                                             int64_t scope_key);
+  absl::StatusOr<std::string> EvaluateString(const bpmn::Expression& expression, int64_t scope_key);
   absl::StatusOr<int64_t> EvaluateInt(const bpmn::Expression& expression, int64_t scope_key);
   absl::StatusOr<bool> EvaluateBool(const bpmn::Expression& expression, int64_t scope_key);
   // A list of strings: a FEEL list, or static text as a comma-separated list (user task

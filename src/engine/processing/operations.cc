@@ -44,8 +44,8 @@ void CollectActive(state::EngineState& state, int64_t key, std::vector<ElementIn
 void ModificationProcessor::Modify(const record::Record& command) {
   const auto& request = command.process_instance_modification();
   auto& state = context_.state();
-  int64_t instance_key = request.process_instance_key() > 0 ? request.process_instance_key()
-                                                           : command.key();
+  int64_t instance_key =
+      request.process_instance_key() > 0 ? request.process_instance_key() : command.key();
   auto root = state.element_instances.Get(instance_key);
   if (!root || root->record().flow_scope_key() != -1 || !IsActive(*root)) {
     context_.Reject(record::NOT_FOUND,
@@ -77,8 +77,7 @@ void ModificationProcessor::Modify(const record::Record& command) {
              instruction.element_id());
       return;
     }
-    if (element->type == ElementType::kSequenceFlow ||
-        element->type == ElementType::kStartEvent ||
+    if (element->type == ElementType::kSequenceFlow || element->type == ElementType::kStartEvent ||
         element->type == ElementType::kBoundaryEvent) {
       reject("activate instructions for elements of an unsupported type",
              tern::StrCat(element->id, " (", bpmn::ElementTypeName(element->type), ")"));
@@ -105,9 +104,10 @@ void ModificationProcessor::Modify(const record::Record& command) {
         valid = position < chain.size();
       }
       if (!valid) {
-        reject("activate instructions with an ancestor scope key that does not exist, or is not "
-               "in an active state, or is not an ancestor of the element",
-               std::to_string(instruction.ancestor_scope_key()));
+        reject(
+            "activate instructions with an ancestor scope key that does not exist, or is not "
+            "in an active state, or is not an ancestor of the element",
+            std::to_string(instruction.ancestor_scope_key()));
         return;
       }
       activation.ancestor = *ancestor;
@@ -120,9 +120,10 @@ void ModificationProcessor::Modify(const record::Record& command) {
       bool ancestor = scope == element;
       for (const bpmn::Element* s : chain) ancestor |= s == scope;
       if (scope == nullptr || !ancestor) {
-        reject("variable instructions with a scope element id that could not be found or is not "
-               "the element or one of its flow scopes",
-               variables.element_id());
+        reject(
+            "variable instructions with a scope element id that could not be found or is not "
+            "the element or one of its flow scopes",
+            variables.element_id());
         return;
       }
       if (!ParseVariableDocument(variables.variables()).ok()) {
@@ -240,8 +241,8 @@ void ModificationProcessor::Modify(const record::Record& command) {
 void MigrationProcessor::Migrate(const record::Record& command) {
   const auto& request = command.process_instance_migration();
   auto& state = context_.state();
-  int64_t instance_key = request.process_instance_key() > 0 ? request.process_instance_key()
-                                                           : command.key();
+  int64_t instance_key =
+      request.process_instance_key() > 0 ? request.process_instance_key() : command.key();
   auto root = state.element_instances.Get(instance_key);
   if (!root || root->record().flow_scope_key() != -1 || !IsActive(*root)) {
     context_.Reject(record::NOT_FOUND,
@@ -285,8 +286,7 @@ void MigrationProcessor::Migrate(const record::Record& command) {
                            "process definition."));
       return;
     }
-    if (!mapping.emplace(instruction.source_element_id(), instruction.target_element_id())
-             .second) {
+    if (!mapping.emplace(instruction.source_element_id(), instruction.target_element_id()).second) {
       invalid(record::INVALID_ARGUMENT,
               tern::StrCat("the mapping instructions contain the source element id '",
                            instruction.source_element_id(), "' more than once"));
@@ -318,12 +318,12 @@ void MigrationProcessor::Migrate(const record::Record& command) {
     const bpmn::Element& target_element = *to.Find(it->second);
     if (source_element.type != target_element.type ||
         source_element.loop.has_value() != target_element.loop.has_value()) {
-      invalid(record::INVALID_STATE,
-              tern::StrCat("active element with id '", id, "' and type '",
-                           bpmn::ElementTypeName(source_element.type),
-                           "' is mapped to an element with id '", target_element.id,
-                           "' and different type '", bpmn::ElementTypeName(target_element.type),
-                           "'."));
+      invalid(
+          record::INVALID_STATE,
+          tern::StrCat("active element with id '", id, "' and type '",
+                       bpmn::ElementTypeName(source_element.type),
+                       "' is mapped to an element with id '", target_element.id,
+                       "' and different type '", bpmn::ElementTypeName(target_element.type), "'."));
       return;
     }
     for (const bpmn::Element* element : {&source_element, &target_element}) {
@@ -402,8 +402,8 @@ void ResourceDeletionProcessor::Delete(const record::Record& command) {
                     ? command.resource_deletion().resource_key()
                     : command.key();
   auto& state = context_.state();
-  bool from_elsewhere = command.source_partition_id() > 0 &&
-                        command.source_partition_id() != context_.partition_id();
+  bool from_elsewhere =
+      command.source_partition_id() > 0 && command.source_partition_id() != context_.partition_id();
   record::ResourceDeletionRecord deletion;
   deletion.set_resource_key(key);
   deletion.set_tenant_id(std::string(state::kDefaultTenant));
@@ -412,9 +412,9 @@ void ResourceDeletionProcessor::Delete(const record::Record& command) {
   auto requirements = state.decisions.RequirementsByKey(key);
   if ((!process && !requirements) || state.processes.IsDeleted(key)) {
     if (from_elsewhere) return;  // a repeated delivery
-    context_.Reject(record::NOT_FOUND,
-                    tern::StrCat("Expected to delete resource but no resource found with key `",
-                                 key, "`"));
+    context_.Reject(
+        record::NOT_FOUND,
+        tern::StrCat("Expected to delete resource but no resource found with key `", key, "`"));
     return;
   }
   context_.AppendEvent(key, ResourceDeletionIntent::kDeleting, deletion);
@@ -429,7 +429,8 @@ void ResourceDeletionProcessor::Delete(const record::Record& command) {
     context_.AppendEvent(key, ProcessIntent::kDeleted, std::move(deleted));
     if (was_latest) {
       // The previous version takes over the start events.
-      if (auto previous = state.processes.Latest(process->tenant_id(), process->bpmn_process_id())) {
+      if (auto previous =
+              state.processes.Latest(process->tenant_id(), process->bpmn_process_id())) {
         if (auto model = context_.processes().Get(previous->process_definition_key())) {
           events_.OpenStartEvents(*previous, *model->process, !from_elsewhere);
         }

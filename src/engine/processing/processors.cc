@@ -3,8 +3,8 @@
 #include <map>
 #include <set>
 
-#include "base/strings.h"
 #include "absl/strings/str_join.h"
+#include "base/strings.h"
 #include "bpmn/parser.h"
 #include "engine/processing/timers.h"
 
@@ -15,11 +15,16 @@ using tern::state::JobState;
 
 std::string_view JobStateName(JobState::State state) {
   switch (state) {
-    case JobState::ACTIVATABLE: return "ACTIVATABLE";
-    case JobState::ACTIVATED: return "ACTIVATED";
-    case JobState::FAILED: return "FAILED";
-    case JobState::ERROR_THROWN: return "ERROR_THROWN";
-    default: return "UNKNOWN";
+    case JobState::ACTIVATABLE:
+      return "ACTIVATABLE";
+    case JobState::ACTIVATED:
+      return "ACTIVATED";
+    case JobState::FAILED:
+      return "FAILED";
+    case JobState::ERROR_THROWN:
+      return "ERROR_THROWN";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -30,13 +35,20 @@ std::string_view TenantOrDefault(const std::string& tenant) {
 // Zeebe's verb for each job intent in rejection messages ("Expected to complete job ...").
 std::string_view JobVerb(JobIntent intent) {
   switch (intent) {
-    case JobIntent::kComplete: return "complete";
-    case JobIntent::kFail: return "fail";
-    case JobIntent::kThrowError: return "throw an error for";
-    case JobIntent::kUpdateRetries: return "update retries of";
-    case JobIntent::kUpdateTimeout: return "update the timeout of";
-    case JobIntent::kTimeOut: return "time out";
-    default: return "process";
+    case JobIntent::kComplete:
+      return "complete";
+    case JobIntent::kFail:
+      return "fail";
+    case JobIntent::kThrowError:
+      return "throw an error for";
+    case JobIntent::kUpdateRetries:
+      return "update retries of";
+    case JobIntent::kUpdateTimeout:
+      return "update the timeout of";
+    case JobIntent::kTimeOut:
+      return "time out";
+    default:
+      return "process";
   }
 }
 
@@ -65,12 +77,13 @@ void DeploymentProcessor::CheckTimers(const bpmn::Process& process, std::string_
     if (element.timer) {
       absl::Status status;
       if (!element.timer->value.is_feel()) {
-        timers::Kind kind = element.timer->kind == bpmn::TimerKind::kDuration ? timers::Kind::kDuration
-                            : element.timer->kind == bpmn::TimerKind::kDate   ? timers::Kind::kDate
-                                                                              : timers::Kind::kCycle;
-        status = timers::ScheduleFromText(kind, element.timer->value.static_text(),
-                                          context_.timestamp())
-                     .status();
+        timers::Kind kind = element.timer->kind == bpmn::TimerKind::kDuration
+                                ? timers::Kind::kDuration
+                            : element.timer->kind == bpmn::TimerKind::kDate ? timers::Kind::kDate
+                                                                            : timers::Kind::kCycle;
+        status =
+            timers::ScheduleFromText(kind, element.timer->value.static_text(), context_.timestamp())
+                .status();
       } else if (process_start) {
         // A timer start event is evaluated now, without variables.
         status = events_.EvaluateTimer(*element.timer, -1).status();
@@ -89,8 +102,8 @@ void DeploymentProcessor::MoveStartEvents(const record::ProcessRecord& created, 
   if (!latest || latest->process_definition_key() != created.process_definition_key()) return;
   // The newest earlier version still deployed had the start events until now.
   for (int32_t version = created.version() - 1; version > 0; --version) {
-    auto previous = processes.KeyByIdAndVersion(created.tenant_id(), created.bpmn_process_id(),
-                                                version);
+    auto previous =
+        processes.KeyByIdAndVersion(created.tenant_id(), created.bpmn_process_id(), version);
     if (!previous) continue;
     events_.CloseStartEvents(*previous);
     break;
@@ -168,8 +181,8 @@ void DeploymentProcessor::Process(const record::Record& command) {
         break;
       }
       case ResourceKind::kForm:
-        errors.push_back(tern::StrCat("'", resource.resource_name(),
-                                      "': forms are not supported by Tern yet"));
+        errors.push_back(
+            tern::StrCat("'", resource.resource_name(), "': forms are not supported by Tern yet"));
         break;
       case ResourceKind::kUnknown:
         errors.push_back(tern::StrCat("'", resource.resource_name(), "': unknown resource type"));
@@ -355,8 +368,7 @@ void DeploymentProcessor::ProcessDistributed(const record::Record& command) {
     definition.set_resource(resource->resource());
     definition.set_tenant_id(metadata.tenant_id());
     definition.set_deployment_key(command.key());
-    context_.AppendEvent(definition.process_definition_key(), ProcessIntent::kCreated,
-                         definition);
+    context_.AppendEvent(definition.process_definition_key(), ProcessIntent::kCreated, definition);
     MoveStartEvents(definition, /*with_timers=*/false);
   }
   auto& decisions = context_.state().decisions;
@@ -456,9 +468,9 @@ void CreationProcessor::Process(const record::Record& command) {
   auto process = context_.processes().Get(*key);
   // A deleted definition keeps its model for the instances still running, but starts no more.
   if (!process || process->tenant_id != tenant || processes.IsDeleted(*key)) {
-    context_.Reject(record::NOT_FOUND,
-                    tern::StrCat("Expected to find process definition with key '", *key,
-                                 "', but none found"));
+    context_.Reject(
+        record::NOT_FOUND,
+        tern::StrCat("Expected to find process definition with key '", *key, "', but none found"));
     return;
   }
   auto variables = ParseVariableDocument(request.variables());
@@ -502,8 +514,8 @@ void CreationProcessor::Process(const record::Record& command) {
   created.set_process_definition_key(process->key);
   created.set_process_instance_key(instance_key);
   created.set_tenant_id(tenant);
-  created.set_await_result(
-      Is(command, ProcessInstanceCreationIntent::kCreateWithAwaitingResult) && command.has_request());
+  created.set_await_result(Is(command, ProcessInstanceCreationIntent::kCreateWithAwaitingResult) &&
+                           command.has_request());
   created.clear_variables();
   // Creation is answered now; an awaited result is answered on completion (see the applier).
   const record::Record& event =
@@ -558,9 +570,9 @@ void JobProcessor::Process(const record::Record& command) {
       RecurAfterBackoff(command, *job);
       break;
     default:
-      context_.Reject(record::INVALID_ARGUMENT,
-                      tern::StrCat("Unexpected job command ", IntentName(record::JOB,
-                                                                         command.intent())));
+      context_.Reject(
+          record::INVALID_ARGUMENT,
+          tern::StrCat("Unexpected job command ", IntentName(record::JOB, command.intent())));
   }
 }
 
@@ -636,9 +648,8 @@ void JobProcessor::ThrowError(const record::Record& command, JobState job) {
   context_.Respond(event);
   std::string available;
   auto instance = context_.state().element_instances.Get(job.record().element_instance_key());
-  if (instance &&
-      bpmn_.ThrowError(*instance, request.error_code(), RenderVariableDocument(*variables),
-                       &available)) {
+  if (instance && bpmn_.ThrowError(*instance, request.error_code(),
+                                   RenderVariableDocument(*variables), &available)) {
     return;  // the catch event terminates the task, which cancels the job
   }
   incidents_.RaiseJobIncident(
@@ -675,10 +686,10 @@ void JobProcessor::UpdateTimeout(const record::Record& command, JobState job) {
   }
   int64_t timeout = command.job().timeout();
   if (timeout < 1) {
-    context_.Reject(record::INVALID_ARGUMENT,
-                    tern::StrCat("Expected to update the timeout of job with key '", command.key(),
-                                 "' with a positive timeout, but the timeout given was '", timeout,
-                                 "'"));
+    context_.Reject(
+        record::INVALID_ARGUMENT,
+        tern::StrCat("Expected to update the timeout of job with key '", command.key(),
+                     "' with a positive timeout, but the timeout given was '", timeout, "'"));
     return;
   }
   record::JobRecord updated = job.record();

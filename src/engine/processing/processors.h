@@ -59,8 +59,8 @@ class CreationProcessor {
 
 class JobProcessor {
  public:
-  JobProcessor(ProcessingContext& context, VariableBehavior& variables,
-               IncidentBehavior& incidents, JobBehavior& jobs, BpmnProcessor& bpmn)
+  JobProcessor(ProcessingContext& context, VariableBehavior& variables, IncidentBehavior& incidents,
+               JobBehavior& jobs, BpmnProcessor& bpmn)
       : context_(context), variables_(variables), incidents_(incidents), jobs_(jobs), bpmn_(bpmn) {}
   void Process(const record::Record& command);
   // JOB_BATCH ACTIVATE.

@@ -105,18 +105,41 @@ absl::StatusOr<Interval> ParseInterval(std::string_view raw) {
     int order = 0;
     if (!in_time) {
       switch (unit) {
-        case 'Y': order = 1; interval.months += value * 12; break;
-        case 'M': order = 2; interval.months += value; break;
-        case 'W': order = 3; interval.days += value * 7; break;
-        case 'D': order = 4; interval.days += value; break;
-        default: return Invalid("duration", text, StrCat("unknown date unit '", unit, "'"));
+        case 'Y':
+          order = 1;
+          interval.months += value * 12;
+          break;
+        case 'M':
+          order = 2;
+          interval.months += value;
+          break;
+        case 'W':
+          order = 3;
+          interval.days += value * 7;
+          break;
+        case 'D':
+          order = 4;
+          interval.days += value;
+          break;
+        default:
+          return Invalid("duration", text, StrCat("unknown date unit '", unit, "'"));
       }
     } else {
       switch (unit) {
-        case 'H': order = 1; interval.millis += value * 3'600'000; break;
-        case 'M': order = 2; interval.millis += value * 60'000; break;
-        case 'S': order = 3; interval.millis += value * 1'000 + fraction_ms; break;
-        default: return Invalid("duration", text, StrCat("unknown time unit '", unit, "'"));
+        case 'H':
+          order = 1;
+          interval.millis += value * 3'600'000;
+          break;
+        case 'M':
+          order = 2;
+          interval.millis += value * 60'000;
+          break;
+        case 'S':
+          order = 3;
+          interval.millis += value * 1'000 + fraction_ms;
+          break;
+        default:
+          return Invalid("duration", text, StrCat("unknown time unit '", unit, "'"));
       }
     }
     if (order <= stage) return Invalid("duration", text, "units out of order or repeated");
@@ -272,7 +295,8 @@ absl::Status ParseField(std::string_view text, std::string_view field_text, int 
       } else {
         if (!FieldValue(range, field, &a)) {
           return Invalid("cron expression", text,
-                         StrCat("unsupported field '", part, "' (Tern supports numbers, names, *, "
+                         StrCat("unsupported field '", part,
+                                "' (Tern supports numbers, names, *, "
                                 "?, ranges, lists, steps and L for the last day of the month)"));
         }
         b = slash != std::string::npos ? max : a;
@@ -281,8 +305,7 @@ absl::Status ParseField(std::string_view text, std::string_view field_text, int 
       to = b;
     }
     if (from < min || to > max || from > to) {
-      return Invalid("cron expression", text,
-                     StrCat("'", part, "' is outside ", min, "-", max));
+      return Invalid("cron expression", text, StrCat("'", part, "' is outside ", min, "-", max));
     }
     for (int v = from; v <= to; v += step) bits->set(static_cast<size_t>(v));
   }

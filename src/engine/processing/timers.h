@@ -54,7 +54,7 @@ class Cron {
   std::bitset<24> hours_;
   std::bitset<32> days_of_month_;  // 1..31
   bool last_day_of_month_ = false;
-  std::bitset<13> months_;  // 1..12
+  std::bitset<13> months_;       // 1..12
   std::bitset<8> days_of_week_;  // 1 = Monday ... 7 = Sunday
 };
 

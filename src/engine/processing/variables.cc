@@ -1,8 +1,7 @@
 #include "engine/processing/variables.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/strings.h"
@@ -12,18 +11,24 @@ namespace {
 
 std::string_view JsonTypeName(const nlohmann::json& value) {
   switch (value.type()) {
-    case nlohmann::json::value_t::array: return "ARRAY";
-    case nlohmann::json::value_t::string: return "STRING";
-    case nlohmann::json::value_t::boolean: return "BOOLEAN";
-    case nlohmann::json::value_t::null: return "NIL";
-    case nlohmann::json::value_t::object: return "MAP";
-    default: return "NUMBER";
+    case nlohmann::json::value_t::array:
+      return "ARRAY";
+    case nlohmann::json::value_t::string:
+      return "STRING";
+    case nlohmann::json::value_t::boolean:
+      return "BOOLEAN";
+    case nlohmann::json::value_t::null:
+      return "NIL";
+    case nlohmann::json::value_t::object:
+      return "MAP";
+    default:
+      return "NUMBER";
   }
 }
 
 void AppendJsonString(std::string& out, std::string_view text) {
-  out += nlohmann::json(std::string(text)).dump(-1, ' ', false,
-                                                nlohmann::json::error_handler_t::replace);
+  out += nlohmann::json(std::string(text))
+             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -36,13 +41,13 @@ absl::StatusOr<VariableDocument> ParseVariableDocument(std::string_view json) {
     return absl::InvalidArgumentError(tern::StrCat("Invalid JSON value: ", json.substr(0, 256)));
   }
   if (!parsed.is_object()) {
-    return absl::InvalidArgumentError(
-        tern::StrCat("Expected document to be a root level object, but was '",
-                     JsonTypeName(parsed), "'"));
+    return absl::InvalidArgumentError(tern::StrCat(
+        "Expected document to be a root level object, but was '", JsonTypeName(parsed), "'"));
   }
   document.reserve(parsed.size());
   for (auto& [name, value] : parsed.items()) {
-    document.emplace_back(name, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    document.emplace_back(name,
+                          value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return document;
 }
@@ -99,14 +104,12 @@ std::string VariableBehavior::CollectVisible(int64_t scope_key,
 std::string VariableBehavior::CollectLocal(int64_t scope_key,
                                            const std::vector<std::string>& names) {
   VariableDocument document;
-  context_.state().variables.ForEachLocal(scope_key,
-                                          [&](std::string_view name, std::string_view value) {
-                                            if (names.empty() ||
-                                                std::find(names.begin(), names.end(), name) !=
-                                                    names.end()) {
-                                              document.emplace_back(name, value);
-                                            }
-                                          });
+  context_.state().variables.ForEachLocal(
+      scope_key, [&](std::string_view name, std::string_view value) {
+        if (names.empty() || std::find(names.begin(), names.end(), name) != names.end()) {
+          document.emplace_back(name, value);
+        }
+      });
   return RenderVariableDocument(document);
 }
 

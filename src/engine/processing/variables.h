@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "feel/feel.h"
 #include "engine/processing/context.h"
+#include "feel/feel.h"
 
 namespace tern::engine {
 

@@ -265,8 +265,7 @@ void MessageSubscriptionState::Put(const tern::state::MessageSubscriptionState& 
   txn_.Put(ColumnFamily::kMessageSubscriptionByNameAndKey, index, "");
 }
 
-void MessageSubscriptionState::Delete(int64_t element_instance_key,
-                                      std::string_view message_name) {
+void MessageSubscriptionState::Delete(int64_t element_instance_key, std::string_view message_name) {
   auto existing = Get(element_instance_key, message_name);
   if (!existing) return;
   txn_.Delete(ColumnFamily::kMessageSubscription, KeyAndName(element_instance_key, message_name));
@@ -314,12 +313,12 @@ void ProcessMessageSubscriptionState::Delete(int64_t element_instance_key,
 std::vector<tern::state::ProcessMessageSubscriptionState>
 ProcessMessageSubscriptionState::OfElement(int64_t element_instance_key) {
   std::vector<tern::state::ProcessMessageSubscriptionState> subscriptions;
-  txn_.ForEachWithPrefix(ColumnFamily::kProcessMessageSubscription, Int64Key(element_instance_key),
-                         [&](std::string_view, std::string_view value) {
-                           subscriptions.push_back(
-                               Parse<tern::state::ProcessMessageSubscriptionState>(value));
-                           return true;
-                         });
+  txn_.ForEachWithPrefix(
+      ColumnFamily::kProcessMessageSubscription, Int64Key(element_instance_key),
+      [&](std::string_view, std::string_view value) {
+        subscriptions.push_back(Parse<tern::state::ProcessMessageSubscriptionState>(value));
+        return true;
+      });
   return subscriptions;
 }
 
@@ -356,12 +355,12 @@ void MessageStartSubscriptionState::Delete(
 std::vector<record::MessageStartEventSubscriptionRecord> MessageStartSubscriptionState::ByName(
     std::string_view message_name) {
   std::vector<record::MessageStartEventSubscriptionRecord> subscriptions;
-  txn_.ForEachWithPrefix(ColumnFamily::kMessageStartSubscription, StringKey(message_name),
-                         [&](std::string_view, std::string_view value) {
-                           subscriptions.push_back(
-                               Parse<record::MessageStartEventSubscriptionRecord>(value));
-                           return true;
-                         });
+  txn_.ForEachWithPrefix(
+      ColumnFamily::kMessageStartSubscription, StringKey(message_name),
+      [&](std::string_view, std::string_view value) {
+        subscriptions.push_back(Parse<record::MessageStartEventSubscriptionRecord>(value));
+        return true;
+      });
   return subscriptions;
 }
 
@@ -571,7 +570,8 @@ void DecisionState::Put(const record::DecisionRecord& decision) {
            Int64Key(decision.decision_key()));
   auto latest = Latest(decision.tenant_id(), decision.decision_id());
   if (!latest || latest->version() < decision.version()) {
-    txn_.Put(ColumnFamily::kLatestDecision, TwoStrings(decision.tenant_id(), decision.decision_id()),
+    txn_.Put(ColumnFamily::kLatestDecision,
+             TwoStrings(decision.tenant_id(), decision.decision_id()),
              Int64Key(decision.decision_key()));
   }
 }

@@ -114,7 +114,8 @@ class MessageStartSubscriptionState {
   void Put(const record::MessageStartEventSubscriptionRecord& subscription);
   void Delete(const record::MessageStartEventSubscriptionRecord& subscription);
   std::vector<record::MessageStartEventSubscriptionRecord> ByName(std::string_view message_name);
-  std::vector<record::MessageStartEventSubscriptionRecord> OfProcess(int64_t process_definition_key);
+  std::vector<record::MessageStartEventSubscriptionRecord> OfProcess(
+      int64_t process_definition_key);
   // The instance created by a message start event for this correlation key, while it is active.
   std::optional<int64_t> ActiveInstance(std::string_view bpmn_process_id,
                                         std::string_view correlation_key);

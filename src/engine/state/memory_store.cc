@@ -49,7 +49,9 @@ class MemoryTransaction final : public Transaction {
     auto& overlay = overlays_[cf];
     auto base = table.lower_bound(prefix);
     auto over = overlay.lower_bound(prefix);
-    auto in_prefix = [&](const std::string& key) { return key.compare(0, prefix.size(), prefix) == 0; };
+    auto in_prefix = [&](const std::string& key) {
+      return key.compare(0, prefix.size(), prefix) == 0;
+    };
     // Merge the two sorted sequences; the overlay wins on equal keys.
     while (true) {
       bool base_ok = base != table.end() && in_prefix(base->first);
