@@ -88,6 +88,29 @@ std::optional<grpc::Status> CheckKeyPartition(int64_t key, int32_t partition_cou
       StrCat("Command '", intent, "' rejected with code 'NOT_FOUND': ", not_found_reason));
 }
 
+// An operation on one process instance (modify, migrate): the key must name a partition of
+// this cluster, and the command, with the request's operation reference, goes to it.
+template <typename Response, typename Request>
+grpc::ServerUnaryReactor* SendToInstancePartition(grpc::CallbackServerContext* context,
+                                                  BrokerClient& brokers, int64_t timeout_ms,
+                                                  const Request& request, std::string intent,
+                                                  std::string_view verb, record::Record command,
+                                                  Response* response) {
+  int64_t key = request.processinstancekey();
+  if (auto error = CheckKeyPartition(key, brokers.partition_count(), intent,
+                                     StrCat("Expected to ", verb,
+                                            " process instance but no process instance found "
+                                            "with key '",
+                                            key, "'"))) {
+    return FinishNow(context, *error);
+  }
+  if (request.has_operationreference()) {
+    command.set_operation_reference(request.operationreference());
+  }
+  return SendAndFinish<Response>(context, brokers, PartitionOf(key), std::move(command), timeout_ms,
+                                 std::move(intent), response, nullptr);
+}
+
 }  // namespace
 
 GatewayService::GatewayService(BrokerClient& brokers, GatewayOptions options)
@@ -542,21 +565,10 @@ grpc::ServerUnaryReactor* GatewayService::ModifyProcessInstance(
     gp::ModifyProcessInstanceResponse* response) {
   auto modification = ModificationFromRequest(*request, options_.limits);
   if (!modification.ok()) return FinishNow(context, ToGrpc(modification.status()));
-  int64_t key = request->processinstancekey();
-  if (auto error = CheckKeyPartition(
-          key, brokers_.partition_count(), "MODIFY",
-          StrCat("Expected to modify process instance but no process instance found with key '",
-                 key, "'"))) {
-    return FinishNow(context, *error);
-  }
-  record::Record command = Command(key, kModificationModify);
+  record::Record command = Command(request->processinstancekey(), kModificationModify);
   *command.mutable_process_instance_modification() = *std::move(modification);
-  if (request->has_operationreference()) {
-    command.set_operation_reference(request->operationreference());
-  }
-  return SendAndFinish<gp::ModifyProcessInstanceResponse>(
-      context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
-      "MODIFY", response, nullptr);
+  return SendToInstancePartition(context, brokers_, options_.request_timeout_ms, *request, "MODIFY",
+                                 "modify", std::move(command), response);
 }
 
 grpc::ServerUnaryReactor* GatewayService::MigrateProcessInstance(
@@ -564,21 +576,10 @@ grpc::ServerUnaryReactor* GatewayService::MigrateProcessInstance(
     gp::MigrateProcessInstanceResponse* response) {
   auto migration = MigrationFromRequest(*request, options_.limits);
   if (!migration.ok()) return FinishNow(context, ToGrpc(migration.status()));
-  int64_t key = request->processinstancekey();
-  if (auto error = CheckKeyPartition(
-          key, brokers_.partition_count(), "MIGRATE",
-          StrCat("Expected to migrate process instance but no process instance found with key '",
-                 key, "'"))) {
-    return FinishNow(context, *error);
-  }
-  record::Record command = Command(key, kMigrationMigrate);
+  record::Record command = Command(request->processinstancekey(), kMigrationMigrate);
   *command.mutable_process_instance_migration() = *std::move(migration);
-  if (request->has_operationreference()) {
-    command.set_operation_reference(request->operationreference());
-  }
-  return SendAndFinish<gp::MigrateProcessInstanceResponse>(
-      context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
-      "MIGRATE", response, nullptr);
+  return SendToInstancePartition(context, brokers_, options_.request_timeout_ms, *request,
+                                 "MIGRATE", "migrate", std::move(command), response);
 }
 
 grpc::ServerUnaryReactor* GatewayService::DeleteResource(Ctx* context,
