@@ -1,5 +1,6 @@
 #include "bpmn/builder.h"
 
+#include <cctype>
 #include <optional>
 #include <utility>
 
@@ -13,6 +14,32 @@ namespace {
 
 // Zeebe runs a user task without zeebe:userTask as a job of this type with one retry.
 constexpr std::string_view kUserTaskJobType = "io.camunda.zeebe:userTask";
+
+// `a` for FEEL text that is just a variable or a path into one (`=a`, `=a.b.c`); empty for
+// anything else. Like Zeebe's Expression::getVariableName, used for multi-instance outputs.
+std::string PathRootVariable(std::string_view text) {
+  text = Trim(text);
+  if (!text.empty() && text.front() == '=') text = Trim(text.substr(1));
+  const auto is_identifier = [](std::string_view segment) {
+    if (segment.empty() ||
+        !(std::isalpha(static_cast<unsigned char>(segment[0])) || segment[0] == '_')) {
+      return false;
+    }
+    for (char c : segment) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+    }
+    return true;
+  };
+  const std::string_view root = text.substr(0, text.find('.'));
+  for (std::string_view rest = text;;) {
+    const size_t dot = rest.find('.');
+    if (!is_identifier(rest.substr(0, dot))) return "";
+    if (dot == std::string_view::npos) break;
+    rest = rest.substr(dot + 1);
+  }
+  if (root == "null" || root == "true" || root == "false") return "";
+  return std::string(root);
+}
 
 std::optional<ElementType> FlowElementType(const XmlNode& node) {
   static const auto* const kTypes = new absl::flat_hash_map<std::string_view, ElementType>{
@@ -500,6 +527,11 @@ class Builder {
           if (auto text = zeebe->AttrOr("outputElement"); !Trim(text).empty()) {
             loop.output_element =
                 Expr(index, text, FeelMode::kAlways, "zeebe:loopCharacteristics outputElement");
+            loop.output_element_variable = PathRootVariable(text);
+            if (loop.output_element_variable == loop.input_element ||
+                loop.output_element_variable == "loopCounter") {
+              loop.output_element_variable.clear();
+            }
           }
         }
       }

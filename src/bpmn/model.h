@@ -157,6 +157,11 @@ struct LoopCharacteristics {
   std::string input_element;
   std::string output_collection;
   std::optional<Expression> output_element;
+  // The variable an outputElement such as `=result` or `=result.total` reads. Each inner
+  // instance starts with it set to null locally, as Zeebe does, so that what the inner activity
+  // writes stays in that instance instead of landing in a shared outer scope. Empty when the
+  // expression is anything else or reads the inputElement or loopCounter.
+  std::string output_element_variable;
   std::optional<Expression> completion_condition;
 };
 

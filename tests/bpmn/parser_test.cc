@@ -15,6 +15,7 @@ using testing::Model;
 using testing::ParseError;
 using testing::ParseOk;
 using testing::ReadTestFile;
+using testing::StartTo;
 using testing::ZeebeRulesOnly;
 
 const Element& ById(const Process& process, std::string_view id) {
@@ -269,6 +270,7 @@ TEST(ParserTest, AllElementKinds) {
   EXPECT_EQ(mi.loop->input_element, "customer");
   EXPECT_EQ(mi.loop->output_collection, "results");
   EXPECT_EQ(mi.loop->output_element->text, "=result");
+  EXPECT_EQ(mi.loop->output_element_variable, "result");
   EXPECT_EQ(mi.loop->completion_condition->text, "=numberOfCompletedInstances >= 2");
 
   // Boundary events.
@@ -419,6 +421,34 @@ TEST(ParserTest, NamesOfTypes) {
   EXPECT_EQ(BpmnEventTypeName(start), "NONE");
   start.event_type = EventType::kMessage;
   EXPECT_EQ(BpmnEventTypeName(start), "MESSAGE");
+}
+
+// Zeebe starts each inner instance with the variable an outputElement reads set to null locally;
+// the parser finds that variable when the expression is a name or a path into one.
+TEST(ParserTest, MultiInstanceOutputElementVariable) {
+  const auto variable_of = [](std::string_view output_element) {
+    auto definitions =
+        ParseOk(Model(StartTo("task") +
+                      R"(<bpmn:serviceTask id="task"><bpmn:extensionElements>)"
+                      R"(<zeebe:taskDefinition type="t"/></bpmn:extensionElements>)"
+                      R"(<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>)"
+                      R"(<zeebe:loopCharacteristics inputCollection="=items" )"
+                      R"(inputElement="item" outputCollection="out" outputElement=")" +
+                      std::string(output_element) +
+                      R"("/></bpmn:extensionElements>)"
+                      R"(</bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>)"));
+    if (definitions == nullptr) return std::string("<parse failed>");
+    return ById(definitions->processes[0], "task").loop->output_element_variable;
+  };
+  EXPECT_EQ(variable_of("=result"), "result");
+  EXPECT_EQ(variable_of("= order.total "), "order");
+  EXPECT_EQ(variable_of("result"), "result");
+  EXPECT_EQ(variable_of("=item"), "") << "the inputElement is already local";
+  EXPECT_EQ(variable_of("=item.price"), "");
+  EXPECT_EQ(variable_of("=loopCounter"), "");
+  EXPECT_EQ(variable_of("=item * 10"), "");
+  EXPECT_EQ(variable_of("={a: result}"), "");
+  EXPECT_EQ(variable_of("=null"), "");
 }
 
 }  // namespace

@@ -305,6 +305,23 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     await pending;
   });
 
+  test('escalation thrown in a subprocess, caught by an interrupting boundary event', async () => {
+    await deployVariant('escalation.bpmn', 'escalation-interrupting', [
+      ['<bpmn:process id="escalation"', '<bpmn:process id="escalation-interrupting"'],
+      ['cancelActivity="false"', 'cancelActivity="true"'],
+      ['type="es-notify"', 'type="es-i-notify"'],
+      ['type="es-after"', 'type="es-i-after"'],
+    ]);
+    const pending = withResult('escalation-interrupting', { n: 1 });
+    const notify = await job('es-i-notify');
+    // The boundary event interrupted the subprocess before the task after the throw could start.
+    assert.deepEqual(await activate('es-i-after'), []);
+    await zb.completeJob({ jobKey: notify.key, variables: { notified: true } });
+    const { variables } = await pending;
+    assert.equal(variables.notified, true);
+    assert.deepEqual(await activate('es-i-after'), []);
+  });
+
   test('signal start event (broadcastSignal)', async () => {
     await deploy('signal-start.bpmn');
     const { key } = await zb.broadcastSignal({ signalName: 'ss-go', variables: { s: 1 } });
@@ -567,6 +584,63 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.equal(variables.shared, undefined);
   });
 
+  test('parallel multi-instance call activity calls one child per item and collects the results', async () => {
+    await deploy('call-child.bpmn');
+    await deployVariant('call-parent.bpmn', 'call-parent-mi', [
+      ['<bpmn:process id="call-parent"', '<bpmn:process id="call-parent-mi"'],
+      ['<bpmn:callActivity id="call"><bpmn:extensionElements>',
+        '<bpmn:callActivity id="call"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>'
+        + '<zeebe:loopCharacteristics inputCollection="=items" inputElement="input" outputCollection="outputs"'
+        + ' outputElement="=output"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'
+        + '<bpmn:extensionElements>'],
+      // The pattern Zeebe's docs give for collecting from called processes: with all child
+      // variables propagated, each child's copy of the parent's `outputs` would overwrite the
+      // collection (Zeebe behaves the same, camunda/camunda#11476), so map only `output`.
+      ['propagateAllChildVariables="true"/>',
+        'propagateAllChildVariables="false"/><zeebe:ioMapping><zeebe:output source="=output" target="output"/>'
+        + '</zeebe:ioMapping>'],
+    ]);
+    const pending = withResult('call-parent-mi', { items: [10, 20, 30] });
+    const children = await jobs('ca-child-work', { count: 3 });
+    assert.equal(new Set(children.map((j) => j.processInstanceKey)).size, 3, 'one child instance per item');
+    assert.deepEqual(children.map((j) => j.variables.input).sort(), [10, 20, 30]);
+    // Complete in reverse order: each child's `output` must land in its own inner instance (where
+    // Zeebe initialises the outputElement variable to null), not in a scope the children share.
+    for (const child of [...children].sort((a, b) => b.variables.input - a.variables.input)) {
+      await zb.completeJob({ jobKey: child.key, variables: { output: child.variables.input + 1 } });
+    }
+    const { variables } = await pending;
+    assert.deepEqual(variables.outputs, [11, 21, 31]);
+    assert.equal(variables.output, undefined, 'the children\'s output stays in the inner instances');
+  });
+
+  test('sequential multi-instance call activity cancels the running child when the parent is cancelled', async () => {
+    await deploy('call-child.bpmn');
+    await deployVariant('call-parent.bpmn', 'call-parent-mi-seq', [
+      ['<bpmn:process id="call-parent"', '<bpmn:process id="call-parent-mi-seq"'],
+      ['<bpmn:callActivity id="call"><bpmn:extensionElements>',
+        '<bpmn:callActivity id="call"><bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:extensionElements>'
+        + '<zeebe:loopCharacteristics inputCollection="=items" inputElement="input" outputCollection="outputs"'
+        + ' outputElement="=output"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'
+        + '<bpmn:extensionElements>'],
+    ]);
+    const pending = withResult('call-parent-mi-seq', { items: [1, 2] });
+    const first = await job('ca-child-work');
+    assert.equal(first.variables.input, 1);
+    await zb.completeJob({ jobKey: first.key, variables: { output: 'one' } });
+    const second = await job('ca-child-work');
+    assert.equal(second.variables.input, 2);
+    assert.notEqual(second.processInstanceKey, first.processInstanceKey);
+    await zb.completeJob({ jobKey: second.key, variables: { output: 'two' } });
+    assert.deepEqual((await pending).variables.outputs, ['one', 'two']);
+
+    const parent = await create('call-parent-mi-seq', { items: [1, 2, 3] });
+    const running = await job('ca-child-work');
+    await zb.cancelProcessInstance(parent.processInstanceKey);
+    await eventually(() => childGone(running.processInstanceKey), 'the running child to be cancelled');
+    assert.deepEqual(await activate('ca-child-work'), [], 'no further child starts');
+  });
+
   test('parallel multi-instance with input and output collections', async () => {
     await deploy('mi-parallel.bpmn');
     const pending = withResult('mi-parallel', { items: [1, 2, 3] });
@@ -574,6 +648,24 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.deepEqual(inner.map((j) => j.variables.item).sort(), [1, 2, 3]);
     for (const j of inner) await zb.completeJob({ jobKey: j.key, variables: {} });
     assert.deepEqual((await pending).variables.results, [10, 20, 30]);
+  });
+
+  test('multi-instance outputElement variable is local to each inner instance', async () => {
+    await deployVariant('mi-parallel.bpmn', 'mi-parallel-result', [
+      ['<bpmn:process id="mi-parallel"', '<bpmn:process id="mi-parallel-result"'],
+      ['type="mi-par"', 'type="mi-par-result"'],
+      ['outputElement="=item * 10"', 'outputElement="=result"'],
+    ]);
+    const pending = withResult('mi-parallel-result', { items: [1, 2, 3] });
+    const inner = await jobs('mi-par-result', { count: 3 });
+    for (const j of inner.sort((a, b) => b.variables.item - a.variables.item)) {
+      await zb.completeJob({ jobKey: j.key, variables: { result: j.variables.item * 2 } });
+    }
+    const { variables } = await pending;
+    assert.deepEqual(variables.results, [2, 4, 6]);
+    // Zeebe starts each inner instance with `result` = null locally, so the workers' results
+    // never reach the process scope.
+    assert.equal(variables.result, undefined);
   });
 
   test('parallel multi-instance embedded subprocess collects each inner result', async () => {

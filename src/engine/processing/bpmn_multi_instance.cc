@@ -127,6 +127,9 @@ void BpmnProcessor::ActivateInner(const ElementInstance& body, const Target& tar
                           i < static_cast<int64_t>(items.size()) ? items[i] : "null");
     }
     variables_.SetLocal(inner.key(), "loopCounter", std::to_string(i + 1));
+    if (!loop.output_element_variable.empty()) {
+      variables_.SetLocal(inner.key(), loop.output_element_variable, "null");
+    }
   }
 }
 
