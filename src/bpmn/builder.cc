@@ -644,6 +644,20 @@ class Builder {
         }
       } else if (name == "executionListeners") {
         info.parser_features.push_back(Feature::kExecutionListeners);
+        if (++info.execution_listener_blocks > 1) continue;
+        for (const XmlNode* node : Children(ext, Ns::kZeebe, "executionListener")) {
+          ExecutionListener listener;
+          listener.event_type_text = std::string(node->AttrOr("eventType"));
+          listener.event_type = listener.event_type_text == "end" ? ListenerEventType::kEnd
+                                                                  : ListenerEventType::kStart;
+          listener.type = ExprOrEmpty(index, node->AttrOr("type"), FeelMode::kIfPrefixed,
+                                      "zeebe:executionListener type");
+          const std::string_view* retries = node->Attr("retries");
+          listener.retries =
+              ExprOrEmpty(index, retries == nullptr ? std::string_view("3") : *retries,
+                          FeelMode::kIfPrefixed, "zeebe:executionListener retries");
+          element.execution_listeners.push_back(std::move(listener));
+        }
       } else if (name == "taskListeners") {
         info.parser_features.push_back(Feature::kTaskListeners);
       } else if (name == "linkedResources") {

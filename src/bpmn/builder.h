@@ -57,6 +57,7 @@ struct ElementInfo {
   int zeebe_loops = 0;  // zeebe:loopCharacteristics inside the multi-instance marker
   int properties_elements = 0;
   int publish_messages = 0;
+  int execution_listener_blocks = 0;   // zeebe:executionListeners
   bool multi_instance = false;         // bpmn:multiInstanceLoopCharacteristics present
   bool standard_loop = false;          // bpmn:standardLoopCharacteristics present
   bool has_condition_element = false;  // sequence flow with a conditionExpression element

@@ -165,6 +165,18 @@ struct LoopCharacteristics {
   std::optional<Expression> completion_condition;
 };
 
+// zeebe:executionListener: a job that runs when the element starts (after its input mappings,
+// before its own behaviour) or ends (after its output mappings, before it is left). Listeners of
+// one phase run one after the other, in document order.
+enum class ListenerEventType { kStart, kEnd };
+
+struct ExecutionListener {
+  ListenerEventType event_type = ListenerEventType::kStart;
+  std::string event_type_text;  // as written, for the validator
+  Expression type;
+  Expression retries;  // static "3" when absent, as in Zeebe
+};
+
 struct CalledElement {
   Expression process_id;
   bool propagate_all_child_variables = true;
@@ -240,6 +252,7 @@ struct Element {
   std::optional<Script> script;
   std::optional<UserTaskProperties> user_task;
   std::map<std::string, std::string> properties;  // zeebe:properties
+  std::vector<ExecutionListener> execution_listeners;
 
   // Event definitions (set according to event_type).
   std::optional<TimerDefinition> timer;
@@ -250,6 +263,13 @@ struct Element {
   std::optional<LinkDefinition> link;
   std::optional<CompensationDefinition> compensation;
   std::optional<Expression> conditional;  // conditional event condition
+
+  bool has_execution_listeners(ListenerEventType event_type) const {
+    for (const ExecutionListener& listener : execution_listeners) {
+      if (listener.event_type == event_type) return true;
+    }
+    return false;
+  }
 
   bool is_scope() const {
     return type == ElementType::kProcess || type == ElementType::kSubProcess ||

@@ -116,7 +116,7 @@ constexpr FeatureEntry kFeatureTable[] = {
     {Feature::kFeelScript, kYes, "a FEEL script (zeebe:script)"},
     {Feature::kDmnDecision, kYes, "a called decision (zeebe:calledDecision)"},
     {Feature::kZeebeUserTask, kNotYet, "a Zeebe user task (zeebe:userTask)"},
-    {Feature::kExecutionListeners, kNotYet, "execution listeners (zeebe:executionListeners)"},
+    {Feature::kExecutionListeners, kYes, "execution listeners (zeebe:executionListeners)"},
     {Feature::kTaskListeners, kNotYet, "task listeners (zeebe:taskListeners)"},
     {Feature::kLinkedResources, kNotYet, "linked resources (zeebe:linkedResources)"},
     {Feature::kPriorityDefinition, kNotYet, "a priority (zeebe:priorityDefinition)"},

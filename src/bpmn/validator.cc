@@ -168,6 +168,8 @@ class ProcessValidator {
     CheckMappings(element, element.inputs, "zeebe:input");
     CheckMappings(element, element.outputs, "zeebe:output");
     CheckTaskHeaders(element);
+    at_most_one(info.execution_listener_blocks, "zeebe:executionListeners");
+    CheckExecutionListeners(element);
 
     // Conditions are evaluated only by exclusive and inclusive gateways (camunda/camunda#4645).
     if (element.type != ElementType::kExclusiveGateway &&
@@ -195,6 +197,96 @@ class ProcessValidator {
                              "' must be a variable name or a dotted path such as 'order.id' "
                              "(and not a FEEL keyword)"));
       }
+    }
+  }
+
+  // Zeebe's ExecutionListenersValidator and the per-element rules of its event and gateway
+  // validators.
+  void CheckExecutionListeners(const Element& element) {
+    if (element.execution_listeners.empty()) return;
+    switch (element.type) {
+      case ElementType::kProcess:
+      case ElementType::kSubProcess:
+      case ElementType::kEventSubProcess:
+      case ElementType::kCallActivity:
+      case ElementType::kTask:
+      case ElementType::kSendTask:
+      case ElementType::kServiceTask:
+      case ElementType::kScriptTask:
+      case ElementType::kUserTask:
+      case ElementType::kReceiveTask:
+      case ElementType::kBusinessRuleTask:
+      case ElementType::kManualTask:
+      case ElementType::kStartEvent:
+      case ElementType::kIntermediateThrowEvent:
+      case ElementType::kIntermediateCatchEvent:
+      case ElementType::kBoundaryEvent:
+      case ElementType::kEndEvent:
+      case ElementType::kExclusiveGateway:
+      case ElementType::kInclusiveGateway:
+      case ElementType::kParallelGateway:
+      case ElementType::kEventBasedGateway:
+        break;
+      default:
+        Problem(element,
+                "execution listeners are not supported for this element; only processes, "
+                "subprocesses, call activities, tasks, events and gateways can have them");
+        return;
+    }
+    bool has_start = false;
+    bool has_end = false;
+    std::vector<std::pair<std::string_view, std::string_view>> seen;
+    for (const ExecutionListener& listener : element.execution_listeners) {
+      if (listener.event_type_text != "start" && listener.event_type_text != "end") {
+        Problem(element, Cat("zeebe:executionListener eventType must be 'start' or 'end', not '",
+                             Excerpt(listener.event_type_text), "'"));
+        continue;
+      }
+      (listener.event_type == ListenerEventType::kStart ? has_start : has_end) = true;
+      if (Blank(listener.type.text)) {
+        Problem(element, "zeebe:executionListener type must not be empty");
+      } else if (!listener.type.is_feel() && !IsFeelText(listener.type.text) &&
+                 listener.type.text.size() > kMaxStaticNameBytes) {
+        Problem(element, Cat("the execution listener job type must not be longer than ",
+                             kMaxStaticNameBytes, " bytes"));
+      }
+      if (Blank(listener.retries.text)) {
+        Problem(element, "zeebe:executionListener retries must not be empty");
+      }
+      const std::pair<std::string_view, std::string_view> key{listener.event_type_text,
+                                                              listener.type.text};
+      if (std::find(seen.begin(), seen.end(), key) == seen.end()) {
+        seen.push_back(key);
+        const auto duplicates = std::count_if(
+            element.execution_listeners.begin(), element.execution_listeners.end(),
+            [&](const ExecutionListener& other) {
+              return other.event_type_text == key.first && other.type.text == key.second;
+            });
+        if (duplicates > 1) {
+          Problem(element,
+                  Cat("has ", duplicates, " execution listeners with eventType '", key.first,
+                      "' and type '", Excerpt(key.second), "'; each combination must be unique"));
+        }
+      }
+    }
+    const bool compensation = element.event_type == EventType::kCompensation;
+    if (element.type == ElementType::kBoundaryEvent && compensation && (has_start || has_end)) {
+      Problem(element,
+              "execution listeners of type 'start' and 'end' are not supported by compensation "
+              "boundary events");
+    } else if ((element.type == ElementType::kStartEvent ||
+                element.type == ElementType::kBoundaryEvent) &&
+               has_start) {
+      Problem(element,
+              Cat("execution listeners of type 'start' are not supported by ",
+                  element.type == ElementType::kStartEvent ? "start" : "boundary", " events"));
+    }
+    if (element.type == ElementType::kEndEvent && element.event_type == EventType::kError &&
+        has_end) {
+      Problem(element, "execution listeners of type 'end' are not supported by error end events");
+    }
+    if (element.is_gateway() && has_end) {
+      Problem(element, "execution listeners of type 'end' are not supported by gateways");
     }
   }
 

@@ -259,6 +259,10 @@ void EventAppliers::ApplyProcessInstance(const record::Record& event) {
                  event.key());
       instance->set_state(event.intent());
       *instance->mutable_record() = value;
+      // Each phase (activation, completion) runs its own listeners from the first.
+      if (intent != ProcessInstanceIntent::kElementTerminating) {
+        instance->set_execution_listener_index(0);
+      }
       state_.element_instances.Put(*instance);
       break;
     }
@@ -352,6 +356,9 @@ void EventAppliers::ApplyJob(const record::Record& event) {
       state_.jobs.Delete(event.key());
       if (auto instance = state_.element_instances.Get(value.element_instance_key())) {
         instance->set_job_key(0);
+        if (intent == JobIntent::kCompleted && value.job_kind() == record::EXECUTION_LISTENER) {
+          instance->set_execution_listener_index(instance->execution_listener_index() + 1);
+        }
         state_.element_instances.Put(*instance);
       }
       break;

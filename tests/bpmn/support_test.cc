@@ -59,7 +59,7 @@ TEST(SupportTest, WhatZeebeRunsButTernDoesNotYet) {
   EXPECT_EQ(ElementSupport(ElementType::kBoundaryEvent, EventType::kConditional),
             Support::kNotYetInTern);
   EXPECT_EQ(FeatureSupport(Feature::kZeebeUserTask), Support::kNotYetInTern);
-  EXPECT_EQ(FeatureSupport(Feature::kExecutionListeners), Support::kNotYetInTern);
+  EXPECT_EQ(FeatureSupport(Feature::kTaskListeners), Support::kNotYetInTern);
 }
 
 TEST(SupportTest, WhatZeebeDoesNotRunEither) {
@@ -133,7 +133,7 @@ TEST(SupportTest, FeaturesOfSupportedElementsAreCheckedToo) {
   const std::string xml = Model(StartTo("t") + R"(<bpmn:serviceTask id="t">
 <bpmn:extensionElements>
   <zeebe:taskDefinition type="w"/>
-  <zeebe:executionListeners><zeebe:executionListener eventType="start" type="l"/></zeebe:executionListeners>
+  <zeebe:taskListeners><zeebe:taskListener eventType="complete" type="l"/></zeebe:taskListeners>
 </bpmn:extensionElements>
 <bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>
   <zeebe:loopCharacteristics inputCollection="=items"/></bpmn:extensionElements>
@@ -141,8 +141,8 @@ TEST(SupportTest, FeaturesOfSupportedElementsAreCheckedToo) {
 </bpmn:serviceTask>)");
   const std::string message = ParseError(xml);
   EXPECT_THAT(message, Not(HasSubstr("multi-instance")));
-  EXPECT_THAT(message, HasSubstr("Element 't' (SERVICE_TASK, line 6): execution listeners "
-                                 "(zeebe:executionListeners) is not supported by Tern yet"));
+  EXPECT_THAT(message, HasSubstr("Element 't' (SERVICE_TASK, line 6): task listeners "
+                                 "(zeebe:taskListeners) is not supported by Tern yet"));
 }
 
 TEST(SupportTest, UnsupportedKindIsReportedOnceNotPerFeature) {

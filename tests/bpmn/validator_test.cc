@@ -340,6 +340,60 @@ TEST(ValidatorTest, TaskHeaderRules) {
       HasSubstr("task headers contain the key 'a' twice"));
 }
 
+TEST(ValidatorTest, ExecutionListenerRules) {
+  const auto listeners = [](std::string_view inside) {
+    return "<bpmn:extensionElements><zeebe:executionListeners>" + std::string(inside) +
+           "</zeebe:executionListeners></bpmn:extensionElements>";
+  };
+  const auto task = [&](std::string_view inside) {
+    return StartTo("t") +
+           "<bpmn:serviceTask id=\"t\"><bpmn:extensionElements><zeebe:taskDefinition "
+           "type=\"w\"/><zeebe:executionListeners>" +
+           std::string(inside) +
+           "</zeebe:executionListeners></bpmn:extensionElements></bpmn:serviceTask>";
+  };
+  ExpectValid(
+      task(R"(<zeebe:executionListener eventType="start" type="a"/>)"
+           R"(<zeebe:executionListener eventType="start" type="=&quot;b&quot;" retries="=2"/>)"
+           R"(<zeebe:executionListener eventType="end" type="a"/>)"));
+  EXPECT_THAT(Errors(task(R"(<zeebe:executionListener eventType="begin" type="a"/>)")),
+              HasSubstr("zeebe:executionListener eventType must be 'start' or 'end', not 'begin'"));
+  EXPECT_THAT(Errors(task(R"(<zeebe:executionListener eventType="start" type=""/>)")),
+              HasSubstr("zeebe:executionListener type must not be empty"));
+  EXPECT_THAT(Errors(task(R"(<zeebe:executionListener eventType="start" type="a" retries=" "/>)")),
+              HasSubstr("zeebe:executionListener retries must not be empty"));
+  EXPECT_THAT(Errors(task(R"(<zeebe:executionListener eventType="end" type="a"/>)"
+                          R"(<zeebe:executionListener eventType="end" type="a"/>)")),
+              HasSubstr("has 2 execution listeners with eventType 'end' and type 'a'"));
+
+  // Start events and boundary events have no start listeners, error end events and gateways no
+  // end listeners, compensation boundary events none at all.
+  EXPECT_THAT(
+      Errors("<bpmn:startEvent id=\"start\">" +
+             listeners(R"(<zeebe:executionListener eventType="start" type="a"/>)") +
+             "</bpmn:startEvent>"),
+      HasSubstr("Element 'start' (START_EVENT, line 4): execution listeners of type 'start' are "
+                "not supported by start events"));
+  ExpectValid("<bpmn:startEvent id=\"start\">" +
+              listeners(R"(<zeebe:executionListener eventType="end" type="a"/>)") +
+              "</bpmn:startEvent>");
+  EXPECT_THAT(Errors(StartTo("g") + "<bpmn:parallelGateway id=\"g\">" +
+                     listeners(R"(<zeebe:executionListener eventType="end" type="a"/>)") +
+                     "</bpmn:parallelGateway>"),
+              HasSubstr("execution listeners of type 'end' are not supported by gateways"));
+  EXPECT_THAT(Errors(StartTo("e") + "<bpmn:endEvent id=\"e\">" +
+                         listeners(R"(<zeebe:executionListener eventType="end" type="a"/>)") +
+                         "<bpmn:errorEventDefinition errorRef=\"err\"/></bpmn:endEvent>",
+                     R"(<bpmn:error id="err" errorCode="E"/>)"),
+              HasSubstr("execution listeners of type 'end' are not supported by error end events"));
+  EXPECT_THAT(
+      Errors(StartTo("t") + Service("t") + "<bpmn:boundaryEvent id=\"b\" attachedToRef=\"t\">" +
+             listeners(R"(<zeebe:executionListener eventType="start" type="a"/>)") +
+             "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration>"
+             "</bpmn:timerEventDefinition></bpmn:boundaryEvent>"),
+      HasSubstr("execution listeners of type 'start' are not supported by boundary events"));
+}
+
 TEST(ValidatorTest, ReceiveTaskNeedsAMessage) {
   EXPECT_THAT(Errors(StartTo("r") + "<bpmn:receiveTask id=\"r\"/>"),
               HasSubstr("Element 'r' (RECEIVE_TASK, line 6): must reference a message"));

@@ -482,6 +482,155 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.equal(result.variables.path, 'compensated');
   });
 
+  // --- Execution listeners ---------------------------------------------------------------------
+
+  test('execution listeners run as jobs around the process, a task and a gateway', async () => {
+    await deploy('execution-listeners.bpmn');
+    const pending = withResult('execution-listeners', { x: 1 });
+    const processStart = await job('el-process-start');
+    const instanceKey = processStart.processInstanceKey;
+    assert.equal(processStart.elementId, 'execution-listeners');
+    assert.equal(processStart.elementInstanceKey, instanceKey);
+    assert.deepEqual(processStart.customHeaders, {});
+    // Nothing inside the process starts before its start listener completes.
+    assert.deepEqual(await activate('el-start-1'), []);
+    await zb.completeJob({ jobKey: processStart.key, variables: { fromProcessStart: true } });
+
+    // The task's start listeners run after its input mappings, one after the other.
+    const first = await job('el-start-1', instanceKey);
+    assert.equal(first.elementId, 'task');
+    assert.equal(first.variables.y, 2);
+    assert.deepEqual(first.customHeaders, {}, 'listener jobs do not get the task headers');
+    assert.deepEqual(await activate('el-start-2'), []);
+    await zb.completeJob({ jobKey: first.key, variables: { fromStart: 'one' } });
+    const second = await job('el-start-2', instanceKey);
+    assert.equal(second.retries, 2);
+    assert.equal(second.variables.fromStart, 'one');
+    assert.deepEqual(await activate('el-task'), [], 'the task job waits for the start listeners');
+    await zb.completeJob({ jobKey: second.key, variables: {} });
+
+    const task = await job('el-task', instanceKey);
+    assert.deepEqual(task.customHeaders, { owner: 'task' });
+    assert.equal(task.variables.fromStart, 'one');
+    await zb.completeJob({ jobKey: task.key, variables: { result: 5 } });
+    const end = await job('el-end', instanceKey);
+    assert.equal(end.variables.result, 5);
+    await zb.completeJob({ jobKey: end.key, variables: { fromEnd: 'done' } });
+
+    // A gateway's start listener can set what its conditions read (a local of the gateway).
+    const gateway = await job('el-gateway', instanceKey);
+    await zb.completeJob({ jobKey: gateway.key, variables: { choice: 'chosen' } });
+
+    const processEnd = await job('el-process-end', instanceKey);
+    assert.equal(processEnd.variables.fromEnd, 'done');
+    await zb.completeJob({ jobKey: processEnd.key, variables: { fromProcessEnd: 1 } });
+    const { variables } = await pending;
+    assert.equal(variables.fromProcessStart, true);
+    assert.equal(variables.fromEnd, 'done', 'end listener variables go to the flow scope');
+    assert.equal(variables.fromProcessEnd, 1);
+    assert.equal(variables.fromStart, undefined, 'start listener variables are local to the task');
+    assert.equal(variables.choice, undefined, 'and to the gateway');
+  });
+
+  test('an execution listener job without retries raises an incident; resolving it runs the listener again', async () => {
+    await deployVariant('execution-listeners.bpmn', 'execution-listeners-fail', [
+      ['<bpmn:process id="execution-listeners"', '<bpmn:process id="execution-listeners-fail"'],
+      ['type="el-process-start"', 'type="elf-process-start"'],
+    ]);
+    const instance = await create('execution-listeners-fail', { x: 1 });
+    const listener = await job('elf-process-start', instance.processInstanceKey);
+    await assert.rejects(
+      zb.throwError({ jobKey: listener.key, errorCode: 'E', errorMessage: 'no' }),
+      (error) => grpcCode(error) === 9 && /Cannot throw BPMN error from EXECUTION_LISTENER job/.test(error.message),
+      'a listener job cannot throw a BPMN error');
+    await zb.failJob({ jobKey: listener.key, retries: 0, errorMessage: 'listener broke' });
+    const incidents = await eventually(async () => {
+      const found = await broker.incidentsOf(instance.processInstanceKey);
+      return found.length > 0 && found;
+    }, 'an incident');
+    assert.equal(incidents[0].errorType, 'EXECUTION_LISTENER_NO_RETRIES');
+    assert.equal(incidents[0].errorMessage, 'listener broke');
+    assert.equal(incidents[0].jobKey, listener.key);
+    await zb.updateJobRetries({ jobKey: listener.key, retries: 1 });
+    await zb.resolveIncident({ incidentKey: incidents[0].key });
+    const again = await job('elf-process-start', instance.processInstanceKey);
+    assert.equal(again.key, listener.key);
+    await zb.completeJob({ jobKey: again.key, variables: {} });
+    const first = await job('el-start-1', instance.processInstanceKey);
+
+    // Cancelling the instance cancels the pending listener job.
+    await zb.cancelProcessInstance(instance.processInstanceKey);
+    await assert.rejects(zb.completeJob({ jobKey: first.key, variables: {} }), (error) => grpcCode(error) === 5);
+  });
+
+  test('end listener of a message catch event: a failed listener type keeps the message variables', async () => {
+    await deployVariant('message-catch.bpmn', 'message-catch-listeners', [
+      ['<bpmn:process id="message-catch"', '<bpmn:process id="message-catch-listeners"'],
+      ['name="mc-paid"', 'name="mcl-paid"'],
+      ['<bpmn:intermediateCatchEvent id="wait">',
+        '<bpmn:intermediateCatchEvent id="wait"><bpmn:extensionElements><zeebe:executionListeners>'
+        + '<zeebe:executionListener eventType="start" type="mcl-start"/>'
+        + '<zeebe:executionListener eventType="end" type="=listenerType"/>'
+        + '</zeebe:executionListeners></bpmn:extensionElements>'],
+    ]);
+    const pending = withResult('message-catch-listeners', { orderId: 'order-el' });
+    const start = await job('mcl-start');
+    const instanceKey = start.processInstanceKey;
+    // The subscription opens only after the start listener: until then a message is buffered.
+    await zb.publishMessage({ name: 'mcl-paid', correlationKey: 'order-el', timeToLive: 30_000, variables: { paid: 7 } });
+    await zb.completeJob({ jobKey: start.key, variables: {} });
+    // The end listener's type is an expression over a variable that does not exist yet.
+    const incidents = await eventually(async () => {
+      const found = await broker.incidentsOf(instanceKey);
+      return found.length > 0 && found;
+    }, 'an incident for the listener type');
+    assert.equal(incidents[0].errorType, 'EXTRACT_VALUE_ERROR');
+    assert.equal(incidents[0].elementId, 'wait');
+    await zb.setVariables({ elementInstanceKey: instanceKey, variables: { listenerType: 'mcl-end' }, local: false });
+    await zb.resolveIncident({ incidentKey: incidents[0].key });
+    const end = await job('mcl-end', instanceKey);
+    assert.equal(end.variables.paid, 7);
+    await zb.completeJob({ jobKey: end.key, variables: {} });
+    assert.equal((await pending).variables.paid, 7, 'the message variables survived the retry');
+  });
+
+  test('start listeners of a multi-instance task run once per inner instance', async () => {
+    await deployVariant('mi-parallel.bpmn', 'mi-parallel-listeners', [
+      ['<bpmn:process id="mi-parallel"', '<bpmn:process id="mi-parallel-listeners"'],
+      ['type="mi-par"/>', 'type="mil-work"/><zeebe:executionListeners>'
+        + '<zeebe:executionListener eventType="start" type="mil-start"/></zeebe:executionListeners>'],
+    ]);
+    const pending = withResult('mi-parallel-listeners', { items: [1, 2, 3] });
+    const starts = await jobs('mil-start', { count: 3 });
+    assert.deepEqual(starts.map((j) => j.variables.item).sort(), [1, 2, 3]);
+    assert.equal(new Set(starts.map((j) => j.elementInstanceKey)).size, 3);
+    for (const start of starts) await zb.completeJob({ jobKey: start.key, variables: {} });
+    const work = await jobs('mil-work', { count: 3 });
+    for (const j of work) await zb.completeJob({ jobKey: j.key, variables: {} });
+    assert.deepEqual((await pending).variables.results, [10, 20, 30]);
+  });
+
+  test('execution listeners where Zeebe does not allow them are refused at deploy, naming the element', async () => {
+    const refused = async (variantName, edits, pattern) => {
+      await assert.rejects(deployVariant('execution-listeners.bpmn', variantName, edits), (error) => {
+        assert.equal(grpcCode(error), 3);
+        assert.match(error.message, pattern);
+        return true;
+      });
+    };
+    await refused('el-start-on-start-event', [[
+      '<bpmn:startEvent id="start"></bpmn:startEvent>',
+      '<bpmn:startEvent id="start"><bpmn:extensionElements><zeebe:executionListeners>'
+      + '<zeebe:executionListener eventType="start" type="s"/></zeebe:executionListeners>'
+      + '</bpmn:extensionElements></bpmn:startEvent>']],
+    /'start'.*start events|start events.*'start'/s);
+    await refused('el-end-on-gateway', [['<zeebe:executionListener eventType="start" type="el-gateway"/>',
+      '<zeebe:executionListener eventType="end" type="el-gateway"/>']], /route[\s\S]*'end'.*gateways/);
+    await refused('el-duplicate', [['<zeebe:executionListener eventType="end" type="el-end"/>',
+      '<zeebe:executionListener eventType="end" type="el-end"/><zeebe:executionListener eventType="end" type="el-end"/>']],
+    /task[\s\S]*2 execution listeners with eventType 'end' and type 'el-end'/);
+  });
+
   // --- Gateways, scopes, multi-instance ---------------------------------------------------------
 
   test('inclusive gateway: fork on conditions, join the taken branches', async () => {

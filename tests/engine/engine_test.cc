@@ -516,5 +516,86 @@ TEST(EngineTest, ChainsSpreadOverManyBatchesByABudgetOfOneAllReachTheirJob) {
   EXPECT_EQ(replica.StateChecksum(), engine.StateChecksum());
 }
 
+TEST(EngineTest, ExecutionListenersHoldTheirPhaseAndReplayToTheSameState) {
+  EngineHarness harness;
+  std::string model = models::kOneTask;
+  const std::string task_definition = R"(<zeebe:taskDefinition type="work" />)";
+  model.replace(model.find(task_definition), task_definition.size(),
+                task_definition +
+                    R"(<zeebe:executionListeners>
+                         <zeebe:executionListener eventType="start" type="before" />
+                         <zeebe:executionListener eventType="end" type="after" retries="1" />
+                       </zeebe:executionListeners>)");
+  auto deployed = harness.Deploy("one-task.bpmn", model);
+  ASSERT_EQ(deployed.record_type(), record::EVENT) << deployed.rejection_reason();
+  harness.CreateInstance("one-task");
+
+  auto before = harness.ActivateJobs("before");
+  ASSERT_EQ(before.job_batch().jobs_size(), 1);
+  EXPECT_EQ(before.job_batch().jobs(0).job_kind(), record::EXECUTION_LISTENER);
+  EXPECT_EQ(before.job_batch().jobs(0).listener_event_type(), record::LISTENER_EVENT_START);
+  EXPECT_EQ(before.job_batch().jobs(0).element_id(), "task");
+  EXPECT_EQ(Json(before.job_batch().jobs(0).custom_headers()), Json("{}"));
+  EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 0);
+  EXPECT_THAT(harness.ElementHistory("task"), ElementsAre("ELEMENT_ACTIVATING"));
+  harness.CompleteJob(before.job_batch().job_keys(0), R"({"local": 1})");
+
+  auto work = harness.ActivateJobs("work");
+  ASSERT_EQ(work.job_batch().jobs_size(), 1);
+  EXPECT_EQ(work.job_batch().jobs(0).job_kind(), record::BPMN_ELEMENT);
+  EXPECT_EQ(Json(work.job_batch().jobs(0).variables()), Json(R"({"local": 1})"));
+  harness.CompleteJob(work.job_batch().job_keys(0), R"({"result": 2})");
+  EXPECT_THAT(harness.ElementHistory("task"),
+              ElementsAre("ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING"));
+
+  // The end listener fails without retries: an incident; new retries and a resolve continue.
+  auto after = harness.ActivateJobs("after");
+  ASSERT_EQ(after.job_batch().jobs_size(), 1);
+  int64_t after_key = after.job_batch().job_keys(0);
+  harness.FailJob(after_key, 0, "listener down");
+  auto incidents = harness.Events(IncidentIntent::kCreated);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].incident().error_type(), "EXECUTION_LISTENER_NO_RETRIES");
+  harness.UpdateRetries(after_key, 1);
+  harness.ResolveIncident(incidents[0].key());
+  after = harness.ActivateJobs("after");
+  ASSERT_EQ(after.job_batch().jobs_size(), 1);
+  harness.CompleteJob(after_key, R"({"audited": true})");
+  EXPECT_THAT(harness.ElementHistory("task"),
+              ElementsAre("ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING",
+                          "ELEMENT_COMPLETED"));
+  EXPECT_THAT(harness.ElementHistory("one-task"),
+              ElementsAre("ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING",
+                          "ELEMENT_COMPLETED"));
+  for (auto cf : {state::ColumnFamily::kElementInstance, state::ColumnFamily::kVariable,
+                  state::ColumnFamily::kJob, state::ColumnFamily::kIncident}) {
+    EXPECT_EQ(harness.CountEntries(cf), 0) << state::ColumnFamilyName(cf);
+  }
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(EngineTest, CancellingAnInstanceCancelsItsPendingListenerJob) {
+  EngineHarness harness;
+  std::string model = models::kOneTask;
+  const std::string task_definition = R"(<zeebe:taskDefinition type="work" />)";
+  model.replace(model.find(task_definition), task_definition.size(),
+                task_definition +
+                    R"(<zeebe:executionListeners>
+                         <zeebe:executionListener eventType="start" type="before" />
+                       </zeebe:executionListeners>)");
+  harness.Deploy("one-task.bpmn", model);
+  auto created = harness.CreateInstance("one-task");
+  int64_t instance_key = created.process_instance_creation().process_instance_key();
+  auto before = harness.ActivateJobs("before");
+  ASSERT_EQ(before.job_batch().jobs_size(), 1);
+  harness.Cancel(instance_key);
+  EXPECT_EQ(harness.Events(JobIntent::kCanceled).size(), 1u);
+  auto late = harness.CompleteJob(before.job_batch().job_keys(0));
+  EXPECT_EQ(late.record_type(), record::COMMAND_REJECTION);
+  EXPECT_EQ(late.rejection_type(), record::NOT_FOUND);
+  EXPECT_EQ(harness.CountEntries(state::ColumnFamily::kJob), 0);
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
 }  // namespace
 }  // namespace tern::engine

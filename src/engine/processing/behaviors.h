@@ -18,6 +18,7 @@ inline constexpr std::string_view kIoMappingError = "IO_MAPPING_ERROR";
 inline constexpr std::string_view kExtractValueError = "EXTRACT_VALUE_ERROR";
 inline constexpr std::string_view kConditionError = "CONDITION_ERROR";
 inline constexpr std::string_view kJobNoRetries = "JOB_NO_RETRIES";
+inline constexpr std::string_view kExecutionListenerNoRetries = "EXECUTION_LISTENER_NO_RETRIES";
 inline constexpr std::string_view kUnhandledErrorEvent = "UNHANDLED_ERROR_EVENT";
 
 class IncidentBehavior {

@@ -214,6 +214,7 @@ void BpmnProcessor::OnActivatingRoot(ElementInstance instance, const Target& tar
                                      const std::vector<std::string>& start_element_ids) {
   const bpmn::Process& model = *target.process->process;
   const bpmn::Element& root = model.root();
+  if (!RunExecutionListeners(instance, target, bpmn::ListenerEventType::kStart)) return;
   if (!Subscribe(instance, target, nullptr)) return;
   ElementInstance activated = Transition(instance, ProcessInstanceIntent::kElementActivated);
   if (root.start_events.size() > 1 || root.none_start_event == bpmn::kNoElement) {
@@ -401,7 +402,9 @@ void BpmnProcessor::OnActivating(ElementInstance instance, const Target& target)
     return;
   }
   const bpmn::Element& element = *target.element;
-  if (!ApplyInputMappings(instance, element)) return;
+  // Once a start listener has completed, the input mappings are in place.
+  if (instance.execution_listener_index() == 0 && !ApplyInputMappings(instance, element)) return;
+  if (!RunExecutionListeners(instance, target, bpmn::ListenerEventType::kStart)) return;
 
   if (IsJobWorkerElement(element)) {
     std::vector<EventBehavior::Subscription> subscriptions;
@@ -597,6 +600,7 @@ void BpmnProcessor::OnCompleting(ElementInstance instance, const Target& target)
   const bpmn::Element& element = *target.element;
   const bpmn::Process& model = *target.process->process;
   if (instance.record().flow_scope_key() <= 0) {
+    if (!RunExecutionListeners(instance, target, bpmn::ListenerEventType::kEnd)) return;
     CompleteProcessInstance(instance, target);
     return;
   }
@@ -604,9 +608,24 @@ void BpmnProcessor::OnCompleting(ElementInstance instance, const Target& target)
     CompleteBody(instance, target);
     return;
   }
-  if (!ApplyOutputMappings(instance, element)) return;
-  bool completion_condition_met = false;
   bool inner = IsInner(instance);
+  if (element.has_execution_listeners(bpmn::ListenerEventType::kEnd)) {
+    // Output mappings first, then the listeners; the completion trigger stays until the
+    // listeners are done, so a failed first listener can apply the mappings again.
+    if (instance.execution_listener_index() == 0) {
+      if (!ApplyOutputMappings(instance, element, /*consume_trigger=*/false)) return;
+      if (EventBehavior::MayHaveSubscriptions(element, false, inner)) events_.Close(instance);
+    }
+    if (!RunExecutionListeners(instance, target, bpmn::ListenerEventType::kEnd)) return;
+    if (MayHaveCompletionTrigger(element)) {
+      if (auto trigger = context_.state().event_triggers.First(instance.key())) {
+        ConsumeTrigger(trigger->first, trigger->second);
+      }
+    }
+  } else {
+    if (!ApplyOutputMappings(instance, element)) return;
+  }
+  bool completion_condition_met = false;
   if (inner && !CollectInnerOutput(instance, element, &completion_condition_met)) return;
   if (EventBehavior::MayHaveSubscriptions(element, false, inner)) events_.Close(instance);
 
@@ -885,7 +904,7 @@ bool BpmnProcessor::ApplyInputMappings(const ElementInstance& instance,
 }
 
 bool BpmnProcessor::ApplyOutputMappings(const ElementInstance& instance,
-                                        const bpmn::Element& element) {
+                                        const bpmn::Element& element, bool consume_trigger) {
   // The variables of an event that reached the element (a message, a script's result, a called
   // process's variables): local to the element for its output mappings, otherwise propagated.
   VariableDocument event_variables;
@@ -893,7 +912,7 @@ bool BpmnProcessor::ApplyOutputMappings(const ElementInstance& instance,
     if (auto trigger = context_.state().event_triggers.First(instance.key())) {
       auto parsed = ParseVariableDocument(trigger->second.variables());
       if (parsed.ok()) event_variables = *std::move(parsed);
-      ConsumeTrigger(trigger->first, trigger->second);
+      if (consume_trigger) ConsumeTrigger(trigger->first, trigger->second);
     }
   }
   int64_t flow_scope = instance.record().flow_scope_key();
@@ -941,6 +960,51 @@ bool BpmnProcessor::ApplyOutputMappings(const ElementInstance& instance,
 }
 
 // --- Tasks -------------------------------------------------------------------------------------
+
+bool BpmnProcessor::RunExecutionListeners(const ElementInstance& instance, const Target& target,
+                                          bpmn::ListenerEventType event_type) {
+  const bpmn::Element& element = *target.element;
+  const int32_t done = instance.execution_listener_index();
+  const bpmn::ExecutionListener* next = nullptr;
+  int32_t seen = 0;
+  for (const bpmn::ExecutionListener& listener : element.execution_listeners) {
+    if (listener.event_type != event_type) continue;
+    if (seen++ == done) {
+      next = &listener;
+      break;
+    }
+  }
+  if (next == nullptr) return true;
+  auto fail = [&](const absl::Status& status) {
+    incidents_.RaiseElementIncident(instance, kExtractValueError, std::string(status.message()));
+    return false;
+  };
+  auto type = expressions_.EvaluateString(next->type, instance.key());
+  if (!type.ok()) return fail(type.status());
+  auto retries = expressions_.EvaluateInt(next->retries, instance.key());
+  if (!retries.ok()) return fail(retries.status());
+  const DeployedProcess& process = *target.process;
+  record::JobRecord job;
+  job.set_type(*type);
+  job.set_retries(static_cast<int32_t>(std::clamp<int64_t>(*retries, 0, INT32_MAX)));
+  // Zeebe 8.6 gives listener jobs no headers (the element's task headers are its own job's).
+  job.set_custom_headers("{}");
+  job.set_bpmn_process_id(process.bpmn_process_id);
+  job.set_process_definition_version(process.version);
+  job.set_process_definition_key(process.key);
+  job.set_process_instance_key(instance.record().process_instance_key());
+  job.set_element_id(element.id);
+  job.set_element_instance_key(instance.key());
+  job.set_tenant_id(instance.record().tenant_id());
+  job.set_job_kind(record::EXECUTION_LISTENER);
+  job.set_listener_event_type(event_type == bpmn::ListenerEventType::kStart
+                                  ? record::LISTENER_EVENT_START
+                                  : record::LISTENER_EVENT_END);
+  int64_t job_key = context_.NextKey();
+  context_.AppendEvent(job_key, JobIntent::kCreated, std::move(job));
+  jobs_.OnActivatable(job_key);
+  return false;
+}
 
 bool BpmnProcessor::CreateJob(const ElementInstance& instance, const Target& target,
                               const std::vector<EventBehavior::Subscription>& subscriptions) {

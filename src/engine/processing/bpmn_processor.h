@@ -7,6 +7,10 @@
 // behaviour, event subscriptions) -> ELEMENT_ACTIVATED; COMPLETE_ELEMENT -> ELEMENT_COMPLETING ->
 // (output mappings, closing subscriptions) -> ELEMENT_COMPLETED -> outgoing SEQUENCE_FLOW_TAKEN;
 // TERMINATE_ELEMENT -> ELEMENT_TERMINATING -> (children, called instances) -> ELEMENT_TERMINATED.
+// Execution listeners hold a phase open: start listeners run after the input mappings, before
+// the element's behaviour; end listeners after the output mappings, before the element is left.
+// Each listener job's completion continues the phase with ACTIVATE_ELEMENT or COMPLETE_ELEMENT;
+// the element instance counts the completed listeners, so mappings are not applied twice.
 // A failure in a step raises an incident and leaves the instance in ACTIVATING or COMPLETING;
 // resolving the incident retries that step.
 //
@@ -146,13 +150,20 @@ class BpmnProcessor {
 
   bool ApplyInputMappings(const tern::state::ElementInstance& instance,
                           const bpmn::Element& element);
+  // `consume_trigger` false leaves the completion trigger in place, so that the mappings can be
+  // applied again if a later step of the completion fails before it finishes.
   bool ApplyOutputMappings(const tern::state::ElementInstance& instance,
-                           const bpmn::Element& element);
+                           const bpmn::Element& element, bool consume_trigger = true);
   // Opens the instance's event subscriptions; false after raising an incident.
   bool Subscribe(const tern::state::ElementInstance& instance, const Target& target,
                  std::vector<EventBehavior::Subscription>* prepared);
   void Unsubscribe(const tern::state::ElementInstance& instance, const bpmn::Element& element);
 
+  // Runs the element's execution listeners of one phase, one job at a time: creates the job of
+  // the first listener whose job has not completed yet. True when all have completed (the phase
+  // goes on); false while a listener job is pending or after raising an incident.
+  bool RunExecutionListeners(const tern::state::ElementInstance& instance, const Target& target,
+                             bpmn::ListenerEventType event_type);
   bool CreateJob(const tern::state::ElementInstance& instance, const Target& target,
                  const std::vector<EventBehavior::Subscription>& subscriptions);
   // The outgoing flow an exclusive gateway takes; nullptr after raising an incident.

@@ -591,6 +591,21 @@ void JobProcessor::Complete(const record::Record& command, JobState job) {
   int64_t element_key = job.record().element_instance_key();
   auto instance = context_.state().element_instances.Get(element_key);
   if (!instance) return;
+  if (job.record().job_kind() == record::EXECUTION_LISTENER) {
+    // As in Zeebe: a start listener's variables become the element's own, an end listener's
+    // those of the element's flow scope (the process's for the process itself).
+    const bool start = job.record().listener_event_type() == record::LISTENER_EVENT_START;
+    const int64_t flow_scope = instance->record().flow_scope_key();
+    variables_.MergeLocal(start || flow_scope <= 0 ? element_key : flow_scope, *variables);
+    if (instance->state() == ToInt(ProcessInstanceIntent::kElementActivating)) {
+      context_.FollowUp(
+          MakeCommand(element_key, ProcessInstanceIntent::kActivateElement, instance->record()));
+    } else if (instance->state() == ToInt(ProcessInstanceIntent::kElementCompleting)) {
+      context_.FollowUp(
+          MakeCommand(element_key, ProcessInstanceIntent::kCompleteElement, instance->record()));
+    }
+    return;
+  }
   auto process = context_.processes().Get(instance->record().process_definition_key());
   TERN_CHECK(process != nullptr);
   const bpmn::Element& element = process->process->at(instance->element_index());
@@ -626,13 +641,25 @@ void JobProcessor::Fail(const record::Record& command, JobState job) {
   if (request.retries() <= 0) {
     std::string message =
         request.error_message().empty() ? "No more retries left." : request.error_message();
-    incidents_.RaiseJobIncident(command.key(), job.record(), kJobNoRetries, std::move(message));
+    incidents_.RaiseJobIncident(command.key(), job.record(),
+                                job.record().job_kind() == record::EXECUTION_LISTENER
+                                    ? kExecutionListenerNoRetries
+                                    : kJobNoRetries,
+                                std::move(message));
   } else if (failed.retry_backoff() == 0) {
     jobs_.OnActivatable(command.key());
   }
 }
 
 void JobProcessor::ThrowError(const record::Record& command, JobState job) {
+  if (job.record().job_kind() == record::EXECUTION_LISTENER) {
+    context_.Reject(
+        record::INVALID_STATE,
+        tern::StrCat("Cannot throw BPMN error from EXECUTION_LISTENER job with key '",
+                     command.key(), "', type '", job.record().type(), "' and processInstanceKey '",
+                     job.record().process_instance_key(), "'"));
+    return;
+  }
   const auto& request = command.job();
   auto variables = ParseVariableDocument(request.variables());
   if (!variables.ok()) {
