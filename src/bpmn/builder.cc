@@ -596,7 +596,7 @@ class Builder {
         called.propagate_all_child_variables = ext.AttrOr("propagateAllChildVariables") != "false";
         called.propagate_all_parent_variables =
             ext.AttrOr("propagateAllParentVariables") != "false";
-        NoteBindingType(ext, index);
+        called.binding = ReadBinding(ext);
         At(index).called_element = std::move(called);
       } else if (name == "calledDecision") {
         if (++info.called_decisions > 1) continue;
@@ -604,7 +604,7 @@ class Builder {
         decision.decision_id = ExprOrEmpty(index, ext.AttrOr("decisionId"), FeelMode::kIfPrefixed,
                                            "zeebe:calledDecision decisionId");
         decision.result_variable = std::string(ext.AttrOr("resultVariable"));
-        NoteBindingType(ext, index);
+        decision.binding = ReadBinding(ext);
         At(index).called_decision = std::move(decision);
       } else if (name == "script") {
         if (++info.scripts > 1) continue;
@@ -666,6 +666,9 @@ class Builder {
         info.parser_features.push_back(Feature::kPriorityDefinition);
       } else if (name == "publishMessage") {
         ++info.publish_messages;
+      } else if (name == "versionTag" && element.type == ElementType::kProcess) {
+        if (++info.version_tags > 1) continue;
+        process_->version_tag = std::string(Trim(ext.AttrOr("value")));
       }
       // Anything else in the Zeebe namespace (versionTag, userTaskForm, modeler template data)
       // carries no execution semantics Tern must honour.
@@ -681,6 +684,17 @@ class Builder {
     return *element.user_task;
   }
 
+  static Binding ReadBinding(const XmlNode& ext) {
+    Binding binding;
+    binding.type_text = std::string(ext.AttrOr("bindingType", "latest"));
+    binding.type = binding.type_text == "deployment"   ? BindingType::kDeployment
+                   : binding.type_text == "versionTag" ? BindingType::kVersionTag
+                                                       : BindingType::kLatest;
+    binding.version_tag = std::string(ext.AttrOr("versionTag"));
+    return binding;
+  }
+
+  // Linked forms are not deployed to Tern, so a form binding other than latest cannot be kept.
   void NoteBindingType(const XmlNode& ext, ElementIndex index) {
     const std::string_view binding = ext.AttrOr("bindingType", "latest");
     if (binding != "latest") InfoAt(index).parser_features.push_back(Feature::kBindingType);

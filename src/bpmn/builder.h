@@ -58,6 +58,7 @@ struct ElementInfo {
   int properties_elements = 0;
   int publish_messages = 0;
   int execution_listener_blocks = 0;   // zeebe:executionListeners
+  int version_tags = 0;                // zeebe:versionTag (on the process)
   bool multi_instance = false;         // bpmn:multiInstanceLoopCharacteristics present
   bool standard_loop = false;          // bpmn:standardLoopCharacteristics present
   bool has_condition_element = false;  // sequence flow with a conditionExpression element

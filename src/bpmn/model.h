@@ -177,15 +177,28 @@ struct ExecutionListener {
   Expression retries;  // static "3" when absent, as in Zeebe
 };
 
+// Which version of a called process or decision is used (zeebe:calledElement and
+// zeebe:calledDecision bindingType): the latest, the one deployed together with the calling
+// process, or the latest one carrying a version tag.
+enum class BindingType { kLatest, kDeployment, kVersionTag };
+
+struct Binding {
+  BindingType type = BindingType::kLatest;
+  std::string type_text = "latest";  // as written, for the validator
+  std::string version_tag;           // the versionTag attribute
+};
+
 struct CalledElement {
   Expression process_id;
   bool propagate_all_child_variables = true;
   bool propagate_all_parent_variables = true;
+  Binding binding;
 };
 
 struct CalledDecision {
   Expression decision_id;
   std::string result_variable;
+  Binding binding;
 };
 
 struct Script {
@@ -313,6 +326,7 @@ struct Process {
   std::string id;  // bpmnProcessId
   std::string name;
   bool executable = true;
+  std::string version_tag;        // <zeebe:versionTag value="..."/> ("" when absent)
   std::vector<Element> elements;  // elements[0] is the process element itself
   std::map<std::string, ElementIndex, std::less<>> by_id;
 

@@ -121,7 +121,7 @@ constexpr FeatureEntry kFeatureTable[] = {
     {Feature::kLinkedResources, kNotYet, "linked resources (zeebe:linkedResources)"},
     {Feature::kPriorityDefinition, kNotYet, "a priority (zeebe:priorityDefinition)"},
     {Feature::kPublishMessage, kNotYet, "zeebe:publishMessage"},
-    {Feature::kBindingType, kNotYet, "a bindingType other than 'latest'"},
+    {Feature::kBindingType, kNotYet, "a form bindingType other than 'latest'"},
 };
 static_assert(std::size(kFeatureTable) == static_cast<size_t>(Feature::kCount),
               "every Feature needs a row in kFeatureTable");

@@ -169,7 +169,13 @@ class ProcessValidator {
     CheckMappings(element, element.outputs, "zeebe:output");
     CheckTaskHeaders(element);
     at_most_one(info.execution_listener_blocks, "zeebe:executionListeners");
+    at_most_one(info.version_tags, "zeebe:versionTag");
     CheckExecutionListeners(element);
+    if (element.called_element)
+      CheckBinding(element, element.called_element->binding, "zeebe:calledElement");
+    if (element.called_decision) {
+      CheckBinding(element, element.called_decision->binding, "zeebe:calledDecision");
+    }
 
     // Conditions are evaluated only by exclusive and inclusive gateways (camunda/camunda#4645).
     if (element.type != ElementType::kExclusiveGateway &&
@@ -197,6 +203,25 @@ class ProcessValidator {
                              "' must be a variable name or a dotted path such as 'order.id' "
                              "(and not a FEEL keyword)"));
       }
+    }
+  }
+
+  // Zeebe's ZeebeBindingTypeValidator.
+  void CheckBinding(const Element& element, const Binding& binding, std::string_view owner) {
+    if (binding.type_text != "latest" && binding.type_text != "deployment" &&
+        binding.type_text != "versionTag") {
+      Problem(element,
+              Cat(owner, " bindingType must be one of: deployment, latest, versionTag (not '",
+                  Excerpt(binding.type_text), "')"));
+      return;
+    }
+    const bool has_tag = !Blank(binding.version_tag);
+    if (binding.type == BindingType::kVersionTag && !has_tag) {
+      Problem(element, Cat(owner,
+                           " versionTag must be present and not empty if bindingType is "
+                           "'versionTag'"));
+    } else if (binding.type != BindingType::kVersionTag && has_tag) {
+      Problem(element, Cat(owner, " versionTag may only be used if bindingType is 'versionTag'"));
     }
   }
 

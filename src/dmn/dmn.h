@@ -39,6 +39,8 @@ struct DecisionInfo {
   std::string id;
   std::string name;
   DecisionType type = DecisionType::kUnknown;
+  // Camunda's <zeebe:versionTag value="..."/> in the decision's extensionElements ("" if none).
+  std::string version_tag;
 };
 
 // A named, invocable element other than a decision (for tooling and the TCK runner).

@@ -214,7 +214,8 @@ struct InputData final : Element {};
 
 struct Decision final : Element {
   DecisionType decision_type = DecisionType::kUnknown;
-  ExprPtr logic;  // nullptr: no decision logic (evaluates to null)
+  std::string version_tag;  // zeebe:versionTag
+  ExprPtr logic;            // nullptr: no decision logic (evaluates to null)
   std::vector<Requirement> required_decisions;
   std::vector<Requirement> required_inputs;
   std::vector<Requirement> required_knowledge;  // BKMs and decision services

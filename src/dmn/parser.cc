@@ -156,6 +156,20 @@ class Builder {
   const XmlElement& X(int e) const { return doc_.at(e); }
   bool IsDmn(int e) const { return IsDmnNamespace(X(e).ns); }
   bool Is(int e, std::string_view local) const { return IsDmn(e) && X(e).local == local; }
+
+  // The value of <zeebe:versionTag value="..."/> in an element's extensionElements: Camunda's
+  // version tag of a decision, which business rule tasks can bind to.
+  std::string ZeebeVersionTag(int e) const {
+    for (int ext : X(e).children) {
+      if (!Is(ext, "extensionElements")) continue;
+      for (int c : X(ext).children) {
+        if (X(c).ns == "http://camunda.org/schema/zeebe/1.0" && X(c).local == "versionTag") {
+          return std::string(X(c).AttrOr("value"));
+        }
+      }
+    }
+    return "";
+  }
   std::vector<int> Children(int e, std::string_view local) const {
     std::vector<int> out;
     for (int c : X(e).children) {
@@ -912,6 +926,7 @@ absl::StatusOr<std::shared_ptr<Model>> Builder::Build() {
     if (local == "decision") {
       auto d = std::make_unique<Decision>();
       d->kind = ElementKind::kDecision;
+      d->version_tag = ZeebeVersionTag(c);
       element = d.get();
       model_->decisions.push_back(std::move(d));
     } else if (local == "inputData") {
@@ -1032,7 +1047,7 @@ absl::StatusOr<std::shared_ptr<Model>> Builder::Build() {
   }
 
   for (const auto& d : model_->decisions) {
-    model_->decision_infos.push_back({d->id, d->name, d->decision_type});
+    model_->decision_infos.push_back({d->id, d->name, d->decision_type, d->version_tag});
   }
   for (int c : X(0).children) {
     if (!IsDmn(c)) continue;

@@ -394,6 +394,34 @@ TEST(ValidatorTest, ExecutionListenerRules) {
       HasSubstr("execution listeners of type 'start' are not supported by boundary events"));
 }
 
+TEST(ValidatorTest, BindingTypeRules) {
+  const auto call = [](std::string_view attributes) {
+    return StartTo("c") +
+           "<bpmn:callActivity id=\"c\"><bpmn:extensionElements><zeebe:calledElement "
+           "processId=\"child\" " +
+           std::string(attributes) + "/></bpmn:extensionElements></bpmn:callActivity>";
+  };
+  ExpectValid(call(""));
+  ExpectValid(call(R"(bindingType="latest")"));
+  ExpectValid(call(R"(bindingType="deployment")"));
+  ExpectValid(call(R"(bindingType="versionTag" versionTag="v1.0")"));
+  EXPECT_THAT(Errors(call(R"(bindingType="newest")")),
+              HasSubstr("zeebe:calledElement bindingType must be one of: deployment, latest, "
+                        "versionTag (not 'newest')"));
+  EXPECT_THAT(Errors(call(R"(bindingType="versionTag")")),
+              HasSubstr("zeebe:calledElement versionTag must be present and not empty if "
+                        "bindingType is 'versionTag'"));
+  EXPECT_THAT(Errors(call(R"(versionTag="v1")")),
+              HasSubstr("zeebe:calledElement versionTag may only be used if bindingType is "
+                        "'versionTag'"));
+  EXPECT_THAT(
+      Errors(StartTo("d") +
+             "<bpmn:businessRuleTask id=\"d\"><bpmn:extensionElements><zeebe:calledDecision "
+             "decisionId=\"x\" resultVariable=\"r\" bindingType=\"versionTag\" "
+             "versionTag=\" \"/></bpmn:extensionElements></bpmn:businessRuleTask>"),
+      HasSubstr("zeebe:calledDecision versionTag must be present and not empty"));
+}
+
 TEST(ValidatorTest, ReceiveTaskNeedsAMessage) {
   EXPECT_THAT(Errors(StartTo("r") + "<bpmn:receiveTask id=\"r\"/>"),
               HasSubstr("Element 'r' (RECEIVE_TASK, line 6): must reference a message"));

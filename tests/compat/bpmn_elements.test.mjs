@@ -733,6 +733,117 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.equal(variables.shared, undefined);
   });
 
+  // Writes a variant of a model (see deployVariant) and returns its path, for zbctl.
+  function variantFile(name, variantName, edits) {
+    let xml = readFileSync(model(name), 'utf8');
+    for (const [from, to] of edits) {
+      assert.ok(xml.includes(from), `${name} contains ${from}`);
+      xml = xml.split(from).join(to);
+    }
+    const file = path.join(tmpdir(), `${variantName}-${process.pid}${path.extname(name)}`);
+    writeFileSync(file, xml);
+    return file;
+  }
+  // A version of the child process `id`, whose job says which `version` it is.
+  const childVersion = (id, version, versionTag) => variantFile('call-child.bpmn', `${id}-${version}`, [
+    ['<bpmn:process id="call-child" isExecutable="true">',
+      `<bpmn:process id="${id}" isExecutable="true">`
+      + (versionTag ? `<bpmn:extensionElements><zeebe:versionTag value="${versionTag}"/></bpmn:extensionElements>` : '')],
+    ['<zeebe:taskDefinition type="ca-child-work"/>',
+      `<zeebe:taskDefinition type="${id}-work"/><zeebe:taskHeaders><zeebe:header key="version" value="${version}"/></zeebe:taskHeaders>`],
+  ]);
+  const parentBinding = (id, childId, binding) => variantFile('call-parent.bpmn', id, [
+    ['<bpmn:process id="call-parent"', `<bpmn:process id="${id}"`],
+    ['processId="call-child"', `processId="${childId}" ${binding}`],
+  ]);
+
+  test('call activity bindingType="versionTag" calls the latest version with the tag', async () => {
+    await zb.deployResource({ processFilename: childVersion('bt-tag-child', 'a', 'v1') });
+    await zb.deployResource({ processFilename: childVersion('bt-tag-child', 'b', 'v1') });
+    await zb.deployResource({ processFilename: childVersion('bt-tag-child', 'c', 'v2') });
+    await zb.deployResource({ processFilename: parentBinding('bt-tag-parent', 'bt-tag-child', 'bindingType="versionTag" versionTag="v1"') });
+    const pending = withResult('bt-tag-parent');
+    const child = await job('bt-tag-child-work');
+    assert.equal(child.customHeaders.version, 'b', 'the last version deployed with tag v1');
+    await zb.completeJob({ jobKey: child.key, variables: {} });
+    await pending;
+
+    await zb.deployResource({ processFilename: parentBinding('bt-tag-missing', 'bt-tag-child', 'bindingType="versionTag" versionTag="v9"') });
+    const instance = await create('bt-tag-missing');
+    const incidents = await eventually(async () => {
+      const found = await broker.incidentsOf(instance.processInstanceKey);
+      return found.length > 0 && found;
+    }, 'an incident');
+    assert.equal(incidents[0].errorType, 'CALLED_ELEMENT_ERROR');
+    assert.match(incidents[0].errorMessage, /process id 'bt-tag-child' and version tag 'v9', but no such process found/);
+    // Deploying a version with the tag and resolving the incident lets the instance go on.
+    await zb.deployResource({ processFilename: childVersion('bt-tag-child', 'd', 'v9') });
+    await zb.resolveIncident({ incidentKey: incidents[0].key });
+    const late = await job('bt-tag-child-work');
+    assert.equal(late.customHeaders.version, 'd');
+    await zb.cancelProcessInstance(instance.processInstanceKey);
+  });
+
+  test('call activity bindingType="deployment" calls the version deployed together with the caller (zbctl deploy of two files)', async () => {
+    const parent = parentBinding('bt-dep-parent', 'bt-dep-child', 'bindingType="deployment"');
+    const latestParent = parentBinding('bt-latest-parent', 'bt-dep-child', '');
+    await zbctlJson(broker, ['deploy', 'resource', parent, childVersion('bt-dep-child', 'one')]);
+    // Deployed together with a changed parent, an unchanged child becomes a new version of that
+    // deployment too (Zeebe 8.6 versions a deployment's resources together).
+    const together = await zbctlJson(broker, ['deploy', 'resource', variantFile('call-parent.bpmn', 'bt-dep-parent-2', [
+      ['<bpmn:process id="call-parent"', '<bpmn:process id="bt-dep-parent" name="second"'],
+      ['processId="call-child"', 'processId="bt-dep-child" bindingType="deployment"'],
+    ]), childVersion('bt-dep-child', 'one')]);
+    const versions = Object.fromEntries(together.deployments.map((d) => [d.process.bpmnProcessId, d.process.version]));
+    assert.deepEqual(versions, { 'bt-dep-parent': 2, 'bt-dep-child': 2 });
+    await zb.deployResource({ processFilename: childVersion('bt-dep-child', 'two') });
+    await zb.deployResource({ processFilename: latestParent });
+
+    const bound = withResult('bt-dep-parent');
+    const fromDeployment = await job('bt-dep-child-work');
+    assert.equal(fromDeployment.customHeaders.version, 'one');
+    await zb.completeJob({ jobKey: fromDeployment.key, variables: {} });
+    await bound;
+    const latest = withResult('bt-latest-parent');
+    const fromLatest = await job('bt-dep-child-work');
+    assert.equal(fromLatest.customHeaders.version, 'two');
+    await zb.completeJob({ jobKey: fromLatest.key, variables: {} });
+    await latest;
+  });
+
+  test('business rule task bindingType="versionTag" evaluates the tagged decision', async () => {
+    const decisionVersion = (tag, small) => variantFile('routing.dmn', `routing-${tag}`, [
+      ['<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"',
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"'],
+      ['id="routing" name="Routing"', 'id="bt-routing" name="Routing"'],
+      ['<decision id="route" name="Route by amount">',
+        `<decision id="bt-route" name="Route by amount"><extensionElements><zeebe:versionTag value="${tag}"/></extensionElements>`],
+      ['<decision id="strict" name="Overlapping rules">', '<decision id="bt-strict" name="Overlapping rules">'],
+      ['"small"', `"${small}"`],
+    ]);
+    await zb.deployResource({ decisionFilename: decisionVersion('stable', 'small') });
+    await zb.deployResource({ decisionFilename: decisionVersion('next', 'tiny') });
+    await deployVariant('business-rule.bpmn', 'bt-business-rule', [
+      ['<bpmn:process id="business-rule"', '<bpmn:process id="bt-business-rule"'],
+      ['decisionId="route"', 'decisionId="bt-route" bindingType="versionTag" versionTag="stable"'],
+    ]);
+    const { variables } = await withResult('bt-business-rule', { amount: 50 });
+    assert.equal(variables.size, 'small', 'the decision tagged "stable", not the latest');
+  });
+
+  test('bindingType mistakes are refused at deploy, naming the element', async () => {
+    const refused = async (variantName, binding, pattern) => {
+      await assert.rejects(zb.deployResource({ processFilename: parentBinding(variantName, 'call-child', binding) }), (error) => {
+        assert.equal(grpcCode(error), 3);
+        assert.match(error.message, pattern);
+        return true;
+      });
+    };
+    await refused('bt-bad-1', 'bindingType="newest"', /'call'[\s\S]*bindingType must be one of: deployment, latest, versionTag/);
+    await refused('bt-bad-2', 'bindingType="versionTag"', /'call'[\s\S]*versionTag must be present and not empty/);
+    await refused('bt-bad-3', 'versionTag="v1"', /'call'[\s\S]*versionTag may only be used if bindingType is 'versionTag'/);
+  });
+
   test('parallel multi-instance call activity calls one child per item and collects the results', async () => {
     await deploy('call-child.bpmn');
     await deployVariant('call-parent.bpmn', 'call-parent-mi', [

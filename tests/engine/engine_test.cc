@@ -47,6 +47,42 @@ TEST(EngineTest, DeployAssignsVersionsAndRecognisesDuplicates) {
             first.deployment().processes(0).process_definition_key());
 }
 
+// Zeebe 8.6 versions a deployment's resources together: an unchanged resource deployed with a
+// changed one becomes a new version as well, so that deployment bindings find it.
+TEST(EngineTest, ResourcesOfADeploymentAreVersionedTogether) {
+  EngineHarness harness;
+  std::string other = models::kOneTask;
+  const std::string one_task_id = "id=\"one-task\"";
+  other.replace(other.find(one_task_id), one_task_id.size(), "id=\"other-task\"");
+  auto deploy_both = [&](const std::string& one_task) {
+    record::DeploymentRecord deployment;
+    auto* first = deployment.add_resources();
+    first->set_resource_name("one-task.bpmn");
+    first->set_resource(one_task);
+    auto* second = deployment.add_resources();
+    second->set_resource_name("other-task.bpmn");
+    second->set_resource(other);
+    return *harness.Send(MakeCommand(-1, DeploymentIntent::kCreate, deployment));
+  };
+  auto first = deploy_both(models::kOneTask);
+  ASSERT_EQ(first.deployment().processes_size(), 2) << first.rejection_reason();
+  auto same = deploy_both(models::kOneTask);
+  for (const auto& process : same.deployment().processes()) {
+    EXPECT_TRUE(process.is_duplicate()) << process.bpmn_process_id();
+    EXPECT_EQ(process.version(), 1);
+    EXPECT_EQ(process.deployment_key(), first.key());
+  }
+  std::string changed = models::kOneTask;
+  changed.replace(changed.find("name=\"Work\""), 11, "name=\"Job\"");
+  auto together = deploy_both(changed);
+  for (const auto& process : together.deployment().processes()) {
+    EXPECT_FALSE(process.is_duplicate()) << process.bpmn_process_id();
+    EXPECT_EQ(process.version(), 2) << process.bpmn_process_id();
+    EXPECT_EQ(process.deployment_key(), together.key());
+  }
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
 TEST(EngineTest, DeployRejectsInvalidResourcesNamingThem) {
   EngineHarness harness;
   auto rejected = harness.Deploy("broken.bpmn", "<not-bpmn/>");

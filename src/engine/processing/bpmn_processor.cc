@@ -214,7 +214,12 @@ void BpmnProcessor::OnActivatingRoot(ElementInstance instance, const Target& tar
                                      const std::vector<std::string>& start_element_ids) {
   const bpmn::Process& model = *target.process->process;
   const bpmn::Element& root = model.root();
-  if (!RunExecutionListeners(instance, target, bpmn::ListenerEventType::kStart)) return;
+  // An instance created with start instructions is activated directly, without the process's
+  // start listeners, as Zeebe's creation with start instructions does.
+  if (start_element_ids.empty() &&
+      !RunExecutionListeners(instance, target, bpmn::ListenerEventType::kStart)) {
+    return;
+  }
   if (!Subscribe(instance, target, nullptr)) return;
   ElementInstance activated = Transition(instance, ProcessInstanceIntent::kElementActivated);
   if (root.start_events.size() > 1 || root.none_start_event == bpmn::kNoElement) {
@@ -1117,13 +1122,46 @@ void BpmnProcessor::ActivateCallActivity(ElementInstance instance, const Target&
     return;
   }
   auto& processes = context_.state().processes;
-  auto key = processes.LatestKey(instance.record().tenant_id(), *process_id);
+  const std::string& tenant = instance.record().tenant_id();
+  std::optional<int64_t> key;
+  switch (called.binding.type) {
+    case bpmn::BindingType::kLatest:
+      key = processes.LatestKey(tenant, *process_id);
+      break;
+    case bpmn::BindingType::kDeployment:
+      key = processes.KeyByIdAndDeployment(tenant, *process_id, target.process->deployment_key);
+      break;
+    case bpmn::BindingType::kVersionTag:
+      key = processes.KeyByIdAndVersionTag(tenant, *process_id, called.binding.version_tag);
+      break;
+  }
   std::shared_ptr<const DeployedProcess> child;
-  if (key) child = context_.processes().Get(*key);
+  if (key && !processes.IsDeleted(*key)) child = context_.processes().Get(*key);
   if (!child) {
-    incidents_.RaiseElementIncident(instance, "CALLED_ELEMENT_ERROR",
-                                    tern::StrCat("Expected process with BPMN process id '",
-                                                 *process_id, "' to be deployed, but not found."));
+    std::string message;
+    switch (called.binding.type) {
+      case bpmn::BindingType::kLatest:
+        message = tern::StrCat("Expected process with BPMN process id '", *process_id,
+                               "' to be deployed, but not found.");
+        break;
+      case bpmn::BindingType::kDeployment:
+        message = tern::StrCat(
+            "Expected to call process with BPMN process id '", *process_id,
+            "' with binding type 'deployment', but no such process found in the deployment with "
+            "key ",
+            target.process->deployment_key,
+            " which contained the current process. To resolve this incident, migrate the process "
+            "instance to a process definition that is deployed together with the intended "
+            "process definition to call.");
+        break;
+      case bpmn::BindingType::kVersionTag:
+        message = tern::StrCat("Expected to call process with BPMN process id '", *process_id,
+                               "' and version tag '", called.binding.version_tag,
+                               "', but no such process found. To resolve this incident, deploy a "
+                               "process with the given process id and version tag.");
+        break;
+    }
+    incidents_.RaiseElementIncident(instance, "CALLED_ELEMENT_ERROR", message);
     return;
   }
   if (child->process->root().none_start_event == bpmn::kNoElement) {

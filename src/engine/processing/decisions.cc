@@ -99,12 +99,44 @@ absl::StatusOr<std::string> DecisionBehavior::EvaluateForTask(
   auto decision_id = expressions_.EvaluateString(called.decision_id, instance.key());
   if (!decision_id.ok()) return absl::FailedPreconditionError(decision_id.status().message());
   const auto& value = instance.record();
-  auto decision =
-      context_.state().decisions.Latest(TenantOrDefault(value.tenant_id()), *decision_id);
-  if (!decision) {
-    return absl::NotFoundError(tern::StrCat("Expected to evaluate decision '", *decision_id,
-                                            "', but no decision found for id '", *decision_id,
-                                            "'"));
+  auto& decisions = context_.state().decisions;
+  const std::string_view tenant = TenantOrDefault(value.tenant_id());
+  std::optional<record::DecisionRecord> decision;
+  switch (called.binding.type) {
+    case bpmn::BindingType::kLatest:
+      decision = decisions.Latest(tenant, *decision_id);
+      if (!decision) {
+        return absl::NotFoundError(tern::StrCat("Expected to evaluate decision '", *decision_id,
+                                                "', but no decision found for id '", *decision_id,
+                                                "'"));
+      }
+      break;
+    case bpmn::BindingType::kDeployment: {
+      auto process = context_.processes().Get(value.process_definition_key());
+      const int64_t deployment_key = process != nullptr ? process->deployment_key : 0;
+      decision = decisions.ByIdAndDeployment(tenant, *decision_id, deployment_key);
+      if (!decision) {
+        return absl::NotFoundError(tern::StrCat(
+            "Expected to evaluate decision '", *decision_id,
+            "' with binding type 'deployment', but no such decision found in the deployment with "
+            "key ",
+            deployment_key,
+            " which contained the current process. To resolve this incident, migrate the process "
+            "instance to a process definition that is deployed together with the intended "
+            "decision to evaluate."));
+      }
+      break;
+    }
+    case bpmn::BindingType::kVersionTag:
+      decision = decisions.ByIdAndVersionTag(tenant, *decision_id, called.binding.version_tag);
+      if (!decision) {
+        return absl::NotFoundError(tern::StrCat(
+            "Expected to evaluate decision with id '", *decision_id, "' and version tag '",
+            called.binding.version_tag,
+            "', but no such decision found. To resolve this incident, deploy a decision with the "
+            "given id and version tag."));
+      }
+      break;
   }
   auto graph = Graph(decision->decision_requirements_key());
   if (!graph) {

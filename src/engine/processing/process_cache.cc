@@ -12,6 +12,7 @@ std::shared_ptr<const DeployedProcess> MakeDeployed(
   deployed->key = process.process_definition_key();
   deployed->bpmn_process_id = process.bpmn_process_id();
   deployed->version = process.version();
+  deployed->deployment_key = process.deployment_key();
   deployed->tenant_id = process.tenant_id();
   deployed->definitions = std::move(definitions);
   deployed->process = deployed->definitions->FindProcess(process.bpmn_process_id());

@@ -21,6 +21,7 @@ struct DeployedProcess {
   std::string bpmn_process_id;
   int32_t version = 0;
   std::string tenant_id;
+  int64_t deployment_key = 0;  // the deployment that created this version
   std::shared_ptr<const bpmn::Definitions> definitions;
   const bpmn::Process* process = nullptr;  // inside `definitions`
   // Derived from the model once, so that hot paths (and appliers) can skip lookups for what a

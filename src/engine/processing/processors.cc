@@ -202,6 +202,24 @@ void DeploymentProcessor::Process(const record::Record& command) {
   created.set_tenant_id(tenant);
   created.set_legacy_deploy_process(deployment.legacy_deploy_process());
   auto& processes = context_.state().processes;
+  auto& decisions = context_.state().decisions;
+  // Zeebe 8.6 versions the resources of a deployment together: unless every resource is an
+  // identical redeploy, each becomes a new version of this deployment, so that a call activity
+  // or business rule task bound to its deployment finds its partners.
+  bool all_duplicates = true;
+  for (const auto& [resource, definitions] : parsed) {
+    for (const auto& process : definitions->processes) {
+      if (!process.executable) continue;
+      auto latest = processes.Latest(tenant, process.id);
+      all_duplicates &= latest && latest->resource_name() == resource->resource_name() &&
+                        latest->resource() == resource->resource();
+    }
+  }
+  for (const auto& [resource, graph] : parsed_dmn) {
+    auto latest = decisions.LatestRequirements(tenant, graph->id());
+    all_duplicates &= latest && latest->resource_name() == resource->resource_name() &&
+                      latest->resource() == resource->resource();
+  }
   std::vector<record::ProcessRecord> new_processes;
   for (const auto& [resource, definitions] : parsed) {
     record::DeploymentResource* kept = created.add_resources();
@@ -213,8 +231,7 @@ void DeploymentProcessor::Process(const record::Record& command) {
       metadata->set_resource_name(resource->resource_name());
       metadata->set_tenant_id(tenant);
       auto latest = processes.Latest(tenant, process.id);
-      if (latest && latest->resource_name() == resource->resource_name() &&
-          latest->resource() == resource->resource()) {
+      if (all_duplicates) {
         // An identical redeploy keeps the existing version.
         metadata->set_version(latest->version());
         metadata->set_process_definition_key(latest->process_definition_key());
@@ -230,16 +247,17 @@ void DeploymentProcessor::Process(const record::Record& command) {
       definition.set_resource(resource->resource());
       definition.set_tenant_id(tenant);
       definition.set_deployment_key(deployment_key);
+      definition.set_version_tag(process.version_tag);
       metadata->set_version(definition.version());
       metadata->set_process_definition_key(definition.process_definition_key());
       metadata->set_deployment_key(deployment_key);
+      metadata->set_version_tag(definition.version_tag());
       context_.processes().Put(definition, definitions);
       context_.AppendEvent(definition.process_definition_key(), ProcessIntent::kCreated,
                            definition);
       new_processes.push_back(std::move(definition));
     }
   }
-  auto& decisions = context_.state().decisions;
   bool created_decisions = false;
   for (const auto& [resource, graph] : parsed_dmn) {
     record::DecisionRequirementsMetadata* drg = created.add_decision_requirements();
@@ -248,8 +266,7 @@ void DeploymentProcessor::Process(const record::Record& command) {
     drg->set_resource_name(resource->resource_name());
     drg->set_tenant_id(tenant);
     auto latest = decisions.LatestRequirements(tenant, graph->id());
-    if (latest && latest->resource_name() == resource->resource_name() &&
-        latest->resource() == resource->resource()) {
+    if (all_duplicates) {
       drg->set_version(latest->version());
       drg->set_decision_requirements_key(latest->decision_requirements_key());
       drg->set_is_duplicate(true);
@@ -263,7 +280,8 @@ void DeploymentProcessor::Process(const record::Record& command) {
         metadata->set_decision_requirements_key(decision.decision_requirements_key());
         metadata->set_is_duplicate(true);
         metadata->set_tenant_id(tenant);
-        metadata->set_deployment_key(deployment_key);
+        metadata->set_deployment_key(decision.deployment_key() > 0 ? decision.deployment_key()
+                                                                   : deployment_key);
       }
       continue;
     }
@@ -291,6 +309,8 @@ void DeploymentProcessor::Process(const record::Record& command) {
       decision.set_decision_requirements_id(graph->id());
       decision.set_decision_requirements_key(requirements.decision_requirements_key());
       decision.set_tenant_id(tenant);
+      decision.set_deployment_key(deployment_key);
+      decision.set_version_tag(info.version_tag);
       record::DecisionMetadata* metadata = created.add_decisions();
       metadata->set_decision_id(decision.decision_id());
       metadata->set_decision_name(decision.decision_name());
@@ -300,6 +320,7 @@ void DeploymentProcessor::Process(const record::Record& command) {
       metadata->set_decision_requirements_key(decision.decision_requirements_key());
       metadata->set_tenant_id(tenant);
       metadata->set_deployment_key(deployment_key);
+      metadata->set_version_tag(decision.version_tag());
       context_.AppendEvent(decision.decision_key(), DecisionIntent::kCreated, std::move(decision));
     }
   }
@@ -368,6 +389,7 @@ void DeploymentProcessor::ProcessDistributed(const record::Record& command) {
     definition.set_resource(resource->resource());
     definition.set_tenant_id(metadata.tenant_id());
     definition.set_deployment_key(command.key());
+    definition.set_version_tag(metadata.version_tag());
     context_.AppendEvent(definition.process_definition_key(), ProcessIntent::kCreated, definition);
     MoveStartEvents(definition, /*with_timers=*/false);
   }
@@ -402,6 +424,8 @@ void DeploymentProcessor::ProcessDistributed(const record::Record& command) {
     decision.set_decision_requirements_id(metadata.decision_requirements_id());
     decision.set_decision_requirements_key(metadata.decision_requirements_key());
     decision.set_tenant_id(metadata.tenant_id());
+    decision.set_deployment_key(command.key());
+    decision.set_version_tag(metadata.version_tag());
     context_.AppendEvent(decision.decision_key(), DecisionIntent::kCreated, std::move(decision));
   }
   record::DeploymentRecord summary = deployment;

@@ -78,6 +78,14 @@ std::string_view ColumnFamilyName(ColumnFamily cf) {
       return "decision_requirements_by_key";
     case ColumnFamily::kLatestDecisionRequirements:
       return "latest_decision_requirements";
+    case ColumnFamily::kProcessKeyByIdAndDeployment:
+      return "process_key_by_id_and_deployment";
+    case ColumnFamily::kProcessKeyByIdAndVersionTag:
+      return "process_key_by_id_and_version_tag";
+    case ColumnFamily::kDecisionKeyByIdAndDeployment:
+      return "decision_key_by_id_and_deployment";
+    case ColumnFamily::kDecisionKeyByIdAndVersionTag:
+      return "decision_key_by_id_and_version_tag";
   }
   TERN_UNREACHABLE("unknown column family ", static_cast<int>(cf));
 }

@@ -93,6 +93,15 @@ enum class ColumnFamily : uint16_t {
   kDecisionRequirementsByKey = 38,
   // (tenant, decision requirements id) -> key of the latest version.
   kLatestDecisionRequirements = 39,
+  // (tenant, bpmn process id, deployment key) -> process definition key. Call activities with
+  // bindingType "deployment".
+  kProcessKeyByIdAndDeployment = 40,
+  // (tenant, bpmn process id, version tag) -> key of the latest version with that tag.
+  kProcessKeyByIdAndVersionTag = 41,
+  // (tenant, decision id, deployment key) -> decision key.
+  kDecisionKeyByIdAndDeployment = 42,
+  // (tenant, decision id, version tag) -> key of the latest version with that tag.
+  kDecisionKeyByIdAndVersionTag = 43,
 };
 
 inline constexpr std::array kAllColumnFamilies = {
@@ -132,6 +141,10 @@ inline constexpr std::array kAllColumnFamilies = {
     ColumnFamily::kDecisionKeyByIdAndVersion,
     ColumnFamily::kDecisionRequirementsByKey,
     ColumnFamily::kLatestDecisionRequirements,
+    ColumnFamily::kProcessKeyByIdAndDeployment,
+    ColumnFamily::kProcessKeyByIdAndVersionTag,
+    ColumnFamily::kDecisionKeyByIdAndDeployment,
+    ColumnFamily::kDecisionKeyByIdAndVersionTag,
 };
 
 std::string_view ColumnFamilyName(ColumnFamily cf);

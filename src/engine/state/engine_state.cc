@@ -46,6 +46,20 @@ std::string TenantIdKey(std::string_view tenant, std::string_view id) {
   return key;
 }
 
+std::string ProcessDeploymentKey(std::string_view tenant, std::string_view id,
+                                 int64_t deployment_key) {
+  std::string key = TenantIdKey(tenant, id);
+  AppendInt64(key, deployment_key);
+  return key;
+}
+
+std::string ProcessVersionTagKey(std::string_view tenant, std::string_view id,
+                                 std::string_view version_tag) {
+  std::string key = TenantIdKey(tenant, id);
+  AppendString(key, version_tag);
+  return key;
+}
+
 }  // namespace
 
 int64_t MetaState::LastKey(int64_t initial) {
@@ -93,6 +107,20 @@ int32_t ProcessState::HighestVersion(std::string_view tenant, std::string_view i
   return highest;
 }
 
+std::optional<int64_t> ProcessState::KeyByIdAndDeployment(std::string_view tenant,
+                                                          std::string_view id,
+                                                          int64_t deployment_key) {
+  return GetInt64(txn_, ColumnFamily::kProcessKeyByIdAndDeployment,
+                  ProcessDeploymentKey(tenant, id, deployment_key));
+}
+
+std::optional<int64_t> ProcessState::KeyByIdAndVersionTag(std::string_view tenant,
+                                                          std::string_view id,
+                                                          std::string_view version_tag) {
+  return GetInt64(txn_, ColumnFamily::kProcessKeyByIdAndVersionTag,
+                  ProcessVersionTagKey(tenant, id, version_tag));
+}
+
 bool ProcessState::IsDeleted(int64_t key) {
   return txn_.Contains(ColumnFamily::kDeletedResource, Int64Key(key));
 }
@@ -105,6 +133,14 @@ void ProcessState::MarkDeleted(const record::ProcessRecord& process) {
   txn_.Put(ColumnFamily::kDeletedResource, Int64Key(process.process_definition_key()), "");
   txn_.Delete(ColumnFamily::kProcessKeyByIdAndVersion,
               ProcessVersionKey(tenant, id, process.version()));
+  txn_.Delete(ColumnFamily::kProcessKeyByIdAndDeployment,
+              ProcessDeploymentKey(tenant, id, process.deployment_key()));
+  if (!process.version_tag().empty() &&
+      KeyByIdAndVersionTag(tenant, id, process.version_tag()) == process.process_definition_key()) {
+    // As in Zeebe, an older version with the same tag does not take its place.
+    txn_.Delete(ColumnFamily::kProcessKeyByIdAndVersionTag,
+                ProcessVersionTagKey(tenant, id, process.version_tag()));
+  }
   auto latest = LatestKey(tenant, id);
   if (latest && *latest == process.process_definition_key()) {
     std::optional<int64_t> previous;
@@ -128,6 +164,17 @@ void ProcessState::Put(const record::ProcessRecord& process) {
   txn_.Put(ColumnFamily::kProcessKeyByIdAndVersion,
            ProcessVersionKey(tenant, process.bpmn_process_id(), process.version()),
            Int64Key(process.process_definition_key()));
+  if (process.deployment_key() > 0) {
+    txn_.Put(ColumnFamily::kProcessKeyByIdAndDeployment,
+             ProcessDeploymentKey(tenant, process.bpmn_process_id(), process.deployment_key()),
+             Int64Key(process.process_definition_key()));
+  }
+  if (!process.version_tag().empty()) {
+    // The version deployed last wins the tag.
+    txn_.Put(ColumnFamily::kProcessKeyByIdAndVersionTag,
+             ProcessVersionTagKey(tenant, process.bpmn_process_id(), process.version_tag()),
+             Int64Key(process.process_definition_key()));
+  }
   auto latest = Latest(tenant, process.bpmn_process_id());
   if (!latest || latest->version() < process.version()) {
     txn_.Put(ColumnFamily::kLatestProcessVersion, TenantIdKey(tenant, process.bpmn_process_id()),

@@ -48,6 +48,12 @@ class ProcessState {
   // The latest version's key, or nullopt when the process id was never deployed.
   std::optional<int64_t> LatestKey(std::string_view tenant, std::string_view id);
   std::optional<record::ProcessRecord> Latest(std::string_view tenant, std::string_view id);
+  // The version deployed by a deployment (bindingType "deployment").
+  std::optional<int64_t> KeyByIdAndDeployment(std::string_view tenant, std::string_view id,
+                                              int64_t deployment_key);
+  // The latest version carrying a version tag (bindingType "versionTag").
+  std::optional<int64_t> KeyByIdAndVersionTag(std::string_view tenant, std::string_view id,
+                                              std::string_view version_tag);
   // The highest version ever deployed (deleted versions included: versions are never reused).
   int32_t HighestVersion(std::string_view tenant, std::string_view id);
   bool IsDeleted(int64_t key);

@@ -538,6 +538,13 @@ std::optional<int64_t> GetKey(Transaction& txn, ColumnFamily cf, std::string_vie
   return ReadInt64(value);
 }
 
+std::string DecisionVersionTagKey(std::string_view tenant, std::string_view id,
+                                  std::string_view version_tag) {
+  std::string key = TwoStrings(tenant, id);
+  AppendString(key, version_tag);
+  return key;
+}
+
 }  // namespace
 
 std::optional<record::DecisionRecord> DecisionState::ByKey(int64_t key) {
@@ -547,6 +554,23 @@ std::optional<record::DecisionRecord> DecisionState::ByKey(int64_t key) {
 std::optional<record::DecisionRecord> DecisionState::Latest(std::string_view tenant,
                                                             std::string_view id) {
   auto key = GetKey(txn_, ColumnFamily::kLatestDecision, TwoStrings(tenant, id));
+  if (!key) return std::nullopt;
+  return ByKey(*key);
+}
+
+std::optional<record::DecisionRecord> DecisionState::ByIdAndDeployment(std::string_view tenant,
+                                                                       std::string_view id,
+                                                                       int64_t deployment_key) {
+  auto key = GetKey(txn_, ColumnFamily::kDecisionKeyByIdAndDeployment,
+                    VersionKey(tenant, id, deployment_key));
+  if (!key) return std::nullopt;
+  return ByKey(*key);
+}
+
+std::optional<record::DecisionRecord> DecisionState::ByIdAndVersionTag(
+    std::string_view tenant, std::string_view id, std::string_view version_tag) {
+  auto key = GetKey(txn_, ColumnFamily::kDecisionKeyByIdAndVersionTag,
+                    DecisionVersionTagKey(tenant, id, version_tag));
   if (!key) return std::nullopt;
   return ByKey(*key);
 }
@@ -568,6 +592,17 @@ void DecisionState::Put(const record::DecisionRecord& decision) {
   txn_.Put(ColumnFamily::kDecisionKeyByIdAndVersion,
            VersionKey(decision.tenant_id(), decision.decision_id(), decision.version()),
            Int64Key(decision.decision_key()));
+  if (decision.deployment_key() > 0) {
+    txn_.Put(ColumnFamily::kDecisionKeyByIdAndDeployment,
+             VersionKey(decision.tenant_id(), decision.decision_id(), decision.deployment_key()),
+             Int64Key(decision.decision_key()));
+  }
+  if (!decision.version_tag().empty()) {
+    txn_.Put(
+        ColumnFamily::kDecisionKeyByIdAndVersionTag,
+        DecisionVersionTagKey(decision.tenant_id(), decision.decision_id(), decision.version_tag()),
+        Int64Key(decision.decision_key()));
+  }
   auto latest = Latest(decision.tenant_id(), decision.decision_id());
   if (!latest || latest->version() < decision.version()) {
     txn_.Put(ColumnFamily::kLatestDecision,
@@ -592,6 +627,16 @@ void DecisionState::Delete(const record::DecisionRecord& decision) {
   txn_.Delete(ColumnFamily::kDecisionByKey, Int64Key(decision.decision_key()));
   txn_.Delete(ColumnFamily::kDecisionKeyByIdAndVersion,
               VersionKey(decision.tenant_id(), decision.decision_id(), decision.version()));
+  txn_.Delete(ColumnFamily::kDecisionKeyByIdAndDeployment,
+              VersionKey(decision.tenant_id(), decision.decision_id(), decision.deployment_key()));
+  if (!decision.version_tag().empty()) {
+    const std::string tag_key =
+        DecisionVersionTagKey(decision.tenant_id(), decision.decision_id(), decision.version_tag());
+    if (GetKey(txn_, ColumnFamily::kDecisionKeyByIdAndVersionTag, tag_key) ==
+        decision.decision_key()) {
+      txn_.Delete(ColumnFamily::kDecisionKeyByIdAndVersionTag, tag_key);
+    }
+  }
   std::string latest_key = TwoStrings(decision.tenant_id(), decision.decision_id());
   auto latest = GetKey(txn_, ColumnFamily::kLatestDecision, latest_key);
   if (latest && *latest == decision.decision_key()) {

@@ -180,6 +180,13 @@ class DecisionState {
   explicit DecisionState(Transaction& txn) : txn_(txn) {}
   std::optional<record::DecisionRecord> ByKey(int64_t key);
   std::optional<record::DecisionRecord> Latest(std::string_view tenant, std::string_view id);
+  // The version deployed by a deployment, and the latest version carrying a version tag.
+  std::optional<record::DecisionRecord> ByIdAndDeployment(std::string_view tenant,
+                                                          std::string_view id,
+                                                          int64_t deployment_key);
+  std::optional<record::DecisionRecord> ByIdAndVersionTag(std::string_view tenant,
+                                                          std::string_view id,
+                                                          std::string_view version_tag);
   std::optional<record::DecisionRequirementsRecord> RequirementsByKey(int64_t key);
   std::optional<record::DecisionRequirementsRecord> LatestRequirements(std::string_view tenant,
                                                                        std::string_view id);
