@@ -610,6 +610,82 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.deepEqual((await pending).variables.results, [10, 20, 30]);
   });
 
+  test('execution listeners on a subprocess, a call activity, a boundary event and a terminate end event', async () => {
+    const listeners = (start, end) => '<zeebe:executionListeners>'
+      + (start ? `<zeebe:executionListener eventType="start" type="${start}"/>` : '')
+      + (end ? `<zeebe:executionListener eventType="end" type="${end}"/>` : '')
+      + '</zeebe:executionListeners>';
+    // Subprocess: start listener after its input mapping, end listener after its output mapping.
+    await deployVariant('subprocess.bpmn', 'subprocess-listeners', [
+      ['<bpmn:process id="subprocess"', '<bpmn:process id="subprocess-listeners"'],
+      ['type="sp-work"', 'type="spl-work"'],
+      ['<zeebe:ioMapping><zeebe:input source="=x * 2" target="y"/>',
+        `${listeners('spl-start', 'spl-end')}<zeebe:ioMapping><zeebe:input source="=x * 2" target="y"/>`],
+    ]);
+    const sub = withResult('subprocess-listeners', { x: 4 });
+    const subStart = await job('spl-start');
+    assert.equal(subStart.elementId, 'sub');
+    assert.equal(subStart.variables.y, 8);
+    assert.deepEqual(await activate('spl-work'), [], 'the subprocess starts inside after its listener');
+    await zb.completeJob({ jobKey: subStart.key, variables: {} });
+    const work = await job('spl-work', subStart.processInstanceKey);
+    await zb.completeJob({ jobKey: work.key, variables: { z: 5 } });
+    const subEnd = await job('spl-end', subStart.processInstanceKey);
+    assert.equal(subEnd.variables.total, 13, 'the end listener sees the output mapping');
+    await zb.completeJob({ jobKey: subEnd.key, variables: {} });
+    assert.equal((await sub).variables.total, 13);
+
+    // Call activity: the child starts once the start listener completed; its variables are copied in.
+    await deploy('call-child.bpmn');
+    await deployVariant('call-parent.bpmn', 'call-parent-listeners', [
+      ['<bpmn:process id="call-parent"', '<bpmn:process id="call-parent-listeners"'],
+      ['propagateAllChildVariables="true"/>', `propagateAllChildVariables="true"/>${listeners('cal-start', 'cal-end')}`],
+    ]);
+    const call = withResult('call-parent-listeners', { input: 1 });
+    const callStart = await job('cal-start');
+    assert.deepEqual(await activate('ca-child-work'), []);
+    await zb.completeJob({ jobKey: callStart.key, variables: { fromListener: 'yes' } });
+    const child = await job('ca-child-work');
+    assert.equal(child.variables.fromListener, 'yes', 'start listener locals reach the child');
+    await zb.completeJob({ jobKey: child.key, variables: { output: 2 } });
+    const callEnd = await job('cal-end', callStart.processInstanceKey);
+    assert.equal(callEnd.variables.output, 2);
+    await zb.completeJob({ jobKey: callEnd.key, variables: {} });
+    assert.equal((await call).variables.output, 2);
+
+    // Interrupting timer boundary event with an end listener; the interrupted task's end
+    // listener does not run.
+    await deployVariant('timer-boundary.bpmn', 'timer-boundary-listeners', [
+      ['<bpmn:process id="timer-boundary"', '<bpmn:process id="timer-boundary-listeners"'],
+      ['type="tb-work"/>', `type="tbl-work"/>${listeners(null, 'tbl-work-end')}`],
+      ['<bpmn:boundaryEvent id="timeout" attachedToRef="work">',
+        `<bpmn:boundaryEvent id="timeout" attachedToRef="work"><bpmn:extensionElements>${listeners(null, 'tbl-timeout-end')}</bpmn:extensionElements>`],
+    ]);
+    const timed = withResult('timer-boundary-listeners');
+    const timeoutEnd = await job('tbl-timeout-end');
+    assert.equal(timeoutEnd.elementId, 'timeout');
+    await zb.completeJob({ jobKey: timeoutEnd.key, variables: {} });
+    assert.equal((await timed).variables.path, 'timed out');
+    assert.deepEqual(await activate('tbl-work-end'), []);
+
+    // Terminate end event: its end listener runs, then the other branch is terminated.
+    await deployVariant('terminate.bpmn', 'terminate-listeners', [
+      ['<bpmn:process id="terminate"', '<bpmn:process id="terminate-listeners"'],
+      ['type="te-work"', 'type="tel-work"'],
+      ['</zeebe:ioMapping></bpmn:extensionElements><bpmn:terminateEventDefinition/>',
+        `</zeebe:ioMapping>${listeners(null, 'tel-end')}</bpmn:extensionElements><bpmn:terminateEventDefinition/>`],
+    ]);
+    const terminated = withResult('terminate-listeners');
+    const terminateEnd = await job('tel-end');
+    const sibling = await job('tel-work', terminateEnd.processInstanceKey);
+    await zb.completeJob({ jobKey: terminateEnd.key, variables: { closedBy: 'listener' } });
+    const result = await terminated;
+    assert.equal(result.variables.closedBy, 'listener');
+    assert.equal(result.variables.path, 'terminated');
+    await assert.rejects(zb.completeJob({ jobKey: sibling.key, variables: {} }), (error) => grpcCode(error) === 5,
+      'the other branch was terminated');
+  });
+
   test('execution listeners where Zeebe does not allow them are refused at deploy, naming the element', async () => {
     const refused = async (variantName, edits, pattern) => {
       await assert.rejects(deployVariant('execution-listeners.bpmn', variantName, edits), (error) => {
