@@ -69,15 +69,18 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
 
   const deploy = (name) => zb.deployResource({ processFilename: model(name) });
   // Deploys a variant of a model: `edits` are [from, to] text replacements applied to its XML.
-  async function deployVariant(name, variantName, edits) {
+  const deployVariant = (name, variantName, edits) =>
+    zb.deployResource({ processFilename: variantFile(name, variantName, edits) });
+  // Writes such a variant and returns its path (for zbctl, or resources of other kinds).
+  function variantFile(name, variantName, edits) {
     let xml = readFileSync(model(name), 'utf8');
     for (const [from, to] of edits) {
       assert.ok(xml.includes(from), `${name} contains ${from}`);
       xml = xml.split(from).join(to);
     }
-    const file = path.join(tmpdir(), `${variantName}-${process.pid}.bpmn`);
+    const file = path.join(tmpdir(), `${variantName}-${process.pid}${path.extname(name)}`);
     writeFileSync(file, xml);
-    return zb.deployResource({ processFilename: file });
+    return file;
   }
   const create = (bpmnProcessId, variables = {}) => zb.createProcessInstance({ bpmnProcessId, variables });
   const withResult = (bpmnProcessId, variables = {}) =>
@@ -809,17 +812,6 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     assert.equal(variables.shared, undefined);
   });
 
-  // Writes a variant of a model (see deployVariant) and returns its path, for zbctl.
-  function variantFile(name, variantName, edits) {
-    let xml = readFileSync(model(name), 'utf8');
-    for (const [from, to] of edits) {
-      assert.ok(xml.includes(from), `${name} contains ${from}`);
-      xml = xml.split(from).join(to);
-    }
-    const file = path.join(tmpdir(), `${variantName}-${process.pid}${path.extname(name)}`);
-    writeFileSync(file, xml);
-    return file;
-  }
   // A version of the child process `id`, whose job says which `version` it is.
   const childVersion = (id, version, versionTag) => variantFile('call-child.bpmn', `${id}-${version}`, [
     ['<bpmn:process id="call-child" isExecutable="true">',
@@ -920,15 +912,19 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     await refused('bt-bad-3', 'versionTag="v1"', /'call'[\s\S]*versionTag may only be used if bindingType is 'versionTag'/);
   });
 
+  // The edit that makes call-parent.bpmn's call activity multi-instance over `items`, collecting
+  // each child's `output` into `outputs`.
+  const multiInstanceCall = (attributes) => ['<bpmn:callActivity id="call"><bpmn:extensionElements>',
+    `<bpmn:callActivity id="call"><bpmn:multiInstanceLoopCharacteristics${attributes}><bpmn:extensionElements>`
+    + '<zeebe:loopCharacteristics inputCollection="=items" inputElement="input" outputCollection="outputs"'
+    + ' outputElement="=output"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'
+    + '<bpmn:extensionElements>'];
+
   test('parallel multi-instance call activity calls one child per item and collects the results', async () => {
     await deploy('call-child.bpmn');
     await deployVariant('call-parent.bpmn', 'call-parent-mi', [
       ['<bpmn:process id="call-parent"', '<bpmn:process id="call-parent-mi"'],
-      ['<bpmn:callActivity id="call"><bpmn:extensionElements>',
-        '<bpmn:callActivity id="call"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>'
-        + '<zeebe:loopCharacteristics inputCollection="=items" inputElement="input" outputCollection="outputs"'
-        + ' outputElement="=output"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'
-        + '<bpmn:extensionElements>'],
+      multiInstanceCall(''),
       // The pattern Zeebe's docs give for collecting from called processes: with all child
       // variables propagated, each child's copy of the parent's `outputs` would overwrite the
       // collection (Zeebe behaves the same, camunda/camunda#11476), so map only `output`.
@@ -954,11 +950,7 @@ describe('BPMN elements driven by zeebe-node 8.3.2 and zbctl 8.4.1', () => {
     await deploy('call-child.bpmn');
     await deployVariant('call-parent.bpmn', 'call-parent-mi-seq', [
       ['<bpmn:process id="call-parent"', '<bpmn:process id="call-parent-mi-seq"'],
-      ['<bpmn:callActivity id="call"><bpmn:extensionElements>',
-        '<bpmn:callActivity id="call"><bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:extensionElements>'
-        + '<zeebe:loopCharacteristics inputCollection="=items" inputElement="input" outputCollection="outputs"'
-        + ' outputElement="=output"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'
-        + '<bpmn:extensionElements>'],
+      multiInstanceCall(' isSequential="true"'),
     ]);
     const pending = withResult('call-parent-mi-seq', { items: [1, 2] });
     const first = await job('ca-child-work');

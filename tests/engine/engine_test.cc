@@ -552,17 +552,22 @@ TEST(EngineTest, ChainsSpreadOverManyBatchesByABudgetOfOneAllReachTheirJob) {
   EXPECT_EQ(replica.StateChecksum(), engine.StateChecksum());
 }
 
-TEST(EngineTest, ExecutionListenersHoldTheirPhaseAndReplayToTheSameState) {
-  EngineHarness harness;
+// The one-task model with `listeners` (zeebe:executionListener elements) on its task.
+std::string OneTaskWithListeners(std::string_view listeners) {
   std::string model = models::kOneTask;
   const std::string task_definition = R"(<zeebe:taskDefinition type="work" />)";
   model.replace(model.find(task_definition), task_definition.size(),
-                task_definition +
-                    R"(<zeebe:executionListeners>
-                         <zeebe:executionListener eventType="start" type="before" />
-                         <zeebe:executionListener eventType="end" type="after" retries="1" />
-                       </zeebe:executionListeners>)");
-  auto deployed = harness.Deploy("one-task.bpmn", model);
+                task_definition + "<zeebe:executionListeners>" + std::string(listeners) +
+                    "</zeebe:executionListeners>");
+  return model;
+}
+
+TEST(EngineTest, ExecutionListenersHoldTheirPhaseAndReplayToTheSameState) {
+  EngineHarness harness;
+  auto deployed = harness.Deploy(
+      "one-task.bpmn",
+      OneTaskWithListeners(R"(<zeebe:executionListener eventType="start" type="before" />
+                              <zeebe:executionListener eventType="end" type="after" retries="1" />)"));
   ASSERT_EQ(deployed.record_type(), record::EVENT) << deployed.rejection_reason();
   harness.CreateInstance("one-task");
 
@@ -612,14 +617,9 @@ TEST(EngineTest, ExecutionListenersHoldTheirPhaseAndReplayToTheSameState) {
 
 TEST(EngineTest, CancellingAnInstanceCancelsItsPendingListenerJob) {
   EngineHarness harness;
-  std::string model = models::kOneTask;
-  const std::string task_definition = R"(<zeebe:taskDefinition type="work" />)";
-  model.replace(model.find(task_definition), task_definition.size(),
-                task_definition +
-                    R"(<zeebe:executionListeners>
-                         <zeebe:executionListener eventType="start" type="before" />
-                       </zeebe:executionListeners>)");
-  harness.Deploy("one-task.bpmn", model);
+  harness.Deploy(
+      "one-task.bpmn",
+      OneTaskWithListeners(R"(<zeebe:executionListener eventType="start" type="before" />)"));
   auto created = harness.CreateInstance("one-task");
   int64_t instance_key = created.process_instance_creation().process_instance_key();
   auto before = harness.ActivateJobs("before");

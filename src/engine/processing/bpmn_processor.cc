@@ -988,33 +988,43 @@ bool BpmnProcessor::RunExecutionListeners(const ElementInstance& instance, const
   if (!type.ok()) return fail(type.status());
   auto retries = expressions_.EvaluateInt(next->retries, instance.key());
   if (!retries.ok()) return fail(retries.status());
-  const DeployedProcess& process = *target.process;
-  record::JobRecord job;
-  job.set_type(*type);
-  job.set_retries(static_cast<int32_t>(std::clamp<int64_t>(*retries, 0, INT32_MAX)));
   // Zeebe 8.6 gives listener jobs no headers (the element's task headers are its own job's).
-  job.set_custom_headers("{}");
-  job.set_bpmn_process_id(process.bpmn_process_id);
-  job.set_process_definition_version(process.version);
-  job.set_process_definition_key(process.key);
-  job.set_process_instance_key(instance.record().process_instance_key());
-  job.set_element_id(element.id);
-  job.set_element_instance_key(instance.key());
-  job.set_tenant_id(instance.record().tenant_id());
+  record::JobRecord job = NewJob(instance, target, *type, *retries, "{}");
   job.set_job_kind(record::EXECUTION_LISTENER);
   job.set_listener_event_type(event_type == bpmn::ListenerEventType::kStart
                                   ? record::LISTENER_EVENT_START
                                   : record::LISTENER_EVENT_END);
+  AppendJob(std::move(job));
+  return false;
+}
+
+record::JobRecord BpmnProcessor::NewJob(const ElementInstance& instance, const Target& target,
+                                        const std::string& type, int64_t retries,
+                                        std::string custom_headers) const {
+  const DeployedProcess& process = *target.process;
+  record::JobRecord job;
+  job.set_type(type);
+  job.set_retries(static_cast<int32_t>(std::clamp<int64_t>(retries, 0, INT32_MAX)));
+  job.set_custom_headers(std::move(custom_headers));
+  job.set_bpmn_process_id(process.bpmn_process_id);
+  job.set_process_definition_version(process.version);
+  job.set_process_definition_key(process.key);
+  job.set_process_instance_key(instance.record().process_instance_key());
+  job.set_element_id(target.element->id);
+  job.set_element_instance_key(instance.key());
+  job.set_tenant_id(instance.record().tenant_id());
+  return job;
+}
+
+void BpmnProcessor::AppendJob(record::JobRecord job) {
   int64_t job_key = context_.NextKey();
   context_.AppendEvent(job_key, JobIntent::kCreated, std::move(job));
   jobs_.OnActivatable(job_key);
-  return false;
 }
 
 bool BpmnProcessor::CreateJob(const ElementInstance& instance, const Target& target,
                               const std::vector<EventBehavior::Subscription>& subscriptions) {
   const bpmn::Element& element = *target.element;
-  const DeployedProcess& process = *target.process;
   TERN_CHECK(element.task_definition.has_value(), "task without definition ", element.id);
   auto fail = [&](const absl::Status& status) {
     incidents_.RaiseElementIncident(instance, kExtractValueError, std::string(status.message()));
@@ -1055,21 +1065,8 @@ bool BpmnProcessor::CreateJob(const ElementInstance& instance, const Target& tar
   }
   events_.Open(instance, subscriptions);
 
-  record::JobRecord job;
-  job.set_type(*type);
-  job.set_retries(static_cast<int32_t>(std::clamp<int64_t>(*retries, 0, INT32_MAX)));
-  job.set_custom_headers(
-      headers.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-  job.set_bpmn_process_id(process.bpmn_process_id);
-  job.set_process_definition_version(process.version);
-  job.set_process_definition_key(process.key);
-  job.set_process_instance_key(instance.record().process_instance_key());
-  job.set_element_id(element.id);
-  job.set_element_instance_key(instance.key());
-  job.set_tenant_id(instance.record().tenant_id());
-  int64_t job_key = context_.NextKey();
-  context_.AppendEvent(job_key, JobIntent::kCreated, std::move(job));
-  jobs_.OnActivatable(job_key);
+  AppendJob(NewJob(instance, target, *type, *retries,
+                   headers.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)));
   return true;
 }
 

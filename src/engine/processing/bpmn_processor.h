@@ -164,6 +164,12 @@ class BpmnProcessor {
   // goes on); false while a listener job is pending or after raising an incident.
   bool RunExecutionListeners(const tern::state::ElementInstance& instance, const Target& target,
                              bpmn::ListenerEventType event_type);
+  // A job of the instance's element, not yet written; AppendJob writes it (JOB CREATED) and
+  // offers it to waiting workers.
+  record::JobRecord NewJob(const tern::state::ElementInstance& instance, const Target& target,
+                           const std::string& type, int64_t retries,
+                           std::string custom_headers) const;
+  void AppendJob(record::JobRecord job);
   bool CreateJob(const tern::state::ElementInstance& instance, const Target& target,
                  const std::vector<EventBehavior::Subscription>& subscriptions);
   // The outgoing flow an exclusive gateway takes; nullptr after raising an incident.
