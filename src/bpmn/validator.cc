@@ -1,6 +1,7 @@
 #include "bpmn/validator.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -260,6 +261,9 @@ class ProcessValidator {
     }
     bool has_start = false;
     bool has_end = false;
+    // (eventType, type) -> how often, and the pairs in document order: a map, so that a model
+    // with very many listeners is still checked in n log n.
+    std::map<std::pair<std::string_view, std::string_view>, int> counts;
     std::vector<std::pair<std::string_view, std::string_view>> seen;
     for (const ExecutionListener& listener : element.execution_listeners) {
       if (listener.event_type_text != "start" && listener.event_type_text != "end") {
@@ -280,18 +284,13 @@ class ProcessValidator {
       }
       const std::pair<std::string_view, std::string_view> key{listener.event_type_text,
                                                               listener.type.text};
-      if (std::find(seen.begin(), seen.end(), key) == seen.end()) {
-        seen.push_back(key);
-        const auto duplicates = std::count_if(
-            element.execution_listeners.begin(), element.execution_listeners.end(),
-            [&](const ExecutionListener& other) {
-              return other.event_type_text == key.first && other.type.text == key.second;
-            });
-        if (duplicates > 1) {
-          Problem(element,
-                  Cat("has ", duplicates, " execution listeners with eventType '", key.first,
-                      "' and type '", Excerpt(key.second), "'; each combination must be unique"));
-        }
+      if (++counts[key] == 1) seen.push_back(key);
+    }
+    for (const auto& key : seen) {
+      if (const int count = counts[key]; count > 1) {
+        Problem(element,
+                Cat("has ", count, " execution listeners with eventType '", key.first,
+                    "' and type '", Excerpt(key.second), "'; each combination must be unique"));
       }
     }
     const bool compensation = element.event_type == EventType::kCompensation;

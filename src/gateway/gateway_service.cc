@@ -88,6 +88,14 @@ std::optional<grpc::Status> CheckKeyPartition(int64_t key, int32_t partition_cou
       StrCat("Command '", intent, "' rejected with code 'NOT_FOUND': ", not_found_reason));
 }
 
+// Zeebe 8.6 requests may carry an operation reference, which the command's records keep.
+template <typename Request>
+void CopyOperationReference(const Request& request, record::Record& command) {
+  if (request.has_operationreference()) {
+    command.set_operation_reference(request.operationreference());
+  }
+}
+
 // An operation on one process instance (modify, migrate): the key must name a partition of
 // this cluster, and the command, with the request's operation reference, goes to it.
 template <typename Response, typename Request>
@@ -104,9 +112,7 @@ grpc::ServerUnaryReactor* SendToInstancePartition(grpc::CallbackServerContext* c
                                             key, "'"))) {
     return FinishNow(context, *error);
   }
-  if (request.has_operationreference()) {
-    command.set_operation_reference(request.operationreference());
-  }
+  CopyOperationReference(request, command);
   return SendAndFinish<Response>(context, brokers, PartitionOf(key), std::move(command), timeout_ms,
                                  std::move(intent), response, nullptr);
 }
@@ -253,9 +259,7 @@ grpc::ServerUnaryReactor* GatewayService::CreateProcessInstance(
   if (!creation.ok()) return FinishNow(context, ToGrpc(creation.status()));
   record::Record command = Command(-1, kCreationCreate);
   *command.mutable_process_instance_creation() = *std::move(creation);
-  if (request->has_operationreference()) {
-    command.set_operation_reference(request->operationreference());
-  }
+  CopyOperationReference(*request, command);
   auto* reactor = context->DefaultReactor();
   CreateOnSomePartition(brokers_, std::move(command), options_.request_timeout_ms,
                         next_create_partition_++, brokers_.partition_count(),
@@ -324,9 +328,7 @@ grpc::ServerUnaryReactor* GatewayService::CancelProcessInstance(
   }
   record::Record command = Command(key, kProcessInstanceCancel);
   command.mutable_process_instance()->set_process_instance_key(key);
-  if (request->has_operationreference()) {
-    command.set_operation_reference(request->operationreference());
-  }
+  CopyOperationReference(*request, command);
   return SendAndFinish<gp::CancelProcessInstanceResponse>(
       context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
       "CANCEL", response, nullptr);
@@ -349,9 +351,7 @@ grpc::ServerUnaryReactor* GatewayService::SetVariables(Ctx* context,
   document->set_scope_key(key);
   document->set_variables(request->variables());
   document->set_update_semantics(request->local() ? record::LOCAL : record::PROPAGATE);
-  if (request->has_operationreference()) {
-    command.set_operation_reference(request->operationreference());
-  }
+  CopyOperationReference(*request, command);
   return SendAndFinish<gp::SetVariablesResponse>(
       context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
       "UPDATE", response, [](const record::Record& answer, gp::SetVariablesResponse* out) {
@@ -370,9 +370,7 @@ grpc::ServerUnaryReactor* GatewayService::ResolveIncident(Ctx* context,
   }
   record::Record command = Command(key, kIncidentResolve);
   command.mutable_incident();
-  if (request->has_operationreference()) {
-    command.set_operation_reference(request->operationreference());
-  }
+  CopyOperationReference(*request, command);
   return SendAndFinish<gp::ResolveIncidentResponse>(context, brokers_, PartitionOf(key),
                                                     std::move(command), options_.request_timeout_ms,
                                                     "RESOLVE", response, nullptr);
@@ -460,9 +458,7 @@ grpc::ServerUnaryReactor* GatewayService::UpdateJobRetries(
   }
   record::Record command = Command(key, kJobUpdateRetries);
   command.mutable_job()->set_retries(request->retries());
-  if (request->has_operationreference()) {
-    command.set_operation_reference(request->operationreference());
-  }
+  CopyOperationReference(*request, command);
   return SendAndFinish<gp::UpdateJobRetriesResponse>(
       context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
       "UPDATE_RETRIES", response, nullptr);
@@ -479,9 +475,7 @@ grpc::ServerUnaryReactor* GatewayService::UpdateJobTimeout(
   }
   record::Record command = Command(key, kJobUpdateTimeout);
   command.mutable_job()->set_timeout(request->timeout());
-  if (request->has_operationreference()) {
-    command.set_operation_reference(request->operationreference());
-  }
+  CopyOperationReference(*request, command);
   return SendAndFinish<gp::UpdateJobTimeoutResponse>(
       context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
       "UPDATE_TIMEOUT", response, nullptr);
@@ -597,9 +591,7 @@ grpc::ServerUnaryReactor* GatewayService::DeleteResource(Ctx* context,
   record::Record command = Command(key, kResourceDeletionDelete);
   command.mutable_resource_deletion()->set_resource_key(key);
   command.mutable_resource_deletion()->set_tenant_id(std::string(kDefaultTenant));
-  if (request->has_operationreference()) {
-    command.set_operation_reference(request->operationreference());
-  }
+  CopyOperationReference(*request, command);
   // Resources are deployed on partition 1, which distributes the deletion to the others.
   return SendAndFinish<gp::DeleteResourceResponse>(context, brokers_, 1, std::move(command),
                                                    options_.request_timeout_ms, "DELETE", response,

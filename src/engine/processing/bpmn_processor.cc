@@ -614,25 +614,24 @@ void BpmnProcessor::OnCompleting(ElementInstance instance, const Target& target)
     return;
   }
   bool inner = IsInner(instance);
-  if (element.has_execution_listeners(bpmn::ListenerEventType::kEnd)) {
-    // Output mappings first, then the listeners; the completion trigger stays until the
-    // listeners are done, so a failed first listener can apply the mappings again.
-    if (instance.execution_listener_index() == 0) {
-      if (!ApplyOutputMappings(instance, element, /*consume_trigger=*/false)) return;
-      if (EventBehavior::MayHaveSubscriptions(element, false, inner)) events_.Close(instance);
-    }
+  const bool end_listeners = element.has_execution_listeners(bpmn::ListenerEventType::kEnd);
+  // Output mappings, then the end listeners. Once a listener has completed, the mappings are in
+  // place; until all have, the completion trigger stays, so that a retry after a failed first
+  // listener can apply the mappings again.
+  if (instance.execution_listener_index() == 0) {
+    if (!ApplyOutputMappings(instance, element, /*consume_trigger=*/!end_listeners)) return;
+    if (EventBehavior::MayHaveSubscriptions(element, false, inner)) events_.Close(instance);
+  }
+  if (end_listeners) {
     if (!RunExecutionListeners(instance, target, bpmn::ListenerEventType::kEnd)) return;
     if (MayHaveCompletionTrigger(element)) {
       if (auto trigger = context_.state().event_triggers.First(instance.key())) {
         ConsumeTrigger(trigger->first, trigger->second);
       }
     }
-  } else {
-    if (!ApplyOutputMappings(instance, element)) return;
   }
   bool completion_condition_met = false;
   if (inner && !CollectInnerOutput(instance, element, &completion_condition_met)) return;
-  if (EventBehavior::MayHaveSubscriptions(element, false, inner)) events_.Close(instance);
 
   if (element.type == ElementType::kEventBasedGateway) {
     auto trigger = context_.state().event_triggers.First(instance.key());

@@ -230,9 +230,10 @@ void DeploymentProcessor::Process(const record::Record& command) {
       metadata->set_bpmn_process_id(process.id);
       metadata->set_resource_name(resource->resource_name());
       metadata->set_tenant_id(tenant);
-      auto latest = processes.Latest(tenant, process.id);
       if (all_duplicates) {
         // An identical redeploy keeps the existing version.
+        auto latest = processes.Latest(tenant, process.id);
+        TERN_CHECK(latest.has_value());
         metadata->set_version(latest->version());
         metadata->set_process_definition_key(latest->process_definition_key());
         metadata->set_deployment_key(latest->deployment_key());
