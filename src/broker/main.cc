@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "base/clock.h"
+#include "base/process.h"
 #include "base/strings.h"
 #include "broker/broker.h"
 #include "broker/config.h"
@@ -14,6 +15,7 @@
 
 int main(int argc, char** argv) {
   using namespace tern;
+  base::ConfigureDaemonProcess();
   auto config = broker::LoadBrokerConfig(argc, argv);
   if (!config.ok()) {
     if (config.status().code() == absl::StatusCode::kCancelled) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "base/process.h"
 #include "base/strings.h"
 #include "gateway/cluster_client.h"
 #include "gateway/gateway_service.h"
@@ -18,6 +19,7 @@
 
 int main(int argc, char** argv) {
   using namespace tern;
+  base::ConfigureDaemonProcess();
   CLI::App app{"tern-gateway: the Zeebe gateway protocol in front of a Tern cluster"};
   std::string address = "127.0.0.1:26500";
   std::vector<std::string> brokers = {"127.0.0.1:26501"};
