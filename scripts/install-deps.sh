@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git python3
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   librocksdb-dev libabsl-dev libspdlog-dev libfmt-dev libpugixml-dev nlohmann-json3-dev
   libyaml-cpp-dev libre2-dev libcli11-dev prometheus-cpp-dev libcivetweb-dev
