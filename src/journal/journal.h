@@ -10,17 +10,32 @@
 //                                          hard state at the time and the log generation;
 //                                          replaced atomically (write, fsync, rename, fsync dir)
 //
-// Segment: a 32-byte header {magic "TRNJRNL1", version, first index, crc}, then records
-// {u32 payload length, u32 crc32c(payload), payload}. Payload kinds: an entry
-// {1, index, term, type, data} or a hard state {2, term, vote, commit}. Hard states go into the
-// same stream as the entries they refer to, so one fsync covers both (group commit: many
-// Append/SetHardState calls, one Sync).
+// Segment (format version 2): a 32-byte header {magic "TRNJRNL1", version, generation, first
+// index, crc}, then records {u32 payload length, u32 crc32c(payload), u32 header crc, payload}.
+// The header crc covers the length, the payload crc, the segment's first index and the
+// record's own byte offset, so a damaged length is detected before it is trusted, and a record
+// found at an offset is known to have been written there. Payload kinds: an entry
+// {1, index, term, type, data}, a hard state {2, term, vote, commit}, or a sync marker
+// {3, last index}. Hard states go into the same stream as the entries they refer to, so one
+// fsync covers both (group commit: many Append/SetHardState calls, one Sync).
 //
-// Recovery on Open: every segment is scanned and every record's checksum verified.
-//  - A bad or partial record at the very end of the last segment is a torn write from a crash:
-//    it and everything after it are truncated, and recovery() reports how many bytes.
-//  - A bad record anywhere else (an earlier segment, or followed by records whose hard state
-//    says entries at or after it were committed) is corruption: Open fails. Never skipped.
+// Sync markers: after a Sync has made the active segment durable, a marker record is appended
+// (not itself synced; it rides along with the next Sync, and survives a process kill in the
+// page cache). A valid marker at offset M proves every byte before M was fsynced, because it
+// was written only after that fsync returned.
+//
+// Recovery on Open: every segment is scanned and every record's checksums verified.
+//  - A sealed (non-last) segment was fsynced before the next segment's name became durable:
+//    any bad byte in it is corruption.
+//  - In the last segment, a bad record at offset P is a torn write from a crash (an append that
+//    was never fsynced, so never acknowledged) only if no valid sync marker exists after P: then
+//    it and everything after it are truncated and recovery() reports how many bytes. If a
+//    marker after P exists (found by scanning forward for position-bound record headers), P
+//    was fsynced and then damaged: corruption.
+//  - A missing segment between two present ones, or between the snapshot and the first one,
+//    is corruption.
+// Corruption fails Open with kDataLoss naming the file, the byte offset and the entry index;
+// nothing is ever skipped or cut. See README.md for why this rule and what it cannot see.
 //
 // Thread-compatible: owned by one partition's I/O thread.
 
@@ -71,6 +86,24 @@ struct RecoveryInfo {
   std::string torn_segment;
 };
 
+// What one scrub step (or a whole pass) verified. Scrubbing re-reads sealed segments, which are
+// immutable once sealed, and verifies every header and payload checksum and the entry order,
+// so bit rot in data that Open verified long ago is found while replicas still hold it.
+struct ScrubProgress {
+  uint64_t bytes_verified = 0;
+  uint64_t records_verified = 0;
+  uint64_t segments_verified = 0;
+  // Set when this call finished a pass over every sealed segment (the next call starts over).
+  bool pass_completed = false;
+};
+
+struct ScrubTotals {
+  uint64_t bytes_verified = 0;
+  uint64_t segments_verified = 0;
+  uint64_t passes_completed = 0;
+  uint64_t corruptions_found = 0;
+};
+
 class Journal {
  public:
   static absl::StatusOr<std::unique_ptr<Journal>> Open(FileSystem* fs, std::string dir,
@@ -104,6 +137,16 @@ class Journal {
   const RecoveryInfo& recovery() const { return recovery_; }
   uint64_t SyncCount() const { return sync_count_; }
 
+  // Verifies about `max_bytes` more of the sealed segments, continuing where the previous call
+  // stopped, so a caller on the owning thread can spread a pass over time (the broker calls it
+  // from the partition loop). kDataLoss, naming file, offset and entry, on the first damaged
+  // record; a later call starts a new pass. A truncation or snapshot install in between
+  // restarts the pass, since the segments it walked may have changed.
+  absl::StatusOr<ScrubProgress> ScrubStep(uint64_t max_bytes);
+  // One whole pass over every sealed segment now.
+  absl::StatusOr<ScrubProgress> ScrubAll();
+  const ScrubTotals& scrub_totals() const { return scrub_totals_; }
+
  private:
   struct Segment {
     uint64_t first_index = 0;
@@ -118,6 +161,13 @@ class Journal {
     uint64_t last_index() const { return first_index + offsets.size() - 1; }
   };
 
+  struct ScrubCursor {
+    uint64_t segment_first_index = 0;  // 0: the pass has not started
+    uint64_t offset = 0;               // 0: the segment header is next
+    uint64_t next_entry = 0;
+    uint64_t layout_epoch = 0;
+  };
+
   Journal(FileSystem* fs, std::string dir, JournalOptions options);
   absl::Status Recover();
   absl::Status LoadMeta();
@@ -126,6 +176,7 @@ class Journal {
   absl::StatusOr<Segment*> NewSegment(uint64_t first_index);
   absl::Status TruncateFrom(uint64_t index);
   absl::Status WriteRecord(Segment& seg, const std::string& payload);
+  absl::Status ScrubSegmentChunk(const Segment& seg, uint64_t max_bytes, ScrubProgress& progress);
   const Segment* SegmentFor(uint64_t index) const;
   absl::StatusOr<LogEntry> ReadEntry(const Segment& seg, uint64_t index) const;
   void CachePush(const LogEntry& e);
@@ -144,6 +195,11 @@ class Journal {
   uint64_t sync_count_ = 0;
   // Bumped by ResetToSnapshot: segments of older generations belong to a replaced log.
   uint32_t generation_ = 0;
+  // Bumped whenever existing segment bytes are cut or segments replaced (truncation, snapshot
+  // install), so an unfinished scrub pass does not resume at an offset that moved.
+  uint64_t layout_epoch_ = 0;
+  ScrubCursor scrub_;
+  ScrubTotals scrub_totals_;
 };
 
 }  // namespace tern::journal
