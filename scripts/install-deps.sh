@@ -15,6 +15,8 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   command -v node > /dev/null || packages+=(nodejs)
   command -v npm > /dev/null || packages+=(npm)
+  # systemd-analyze, for the deploy tests of the unit files (present on most Debian systems).
+  command -v systemd-analyze > /dev/null || packages+=(systemd)
 fi
 
 missing=()

@@ -1,0 +1,142 @@
+// deploy/kubernetes: the Kustomize base and every overlay render with `kubectl kustomize`
+// (offline: it only reads files) and every object is valid against the Kubernetes 1.33 OpenAPI
+// schemas compiled into kubernetes-models (and the Prometheus Operator's CRD schema for the
+// ServiceMonitor), installed by `npm ci`. Then the cluster's own rules: replicas equal the
+// configured cluster size, probes on the monitoring endpoints, a disruption budget that keeps a
+// quorum, peers that resolve through the headless Service. Skipped where kubectl is missing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import YAML from "yaml";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const k8sDir = path.join(here, "../../deploy/kubernetes");
+const kubectl = process.env.KUBECTL || "kubectl";
+
+function hasKubectl() {
+  try {
+    execFileSync(kubectl, ["version", "--client"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const skip = hasKubectl() ? false : "kubectl is not installed (it renders the Kustomize manifests)";
+
+const kustomizations = [
+  "base",
+  ...readdirSync(path.join(k8sDir, "overlays")).map((o) => `overlays/${o}`),
+];
+
+function render(dir) {
+  const text = execFileSync(kubectl, ["kustomize", path.join(k8sDir, dir)], { encoding: "utf8" });
+  return YAML.parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean);
+}
+
+// The model class that validates an object of this apiVersion and kind.
+async function modelFor({ apiVersion, kind }) {
+  const module =
+    apiVersion === "monitoring.coreos.com/v1"
+      ? `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`
+      : `kubernetes-models/${apiVersion}/${kind}`;
+  const loaded = await import(module);
+  return loaded[kind];
+}
+
+function find(objects, kind, name) {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  assert.ok(found, `a ${kind} named ${name}`);
+  return found;
+}
+
+function envOf(container, objects) {
+  // Plain values plus the ConfigMaps the container takes whole (envFrom) or by key.
+  const env = {};
+  for (const from of container.envFrom ?? []) {
+    Object.assign(env, find(objects, "ConfigMap", from.configMapRef.name).data);
+  }
+  for (const entry of container.env ?? []) {
+    const ref = entry.valueFrom?.configMapKeyRef;
+    env[entry.name] = ref ? find(objects, "ConfigMap", ref.name).data[ref.key] : entry.value;
+  }
+  return env;
+}
+
+test("deploy/kubernetes has the base and the overlays", () => {
+  assert.ok(existsSync(path.join(k8sDir, "base/kustomization.yaml")));
+  assert.ok(kustomizations.includes("overlays/single"));
+});
+
+for (const dir of kustomizations) {
+  test(`${dir}: every rendered object is valid against its Kubernetes schema`, { skip }, async () => {
+    const objects = render(dir);
+    assert.ok(objects.length >= 6, `${dir} renders the broker, its services, budget and gateway`);
+    for (const object of objects) {
+      const Model = await modelFor(object);
+      const where = `${dir}: ${object.kind}/${object.metadata?.name}`;
+      assert.doesNotThrow(() => new Model(object).validate(), (error) => `${where}: ${error.message}`);
+    }
+  });
+
+  test(`${dir}: brokers, peers, probes and budget fit together`, { skip }, () => {
+    const objects = render(dir);
+    const brokers = find(objects, "StatefulSet", "tern-broker");
+    const container = brokers.spec.template.spec.containers[0];
+    const env = envOf(container, objects);
+    const size = Number(env.TERN_CLUSTER_SIZE);
+    assert.equal(brokers.spec.replicas, size, "replicas = TERN_CLUSTER_SIZE");
+    assert.ok(Number(env.TERN_REPLICATION_FACTOR) <= size, "replication factor <= cluster size");
+    assert.ok(Number(env.TERN_PARTITIONS) >= 1);
+    assert.equal(brokers.spec.podManagementPolicy, "Parallel", "brokers start together");
+    assert.equal(env.TERN_NODE_ID, undefined, "node id comes from the pod ordinal");
+
+    // Peers: tern-broker-{}.<headless service>..., the service publishing not-ready pods.
+    const headless = find(objects, "Service", brokers.spec.serviceName);
+    assert.equal(headless.spec.clusterIP, "None");
+    assert.equal(headless.spec.publishNotReadyAddresses, true);
+    assert.ok(
+      env.TERN_PEER_TEMPLATE.startsWith(`${brokers.metadata.name}-{}.${headless.metadata.name}.`),
+      env.TERN_PEER_TEMPLATE,
+    );
+    assert.match(env.TERN_PEER_TEMPLATE, /:26501$/);
+    for (const [key, value] of Object.entries(headless.spec.selector)) {
+      assert.equal(brokers.spec.template.metadata.labels[key], value, `service selects brokers by ${key}`);
+    }
+
+    // Probes on the monitoring port; the port is what TERN_MONITORING_ADDRESS binds.
+    const monitoringPort = container.ports.find((p) => p.name === "monitoring").containerPort;
+    assert.equal(env.TERN_MONITORING_ADDRESS, `0.0.0.0:${monitoringPort}`);
+    assert.equal(container.readinessProbe.httpGet.path, "/ready");
+    assert.equal(container.livenessProbe.httpGet.path, "/health");
+    assert.equal(container.readinessProbe.httpGet.port, "monitoring");
+    assert.equal(container.livenessProbe.httpGet.port, "monitoring");
+
+    // Data on a persistent volume at the image's data directory.
+    const claim = brokers.spec.volumeClaimTemplates[0].metadata.name;
+    const mount = container.volumeMounts.find((m) => m.name === claim);
+    assert.equal(mount?.mountPath, env.TERN_DATA_DIR);
+
+    // At most one broker away at a time: a quorum of 3 replicas survives.
+    const budget = find(objects, "PodDisruptionBudget", "tern-broker");
+    assert.equal(budget.spec.maxUnavailable, 1);
+    assert.deepEqual(budget.spec.selector.matchLabels, brokers.spec.selector.matchLabels);
+
+    // The gateway lists the same brokers.
+    const gateway = find(objects, "Deployment", "tern-gateway");
+    const gatewayEnv = envOf(gateway.spec.template.spec.containers[0], objects);
+    assert.equal(gatewayEnv.TERN_PEER_TEMPLATE, env.TERN_PEER_TEMPLATE);
+    assert.equal(gatewayEnv.TERN_CLUSTER_SIZE, env.TERN_CLUSTER_SIZE);
+    assert.deepEqual(gateway.spec.template.spec.containers[0].args, ["tern-gateway"]);
+  });
+}
+
+test("the schemas catch a mistake (the validation is not vacuous)", { skip }, async () => {
+  const objects = render("base");
+  const brokers = structuredClone(find(objects, "StatefulSet", "tern-broker"));
+  brokers.spec.template.spec.containers[0].ports[0].containerPort = "26501";
+  const Model = await modelFor(brokers);
+  assert.throws(() => new Model(brokers).validate(), /containerPort/);
+});
