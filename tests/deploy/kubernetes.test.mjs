@@ -1,13 +1,15 @@
 // deploy/kubernetes: the Kustomize base and every overlay render with `kubectl kustomize`
 // (offline: it only reads files) and every object is valid against the Kubernetes 1.33 OpenAPI
 // schemas compiled into kubernetes-models (and the Prometheus Operator's CRD schema for the
-// ServiceMonitor), installed by `npm ci`. Then the cluster's own rules: replicas equal the
+// ServiceMonitor), installed by `npm ci`. Those schemas, like Kubernetes' own, let unknown fields
+// through, so the objects are also type-checked against the same package's TypeScript types,
+// where a misspelt field is an error. Then the cluster's own rules: replicas equal the
 // configured cluster size, probes on the monitoring endpoints, a disruption budget that keeps a
 // quorum, peers that resolve through the headless Service. Skipped where kubectl is missing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
@@ -132,6 +134,52 @@ for (const dir of kustomizations) {
     assert.deepEqual(gateway.spec.template.spec.containers[0].args, ["tern-gateway"]);
   });
 }
+
+// Writes every rendered object as a typed constant (`const o3: IStatefulSet = {...}`) and runs the
+// TypeScript compiler: an object literal may only name fields its type declares.
+function typeCheck(objectsByDir) {
+  // Inside node_modules (ignored by git) so that the compiler resolves the installed packages.
+  const dir = path.join(here, "node_modules/.tern-deploy-typecheck");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const lines = [];
+  let n = 0;
+  for (const [where, objects] of objectsByDir) {
+    for (const object of objects) {
+      const module =
+        object.apiVersion === "monitoring.coreos.com/v1"
+          ? `@kubernetes-models/prometheus-operator/${object.apiVersion}/${object.kind}`
+          : `kubernetes-models/${object.apiVersion}/${object.kind}`;
+      n++;
+      lines.push(`// ${where}: ${object.kind}/${object.metadata.name}`);
+      lines.push(`import type { I${object.kind} as T${n} } from "${module}";`);
+      lines.push(`export const o${n}: T${n} = ${JSON.stringify(object, null, 1)};`);
+    }
+  }
+  const file = path.join(dir, "manifests.ts");
+  writeFileSync(file, lines.join("\n") + "\n");
+  const tsc = path.join(here, "node_modules/typescript/bin/tsc");
+  try {
+    execFileSync(process.execPath, [tsc, "--noEmit", "--strict", "--skipLibCheck", "--target", "es2022",
+      "--module", "nodenext", "--moduleResolution", "nodenext", file], { encoding: "utf8" });
+    return { ok: true, output: "", file };
+  } catch (error) {
+    return { ok: false, output: `${error.stdout}${error.stderr}`, file };
+  }
+}
+
+test("no rendered object has a field its Kubernetes type does not declare", { skip }, () => {
+  const result = typeCheck(kustomizations.map((dir) => [dir, render(dir)]));
+  assert.ok(result.ok, `unknown or mistyped fields (${result.file}):\n${result.output}`);
+});
+
+test("the type check catches a misspelt field", { skip }, () => {
+  const brokers = structuredClone(find(render("base"), "StatefulSet", "tern-broker"));
+  brokers.spec.template.spec.containers[0].readinesProbe = brokers.spec.template.spec.containers[0].readinessProbe;
+  const result = typeCheck([["base, misspelt", [brokers]]]);
+  assert.equal(result.ok, false);
+  assert.match(result.output, /readinesProbe/);
+});
 
 test("the schemas catch a mistake (the validation is not vacuous)", { skip }, async () => {
   const objects = render("base");
