@@ -116,10 +116,11 @@ for (const dir of kustomizations) {
     assert.equal(container.readinessProbe.httpGet.port, "monitoring");
     assert.equal(container.livenessProbe.httpGet.port, "monitoring");
 
-    // Data on a persistent volume at the image's data directory.
+    // Data in a directory of its own on the persistent volume.
     const claim = brokers.spec.volumeClaimTemplates[0].metadata.name;
     const mount = container.volumeMounts.find((m) => m.name === claim);
-    assert.equal(mount?.mountPath, env.TERN_DATA_DIR);
+    assert.equal(mount?.mountPath, "/usr/local/tern/data");
+    assert.ok(env.TERN_DATA_DIR.startsWith(`${mount.mountPath}/`), env.TERN_DATA_DIR);
 
     // At most one broker away at a time: a quorum of 3 replicas survives.
     const budget = find(objects, "PodDisruptionBudget", "tern-broker");
