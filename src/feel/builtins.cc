@@ -2,6 +2,12 @@
 // rely on. Parameter names follow feel-scala so named-argument calls behave the same.
 // Convention: a function given arguments of the wrong kind returns null (feel-scala reports a
 // warning and yields null); only budget and recursion failures fail the evaluation.
+//
+// Memory: a function that builds a string, list or context checks its size before allocating it
+// (ctx.CheckString/CheckList/CheckContext against the collection limit and what is left of the
+// evaluation's memory budget); InvokeBuiltin then charges the finished result. Values nested in
+// a result (the strings of split(), the contexts of get entries()) are charged with ctx.Charge
+// before each is made. Temporary buffers are at most a small multiple of the arguments' sizes.
 
 #include <algorithm>
 #include <cmath>
@@ -31,14 +37,16 @@ bool RetNull(Value* out) { return Ret(out, Value()); }
 
 // ---- UTF-8 helpers (positions in FEEL strings count Unicode code points) ----
 
-std::vector<size_t> CodePointOffsets(const std::string& s) {
-  std::vector<size_t> offsets;
-  offsets.reserve(s.size() + 1);
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) offsets.push_back(i);
+// The byte offset `count` code points after byte offset `from` (or the end of s).
+size_t ByteOffsetOfCodePoint(const std::string& s, size_t from, int64_t count) {
+  size_t i = from;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (count == 0) return i;
+      --count;
+    }
   }
-  offsets.push_back(s.size());
-  return offsets;
+  return s.size();
 }
 
 int64_t CodePointCount(const std::string& s) {
@@ -512,6 +520,13 @@ bool RegexError(EvalContext& ctx, const std::string& error, bool unsupported, Va
 
 // ---- Arg helpers ----
 
+// The longest string the evaluation may still create: the collection limit or what is left of
+// the memory budget, whichever is smaller.
+size_t MaxNewStringBytes(const EvalContext& ctx) {
+  int64_t n = std::min(ctx.options->max_collection_size, ctx.bytes_left - 32);
+  return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
 bool AllNumbers(const std::vector<Value>& items) {
   for (const Value& v : items) {
     if (!v.is_number()) return false;
@@ -526,10 +541,15 @@ std::optional<int64_t> IntArg(const Value& v) {
 
 // ================= Conversion =================
 
-bool FnString(EvalContext&, Args a, size_t, Value* out) {
+bool FnString(EvalContext& ctx, Args a, size_t, Value* out) {
   if (a[0].is_null()) return RetNull(out);
   if (a[0].is_string()) return Ret(out, a[0]);
-  return Ret(out, Value::String(ToFeelString(a[0])));
+  std::string text;
+  if (!ToFeelStringWithin(a[0], MaxNewStringBytes(ctx), &text)) {
+    return ctx.CheckString(text.size());  // fails, naming the limit
+  }
+  if (!ctx.Step(static_cast<int64_t>(text.size() / 64))) return false;
+  return Ret(out, Value::String(std::move(text)));
 }
 
 bool FnNumber1(EvalContext&, Args a, size_t, Value* out) {
@@ -698,13 +718,22 @@ Value JsonToValueOrNull(const std::string& s) {
   return v.ok() ? *v : Value();
 }
 
-bool FnFromJson(EvalContext&, Args a, size_t, Value* out) {
+bool FnFromJson(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string()) return RetNull(out);
+  const size_t size = a[0].as_string().size();
+  if (!ctx.Step(static_cast<int64_t>(size / 16))) return false;
+  // A JSON text of n bytes holds at most n / 2 + 1 values ("[0,0,...]"): the worst case must fit
+  // what is left of the memory budget before parsing starts.
+  if (!ctx.CheckAllocation(0, static_cast<int64_t>((size / 2 + 1) * sizeof(Value)))) return false;
+  if (!ctx.Charge(static_cast<int64_t>(size))) return false;  // the values nested in the result
   return Ret(out, JsonToValueOrNull(a[0].as_string()));
 }
 
-bool FnToJson(EvalContext&, Args a, size_t, Value* out) {
-  return Ret(out, Value::String(ValueToJson(a[0])));
+bool FnToJson(EvalContext& ctx, Args a, size_t, Value* out) {
+  std::optional<std::string> json = ValueToJsonWithin(a[0], MaxNewStringBytes(ctx));
+  if (!json) return ctx.CheckString(MaxNewStringBytes(ctx) + 1);  // fails, naming the limit
+  if (!ctx.Step(static_cast<int64_t>(json->size() / 64))) return false;
+  return Ret(out, Value::String(std::move(*json)));
 }
 
 // ================= Boolean =================
@@ -757,8 +786,7 @@ bool FnSubstring(EvalContext& ctx, Args a, size_t n, Value* out) {
   if (!start) return RetNull(out);
   const std::string& s = a[0].as_string();
   if (!ctx.Step(static_cast<int64_t>(s.size() / 64))) return false;
-  std::vector<size_t> offs = CodePointOffsets(s);
-  int64_t len = static_cast<int64_t>(offs.size()) - 1;
+  int64_t len = CodePointCount(s);
   int64_t from = *start > 0 ? *start - 1 : len + *start;
   if (*start == 0) from = 0;
   from = std::clamp<int64_t>(from, 0, len);
@@ -769,7 +797,10 @@ bool FnSubstring(EvalContext& ctx, Args a, size_t n, Value* out) {
     if (!l || *l < 0) return RetNull(out);
     count = std::min(count, *l);
   }
-  return Ret(out, Value::String(s.substr(offs[from], offs[from + count] - offs[from])));
+  const size_t begin = ByteOffsetOfCodePoint(s, 0, from);
+  const size_t end = ByteOffsetOfCodePoint(s, begin, count);
+  if (!ctx.CheckString(end - begin)) return false;
+  return Ret(out, Value::String(s.substr(begin, end - begin)));
 }
 
 bool FnStringLength(EvalContext&, Args a, size_t, Value* out) {
@@ -780,27 +811,35 @@ bool FnStringLength(EvalContext&, Args a, size_t, Value* out) {
 bool FnUpperCase(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string()) return RetNull(out);
   if (!ctx.Step(static_cast<int64_t>(a[0].as_string().size() / 64))) return false;
+  // The mapped characters keep their UTF-8 length, so the result is as long as the input.
+  if (!ctx.CheckString(a[0].as_string().size())) return false;
   return Ret(out, Value::String(MapCase(a[0].as_string(), true)));
 }
 
 bool FnLowerCase(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string()) return RetNull(out);
   if (!ctx.Step(static_cast<int64_t>(a[0].as_string().size() / 64))) return false;
+  if (!ctx.CheckString(a[0].as_string().size())) return false;
   return Ret(out, Value::String(MapCase(a[0].as_string(), false)));
 }
 
-bool FnSubstringBefore(EvalContext&, Args a, size_t, Value* out) {
+bool FnSubstringBefore(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string() || !a[1].is_string()) return RetNull(out);
+  if (!ctx.Step(static_cast<int64_t>(a[0].as_string().size() / 64))) return false;
   size_t p = a[0].as_string().find(a[1].as_string());
   if (p == std::string::npos) return Ret(out, Value::String(""));
+  if (!ctx.CheckString(p)) return false;
   return Ret(out, Value::String(a[0].as_string().substr(0, p)));
 }
 
-bool FnSubstringAfter(EvalContext&, Args a, size_t, Value* out) {
+bool FnSubstringAfter(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string() || !a[1].is_string()) return RetNull(out);
+  if (!ctx.Step(static_cast<int64_t>(a[0].as_string().size() / 64))) return false;
   size_t p = a[0].as_string().find(a[1].as_string());
   if (p == std::string::npos) return Ret(out, Value::String(""));
-  return Ret(out, Value::String(a[0].as_string().substr(p + a[1].as_string().size())));
+  const size_t from = p + a[1].as_string().size();
+  if (!ctx.CheckString(a[0].as_string().size() - from)) return false;
+  return Ret(out, Value::String(a[0].as_string().substr(from)));
 }
 
 bool FnContains(EvalContext&, Args a, size_t, Value* out) {
@@ -853,6 +892,64 @@ bool ConvertReplacement(const std::string& in, std::string* out) {
   return true;
 }
 
+// Bytes `rewrite` (RE2 syntax: \0-\9 name groups, \\ is a backslash) adds for one match.
+size_t RewriteSize(std::string_view rewrite, const re2::StringPiece* groups) {
+  size_t size = 0;
+  for (size_t i = 0; i < rewrite.size(); ++i) {
+    if (rewrite[i] == '\\' && i + 1 < rewrite.size()) {
+      char e = rewrite[++i];
+      size += e >= '0' && e <= '9' ? groups[e - '0'].size() : 1;
+    } else {
+      ++size;
+    }
+  }
+  return size;
+}
+
+// RE2::GlobalReplace with the result's size checked before each piece is appended: a short
+// input can ask for a huge result (replace(s, "a", s) is quadratic in the length of s).
+// Empty matches are handled as GlobalReplace does: not right after a previous match, and the
+// text advances by one character.
+bool ReplaceAll(EvalContext& ctx, const std::string& s, const RE2& re, const std::string& rewrite,
+                std::string* result) {
+  const int groups = 1 + RE2::MaxSubmatch(rewrite);
+  std::vector<re2::StringPiece> vec(static_cast<size_t>(groups));
+  const re2::StringPiece text(s);
+  size_t pos = 0;
+  size_t last_end = std::string::npos;
+  auto append = [&](size_t bytes) { return ctx.CheckString(result->size() + bytes); };
+  while (pos <= s.size()) {
+    if (!re.Match(text, pos, s.size(), RE2::UNANCHORED, vec.data(), groups)) break;
+    if (!ctx.Step()) return false;
+    const size_t start = static_cast<size_t>(vec[0].data() - s.data());
+    if (!append(start - pos)) return false;
+    result->append(s, pos, start - pos);
+    pos = start;
+    if (vec[0].empty() && start == last_end) {
+      // No empty match right after a match: copy one character and go on.
+      if (pos >= s.size()) break;
+      size_t char_len = 1;
+      while (pos + char_len < s.size() &&
+             (static_cast<unsigned char>(s[pos + char_len]) & 0xC0) == 0x80 && char_len < 4) {
+        ++char_len;
+      }
+      if (!append(char_len)) return false;
+      result->append(s, pos, char_len);
+      pos += char_len;
+      continue;
+    }
+    if (!append(RewriteSize(rewrite, vec.data()))) return false;
+    re.Rewrite(result, rewrite, vec.data(), groups);
+    pos = start + vec[0].size();
+    last_end = pos;
+  }
+  if (pos < s.size()) {
+    if (!append(s.size() - pos)) return false;
+    result->append(s, pos, std::string::npos);
+  }
+  return true;
+}
+
 bool FnReplace(EvalContext& ctx, Args a, size_t n, Value* out) {
   if (!a[0].is_string() || !a[1].is_string() || !a[2].is_string()) return RetNull(out);
   if (n > 3 && !a[3].is_null() && !a[3].is_string()) return RetNull(out);
@@ -872,11 +969,11 @@ bool FnReplace(EvalContext& ctx, Args a, size_t n, Value* out) {
   }
   std::string err2;
   if (!re->CheckRewriteString(rewrite, &err2)) return RetNull(out);
-  std::string s = a[0].as_string();
+  const std::string& s = a[0].as_string();
   if (!ctx.Step(static_cast<int64_t>(s.size() / 16))) return false;
-  RE2::GlobalReplace(&s, *re, rewrite);
-  if (!ctx.CheckSize(static_cast<int64_t>(s.size()))) return false;
-  return Ret(out, Value::String(std::move(s)));
+  std::string result;
+  if (!ReplaceAll(ctx, s, *re, rewrite, &result)) return false;
+  return Ret(out, Value::String(std::move(result)));
 }
 
 bool FnSplit(EvalContext& ctx, Args a, size_t, Value* out) {
@@ -903,11 +1000,14 @@ bool FnSplit(EvalContext& ctx, Args a, size_t, Value* out) {
         continue;
       }
     }
+    if (!ctx.CheckList(parts.size() + 1)) return false;
+    if (!ctx.Charge(static_cast<int64_t>(start - last) + 32)) return false;
     parts.push_back(Value::String(s.substr(last, start - last)));
-    if (!ctx.CheckSize(static_cast<int64_t>(parts.size()))) return false;
     last = end;
     pos = m.empty() ? end + 1 : end;
   }
+  if (!ctx.CheckList(parts.size() + 1)) return false;
+  if (!ctx.Charge(static_cast<int64_t>(s.size() - last) + 32)) return false;
   parts.push_back(Value::String(s.substr(last)));
   return Ret(out, Value::List(std::move(parts)));
 }
@@ -925,19 +1025,21 @@ bool FnExtract(EvalContext& ctx, Args a, size_t, Value* out) {
   re2::StringPiece m;
   while (pos <= s.size() && re->Match(s, pos, s.size(), RE2::UNANCHORED, &m, 1)) {
     size_t start = m.data() - s.data();
+    if (!ctx.CheckList(found.size() + 1)) return false;
+    if (!ctx.Charge(static_cast<int64_t>(m.size()) + 32)) return false;
     found.push_back(Value::String(std::string(m)));
-    if (!ctx.CheckSize(static_cast<int64_t>(found.size()))) return false;
     pos = m.empty() ? start + 1 : start + m.size();
   }
   return Ret(out, Value::List(std::move(found)));
 }
 
-bool FnTrim(EvalContext&, Args a, size_t, Value* out) {
+bool FnTrim(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string()) return RetNull(out);
   const std::string& s = a[0].as_string();
   size_t b = 0, e = s.size();
   while (b < e && static_cast<unsigned char>(s[b]) <= ' ') ++b;
   while (e > b && static_cast<unsigned char>(s[e - 1]) <= ' ') --e;
+  if (!ctx.CheckString(e - b)) return false;
   return Ret(out, Value::String(s.substr(b, e - b)));
 }
 
@@ -964,13 +1066,17 @@ bool FnUuid(EvalContext& ctx, Args, size_t, Value* out) {
   return Ret(out, Value::String(buf));
 }
 
-bool FnToBase64(EvalContext&, Args a, size_t, Value* out) {
+bool FnToBase64(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string()) return RetNull(out);
+  if (!ctx.Step(static_cast<int64_t>(a[0].as_string().size() / 64))) return false;
+  if (!ctx.CheckString((a[0].as_string().size() + 2) / 3 * 4)) return false;
   return Ret(out, Value::String(absl::Base64Escape(a[0].as_string())));
 }
 
-bool FnFromBase64(EvalContext&, Args a, size_t, Value* out) {
+bool FnFromBase64(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_string()) return RetNull(out);
+  if (!ctx.Step(static_cast<int64_t>(a[0].as_string().size() / 64))) return false;
+  if (!ctx.CheckString(a[0].as_string().size() / 4 * 3 + 3)) return false;
   std::string decoded;
   if (!absl::Base64Unescape(a[0].as_string(), &decoded)) return RetNull(out);
   return Ret(out, Value::String(std::move(decoded)));
@@ -998,18 +1104,29 @@ bool FnStringJoin(EvalContext& ctx, Args a, size_t n, Value* out) {
     if (a[2].is_string()) prefix = a[2].as_string();
     if (a[3].is_string()) suffix = a[3].as_string();
   }
-  std::string r = prefix;
+  if (!ctx.Step(static_cast<int64_t>(a[0].list().size()))) return false;
+  // The length first, so the result is checked before any of it is built.
+  size_t length = prefix.size() + suffix.size();
   bool first = true;
   for (const Value& v : a[0].list()) {
     if (v.is_null()) continue;
     if (!v.is_string()) return RetNull(out);
+    if (!first) length += delim.size();
+    first = false;
+    length += v.as_string().size();
+  }
+  if (!ctx.CheckString(length)) return false;
+  std::string r;
+  r.reserve(length);
+  r += prefix;
+  first = true;
+  for (const Value& v : a[0].list()) {
+    if (v.is_null()) continue;
     if (!first) r += delim;
     first = false;
     r += v.as_string();
-    if (!ctx.CheckSize(static_cast<int64_t>(r.size()))) return false;
   }
   r += suffix;
-  if (!ctx.Step(static_cast<int64_t>(a[0].list().size()))) return false;
   return Ret(out, Value::String(std::move(r)));
 }
 
@@ -1194,29 +1311,35 @@ bool FnSublist(EvalContext& ctx, Args a, size_t n, Value* out) {
     count = *l;
   }
   if (!ctx.Step(count)) return false;
+  if (!ctx.CheckList(static_cast<size_t>(count))) return false;
   return Ret(out,
              Value::List(std::vector<Value>(items.begin() + from, items.begin() + from + count)));
 }
 
 bool FnAppend(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_list() || !a[1].is_list()) return RetNull(out);
-  std::vector<Value> r = a[0].list();
   const auto& extra = a[1].list();
-  if (!ctx.CheckSize(static_cast<int64_t>(r.size() + extra.size()))) return false;
-  if (!ctx.Step(static_cast<int64_t>(r.size() + extra.size()))) return false;
+  if (!ctx.CheckList(a[0].list().size() + extra.size())) return false;
+  if (!ctx.Step(static_cast<int64_t>(a[0].list().size() + extra.size()))) return false;
+  std::vector<Value> r;
+  r.reserve(a[0].list().size() + extra.size());
+  r = a[0].list();
   r.insert(r.end(), extra.begin(), extra.end());
   return Ret(out, Value::List(std::move(r)));
 }
 
 bool FnConcatenate(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_list()) return RetNull(out);
-  std::vector<Value> r;
+  size_t total = 0;
   for (const Value& l : a[0].list()) {
     if (!l.is_list()) return RetNull(out);
-    if (!ctx.CheckSize(static_cast<int64_t>(r.size() + l.list().size()))) return false;
-    if (!ctx.Step(static_cast<int64_t>(l.list().size()))) return false;
-    r.insert(r.end(), l.list().begin(), l.list().end());
+    total += l.list().size();
   }
+  if (!ctx.Step(static_cast<int64_t>(total))) return false;
+  if (!ctx.CheckList(total)) return false;
+  std::vector<Value> r;
+  r.reserve(total);
+  for (const Value& l : a[0].list()) r.insert(r.end(), l.list().begin(), l.list().end());
   return Ret(out, Value::List(std::move(r)));
 }
 
@@ -1230,6 +1353,7 @@ bool FnInsertBefore(EvalContext& ctx, Args a, size_t, Value* out) {
   if (at < 0 || at > len || (*pos > 0 && at >= len && len > 0 && at != len)) return RetNull(out);
   if (*pos > len) return RetNull(out);
   if (!ctx.Step(len)) return false;
+  if (!ctx.CheckList(items.size() + 1)) return false;
   std::vector<Value> r = items;
   r.insert(r.begin() + at, a[2]);
   return Ret(out, Value::List(std::move(r)));
@@ -1244,6 +1368,7 @@ bool FnRemove(EvalContext& ctx, Args a, size_t, Value* out) {
   int64_t at = *pos > 0 ? *pos - 1 : len + *pos;
   if (at < 0 || at >= len) return RetNull(out);
   if (!ctx.Step(len)) return false;
+  if (!ctx.CheckList(items.size())) return false;
   std::vector<Value> r = items;
   r.erase(r.begin() + at);
   return Ret(out, Value::List(std::move(r)));
@@ -1256,6 +1381,7 @@ bool FnListReplace(EvalContext& ctx, Args a, size_t, Value* out) {
   const auto& items = a[0].list();
   int64_t len = static_cast<int64_t>(items.size());
   if (!ctx.Step(len)) return false;
+  if (!ctx.CheckList(items.size())) return false;
   if (a[1].is_number()) {
     auto pos = IntArg(a[1]);
     if (!pos || *pos == 0) return RetNull(out);
@@ -1280,6 +1406,7 @@ bool FnListReplace(EvalContext& ctx, Args a, size_t, Value* out) {
 bool FnReverse(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_list()) return RetNull(out);
   if (!ctx.Step(static_cast<int64_t>(a[0].list().size()))) return false;
+  if (!ctx.CheckList(a[0].list().size())) return false;
   std::vector<Value> r(a[0].list().rbegin(), a[0].list().rend());
   return Ret(out, Value::List(std::move(r)));
 }
@@ -1291,7 +1418,10 @@ bool FnIndexOf(EvalContext& ctx, Args a, size_t, Value* out) {
   std::vector<Value> r;
   for (size_t i = 0; i < items.size(); ++i) {
     Value e = FeelEquals(items[i], a[1]);
-    if (e.is_bool() && e.as_bool()) r.push_back(Value::Number(static_cast<int64_t>(i + 1)));
+    if (e.is_bool() && e.as_bool()) {
+      if (!ctx.CheckList(r.size() + 1)) return false;
+      r.push_back(Value::Number(static_cast<int64_t>(i + 1)));
+    }
   }
   return Ret(out, Value::List(std::move(r)));
 }
@@ -1310,7 +1440,10 @@ bool FnDistinctValues(EvalContext& ctx, Args a, size_t, Value* out) {
   std::vector<Value> r;
   for (const Value& v : a[0].list()) {
     if (!ctx.Step(static_cast<int64_t>(r.size()) + 1)) return false;
-    if (!Contains(r, v)) r.push_back(v);
+    if (!Contains(r, v)) {
+      if (!ctx.CheckList(r.size() + 1)) return false;
+      r.push_back(v);
+    }
   }
   return Ret(out, Value::List(std::move(r)));
 }
@@ -1347,7 +1480,10 @@ bool FnUnion(EvalContext& ctx, Args a, size_t, Value* out) {
     if (!l.is_list()) return RetNull(out);
     for (const Value& v : l.list()) {
       if (!ctx.Step(static_cast<int64_t>(r.size()) + 1)) return false;
-      if (!Contains(r, v)) r.push_back(v);
+      if (!Contains(r, v)) {
+        if (!ctx.CheckList(r.size() + 1)) return false;
+        r.push_back(v);
+      }
     }
   }
   return Ret(out, Value::List(std::move(r)));
@@ -1358,7 +1494,7 @@ bool Flatten(EvalContext& ctx, const Value& v, std::vector<Value>* out, int dept
     return ctx.Fail(absl::ResourceExhaustedError("FEEL flatten: list nested too deeply"));
   }
   if (!v.is_list()) {
-    if (!ctx.CheckSize(static_cast<int64_t>(out->size()) + 1)) return false;
+    if (!ctx.CheckList(out->size() + 1)) return false;
     out->push_back(v);
     return ctx.Step();
   }
@@ -1377,9 +1513,13 @@ bool FnFlatten(EvalContext& ctx, Args a, size_t, Value* out) {
 
 bool FnSort(EvalContext& ctx, Args a, size_t n, Value* out) {
   if (!a[0].is_list()) return RetNull(out);
-  std::vector<Value> items = a[0].list();
-  int64_t size = static_cast<int64_t>(items.size());
+  int64_t size = static_cast<int64_t>(a[0].list().size());
   if (!ctx.Step(size * 2)) return false;
+  // The copy being sorted and, with a `precedes` function, the merge buffer.
+  if (!ctx.CheckAllocation(size, static_cast<int64_t>(2 * a[0].list().size() * sizeof(Value)))) {
+    return false;
+  }
+  std::vector<Value> items = a[0].list();
   if (n < 2 || a[1].is_null()) {
     // Natural order for comparable items of one kind.
     for (size_t i = 1; i < items.size(); ++i) {
@@ -1435,9 +1575,17 @@ bool FnPartition(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!size || *size <= 0) return RetNull(out);
   const auto& items = a[0].list();
   if (!ctx.Step(static_cast<int64_t>(items.size()))) return false;
+  const size_t part_size = static_cast<size_t>(std::min<int64_t>(*size, INT64_MAX / 2));
+  const size_t parts_count = (items.size() + part_size - 1) / part_size;
+  if (!ctx.CheckList(parts_count)) return false;
+  // The inner lists hold every item once more.
+  if (!ctx.Charge(static_cast<int64_t>(items.size() * sizeof(Value) + parts_count * 32))) {
+    return false;
+  }
   std::vector<Value> parts;
-  for (size_t i = 0; i < items.size(); i += static_cast<size_t>(*size)) {
-    size_t end = std::min(items.size(), i + static_cast<size_t>(*size));
+  parts.reserve(parts_count);
+  for (size_t i = 0; i < items.size(); i += part_size) {
+    size_t end = std::min(items.size(), i + part_size);
     parts.push_back(Value::List(std::vector<Value>(items.begin() + i, items.begin() + end)));
   }
   return Ret(out, Value::List(std::move(parts)));
@@ -1575,6 +1723,11 @@ bool FnGetEntries(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_context()) return RetNull(out);
   const auto& entries = a[0].context().entries();
   if (!ctx.Step(static_cast<int64_t>(entries.size()))) return false;
+  if (!ctx.CheckList(entries.size())) return false;
+  // A {key, value} context and a key string per entry.
+  size_t nested = 0;
+  for (const auto& entry : entries) nested += entry.first.size() + 2 * (sizeof(Value) + 32) + 64;
+  if (!ctx.Charge(static_cast<int64_t>(nested))) return false;
   std::vector<Value> r;
   r.reserve(entries.size());
   for (const auto& [k, v] : entries) {
@@ -1608,6 +1761,7 @@ Value PutPath(const Value& ctxv, const std::vector<Value>& keys, size_t i, const
 bool FnContextPut(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_context()) return RetNull(out);
   if (!ctx.Step(static_cast<int64_t>(a[0].context().size()))) return false;
+  if (!ctx.CheckContext(a[0].context().size() + 1)) return false;
   if (a[1].is_string()) {
     ContextValue c = a[0].context();
     c.Set(a[1].as_string(), a[2]);
@@ -1615,6 +1769,16 @@ bool FnContextPut(EvalContext& ctx, Args a, size_t, Value* out) {
   }
   if (a[1].is_list() && !a[1].list().empty()) {
     if (a[1].list().size() > 64) return RetNull(out);
+    // Each level of the path copies the context at that level.
+    size_t copied = 0;
+    const Value* level = &a[0];
+    for (const Value& key : a[1].list()) {
+      if (level == nullptr || !level->is_context()) break;
+      copied += level->context().size() + 1;
+      level = key.is_string() ? level->Find(key.as_string()) : nullptr;
+    }
+    if (!ctx.Step(static_cast<int64_t>(copied))) return false;
+    if (!ctx.Charge(static_cast<int64_t>(copied * (sizeof(Value) + 32)))) return false;
     bool ok = true;
     Value r = PutPath(a[0], a[1].list(), 0, a[2], &ok);
     return Ret(out, ok ? r : Value());
@@ -1629,10 +1793,15 @@ bool FnContextPutKey(EvalContext& ctx, Args a, size_t n, Value* out) {
 
 bool FnContextMerge(EvalContext& ctx, Args a, size_t, Value* out) {
   if (!a[0].is_list()) return RetNull(out);
-  ContextValue c;
+  size_t total = 0;
   for (const Value& v : a[0].list()) {
     if (!v.is_context()) return RetNull(out);
-    if (!ctx.Step(static_cast<int64_t>(v.context().size()))) return false;
+    total += v.context().size();
+  }
+  if (!ctx.Step(static_cast<int64_t>(total))) return false;
+  if (!ctx.CheckContext(total)) return false;
+  ContextValue c;
+  for (const Value& v : a[0].list()) {
     for (const auto& [k, x] : v.context().entries()) c.Set(k, x);
   }
   return Ret(out, Value::Context(std::move(c)));
@@ -1646,6 +1815,7 @@ bool FnContext(EvalContext& ctx, Args a, size_t n, Value* out) {
   if (!a[0].is_list()) return RetNull(out);
   ContextValue c;
   if (!ctx.Step(static_cast<int64_t>(a[0].list().size()))) return false;
+  if (!ctx.CheckContext(a[0].list().size())) return false;
   for (const Value& e : a[0].list()) {
     if (!e.is_context()) return RetNull(out);
     const Value* k = e.Find("key");

@@ -98,6 +98,23 @@ struct EvalContext {
   bool FailMemory();
   // Checks a collection or string size against max_collection_size.
   bool CheckSize(int64_t n);
+  // Called before a new value is allocated: fails when it would have more than
+  // max_collection_size elements (bytes for a string) or need more than what is left of the
+  // memory budget, so an oversized value is never built. Does not deduct: the finished value is
+  // charged once it exists (ChargeValue after a built-in returns; Charge for values nested in a
+  // result, which ChargeValue does not see).
+  bool CheckAllocation(int64_t elements, int64_t bytes);
+  bool CheckString(size_t bytes) {
+    return CheckAllocation(static_cast<int64_t>(bytes), static_cast<int64_t>(bytes) + 32);
+  }
+  bool CheckList(size_t items) {
+    return CheckAllocation(static_cast<int64_t>(items),
+                           static_cast<int64_t>(items * sizeof(Value)) + 32);
+  }
+  bool CheckContext(size_t entries) {
+    return CheckAllocation(static_cast<int64_t>(entries),
+                           static_cast<int64_t>(entries * (sizeof(Value) + 32)) + 32);
+  }
   uint64_t NextRandom();
 };
 
@@ -177,6 +194,12 @@ Value Divide(const Value& a, const Value& b);
 
 // `string(x)` conversion.
 std::string ToFeelString(const Value& v);
+// As ToFeelString into *out; false when the text would be longer than max_size (a list holding
+// one long string many times), without building all of it.
+bool ToFeelStringWithin(const Value& v, size_t max_size, std::string* out);
+// An estimate of the JSON text of `v` (what a host stores it as), counting at most a little
+// beyond `cap`: values sharing items are small in memory but not as text.
+int64_t TextSizeWithin(const Value& v, int64_t cap);
 // Type check for `instance of`.
 bool IsInstanceOf(const Value& v, std::string_view type_name);
 

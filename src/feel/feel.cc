@@ -1,6 +1,7 @@
 #include "feel/feel.h"
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "feel/eval.h"
 #include "feel/nodes.h"
 #include "feel/parser.h"
@@ -266,6 +267,18 @@ class BudgetScope {
   bool owns_base_ = false;
 };
 
+// Hosts turn results into JSON. A list holding one large string many times is small in memory
+// (its items share the string) but not as text: such a result fails here rather than in the
+// host's serializer.
+absl::Status CheckResultSize(const Value& result, const EvalOptions& options) {
+  if (!result.is_list() && !result.is_context()) return absl::OkStatus();
+  const int64_t cap = options.max_allocated_bytes;
+  if (internal::TextSizeWithin(result, cap) <= cap) return absl::OkStatus();
+  return absl::ResourceExhaustedError(
+      absl::StrCat("FEEL evaluation result would take more than ", cap,
+                   " bytes as text, the size of its memory budget (FEEL memory limit)"));
+}
+
 absl::StatusOr<Value> Run(const CompiledExpression& expression, const VariableResolver* variables,
                           const EvalOptions& options, const Value* input,
                           std::vector<std::string>* warnings = nullptr) {
@@ -290,6 +303,7 @@ absl::StatusOr<Value> Run(const CompiledExpression& expression, const VariableRe
     if (ctx.status.ok()) return absl::InternalError("FEEL evaluation failed without a status");
     return ctx.status;
   }
+  TERN_RETURN_IF_ERROR(CheckResultSize(out, options));
   return out;
 }
 
@@ -330,6 +344,7 @@ absl::StatusOr<Value> InvokeFunction(const Value& function, std::vector<Value> a
     if (ctx.status.ok()) return absl::InternalError("FEEL function call failed without a status");
     return ctx.status;
   }
+  TERN_RETURN_IF_ERROR(CheckResultSize(out, options));
   return out;
 }
 

@@ -235,5 +235,8 @@ absl::StatusOr<Value> ValueFromJson(std::string_view json);
 // "2024-01-01T10:00:00@Europe/Paris", "P1DT2H", "P1Y2M") like feel-scala/Zeebe; ranges and
 // functions as their FEEL string; context keys in insertion order.
 std::string ValueToJson(const Value& value);
+// As ValueToJson, or nullopt when the text would be longer than max_bytes; stops early instead
+// of building it. A list holding one large value many times is small in memory but not as JSON.
+std::optional<std::string> ValueToJsonWithin(const Value& value, size_t max_bytes);
 
 }  // namespace tern::feel

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "feel/feel.h"
 #include "feel/nodes.h"
@@ -15,6 +16,8 @@ constexpr int64_t kNanosPerDay = 86'400 * kNanosPerSecond;
 // the parser's nesting limit).
 constexpr int64_t kMaxLambdaStackBytes = 2 << 20;
 constexpr int kMaxCallDepth = 1000;
+// Values quoted in warnings (which end up in incident messages) are cut to this size.
+constexpr size_t kMaxWarningValueBytes = 1024;
 
 const Value& NullValue() {
   static const Value* v = new Value();
@@ -59,15 +62,27 @@ bool EvalContext::FailSteps() {
 }
 
 bool EvalContext::FailMemory() {
-  return Fail(absl::ResourceExhaustedError(absl::StrCat(
-      "FEEL evaluation exceeded its memory budget of ", options->max_allocated_bytes, " bytes")));
+  return Fail(absl::ResourceExhaustedError(
+      absl::StrCat("FEEL evaluation exceeded its memory budget of ", options->max_allocated_bytes,
+                   " bytes (FEEL memory limit)")));
 }
 
 bool EvalContext::CheckSize(int64_t n) {
   if (n > options->max_collection_size) {
+    return Fail(absl::ResourceExhaustedError(absl::StrCat(
+        "FEEL evaluation would create a collection or string of ", n, " elements; the limit is ",
+        options->max_collection_size, " (FEEL collection size limit)")));
+  }
+  return true;
+}
+
+bool EvalContext::CheckAllocation(int64_t elements, int64_t bytes) {
+  if (!CheckSize(elements)) return false;
+  if (bytes > bytes_left) {
     return Fail(absl::ResourceExhaustedError(
-        absl::StrCat("FEEL evaluation would create a collection or string of ", n,
-                     " elements; the limit is ", options->max_collection_size)));
+        absl::StrCat("FEEL evaluation would allocate ", bytes, " bytes, more than the ",
+                     std::max<int64_t>(bytes_left, 0), " bytes left of its memory budget of ",
+                     options->max_allocated_bytes, " bytes (FEEL memory limit)")));
   }
   return true;
 }
@@ -466,7 +481,8 @@ bool ChargeValue(EvalContext& ctx, const Value& v) {
       return ctx.CheckSize(static_cast<int64_t>(v.list().size())) &&
              ctx.Charge(static_cast<int64_t>(v.list().size() * sizeof(Value)) + 32);
     case Kind::kContext:
-      return ctx.Charge(static_cast<int64_t>(v.context().size() * (sizeof(Value) + 32)) + 32);
+      return ctx.CheckSize(static_cast<int64_t>(v.context().size())) &&
+             ctx.Charge(static_cast<int64_t>(v.context().size() * (sizeof(Value) + 32)) + 32);
     default:
       return true;
   }
@@ -652,6 +668,10 @@ bool ArithNode::Eval(EvalContext& ctx, Value* out) const {
     Value lhs_for_warning = ctx.warnings != nullptr ? acc : Value();
     switch (op) {
       case ArithOp::kAdd:
+        if (acc.is_string() && rhs->is_string() &&
+            !ctx.CheckString(acc.as_string().size() + rhs->as_string().size())) {
+          return false;
+        }
         acc = Add(acc, *rhs);
         break;
       case ArithOp::kSub:
@@ -675,7 +695,8 @@ bool ArithNode::Eval(EvalContext& ctx, Value* out) const {
     if (ctx.warnings != nullptr && acc.is_null() && inputs_present) {
       static constexpr const char* kOps[] = {"+", "-", "*", "/", "**"};
       ctx.Warn(absl::StrCat("Can't apply '", kOps[static_cast<int>(op)], "' to '",
-                            lhs_for_warning.DebugString(), "' and '", rhs->DebugString(), "'"));
+                            lhs_for_warning.DebugString(kMaxWarningValueBytes), "' and '",
+                            rhs->DebugString(kMaxWarningValueBytes), "'"));
     }
     if (!ChargeValue(ctx, acc)) return false;
   }
@@ -699,8 +720,8 @@ bool CompareNode::Eval(EvalContext& ctx, Value* out) const {
   std::optional<int> c = FeelCompare(*a, *b);
   if (!c) {
     if (ctx.warnings != nullptr) {
-      ctx.Warn(
-          absl::StrCat("Can't compare '", a->DebugString(), "' with '", b->DebugString(), "'"));
+      ctx.Warn(absl::StrCat("Can't compare '", a->DebugString(kMaxWarningValueBytes), "' with '",
+                            b->DebugString(kMaxWarningValueBytes), "'"));
     }
     *out = Value();
     return true;
@@ -1096,9 +1117,11 @@ bool FilterNode::Eval(EvalContext& ctx, Value* out) const {
       *out = IndexList(items, r->as_number());
       return true;
     }
-    if (r->is_bool() && r->as_bool()) kept.push_back(item);
+    if (r->is_bool() && r->as_bool()) {
+      if (!ctx.Charge(sizeof(Value))) return false;
+      kept.push_back(item);
+    }
   }
-  if (!ctx.Charge(static_cast<int64_t>(kept.size() * sizeof(Value)))) return false;
   *out = Value::List(std::move(kept));
   return true;
 }
@@ -1202,11 +1225,12 @@ bool PathNode::Eval(EvalContext& ctx, Value* out) const {
   if (base->is_list()) {
     const auto& items = base->list();
     if (!ctx.Step(static_cast<int64_t>(items.size()))) return false;
+    if (!ctx.CheckList(items.size())) return false;
     std::vector<Value> r;
     r.reserve(items.size());
     for (const Value& item : items) r.push_back(Property(item, name_));
     *out = Value::List(std::move(r));
-    return true;
+    return ChargeValue(ctx, *out);
   }
   *out = Property(*base, name_);
   if (ctx.warnings != nullptr && out->is_null() && !base->is_null()) {
@@ -1214,7 +1238,7 @@ bool PathNode::Eval(EvalContext& ctx, Value* out) const {
       ctx.Warn(absl::StrCat("No context entry found with key '", name_, "'"));
     } else if (!base->is_context()) {
       ctx.Warn(absl::StrCat("No property found with name '", name_, "' of value '",
-                            base->DebugString(), "'"));
+                            base->DebugString(kMaxWarningValueBytes), "'"));
     }
   }
   return true;
@@ -1265,8 +1289,8 @@ class Lambda final : public FunctionValue, public std::enable_shared_from_this<L
       if (types[i] == nullptr) continue;
       std::optional<Value> converted = CoerceToType(args[i], *types[i]);
       if (!converted) {
-        ctx.Warn(absl::StrCat("Argument ", args[i].DebugString(), " does not conform to type ",
-                              types[i]->name));
+        ctx.Warn(absl::StrCat("Argument ", args[i].DebugString(kMaxWarningValueBytes),
+                              " does not conform to type ", types[i]->name));
         *out = Value();
         return true;
       }
@@ -1330,13 +1354,22 @@ class BuiltinValue final : public FunctionValue {
   std::vector<std::string> params_;
 };
 
-// Flattens the visible bindings (innermost first wins) for a closure.
-std::vector<std::pair<std::string, Value>> Capture(const Scope* scope) {
-  std::vector<std::pair<std::string, Value>> out;
+// Flattens the visible bindings (innermost first wins) for a closure. The copy is charged before
+// it is made: a lambda created per item of a filter over large contexts copies every entry.
+bool Capture(EvalContext& ctx, const Scope* scope,
+             std::vector<std::pair<std::string, Value>>* captured) {
+  size_t visible = 0;
+  for (const Scope* s = scope; s != nullptr; s = s->parent) {
+    visible += s->bindings.size();
+    if (s->context != nullptr) visible += s->context->size();
+    if (s->captured != nullptr) visible += s->captured->size();
+  }
+  if (!ctx.Step(static_cast<int64_t>(visible))) return false;
+  if (!ctx.Charge(static_cast<int64_t>(visible * (sizeof(Value) + 32)))) return false;
+  std::vector<std::pair<std::string, Value>>& out = *captured;
+  absl::flat_hash_set<std::string_view> seen;
   auto add = [&](std::string_view k, const Value& v) {
-    for (const auto& e : out) {
-      if (e.first == k) return;
-    }
+    if (!seen.insert(k).second) return;
     out.emplace_back(std::string(k), v);
   };
   for (const Scope* s = scope; s != nullptr; s = s->parent) {
@@ -1348,7 +1381,7 @@ std::vector<std::pair<std::string, Value>> Capture(const Scope* scope) {
       for (const auto& [k, v] : *s->captured) add(k, v);
     }
   }
-  return out;
+  return true;
 }
 
 }  // namespace
@@ -1370,7 +1403,9 @@ bool FunctionDefNode::Eval(EvalContext& ctx, Value* out) const {
   }
   std::string self(ctx.pending_self_name);
   ctx.pending_self_name = {};
-  *out = Value::Function(std::make_shared<Lambda>(*ctx.program, this, Capture(ctx.scope),
+  std::vector<std::pair<std::string, Value>> captured;
+  if (!Capture(ctx, ctx.scope, &captured)) return false;
+  *out = Value::Function(std::make_shared<Lambda>(*ctx.program, this, std::move(captured),
                                                   std::move(globals), std::move(self)));
   return true;
 }
@@ -1512,7 +1547,7 @@ bool CallNode::CallBuiltin(EvalContext& ctx, const Builtin& b, Value* out) const
       std::string args;
       for (const Value& v : values) {
         if (!args.empty()) args += ", ";
-        args += v.DebugString();
+        args += v.DebugString(kMaxWarningValueBytes);
       }
       ctx.Warn(absl::StrCat("Function '", b.name, "' returned null for arguments (", args, ")"));
     }
@@ -1682,6 +1717,19 @@ bool CallNode::Eval(EvalContext& ctx, Value* out) const {
 
 // ---- Conversions ----
 
+bool ToFeelStringWithin(const Value& v, size_t max_size, std::string* out) {
+  switch (v.kind()) {
+    case Kind::kList:
+    case Kind::kContext:
+    case Kind::kRange:
+    case Kind::kFunction:
+      return AppendDebugStringWithin(v, max_size, out);
+    default:
+      *out = ToFeelString(v);
+      return out->size() <= max_size;
+  }
+}
+
 std::string ToFeelString(const Value& v) {
   switch (v.kind()) {
     case Kind::kNull:
@@ -1705,6 +1753,59 @@ std::string ToFeelString(const Value& v) {
     default:
       return v.DebugString();
   }
+}
+
+namespace {
+
+void AddTextSize(const Value& v, int64_t cap, int depth, int64_t* total) {
+  if (*total > cap) return;
+  if (depth > 4 * kMaxEvalDepth) {
+    *total = cap + 1;  // deeper than evaluation can build: treat as too large
+    return;
+  }
+  switch (v.kind()) {
+    case Kind::kString:
+      *total += static_cast<int64_t>(v.as_string().size()) + 2;
+      return;
+    case Kind::kList:
+      *total += 2;
+      for (const Value& item : v.list()) {
+        // At least "0," per item, so a walk visits at most cap / 2 items.
+        *total += 1;
+        AddTextSize(item, cap, depth + 1, total);
+        if (*total > cap) return;
+      }
+      return;
+    case Kind::kContext:
+      *total += 2;
+      for (const auto& [k, item] : v.context().entries()) {
+        *total += static_cast<int64_t>(k.size()) + 4;
+        AddTextSize(item, cap, depth + 1, total);
+        if (*total > cap) return;
+      }
+      return;
+    case Kind::kRange:
+      AddTextSize(v.range().start, cap, depth + 1, total);
+      AddTextSize(v.range().end, cap, depth + 1, total);
+      *total += 4;
+      return;
+    case Kind::kNumber:
+    case Kind::kNull:
+    case Kind::kBool:
+      *total += 1;
+      return;
+    default:
+      *total += 10;  // temporal values, function values
+      return;
+  }
+}
+
+}  // namespace
+
+int64_t TextSizeWithin(const Value& v, int64_t cap) {
+  int64_t total = 0;
+  AddTextSize(v, cap, 0, &total);
+  return total;
 }
 
 bool IsInstanceOf(const Value& v, std::string_view type) {

@@ -230,11 +230,27 @@ std::optional<Impl> BoxedMethod(const Method& m, JType boxed) {
   return std::nullopt;
 }
 
-// String.format's %s / %d / %f subset with Java's argument order.
-std::optional<std::string> JavaFormat(std::string_view format, const std::vector<Value>& args) {
+// Java functions run without the evaluation's context; the strings they build are held to the
+// default collection limit (and the result is charged to the budget once it exists).
+constexpr size_t kMaxJavaStringBytes = 1'000'000;
+
+absl::Status JavaStringTooLong() {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("FEEL Java function would create a string longer than ", kMaxJavaStringBytes,
+                   " bytes (FEEL collection size limit)"));
+}
+
+// String.format's %s / %d / %f subset with Java's argument order. nullopt: not a valid format
+// for the arguments; *too_long: the result would be longer than kMaxJavaStringBytes.
+std::optional<std::string> JavaFormat(std::string_view format, const std::vector<Value>& args,
+                                      bool* too_long) {
   std::string out;
   size_t next = 0;
   for (size_t i = 0; i < format.size(); ++i) {
+    if (out.size() > kMaxJavaStringBytes) {
+      *too_long = true;
+      return std::nullopt;
+    }
     char c = format[i];
     if (c != '%') {
       out.push_back(c);
@@ -253,13 +269,22 @@ std::optional<std::string> JavaFormat(std::string_view format, const std::vector
     if (next >= args.size()) return std::nullopt;
     const Value& v = args[next++];
     if (spec == 's') {
-      out += v.is_null() ? "null" : internal::ToFeelString(v);
+      std::string text = "null";
+      if (!v.is_null() && !internal::ToFeelStringWithin(v, kMaxJavaStringBytes, &text)) {
+        *too_long = true;
+        return std::nullopt;
+      }
+      out += text;
     } else if (spec == 'd') {
       if (!v.is_number() || !v.as_number().IsIntegral()) return std::nullopt;
       out += v.as_number().ToString();
     } else {
       return std::nullopt;
     }
+  }
+  if (out.size() > kMaxJavaStringBytes) {
+    *too_long = true;
+    return std::nullopt;
   }
   return out;
 }
@@ -281,8 +306,14 @@ std::optional<Impl> StringMethod(const Method& m) {
         }
         case JType::kBoolean:
           return v.is_bool() ? Value::String(v.as_bool() ? "true" : "false") : Value();
-        case JType::kObject:
-          return Value::String(v.is_null() ? "null" : internal::ToFeelString(v));
+        case JType::kObject: {
+          if (v.is_null()) return Value::String("null");
+          std::string text;
+          if (!internal::ToFeelStringWithin(v, kMaxJavaStringBytes, &text)) {
+            return JavaStringTooLong();
+          }
+          return Value::String(std::move(text));
+        }
         case JType::kString:
           return v.is_string() ? v : Value();
         default: {
@@ -304,7 +335,9 @@ std::optional<Impl> StringMethod(const Method& m) {
       } else {
         rest.push_back(a[1]);
       }
-      std::optional<std::string> s = JavaFormat(a[0].as_string(), rest);
+      bool too_long = false;
+      std::optional<std::string> s = JavaFormat(a[0].as_string(), rest, &too_long);
+      if (too_long) return JavaStringTooLong();
       return s ? Value::String(std::move(*s)) : Value();
     });
   }

@@ -141,7 +141,9 @@ std::string JsonDateTime(const DateTime& dt) {
   return absl::StrCat(FormatDateTime(offset), "[", dt.zone_id, "]");
 }
 
-void AppendJson(std::string* out, const Value& v) {
+// Stops adding items to arrays and objects once *out is longer than `limit` (see
+// ValueToJsonWithin).
+void AppendJson(std::string* out, const Value& v, size_t limit) {
   switch (v.kind()) {
     case Kind::kNull:
       *out += "null";
@@ -174,9 +176,10 @@ void AppendJson(std::string* out, const Value& v) {
       out->push_back('[');
       bool first = true;
       for (const Value& item : v.list()) {
+        if (out->size() > limit) return;
         if (!first) out->push_back(',');
         first = false;
-        AppendJson(out, item);
+        AppendJson(out, item, limit);
       }
       out->push_back(']');
       return;
@@ -185,11 +188,12 @@ void AppendJson(std::string* out, const Value& v) {
       out->push_back('{');
       bool first = true;
       for (const auto& [k, item] : v.context().entries()) {
+        if (out->size() > limit) return;
         if (!first) out->push_back(',');
         first = false;
         AppendJsonString(out, k);
         out->push_back(':');
-        AppendJson(out, item);
+        AppendJson(out, item, limit);
       }
       out->push_back('}');
       return;
@@ -221,7 +225,14 @@ absl::StatusOr<Value> ValueFromJson(std::string_view json) {
 
 std::string ValueToJson(const Value& value) {
   std::string out;
-  AppendJson(&out, value);
+  AppendJson(&out, value, std::string::npos);
+  return out;
+}
+
+std::optional<std::string> ValueToJsonWithin(const Value& value, size_t max_bytes) {
+  std::string out;
+  AppendJson(&out, value, max_bytes);
+  if (out.size() > max_bytes) return std::nullopt;
   return out;
 }
 

@@ -285,7 +285,9 @@ void AppendQuoted(std::string* out, const std::string& s) {
   out->push_back('"');
 }
 
-void AppendDebug(std::string* out, const Value& v, int depth) {
+// Stops adding items to lists and contexts once *out is longer than `limit`: values that share
+// items (a list holding one long string many times) are small in memory but not as text.
+void AppendDebug(std::string* out, const Value& v, int depth, size_t limit) {
   if (depth > 64) {
     *out += "...";
     return;
@@ -323,9 +325,10 @@ void AppendDebug(std::string* out, const Value& v, int depth) {
       out->push_back('[');
       bool first = true;
       for (const Value& item : v.list()) {
+        if (out->size() > limit) return;
         if (!first) *out += ", ";
         first = false;
-        AppendDebug(out, item, depth + 1);
+        AppendDebug(out, item, depth + 1, limit);
       }
       out->push_back(']');
       return;
@@ -334,10 +337,11 @@ void AppendDebug(std::string* out, const Value& v, int depth) {
       out->push_back('{');
       bool first = true;
       for (const auto& [k, item] : v.context().entries()) {
+        if (out->size() > limit) return;
         if (!first) *out += ", ";
         first = false;
         absl::StrAppend(out, k, ":");
-        AppendDebug(out, item, depth + 1);
+        AppendDebug(out, item, depth + 1, limit);
       }
       out->push_back('}');
       return;
@@ -346,18 +350,18 @@ void AppendDebug(std::string* out, const Value& v, int depth) {
       const RangeValue& r = v.range();
       if (r.start.is_null() && !r.end.is_null()) {
         *out += r.end_included ? "<= " : "< ";
-        AppendDebug(out, r.end, depth + 1);
+        AppendDebug(out, r.end, depth + 1, limit);
         return;
       }
       if (r.end.is_null() && !r.start.is_null()) {
         *out += r.start_included ? ">= " : "> ";
-        AppendDebug(out, r.start, depth + 1);
+        AppendDebug(out, r.start, depth + 1, limit);
         return;
       }
       out->push_back(r.start_included ? '[' : '(');
-      AppendDebug(out, r.start, depth + 1);
+      AppendDebug(out, r.start, depth + 1, limit);
       *out += "..";
-      AppendDebug(out, r.end, depth + 1);
+      AppendDebug(out, r.end, depth + 1, limit);
       out->push_back(r.end_included ? ']' : ')');
       return;
     }
@@ -377,8 +381,25 @@ void AppendDebug(std::string* out, const Value& v, int depth) {
 
 std::string Value::DebugString() const {
   std::string out;
-  AppendDebug(&out, *this, 0);
+  AppendDebug(&out, *this, 0, std::string::npos);
   return out;
+}
+
+std::string Value::DebugString(size_t max_size) const {
+  std::string out;
+  if (AppendDebugStringWithin(*this, max_size, &out)) return out;
+  size_t cut = max_size;
+  // Cut at a UTF-8 character boundary.
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+  out.resize(cut);
+  out += "...";
+  return out;
+}
+
+bool AppendDebugStringWithin(const Value& v, size_t max_size, std::string* out) {
+  const size_t start = out->size();
+  AppendDebug(out, v, 0, start + max_size);
+  return out->size() - start <= max_size;
 }
 
 // ---- ContextValue ----

@@ -123,6 +123,8 @@ class Value {
   // feel-scala's rendering, used for messages and `string()` of composite values:
   // [1, "a"], {a:1, b:"x"}, [1..5), 2024-01-01, P1D, function(a, b).
   std::string DebugString() const;
+  // At most max_size bytes followed by "..." when longer (messages about values of any size).
+  std::string DebugString(size_t max_size) const;
 
   // Pointer identity of the shared payload (0 for inline kinds); lets callers cheaply detect
   // unchanged values.
@@ -186,5 +188,10 @@ class FunctionValue {
   // Declared or inferred result type; nullptr when unknown.
   virtual std::shared_ptr<const Type> result_type() const { return nullptr; }
 };
+
+// Appends v.DebugString() to *out, giving up once that text is longer than max_size (false,
+// *out then holds a partial text of a little more than max_size bytes). Lists sharing one large
+// item many times are small in memory but not as text; this never builds the whole text.
+bool AppendDebugStringWithin(const Value& v, size_t max_size, std::string* out);
 
 }  // namespace tern::feel
