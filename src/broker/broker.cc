@@ -245,6 +245,24 @@ std::string Broker::MetricsText() {
   std::vector<prometheus::MetricFamily> families = {
       role,     term,    commit, applied,        snapshot, processed, records,
       rejected, appends, syncs,  append_latency, deferred, rss};
+  if (cluster_service_) {
+    // What the cluster port refused (docs/security.md): Raft traffic from outside a partition's
+    // group or not decodable, and commands no gateway or partition sends.
+    ClusterService::RefusalCounts refusals = cluster_service_->Refusals();
+    auto dropped = Family("tern_cluster_dropped_raft_messages_total",
+                          "Raft messages the cluster port dropped, by reason", MetricType::Counter);
+    for (int i = 0; i < kRaftDropReasonCount; ++i) {
+      AddValue(dropped, static_cast<double>(refusals.raft_dropped[i]),
+               {{"reason", std::string(RaftDropReasonName(static_cast<RaftDropReason>(i)))}});
+    }
+    auto refused = Family("tern_cluster_refused_commands_total",
+                          "Execute calls refused: not a command peers send, or beyond the "
+                          "gateway's limits",
+                          MetricType::Counter);
+    AddValue(refused, static_cast<double>(refusals.commands_refused));
+    families.push_back(std::move(dropped));
+    families.push_back(std::move(refused));
+  }
   return prometheus::TextSerializer().Serialize(families);
 }
 

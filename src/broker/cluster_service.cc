@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <deque>
 
 #include "base/strings.h"
@@ -106,8 +107,32 @@ class ClusterService::Writer : public grpc::ServerWriteReactor<Message> {
   grpc::Status final_status_;
 };
 
+namespace {
+
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Whether to log another refusal now, given when the last one was logged; true at most once
+// per interval, also when many threads refuse at once.
+bool LogAgain(std::atomic<int64_t>& last_ms) {
+  constexpr int64_t kLogEveryMs = 10'000;
+  int64_t now = SteadyMillis();
+  int64_t last = last_ms.load();
+  return (last == 0 || now - last >= kLogEveryMs) && last_ms.compare_exchange_strong(last, now);
+}
+
+}  // namespace
+
 ClusterService::ClusterService(const BrokerConfig& config, std::vector<Partition*> partitions)
-    : config_(config), partitions_(std::move(partitions)) {}
+    : config_(config), partitions_(std::move(partitions)) {
+  for (Partition* partition : partitions_) {
+    members_[partition->id()] =
+        PartitionMembers(partition->id(), config_.cluster_size, config_.replication_factor);
+  }
+}
 
 ClusterService::~ClusterService() { Shutdown(); }
 
@@ -162,12 +187,39 @@ cluster::BrokerInfo ClusterService::Info() {
   return info;
 }
 
+ClusterService::RefusalCounts ClusterService::Refusals() const {
+  RefusalCounts counts;
+  for (int i = 0; i < kRaftDropReasonCount; ++i) counts.raft_dropped[i] = raft_dropped_[i].load();
+  counts.commands_refused = commands_refused_.load();
+  return counts;
+}
+
+void ClusterService::CountDrop(const RaftDrop& drop, int32_t from_node_id) {
+  const int index = static_cast<int>(drop.reason);
+  uint64_t count = ++raft_dropped_[index];
+  if (LogAgain(last_drop_log_ms_[index])) {
+    spdlog::warn(
+        "cluster port: dropped a Raft message from a sender claiming node {} ({}): {} "
+        "({} dropped for this reason since start)",
+        from_node_id, RaftDropReasonName(drop.reason), drop.detail, count);
+  }
+}
+
 grpc::ServerUnaryReactor* ClusterService::Raft(grpc::CallbackServerContext* context,
                                                const cluster::RaftBatch* request,
                                                cluster::RaftBatchAck*) {
+  static const std::vector<int32_t> kNoMembers;
   for (const auto& envelope : request->envelopes()) {
     Partition* partition = Find(envelope.partition_id());
-    if (partition == nullptr) continue;  // not a member here (misconfigured peer): drop
+    auto members = members_.find(envelope.partition_id());
+    // Checked here, on the gRPC thread, so that nothing forged reaches the partition's Raft
+    // state machine or its log.
+    if (auto drop = CheckRaftEnvelope(
+            envelope, request->from_node_id(), config_.node_id,
+            partition != nullptr && members != members_.end() ? members->second : kNoMembers)) {
+      CountDrop(*drop, request->from_node_id());
+      continue;
+    }
     switch (envelope.payload_case()) {
       case cluster::RaftEnvelope::kMessage:
         partition->Receive(envelope.message());
@@ -191,6 +243,20 @@ grpc::ServerUnaryReactor* ClusterService::Execute(grpc::CallbackServerContext* c
                                                   const cluster::ExecuteRequest* request,
                                                   cluster::ExecuteResponse* response) {
   auto* reactor = context->DefaultReactor();
+  if (auto refused = CheckPeerCommand(request->command(), config_.partitions); !refused.ok()) {
+    // The engine is never handed a command no gateway or partition sends: it trusts the
+    // record types, intents and sizes that the gateway checked.
+    uint64_t count = ++commands_refused_;
+    if (LogAgain(last_refusal_log_ms_)) {
+      spdlog::warn("cluster port: refused a command for partition {}: {} ({} refused since start)",
+                   request->partition_id(), ToStd(refused.message()), count);
+    }
+    response->set_code(static_cast<int>(refused.code()));
+    response->set_message(std::string(ToStd(refused.message())));
+    response->set_leader_hint(-1);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
   Partition* partition = Find(request->partition_id());
   if (partition == nullptr) {
     response->set_code(static_cast<int>(absl::StatusCode::kUnavailable));

@@ -6,6 +6,7 @@
 
 #include "base/check.h"
 #include "base/strings.h"
+#include "broker/peer_checks.h"
 #include "journal/crc32c.h"
 
 namespace tern::broker {
@@ -190,6 +191,10 @@ void PartitionCore::Start() {
 
 void PartitionCore::Submit(record::Record command, int64_t timeout_ms,
                            gateway::CommandCallback done) {
+  if (!refused_.ok()) {
+    done(absl::UnavailableError(refused_.message()));
+    return;
+  }
   if (!is_leader() || !processing_ready_) {
     std::string leader = lead_ == 0 ? std::string("none known") : StrCat("node ", NodeId(lead_));
     done(absl::UnavailableError(StrCat("partition ", config_.partition_id, " is not led by node ",
@@ -207,6 +212,22 @@ void PartitionCore::Submit(record::Record command, int64_t timeout_ms,
 }
 
 void PartitionCore::Receive(const raft::Message& message) {
+  if (!refused_.ok()) return;
+  // A leader's heartbeat never commits beyond what it knows this member holds (its match
+  // index); one that does is forged or from a confused peer, and Raft would stop the process
+  // rather than apply a log it does not have. (A member recovering from lost data answers it.)
+  // (A stale leader's heartbeat goes to Raft, which tells that leader about the newer term.)
+  if (message.type() == raft::MSG_HEARTBEAT && message.term() >= raft_->raft().term() &&
+      !raft_->raft().recovering() && message.commit() > raft_->raft().log().LastIndex()) {
+    if (++dropped_heartbeats_ % 1000 == 1) {
+      spdlog::warn(
+          "partition {}: dropped a heartbeat from node {} committing index {} beyond the "
+          "log ({}); {} dropped so far",
+          config_.partition_id, NodeId(message.from()), message.commit(),
+          raft_->raft().log().LastIndex(), dropped_heartbeats_);
+    }
+    return;
+  }
   absl::Status status = raft_->Step(message);
   if (!status.ok()) {
     spdlog::debug("partition {}: dropped message: {}", config_.partition_id,
@@ -236,6 +257,7 @@ int64_t PartitionCore::NextWakeMillis() const {
 }
 
 bool PartitionCore::HasWork() {
+  if (!refused_.ok()) return false;
   if (raft_->HasReady()) return true;
   if (!is_leader() || !processing_ready_ || !AcceptsProposals(*raft_)) return false;
   if (in_flight_.size() >= config_.max_uncommitted_entries) return false;
@@ -245,6 +267,12 @@ bool PartitionCore::HasWork() {
 
 void PartitionCore::Poll() {
   int64_t now = clock_.MonotonicMillis();
+  if (!refused_.ok()) {
+    // Nothing to drive any more; wake rarely.
+    next_tick_ms_ = now + 1'000;
+    UpdateMetrics();
+    return;
+  }
   while (now >= next_tick_ms_) {
     raft_->Tick();
     next_tick_ms_ += config_.tick_ms;
@@ -265,7 +293,7 @@ void PartitionCore::Poll() {
 
 void PartitionCore::UpdateMetrics() {
   metrics_.role = ToRole(role_);
-  metrics_.healthy = true;
+  metrics_.healthy = refused_.ok();
   // Ready: this replica knows its leader and, if it is the leader, processes commands.
   metrics_.ready = lead_ != 0 && (!is_leader() || processing_ready_);
   metrics_.term = term_;
@@ -349,6 +377,7 @@ void PartitionCore::HandleReadies() {
   while (raft_->HasReady()) {
     raft::Ready ready = raft_->GetReady();
     if (ready.soft_state) OnRoleChange(*ready.soft_state);
+    if (!refused_.ok()) return;
     if (ready.hard_state) term_ = ready.hard_state->term();
     int64_t start = clock_.MonotonicMillis();
     absl::Status saved = storage_->Save(ready);
@@ -371,7 +400,10 @@ void PartitionCore::HandleReadies() {
         environment_.transport->Send(to, config_.partition_id, std::move(message));
       }
     }
-    for (const auto& entry : ready.committed_entries) ApplyCommitted(entry);
+    for (const auto& entry : ready.committed_entries) {
+      ApplyCommitted(entry);
+      if (!refused_.ok()) return;
+    }
     raft_->Advance(ready);
   }
 }
@@ -391,11 +423,9 @@ void PartitionCore::ApplyCommitted(const raft::Entry& entry) {
     // OnRoleChange already rebuilt the state.
     in_flight_.erase(own);
   }
-  if (!entry.data().empty()) {
-    record::RecordBatch batch;
-    TERN_CHECK(batch.ParseFromString(entry.data()), "partition ", config_.partition_id,
-               ": corrupt batch at index ", entry.index());
-    engine_->ApplyBatch(batch);
+  if (!ApplyEntry(entry)) {
+    applied_index_ = entry.index() - 1;
+    return;
   }
   if (is_leader() && !processing_ready_ && entry.index() >= leader_start_index_) {
     processing_ready_ = true;
@@ -405,6 +435,44 @@ void PartitionCore::ApplyCommitted(const raft::Entry& entry) {
     spdlog::info("partition {}: leader for term {}, processing from index {}", config_.partition_id,
                  term_, entry.index());
   }
+}
+
+bool PartitionCore::ApplyEntry(const raft::Entry& entry) {
+  // Entries come from the leader, and followers refuse undecodable ones before persisting them
+  // (peer_checks.h); one in the committed log anyway (written by an older version, or forged
+  // by a sender that claimed a member's id) must not take the process down, now or at every
+  // restart. This replica stops instead; the others keep the group going.
+  auto decoded = DecodeEntry(entry);
+  if (decoded.ok() && *decoded && (*decoded)->records_size() > 0 &&
+      (*decoded)->first_position() != engine_->last_position() + 1) {
+    decoded = absl::DataLossError(
+        StrCat("entry ", entry.index(), " starts at position ", (*decoded)->first_position(),
+               " but the state ends at position ", engine_->last_position()));
+  }
+  if (!decoded.ok()) {
+    Refuse(absl::DataLossError(
+        StrCat("partition ", config_.partition_id,
+               " cannot apply its committed log: ", ToStd(decoded.status().message()))));
+    return false;
+  }
+  if (*decoded) engine_->ApplyBatch(**decoded);
+  return true;
+}
+
+void PartitionCore::Refuse(absl::Status cause) {
+  spdlog::error(
+      "{}; this replica stops serving (the broker's other partitions carry on). "
+      "Restore the partition's data from a healthy replica.",
+      ToStd(cause.message()));
+  refused_ = std::move(cause);
+  Shutdown(absl::UnavailableError(refused_.message()), absl::AbortedError(refused_.message()));
+  in_flight_.clear();
+  outgoing_snapshots_.clear();
+  incoming_snapshot_.reset();
+  processing_ready_ = false;
+  role_ = raft::StateRole::kFollower;
+  lead_ = 0;
+  UpdateMetrics();
 }
 
 void PartitionCore::InstallSnapshot(const raft::SnapshotMetadata& snapshot) {
@@ -523,10 +591,7 @@ void PartitionCore::OnRoleChange(const raft::SoftState& soft_state) {
         TERN_CHECK(entries.ok(), entries.status());
         for (const auto& entry : *entries) {
           applied_index_ = entry.index();
-          if (entry.data().empty()) continue;
-          record::RecordBatch batch;
-          TERN_CHECK(batch.ParseFromString(entry.data()));
-          engine_->ApplyBatch(batch);
+          if (!ApplyEntry(entry)) return;
         }
       }
     }
@@ -662,6 +727,7 @@ void PartitionCore::PumpSnapshotTransfers(int64_t now_ms) {
 }
 
 void PartitionCore::ReceiveSnapshotAck(const raft::SnapshotChunkAck& ack) {
+  if (!refused_.ok()) return;
   int32_t from = NodeId(ack.from());
   auto it = outgoing_snapshots_.find(from);
   if (it == outgoing_snapshots_.end() ||
@@ -693,6 +759,7 @@ void PartitionCore::ReceiveSnapshotAck(const raft::SnapshotChunkAck& ack) {
 }
 
 void PartitionCore::ReceiveSnapshotChunk(const raft::SnapshotChunk& chunk) {
+  if (!refused_.ok()) return;
   raft::SnapshotChunkAck ack;
   ack.set_from(RaftId(config_.node_id));
   ack.set_to(chunk.from());

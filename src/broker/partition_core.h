@@ -217,6 +217,10 @@ class PartitionCore {
   void StartSnapshotTransfer(const raft::Message& message);
   void PumpSnapshotTransfers(int64_t now_ms);
   void UpdateMetrics();
+  // Applies a committed entry to the state; false (and the replica refused) when it cannot be.
+  bool ApplyEntry(const raft::Entry& entry);
+  // Stops this replica for good (until restart): its log holds something it cannot apply.
+  void Refuse(absl::Status cause);
 
   PartitionConfig config_;
   PartitionEnvironment environment_;
@@ -250,6 +254,10 @@ class PartitionCore {
   std::map<int32_t, OutgoingSnapshot> outgoing_snapshots_;  // by receiving node
   std::optional<IncomingSnapshot> incoming_snapshot_;
   PartitionMetrics metrics_;
+  // Not OK once the replica refused to go on (Refuse): it then answers UNAVAILABLE and takes
+  // no part in Raft.
+  absl::Status refused_;
+  uint64_t dropped_heartbeats_ = 0;
 };
 
 }  // namespace tern::broker

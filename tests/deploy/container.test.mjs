@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -28,6 +28,7 @@ function runEntrypoint(program, env) {
     env: { PATH: `${bin}:/usr/bin:/bin`, ...env },
     encoding: "utf8",
   });
+  rmSync(bin, { recursive: true, force: true });
   const seen = Object.fromEntries(
     result.stdout.split("\n").filter(Boolean).map((line) => line.split(/=(.*)/s).slice(0, 2)),
   );
