@@ -189,6 +189,12 @@ grpc::Status BrokerErrorStatus(const absl::Status& status) {
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                         StrCat("Time out between gateway and broker: ", ToStd(status.message())));
   }
+  if (status.code() == absl::StatusCode::kAborted) {
+    return grpc::Status(grpc::StatusCode::UNKNOWN,
+                        StrCat("The outcome of the command is unknown (it may or may not have "
+                               "taken effect; check before repeating it): ",
+                               ToStd(status.message())));
+  }
   return ToGrpc(status);
 }
 

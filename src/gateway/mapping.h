@@ -47,7 +47,10 @@ absl::Status CheckTenant(std::string_view tenant_id, std::string_view rpc);
 // "Command 'COMPLETE' rejected with code 'NOT_FOUND': <reason>". `intent` is the command's
 // intent as Zeebe names it for the RPC (COMPLETE for CompleteJob, CREATE for DeployResource...).
 grpc::Status RejectionStatus(const record::Record& rejection, std::string_view intent);
-// The status for a transport-level failure between gateway and partition.
+// The status for a transport-level failure between gateway and partition. A command whose
+// outcome is unknown (the partition lost leadership or stopped with it in flight, which the
+// broker reports as ABORTED) is answered UNKNOWN, never ABORTED: clients retry ABORTED, and a
+// retried create would duplicate. docs/api-errors.md lists the codes per RPC.
 grpc::Status BrokerErrorStatus(const absl::Status& status);
 grpc::Status ToGrpc(const absl::Status& status);
 

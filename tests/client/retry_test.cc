@@ -97,6 +97,24 @@ TEST(RetryTest, DoesNotRetryOtherErrors) {
   EXPECT_EQ(fake.CountCalls("FailJob"), 1);
 }
 
+TEST(RetryTest, NeverRetriesAnswersWhoseOutcomeIsUnknown) {
+  // UNKNOWN, DEADLINE_EXCEEDED and ABORTED may come after the command took effect: sending a
+  // non-idempotent command (ThrowError here; creates alike) again could apply it twice.
+  for (auto code : {grpc::StatusCode::UNKNOWN, grpc::StatusCode::DEADLINE_EXCEEDED,
+                    grpc::StatusCode::ABORTED}) {
+    FakeGateway fake;
+    fake.on_throw_error = [code](const gp::ThrowErrorRequest&) {
+      return grpc::Status(code, "it may or may not have taken effect");
+    };
+    fake.Start();
+    auto client = ClientFor(fake, FastRetries(5));
+    auto result = client.newThrowErrorCommand(11).errorCode("E1").send().get();
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(static_cast<int>(result.status().code()), static_cast<int>(code));
+    EXPECT_EQ(fake.CountCalls("ThrowError"), 1);
+  }
+}
+
 TEST(RetryTest, RetriesStopAtTheRequestTimeout) {
   FakeGateway fake;
   fake.on_complete = [](const gp::CompleteJobRequest&) {

@@ -19,6 +19,9 @@ const chaosSeconds = Number(process.env.TERN_CHAOS_SECONDS ?? 40);
 // gRPC codes after which a command may or may not have been applied.
 const ambiguousCodes = new Set([1 /* CANCELLED */, 2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
 const grpcNotFound = 5;
+// Clients retry ABORTED (and UNAVAILABLE); an answer whose outcome is unknown must never use it,
+// or a retried create duplicates its instance (docs/api-errors.md).
+const grpcAborted = 10;
 
 describe('cluster', () => {
   // Frequent snapshots, so that restarted members also catch up from snapshots and compacted logs.
@@ -57,6 +60,8 @@ describe('cluster', () => {
     let createFailures = 0;
     let completeRejections = 0;
     let landedWithoutAnswer = 0;
+    const createErrorCodes = new Map();
+    let abortedAnswers = 0;
     let stop = false;
 
     const creator = async (id) => {
@@ -67,6 +72,8 @@ describe('cluster', () => {
         }, 10_000);
         if (error) {
           createFailures++;
+          createErrorCodes.set(error.code, (createErrorCodes.get(error.code) ?? 0) + 1);
+          if (error.code === grpcAborted) abortedAnswers++;
           await sleep(50);
         } else {
           // Keys stay unique across leader changes (plan R14): a new leader continues the key
@@ -86,6 +93,7 @@ describe('cluster', () => {
         }, 10_000);
         for (const job of jobs) {
           let { error } = await call(client, 'CompleteJob', { jobKey: job.key, variables: '{}' }, 10_000);
+          if (error?.code === grpcAborted) abortedAnswers++;
           // A completion committed just before its leader died loses its answer. Asking again
           // until the answer is definite tells the cases apart: NOT_FOUND after an ambiguous
           // answer means the first attempt landed (nothing else removes the job; a re-activated
@@ -96,6 +104,7 @@ describe('cluster', () => {
             ambiguousBefore = true;
             await sleep(100);
             ({ error } = await call(client, 'CompleteJob', { jobKey: job.key, variables: '{}' }, 10_000));
+            if (error?.code === grpcAborted) abortedAnswers++;
           }
           if (error && ambiguousBefore && error.code === grpcNotFound) {
             landedWithoutAnswer++;
@@ -171,7 +180,11 @@ describe('cluster', () => {
     console.log(`${acknowledged.size} instances acknowledged, ${completedInstances.size} completed, ` +
       `${createFailures} creates failed, ${completeRejections} completions refused, ` +
       `${landedWithoutAnswer} completions landed without an answer, ${failovers.length} kills; ` +
-      `failover times (ms): ${failovers.map((f) => f.recoveredMs).join(', ')}`);
+      `failover times (ms): ${failovers.map((f) => f.recoveredMs).join(', ')}; ` +
+      `create errors by code: ${JSON.stringify(Object.fromEntries(createErrorCodes))}`);
+    // Ambiguous outcomes (a leader lost with the command in flight) are UNKNOWN or
+    // DEADLINE_EXCEEDED, never a code that clients retry by themselves.
+    assert.equal(abortedAnswers, 0, `${abortedAnswers} commands were answered ABORTED`);
     if (missing.length > 0) {
       const incidents = [];
       for (const broker of cluster.brokers) {

@@ -11,7 +11,7 @@ import { Cluster } from '../compat/lib/cluster.mjs';
 import { activateJobs, call, rawClient } from '../compat/lib/raw_client.mjs';
 import { messagePartition, partitionOf } from '../compat/lib/partitions.mjs';
 
-const grpc = { CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 };
+const grpc = { CANCELLED: 1, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, RESOURCE_EXHAUSTED: 8, ABORTED: 10, UNAVAILABLE: 14 };
 // Answers after which a command may or may not have been applied.
 const ambiguous = new Set([grpc.CANCELLED, grpc.UNKNOWN, grpc.DEADLINE_EXCEEDED]);
 
@@ -74,6 +74,9 @@ describe('BPMN on a cluster with leader kills', () => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const result = await call(client, method, request, 10_000);
+      // An unknown outcome is UNKNOWN or DEADLINE_EXCEEDED; ABORTED would be retried by clients
+      // (docs/api-errors.md).
+      assert.notEqual(result.error?.code, grpc.ABORTED, `${method} answered ABORTED: ${result.error?.message}`);
       const retry = result.error && (result.error.code === grpc.UNAVAILABLE || result.error.code === grpc.RESOURCE_EXHAUSTED);
       if (!retry || Date.now() > deadline) return result;
       await sleep(100);
@@ -129,6 +132,7 @@ describe('BPMN on a cluster with leader kills', () => {
           wasAmbiguous = true;
           await sleep(200);
           ({ error } = await call(client, 'CompleteJob', request, 10_000));
+          assert.notEqual(error?.code, grpc.ABORTED, `CompleteJob answered ABORTED: ${error?.message}`);
         }
         if (!error || (wasAmbiguous && error.code === grpc.NOT_FOUND)) completed.set(job.processInstanceKey, job);
         // Otherwise (UNAVAILABLE: not processed) the job comes back after its timeout.

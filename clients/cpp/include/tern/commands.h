@@ -12,7 +12,10 @@
 //
 // Every command retries on UNAVAILABLE and RESOURCE_EXHAUSTED with exponential backoff until its
 // request timeout (ClientBuilder::defaultRequestTimeout, or requestTimeout() here) runs out or
-// the retry policy's attempts are used up; the last error is returned.
+// the retry policy's attempts are used up; the last error is returned. Those two codes mean the
+// command was not carried out. Answers that leave the outcome unknown (UNKNOWN,
+// DEADLINE_EXCEEDED, ABORTED, CANCELLED) are never retried: a create or a ThrowError sent again
+// could take effect twice (docs/api-errors.md).
 
 #include <chrono>
 #include <cstdint>
