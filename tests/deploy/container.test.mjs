@@ -1,7 +1,8 @@
 // deploy/container: the pieces of the image that can be checked without building it (building
 // needs a registry for the base image): the entrypoint's derived settings, the health check
 // against a real HTTP listener, the runtime package list against the libraries the built
-// binaries link, and the Containerfile's promises (non-root, volume, ports, health check).
+// binaries link, the Containerfile's syntax (the linter of VS Code's Docker support:
+// instructions, flags, ports, exec forms) and its promises (non-root, volume, ports, health check).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
@@ -10,6 +11,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { validate as validateDockerfile } from "dockerfile-utils";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const containerDir = path.join(here, "../../deploy/container");
@@ -134,4 +136,13 @@ test("Containerfile: non-root, data volume, ports, health check, TERN_* on all i
   const images = [...text.matchAll(/^ARG (BUILD|RUNTIME)_IMAGE=(.*)$/gm)].map((m) => m[2]);
   assert.equal(images.length, 2);
   for (const image of images) assert.match(image, /debian:bookworm-\d{8}(-slim)?(@sha256:[0-9a-f]{64})?$/);
+});
+
+test("Containerfile: valid Dockerfile syntax, no warnings either", () => {
+  const text = readFileSync(path.join(containerDir, "Containerfile"), "utf8");
+  const problems = validateDockerfile(text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
+  assert.deepEqual(problems, []);
+  // The validator is not vacuous: a misspelt flag and a bad port are found.
+  const broken = text.replace("HEALTHCHECK --interval", "HEALTHCHECK --intervl").replace("EXPOSE 26500", "EXPOSE 26500x");
+  assert.equal(validateDockerfile(broken).length, 2);
 });
