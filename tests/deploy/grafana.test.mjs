@@ -1,11 +1,13 @@
 // deploy/grafana: the dashboard is well-formed Grafana JSON, every panel queries the dashboard's
-// Prometheus data source, and every metric it queries is one a real tern-broker exports (read
-// from its /metrics), so a renamed metric breaks this test instead of leaving an empty panel.
+// Prometheus data source, every query is valid PromQL (Prometheus's own grammar, lezer-promql),
+// and every metric it queries is one a real tern-broker exports (read from its /metrics), so a
+// renamed metric breaks this test instead of leaving an empty panel.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parser as promql } from "@prometheus-io/lezer-promql";
 import { Broker } from "../compat/lib/broker.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -36,6 +38,25 @@ test("the dashboard is a Grafana dashboard with panels on the Prometheus data so
     assert.ok(panel.description, `${panel.title} says what it shows`);
     assert.ok(panel.targets.length > 0 && panel.targets.every((t) => t.expr), `${panel.title} has queries`);
   }
+});
+
+// Where the PromQL grammar found an error (Grafana's variables replaced by what they expand to).
+function promqlErrors(expr) {
+  const plain = expr.replaceAll("$__rate_interval", "1m").replaceAll("$instance", ".*").replaceAll("$partition", ".*");
+  const errors = [];
+  promql.parse(plain).iterate({
+    enter: (node) => {
+      if (node.type.isError) errors.push(`at ${node.from}: ...${plain.slice(node.from, node.from + 20)}`);
+    },
+  });
+  return errors;
+}
+
+test("every query is valid PromQL", () => {
+  for (const { panel, expr } of expressions) {
+    assert.deepEqual(promqlErrors(expr), [], `${panel}: ${expr}`);
+  }
+  assert.notDeepEqual(promqlErrors("sum(rate(tern_raft_term[1m])"), [], "the grammar finds a missing parenthesis");
 });
 
 test("every query names at least one metric", () => {
