@@ -8,8 +8,9 @@
 // quorum, peers that resolve through the headless Service. Skipped where kubectl is missing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
@@ -181,6 +182,64 @@ test("the type check catches a misspelt field", { skip }, () => {
   assert.equal(result.ok, false);
   assert.match(result.output, /readinesProbe/);
 });
+
+// The container environment Kubernetes would give a pod: plain values, ConfigMap entries, the
+// namespace from the downward API, and $(VAR) references expanded as the kubelet does.
+function podEnvironment(container, objects, namespace) {
+  const env = {};
+  for (const from of container.envFrom ?? []) {
+    Object.assign(env, find(objects, "ConfigMap", from.configMapRef.name).data);
+  }
+  for (const entry of container.env ?? []) {
+    let value;
+    if (entry.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") value = namespace;
+    else if (entry.valueFrom?.configMapKeyRef) {
+      const ref = entry.valueFrom.configMapKeyRef;
+      value = find(objects, "ConfigMap", ref.name).data[ref.key];
+    } else value = entry.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (all, name) => env[name] ?? all);
+    env[entry.name] = value;
+  }
+  return env;
+}
+
+// Runs the image's entrypoint with that environment and a stand-in for the program that prints
+// the TERN_* settings the real one would read.
+function settingsSeenBy(program, hostname, env) {
+  const bin = mkdtempSync(path.join(tmpdir(), "tern-k8s-entrypoint-"));
+  writeFileSync(path.join(bin, program), "#!/bin/sh\nenv | grep '^TERN_' | sort\n");
+  chmodSync(path.join(bin, program), 0o755);
+  const entrypoint = path.join(here, "../../deploy/container/tern-entrypoint.sh");
+  const result = spawnSync(entrypoint, [program], {
+    env: { PATH: `${bin}:/usr/bin:/bin`, HOSTNAME: hostname, ...env },
+    encoding: "utf8",
+  });
+  rmSync(bin, { recursive: true, force: true });
+  assert.equal(result.status, 0, result.stderr);
+  return Object.fromEntries(result.stdout.split("\n").filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2)));
+}
+
+for (const dir of kustomizations) {
+  test(`${dir}: each broker pod gets its ordinal as node id and every peer's stable name`, { skip }, () => {
+    const objects = render(dir);
+    const brokers = find(objects, "StatefulSet", "tern-broker");
+    const headless = find(objects, "Service", brokers.spec.serviceName);
+    const env = podEnvironment(brokers.spec.template.spec.containers[0], objects, "tern");
+    const size = brokers.spec.replicas;
+    const names = [...Array(size).keys()].map(
+      (i) => `${brokers.metadata.name}-${i}.${headless.metadata.name}.tern.svc.cluster.local:26501`,
+    );
+    for (let ordinal = 0; ordinal < size; ordinal++) {
+      const seen = settingsSeenBy("tern-broker", `${brokers.metadata.name}-${ordinal}`, env);
+      assert.equal(seen.TERN_NODE_ID, String(ordinal));
+      assert.deepEqual(seen.TERN_PEERS.split(","), names);
+      assert.equal(seen.TERN_CLUSTER_SIZE, String(size));
+    }
+    const gateway = find(objects, "Deployment", "tern-gateway");
+    const gatewayEnv = podEnvironment(gateway.spec.template.spec.containers[0], objects, "tern");
+    const seen = settingsSeenBy("tern-gateway", "tern-gateway-5f7d9c-x2k4q", gatewayEnv);
+    assert.deepEqual(seen.TERN_BROKERS.split(","), names);
+  });
+}
 
 test("the schemas catch a mistake (the validation is not vacuous)", { skip }, async () => {
   const objects = render("base");
