@@ -325,7 +325,20 @@ TEST_F(ClusterPortTest, ExecuteRefusesEventsInternalCommandsAndOversizedVariable
   response = Execute(0, 1, MakeCommand(1, engine::JobIntent::kComplete, job));
   EXPECT_EQ(response.code(), kInvalidArgument) << response.message();
 
-  EXPECT_EQ(Metric(0, "tern_cluster_refused_commands_total"), 5);
+  // A distributed deployment whose process has no resource (the engine would store it and
+  // fail on it later).
+  record::DeploymentRecord distributed;
+  auto* process = distributed.add_processes();
+  process->set_bpmn_process_id("forged");
+  process->set_resource_name("forged.bpmn");
+  process->set_process_definition_key(12345);
+  record::Record distribute = MakeCommand(7, engine::DeploymentIntent::kDistribute, distributed);
+  distribute.set_source_partition_id(1);
+  response = Execute(0, 1, distribute);
+  EXPECT_EQ(response.code(), kInvalidArgument) << response.message();
+  EXPECT_NE(response.message().find("forged.bpmn"), std::string::npos) << response.message();
+
+  EXPECT_EQ(Metric(0, "tern_cluster_refused_commands_total"), 6);
   EXPECT_TRUE(brokers_[0]->Healthy());
   Serve();
 }
@@ -374,6 +387,49 @@ TEST_F(ClusterPortTest, GarbageEntryInAMembersNameIsRefusedBeforeItIsPersisted) 
   }
   EXPECT_EQ(Partition(follower, 1)["appliedIndex"], Partition(leader, 1)["appliedIndex"]);
   EXPECT_TRUE(brokers_[static_cast<size_t>(follower)]->Healthy());
+}
+
+// The checks let a real cluster's traffic through, snapshot transfer included: a follower that
+// was down while the leader compacted its log catches up from a snapshot, and nothing is dropped.
+TEST_F(ClusterPortTest, LegitimateTrafficIncludingSnapshotTransferPasses) {
+  // Two partitions: the deployment reaches partition 2 as a distribution over Execute.
+  auto configs = Cluster(3, 2);
+  for (auto& config : configs) config.snapshot_period_ms = 200;
+  StartAll(configs);
+  Serve();
+  int leader = -1;
+  for (int node = 0; node < 3; ++node) {
+    if (Partition(node, 1)["role"] == "LEADER") leader = node;
+  }
+  ASSERT_GE(leader, 0);
+  const int follower = (leader + 1) % 3;
+  Stop(follower);
+  Serve();
+  Serve();
+  const uint64_t applied = Partition(leader, 1)["appliedIndex"];
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline && Partition(leader, 1)["snapshotIndex"] < applied) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const uint64_t leader_snapshot = Partition(leader, 1)["snapshotIndex"];
+  ASSERT_GE(leader_snapshot, applied);
+  Start(follower);
+  deadline = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < deadline &&
+         Partition(follower, 1)["appliedIndex"] < Partition(leader, 1)["appliedIndex"]) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GE(Partition(follower, 1)["appliedIndex"], applied);
+  EXPECT_GE(Partition(follower, 1)["snapshotIndex"], leader_snapshot);
+  Serve(1);
+  Serve(2);
+  for (int node = 0; node < 3; ++node) {
+    for (const char* reason :
+         {"unknown_partition", "not_a_member", "malformed", "undecodable_entry"}) {
+      EXPECT_EQ(Dropped(node, reason), 0) << "node " << node << " " << reason;
+    }
+    EXPECT_TRUE(brokers_[static_cast<size_t>(node)]->Healthy()) << node;
+  }
 }
 
 TEST_F(ClusterPortTest, UndecodableCommittedEntryTakesOnlyItsPartitionOutOfService) {
