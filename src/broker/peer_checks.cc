@@ -347,6 +347,12 @@ absl::Status CheckPeerCommand(const record::Record& command, int32_t partition_c
     }
   }
   const gateway::RequestLimits limits;
+  if (value_type == record::JOB_BATCH &&
+      command.job_batch().max_jobs_to_activate() > limits.max_jobs_to_activate) {
+    return absl::InvalidArgumentError(StrCat("Expected to activate at most ",
+                                             limits.max_jobs_to_activate, " jobs, but asked for ",
+                                             command.job_batch().max_jobs_to_activate()));
+  }
   const auto* descriptor = command.GetDescriptor();
   const auto* value_field = descriptor->FindFieldByNumber(static_cast<int>(command.value_case()));
   if (value_field == nullptr) return absl::OkStatus();

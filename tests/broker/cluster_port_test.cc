@@ -338,7 +338,16 @@ TEST_F(ClusterPortTest, ExecuteRefusesEventsInternalCommandsAndOversizedVariable
   EXPECT_EQ(response.code(), kInvalidArgument) << response.message();
   EXPECT_NE(response.message().find("forged.bpmn"), std::string::npos) << response.message();
 
-  EXPECT_EQ(Metric(0, "tern_cluster_refused_commands_total"), 6);
+  // More jobs in one activation than the gateway ever asks for.
+  record::JobBatchRecord greedy;
+  greedy.set_type("work");
+  greedy.set_worker("test");
+  greedy.set_timeout(60'000);
+  greedy.set_max_jobs_to_activate(1'000'000);
+  response = Execute(0, 1, MakeCommand(-1, engine::JobBatchIntent::kActivate, greedy));
+  EXPECT_EQ(response.code(), kInvalidArgument) << response.message();
+
+  EXPECT_EQ(Metric(0, "tern_cluster_refused_commands_total"), 7);
   EXPECT_TRUE(brokers_[0]->Healthy());
   Serve();
 }
