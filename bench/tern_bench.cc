@@ -8,6 +8,15 @@
 //
 //   tern-bench --gateway 127.0.0.1:26500 --rate 0 --duration 30
 //
+// Overload (--creators N, no rate): N creates always outstanding, each sent again as soon as the
+// last is answered, as a fleet of independent clients would; creates the broker refuses with
+// RESOURCE_EXHAUSTED (backpressure) are counted and retried after a short pause
+// (--refused-backoff-ms), as a client backing off would. It prints the refusals, the
+// create->complete percentiles of the instances accepted, and the broker's RSS, and checks that
+// no CompleteJob was refused (work accepted is always finished).
+//
+//   tern-bench --creators 16 --duration 20
+//
 // Latency: from sending CreateProcessInstance to the OK answer of the job's CompleteJob (the
 // instance completes in the same batch).
 //
@@ -39,6 +48,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "gateway.grpc.pb.h"
@@ -166,9 +176,11 @@ class Bench {
     return status.ok();
   }
 
-  // Creates one instance unless too many creates are in flight.
+  // Creates one instance unless too many creates are in flight (or the broker refused one a
+  // moment ago).
   bool TryCreate() {
     if (creates_in_flight_.load() >= max_in_flight_) return false;
+    if (Clock::now().time_since_epoch().count() < pause_creates_until_.load()) return false;
     ++creates_in_flight_;
     auto* call = new CreateCall;
     call->request.set_bpmnprocessid("benchmark");
@@ -182,7 +194,15 @@ class Bench {
           if (status.ok()) {
             ++created_;
             std::lock_guard lock(mutex_);
-            started_at_[call->response.processinstancekey()] = call->started;
+            // The job may be pushed and completed before this answer arrives.
+            if (completed_early_.erase(call->response.processinstancekey()) == 0) {
+              started_at_[call->response.processinstancekey()] = call->started;
+            }
+          } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+            ++create_refused_;
+            auto pause = std::chrono::duration_cast<Clock::duration>(
+                std::chrono::milliseconds(refused_backoff_ms_));
+            pause_creates_until_ = (Clock::now() + pause).time_since_epoch().count();
           } else {
             ++create_errors_;
           }
@@ -254,6 +274,14 @@ class Bench {
   int64_t created() const { return created_; }
   int64_t create_errors() const { return create_errors_; }
   int64_t complete_errors() const { return complete_errors_; }
+  int64_t create_refused() const { return create_refused_; }
+  int64_t complete_refused() const { return complete_refused_; }
+  // Instances created and not (yet) seen completing.
+  int64_t open_instances() {
+    std::lock_guard lock(mutex_);
+    return static_cast<int64_t>(started_at_.size());
+  }
+  void set_refused_backoff_ms(int64_t ms) { refused_backoff_ms_ = ms; }
 
  private:
   struct CreateCall {
@@ -335,23 +363,29 @@ class Bench {
     call->request.set_jobkey(job_key);
     call->instance_key = instance_key;
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    stub_->async()->CompleteJob(&call->context, &call->request, &call->response,
-                                [this, call](grpc::Status status) {
-                                  --completes_in_flight_;
-                                  if (status.ok()) {
-                                    Completed(call->instance_key);
-                                  } else {
-                                    ++complete_errors_;
-                                  }
-                                  delete call;
-                                });
+    stub_->async()->CompleteJob(
+        &call->context, &call->request, &call->response, [this, call](grpc::Status status) {
+          --completes_in_flight_;
+          if (status.ok()) {
+            Completed(call->instance_key);
+          } else {
+            ++complete_errors_;
+            if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+              ++complete_refused_;
+            }
+          }
+          delete call;
+        });
   }
 
   void Completed(int64_t instance_key) {
     auto now = Clock::now();
     std::lock_guard lock(mutex_);
     auto it = started_at_.find(instance_key);
-    if (it == started_at_.end()) return;
+    if (it == started_at_.end()) {
+      completed_early_.insert(instance_key);
+      return;
+    }
     if (it->second >= window_start_) {
       ++completed_in_window_;
       latencies_ms_.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
@@ -366,12 +400,17 @@ class Bench {
   std::atomic<int64_t> created_{0};
   std::atomic<int64_t> create_errors_{0};
   std::atomic<int64_t> complete_errors_{0};
+  std::atomic<int64_t> create_refused_{0};
+  std::atomic<int64_t> complete_refused_{0};
+  std::atomic<Clock::rep> pause_creates_until_{0};
+  int64_t refused_backoff_ms_ = 10;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<JobStream> stream_;
   std::unique_ptr<JobStream> probe_stream_;
   std::thread poller_;
   std::mutex mutex_;
   std::unordered_map<int64_t, Clock::time_point> started_at_;
+  std::unordered_set<int64_t> completed_early_;
   Clock::time_point window_start_ = Clock::now();
   int64_t completed_in_window_ = 0;
   std::vector<double> latencies_ms_;
@@ -389,7 +428,9 @@ struct Measurement {
   int64_t completed = 0;
   double completed_per_s = 0;
   double p50_ms = 0;
+  double p90_ms = 0;
   double p99_ms = 0;
+  double max_ms = 0;
   double peak_rss_mib = 0;
 };
 
@@ -427,7 +468,9 @@ Measurement Measure(Bench& bench, double rate, double warmup_s, double duration_
   result.completed = figures.completed;
   result.completed_per_s = static_cast<double>(figures.completed) / result.measured_s;
   result.p50_ms = Percentile(figures.latencies_ms, 0.50);
+  result.p90_ms = Percentile(figures.latencies_ms, 0.90);
   result.p99_ms = Percentile(figures.latencies_ms, 0.99);
+  result.max_ms = Percentile(figures.latencies_ms, 1.0);
   result.peak_rss_mib = std::max(result.peak_rss_mib, BrokerRssMib(monitoring));
   return result;
 }
@@ -629,6 +672,8 @@ int main(int argc, char** argv) {
   int64_t preload_timers = 0;
   int64_t preload_subscriptions = 0;
   int64_t timer_probes = 0;
+  int64_t creators = 0;
+  int64_t refused_backoff_ms = 10;
   CLI::App app{"tern-bench: instances of a one-task process, created and completed"};
   app.add_option("--gateway", gateway, "gateway host:port");
   app.add_option("--monitoring", monitoring, "broker monitoring host:port (for its RSS)");
@@ -636,6 +681,10 @@ int main(int argc, char** argv) {
   app.add_option("--duration", duration_s, "seconds measured (after the warm-up)");
   app.add_option("--warmup", warmup_s, "seconds before measuring");
   app.add_option("--max-in-flight", max_in_flight, "creates in flight at most");
+  app.add_option("--creators", creators,
+                 "overload: this many creates always outstanding, no rate (sets --max-in-flight)");
+  app.add_option("--refused-backoff-ms", refused_backoff_ms,
+                 "pause before creating again after a RESOURCE_EXHAUSTED refusal");
   app.add_option("--preload-timers", preload_timers,
                  "pending-state run: instances waiting on a 24 h timer, created between the two "
                  "measurements");
@@ -650,7 +699,12 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(4 << 20);
   auto channel = grpc::CreateCustomChannel(gateway, grpc::InsecureChannelCredentials(), arguments);
+  if (creators > 0) {
+    max_in_flight = creators;
+    rate = 0;
+  }
   Bench bench(channel, max_in_flight);
+  bench.set_refused_backoff_ms(refused_backoff_ms);
   double idle_rss = BrokerRssMib(monitoring);
   if (!bench.Deploy()) return 1;
   bench.StartWorker();
@@ -660,26 +714,52 @@ int main(int argc, char** argv) {
   }
 
   Measurement m = Measure(bench, rate, warmup_s, duration_s, monitoring);
+  // Instances accepted but still open when creation stopped: given time to finish (bounded),
+  // so that "every accepted instance completes" can be read off the output.
+  auto drain_until = Clock::now() + std::chrono::seconds(30);
+  while (bench.open_instances() > 0 && Clock::now() < drain_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  int64_t unfinished = bench.open_instances();
   bench.Stop();
   double rss = BrokerRssMib(monitoring);
   double peak_rss = std::max(m.peak_rss_mib, rss);
-  std::printf("target rate        %s\n",
-              rate > 0 ? std::to_string(rate).c_str() : "as fast as possible");
+  if (creators > 0) {
+    std::printf("load               overload: %lld creates always outstanding, no rate\n",
+                static_cast<long long>(creators));
+  } else {
+    std::printf("target rate        %s\n",
+                rate > 0 ? std::to_string(rate).c_str() : "as fast as possible");
+  }
   std::printf("measured           %.1f s after %.1f s warm-up\n", m.measured_s, warmup_s);
   std::printf("completed          %lld instances (%.0f/s)\n", static_cast<long long>(m.completed),
               m.completed_per_s);
-  std::printf("create->complete   p50 %.2f ms, p99 %.2f ms\n", m.p50_ms, m.p99_ms);
+  std::printf("create->complete   p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n", m.p50_ms,
+              m.p90_ms, m.p99_ms, m.max_ms);
   std::printf("broker RSS         idle %.1f MiB, peak %.1f MiB, end %.1f MiB\n", idle_rss, peak_rss,
               rss);
   std::printf("errors             %lld create, %lld complete\n",
               static_cast<long long>(bench.create_errors()),
               static_cast<long long>(bench.complete_errors()));
   std::printf(
+      "refused            %lld creates (RESOURCE_EXHAUSTED, of %lld accepted), %lld "
+      "completes (must be 0)\n",
+      static_cast<long long>(bench.create_refused()), static_cast<long long>(bench.created()),
+      static_cast<long long>(bench.complete_refused()));
+  std::printf("unfinished         %lld accepted instances not completed 30 s after the end\n",
+              static_cast<long long>(unfinished));
+  std::printf(
       "baseline           Zeebe 8.x publishes ~130-250 completed instances/s per "
       "partition (3 brokers x 3.5 vCPU)\n");
   std::printf(
       "{\"completed_per_s\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"broker_rss_mib\": %.1f, "
-      "\"broker_idle_rss_mib\": %.1f, \"rate\": %.0f, \"duration_s\": %.1f}\n",
-      m.completed_per_s, m.p50_ms, m.p99_ms, peak_rss, idle_rss, rate, m.measured_s);
+      "\"broker_idle_rss_mib\": %.1f, \"rate\": %.0f, \"duration_s\": %.1f, \"creators\": %lld, "
+      "\"created\": %lld, \"create_refused\": %lld, \"complete_refused\": %lld, "
+      "\"unfinished\": %lld, \"p90_ms\": %.2f, \"max_ms\": %.2f}\n",
+      m.completed_per_s, m.p50_ms, m.p99_ms, peak_rss, idle_rss, rate, m.measured_s,
+      static_cast<long long>(creators), static_cast<long long>(bench.created()),
+      static_cast<long long>(bench.create_refused()),
+      static_cast<long long>(bench.complete_refused()), static_cast<long long>(unfinished),
+      m.p90_ms, m.max_ms);
   return 0;
 }

@@ -76,6 +76,9 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     partition_config.election_ticks = c.election_ticks;
     partition_config.heartbeat_ticks = c.heartbeat_ticks;
     partition_config.snapshot_period_ms = c.snapshot_period_ms;
+    // Validated with the rest of the configuration.
+    partition_config.disk_watermark = ParseDiskWatermark(c.disk_free_watermark).value();
+    partition_config.backpressure.enabled = c.backpressure;
     opening.push_back(std::async(std::launch::async,
                                  [partition_config, &clock, transport = broker->transport_.get()] {
                                    return Partition::Open(partition_config, clock, transport);
@@ -213,6 +216,31 @@ std::string Broker::MetricsText() {
       Family("tern_written_records_total", "Records written to the log", MetricType::Counter);
   auto rejected = Family("tern_backpressure_rejections_total",
                          "Commands refused with RESOURCE_EXHAUSTED", MetricType::Counter);
+  auto limit =
+      Family("tern_backpressure_limit",
+             "Commands a partition may hold in flight now (adapts to latency)", MetricType::Gauge);
+  auto in_flight =
+      Family("tern_backpressure_inflight", "Commands admitted and not yet committed, per partition",
+             MetricType::Gauge);
+  auto command_latency =
+      Family("tern_backpressure_command_latency_seconds",
+             "Average admission-to-commit latency of the last window", MetricType::Gauge);
+  auto disk_free = Family("tern_disk_free_bytes",
+                          "Free space on the disk holding the partition's data", MetricType::Gauge);
+  auto disk_total = Family("tern_disk_total_bytes", "Size of the disk holding the partition's data",
+                           MetricType::Gauge);
+  auto disk_watermark =
+      Family("tern_disk_free_watermark_bytes",
+             "Free space below which the partition refuses new work", MetricType::Gauge);
+  auto disk_low =
+      Family("tern_disk_below_watermark",
+             "1 while the partition refuses new work for lack of disk space", MetricType::Gauge);
+  auto disk_rejections = Family("tern_disk_rejections_total",
+                                "Commands refused with RESOURCE_EXHAUSTED for lack of disk space",
+                                MetricType::Counter);
+  auto write_failures =
+      Family("tern_log_write_failures_total",
+             "Failed log writes (the partition went inactive and reopened)", MetricType::Counter);
   auto appends = Family("tern_log_appended_entries_total", "Raft entries appended to the journal",
                         MetricType::Counter);
   auto syncs = Family("tern_log_syncs_total", "Journal fsyncs", MetricType::Counter);
@@ -234,6 +262,15 @@ std::string Broker::MetricsText() {
     AddValue(processed, static_cast<double>(m.processed_commands), labels);
     AddValue(records, static_cast<double>(m.written_records), labels);
     AddValue(rejected, static_cast<double>(m.backpressure_rejections), labels);
+    AddValue(limit, static_cast<double>(m.backpressure_limit), labels);
+    AddValue(in_flight, static_cast<double>(m.commands_in_flight), labels);
+    AddValue(command_latency, m.command_latency_ms / 1000.0, labels);
+    AddValue(disk_free, static_cast<double>(m.disk_free_bytes), labels);
+    AddValue(disk_total, static_cast<double>(m.disk_total_bytes), labels);
+    AddValue(disk_watermark, static_cast<double>(m.disk_watermark_bytes), labels);
+    AddValue(disk_low, m.disk_low ? 1.0 : 0.0, labels);
+    AddValue(disk_rejections, static_cast<double>(m.disk_rejections), labels);
+    AddValue(write_failures, static_cast<double>(m.write_failures), labels);
     AddValue(appends, static_cast<double>(m.appended_entries), labels);
     AddValue(syncs, static_cast<double>(m.syncs), labels);
     AddValue(append_latency, m.append_latency_ms_total / 1000.0, labels);
@@ -245,6 +282,10 @@ std::string Broker::MetricsText() {
   std::vector<prometheus::MetricFamily> families = {
       role,     term,    commit, applied,        snapshot, processed, records,
       rejected, appends, syncs,  append_latency, deferred, rss};
+  for (auto* family : {&limit, &in_flight, &command_latency, &disk_free, &disk_total,
+                       &disk_watermark, &disk_low, &disk_rejections, &write_failures}) {
+    families.push_back(std::move(*family));
+  }
   if (cluster_service_) {
     // What the cluster port refused (docs/security.md): Raft traffic from outside a partition's
     // group or not decodable, and commands no gateway or partition sends.

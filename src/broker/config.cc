@@ -7,6 +7,7 @@
 #include <map>
 
 #include "base/strings.h"
+#include "broker/backpressure.h"
 
 namespace tern::broker {
 namespace {
@@ -62,6 +63,9 @@ std::vector<int32_t> PartitionMembers(int32_t partition_id, int32_t cluster_size
 
 absl::Status ValidateBrokerConfig(const BrokerConfig& c) {
   if (c.cluster_size < 1) return absl::InvalidArgumentError("cluster-size must be at least 1");
+  if (auto watermark = ParseDiskWatermark(c.disk_free_watermark); !watermark.ok()) {
+    return watermark.status();
+  }
   if (c.node_id < 0 || c.node_id >= c.cluster_size) {
     return absl::InvalidArgumentError(
         StrCat("node-id must be in [0, cluster-size), but is ", c.node_id));
@@ -116,6 +120,10 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   add("tick", tick, "Raft tick (e.g. 50ms)");
   add("election-ticks", config.election_ticks, "ticks without a leader before an election");
   add("heartbeat-ticks", config.heartbeat_ticks, "ticks between leader heartbeats");
+  add("disk-free-watermark", config.disk_free_watermark,
+      "free disk space below which partitions refuse new work (e.g. 2GiB, 10%, 0 = off, auto)");
+  add("backpressure", config.backpressure,
+      "refuse new work beyond an adaptive limit of commands in flight (true/false)");
   app.add_flag("--no-gateway", no_gateway, "do not run the embedded gateway")
       ->envname("TERN_NO_GATEWAY");
 

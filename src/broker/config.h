@@ -31,6 +31,12 @@ struct BrokerConfig {
   int64_t tick_ms = 50;
   int32_t election_ticks = 6;
   int32_t heartbeat_ticks = 1;
+  // Free space each partition's data directory needs to take on new work: bytes with a unit
+  // ("2GiB"), a percentage of the disk ("10%"), "0" (off) or "auto" (1 GiB, or 10% of the
+  // disk when that is less).
+  std::string disk_free_watermark = "auto";
+  // The adaptive limit on commands in flight per partition; off only to measure without it.
+  bool backpressure = true;
   // Where the settings came from, for the start-up log line.
   std::string config_file;
 };

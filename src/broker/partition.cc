@@ -17,6 +17,7 @@ absl::StatusOr<std::unique_ptr<Partition>> Partition::Open(PartitionConfig confi
   environment.state = NewRocksDbBackend(config.directory, config.state);
   environment.transport = transport;
   environment.seed = static_cast<uint64_t>(clock.WallMillis());
+  environment.disk_space = [directory = config.directory] { return ReadDiskSpace(directory); };
   Partition* self = partition.get();
   environment.route = [self](int32_t partition_id, record::Record command) {
     CommandRouter router;
@@ -65,18 +66,33 @@ void Partition::Post(std::function<void()> task) {
 }
 
 void Partition::Submit(record::Record command, int64_t timeout_ms, gateway::CommandCallback done) {
+  absl::Status refused;
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_) {
+    if (stopping_) {
+      refused = absl::UnavailableError(StrCat("partition ", id_, " is stopping"));
+    } else if (inbox_submissions_ >= kMaxInboxSubmissions && !IsExemptFromBackpressure(command)) {
+      // The core's limiter decides on the partition thread; this only keeps the hand-over
+      // queue bounded while that thread is busy with a long batch or a slow fsync.
+      ++inbox_rejections_;
+      refused = absl::ResourceExhaustedError(
+          StrCat("Reached maximum capacity of requests handled: partition ", id_, " has ",
+                 kMaxInboxSubmissions, " commands waiting to be taken in; retry later"));
+    } else {
+      ++inbox_submissions_;
       inbox_.push_back(
           [this, command = std::move(command), timeout_ms, done = std::move(done)]() mutable {
+            {
+              std::lock_guard lock(mutex_);
+              --inbox_submissions_;
+            }
             core_->Submit(std::move(command), timeout_ms, std::move(done));
           });
       wakeup_.notify_one();
       return;
     }
   }
-  done(absl::UnavailableError(StrCat("partition ", id_, " is stopping")));
+  done(refused);
 }
 
 void Partition::Receive(raft::Message message) {
@@ -127,7 +143,9 @@ absl::Status Partition::TransferLeadership(int32_t to_node_id) {
 
 PartitionMetrics Partition::Metrics() const {
   std::lock_guard lock(mutex_);
-  return metrics_;
+  PartitionMetrics metrics = metrics_;
+  metrics.backpressure_rejections += inbox_rejections_;
+  return metrics;
 }
 
 absl::Status Partition::RunOnThread(std::function<void()> task) {

@@ -66,6 +66,10 @@ class Partition {
   std::condition_variable wakeup_;
   bool stopping_ = false;
   std::vector<std::function<void()>> inbox_;
+  // Submissions in the inbox, and those refused because it was full.
+  static constexpr size_t kMaxInboxSubmissions = 20'000;
+  size_t inbox_submissions_ = 0;
+  uint64_t inbox_rejections_ = 0;
   std::function<void(const std::string&)> jobs_available_listener_;
   CommandRouter router_;
   PartitionMetrics metrics_;

@@ -86,7 +86,8 @@ PartitionCore::PartitionCore(PartitionConfig config, PartitionEnvironment enviro
     : config_(std::move(config)),
       environment_(std::move(environment)),
       clock_(*environment_.clock),
-      streams_(std::make_unique<StreamRegistry>()) {}
+      streams_(std::make_unique<StreamRegistry>()),
+      limiter_(config_.backpressure) {}
 
 PartitionCore::~PartitionCore() = default;
 
@@ -195,23 +196,46 @@ void PartitionCore::Submit(record::Record command, int64_t timeout_ms,
     done(absl::UnavailableError(refused_.message()));
     return;
   }
+  if (suspended()) {
+    done(absl::UnavailableError(StrCat("partition ", config_.partition_id, " on node ",
+                                       config_.node_id, " is inactive after a failed log write (",
+                                       suspend_cause_, "); it reopens by itself")));
+    return;
+  }
   if (!is_leader() || !processing_ready_) {
     std::string leader = lead_ == 0 ? std::string("none known") : StrCat("node ", NodeId(lead_));
     done(absl::UnavailableError(StrCat("partition ", config_.partition_id, " is not led by node ",
                                        config_.node_id, " (leader: ", leader, ")")));
     return;
   }
-  if (queued_.size() >= config_.max_queued_commands) {
+  const int64_t now = clock_.MonotonicMillis();
+  // Work already accepted is finished even when the partition is full or overloaded.
+  if (IsExemptFromBackpressure(command)) {
+    limiter_.Acquire();
+  } else if (disk_low_) {
+    ++metrics_.disk_rejections;
+    done(absl::ResourceExhaustedError(
+        StrCat("partition ", config_.partition_id, " refuses new work: the disk holding ",
+               config_.directory, " has ", HumanBytes(disk_.free_bytes), " free (",
+               disk_.free_bytes, " bytes), below the watermark of ",
+               HumanBytes(disk_threshold_bytes_), "; it resumes when space is freed")));
+    return;
+  } else if (queued_.size() >= config_.max_queued_commands || !limiter_.TryAcquire(now)) {
     ++metrics_.backpressure_rejections;
-    done(absl::ResourceExhaustedError("Reached maximum capacity of requests handled"));
+    done(absl::ResourceExhaustedError(
+        StrCat("Reached maximum capacity of requests handled: partition ", config_.partition_id,
+               " is overloaded (", limiter_.in_flight(), " commands in flight, limit ",
+               limiter_.limit(), ", adapted to a command latency of ",
+               static_cast<int64_t>(limiter_.last_latency_ms()), " ms against a baseline of ",
+               static_cast<int64_t>(limiter_.baseline_ms()), " ms); retry later")));
     return;
   }
-  queued_.push_back(QueuedCommand{std::move(command),
-                                  clock_.MonotonicMillis() + std::max<int64_t>(1, timeout_ms),
-                                  std::move(done)});
+  queued_.push_back(QueuedCommand{std::move(command), now + std::max<int64_t>(1, timeout_ms),
+                                  std::move(done), now});
 }
 
 void PartitionCore::Receive(const raft::Message& message) {
+  if (suspended()) return;  // peers resend; Raft recovers from lost messages
   if (!refused_.ok()) return;
   // A leader's heartbeat never commits beyond what it knows this member holds (its match
   // index); one that does is forged or from a confused peer, and Raft would stop the process
@@ -243,10 +267,14 @@ void PartitionCore::AddJobStream(int64_t stream_id, gateway::JobStreamSpec spec,
 void PartitionCore::RemoveJobStream(int64_t stream_id) { streams_->Remove(stream_id); }
 
 absl::Status PartitionCore::TransferLeadership(int32_t to_node_id) {
+  if (suspended()) {
+    return absl::UnavailableError(StrCat("partition ", config_.partition_id, " is inactive"));
+  }
   return raft_->TransferLeadership(RaftId(to_node_id));
 }
 
 int64_t PartitionCore::NextWakeMillis() const {
+  if (suspended()) return *suspended_until_ms_;
   int64_t wake = next_tick_ms_;
   if (is_leader() && processing_ready_ && next_due_ms_) {
     // Already due but not processed (too many proposals in flight): their commit wakes us.
@@ -257,6 +285,7 @@ int64_t PartitionCore::NextWakeMillis() const {
 }
 
 bool PartitionCore::HasWork() {
+  if (suspended()) return false;
   if (!refused_.ok()) return false;
   if (raft_->HasReady()) return true;
   if (!is_leader() || !processing_ready_ || !AcceptsProposals(*raft_)) return false;
@@ -273,6 +302,14 @@ void PartitionCore::Poll() {
     UpdateMetrics();
     return;
   }
+  MaybeCheckDisk(now);
+  if (suspended()) {
+    MaybeResume(now);
+    if (suspended()) {
+      UpdateMetrics();
+      return;
+    }
+  }
   while (now >= next_tick_ms_) {
     raft_->Tick();
     next_tick_ms_ += config_.tick_ms;
@@ -283,6 +320,10 @@ void PartitionCore::Poll() {
   HandleReadies();
   if (is_leader() && processing_ready_) ProcessBatch(now);
   HandleReadies();
+  if (suspended()) {
+    UpdateMetrics();
+    return;
+  }
   ExpireRequests(now);
   MaybeSnapshot(now);
   MaybeRedistribute(now);
@@ -292,6 +333,20 @@ void PartitionCore::Poll() {
 }
 
 void PartitionCore::UpdateMetrics() {
+  metrics_.backpressure_limit = limiter_.limit();
+  metrics_.commands_in_flight = limiter_.in_flight();
+  metrics_.command_latency_ms = limiter_.last_latency_ms();
+  metrics_.disk_free_bytes = disk_.free_bytes;
+  metrics_.disk_total_bytes = disk_.total_bytes;
+  metrics_.disk_watermark_bytes = disk_threshold_bytes_;
+  metrics_.disk_low = disk_low_;
+  if (suspended()) {
+    metrics_.role = gateway::PartitionRole::kInactive;
+    metrics_.healthy = false;
+    metrics_.ready = false;
+    metrics_.leader_node_id = -1;
+    return;
+  }
   metrics_.role = ToRole(role_);
   metrics_.healthy = refused_.ok();
   // Ready: this replica knows its leader and, if it is the leader, processes commands.
@@ -318,14 +373,18 @@ void PartitionCore::ProcessBatch(int64_t now_ms) {
   engine_->BeginBatch(last_timestamp_ms_);
   engine_->ProcessDeferredCommands();
   size_t processed = 0;
+  std::vector<int64_t> admitted;
   while (!queued_.empty() && processed < config_.max_commands_per_batch) {
     QueuedCommand queued = std::move(queued_.front());
     queued_.pop_front();
     if (queued.deadline_ms <= now_ms) {
+      // Its wait counts as a latency sample: a queue this slow must shrink the limit.
+      if (queued.admitted_ms >= 0) limiter_.Release(now_ms, queued.admitted_ms, true);
       queued.done(absl::DeadlineExceededError("the request timed out before it was processed"));
       continue;
     }
     ++processed;
+    if (queued.admitted_ms >= 0) admitted.push_back(queued.admitted_ms);
     if (queued.command.source_partition_id() > 0) {
       // From another partition: nobody waits for an answer.
       queued.done(record::Record());
@@ -349,6 +408,7 @@ void PartitionCore::ProcessBatch(int64_t now_ms) {
   effects.pushed_jobs = std::move(output.pushed_jobs);
   effects.jobs_available = std::move(output.jobs_available);
   effects.outgoing_commands = std::move(output.outgoing_commands);
+  effects.admitted_ms = std::move(admitted);
   if (!engine::BatchHasContent(output.batch)) {
     // Nothing to commit, but the answers may depend on earlier proposals: release them with
     // the last one in flight, or now.
@@ -360,6 +420,7 @@ void PartitionCore::ProcessBatch(int64_t now_ms) {
       for (auto& j : effects.pushed_jobs) last.pushed_jobs.push_back(std::move(j));
       for (auto& t : effects.jobs_available) last.jobs_available.push_back(std::move(t));
       for (auto& c : effects.outgoing_commands) last.outgoing_commands.push_back(std::move(c));
+      for (int64_t t : effects.admitted_ms) last.admitted_ms.push_back(t);
     }
     return;
   }
@@ -374,16 +435,20 @@ void PartitionCore::ProcessBatch(int64_t now_ms) {
 }
 
 void PartitionCore::HandleReadies() {
-  while (raft_->HasReady()) {
+  while (!suspended() && raft_->HasReady()) {
     raft::Ready ready = raft_->GetReady();
     if (ready.soft_state) OnRoleChange(*ready.soft_state);
     if (!refused_.ok()) return;
     if (ready.hard_state) term_ = ready.hard_state->term();
     int64_t start = clock_.MonotonicMillis();
     absl::Status saved = storage_->Save(ready);
-    // The log is the source of truth: if it cannot be written, nothing may be acknowledged and
-    // this replica must stop rather than run on with a log it cannot trust.
-    TERN_CHECK(saved.ok(), "partition ", config_.partition_id, ": cannot write the log: ", saved);
+    // The log is the source of truth: if it cannot be written (a full disk), nothing of this
+    // Ready may be acknowledged or sent, and this replica must stop rather than run on with a
+    // log it cannot trust. It stops without aborting the process and reopens from disk later.
+    if (!saved.ok()) {
+      SuspendAfterWriteFailure(saved);
+      return;
+    }
     if (!ready.entries.empty() && ready.must_sync) {
       metrics_.appended_entries += ready.entries.size();
       metrics_.syncs++;
@@ -491,6 +556,11 @@ void PartitionCore::InstallSnapshot(const raft::SnapshotMetadata& snapshot) {
 }
 
 void PartitionCore::Release(InFlight& effects) {
+  if (!effects.admitted_ms.empty()) {
+    const int64_t now = clock_.MonotonicMillis();
+    for (int64_t admitted : effects.admitted_ms) limiter_.Release(now, admitted, true);
+    effects.admitted_ms.clear();
+  }
   Route(effects.outgoing_commands);
   for (auto& response : effects.responses) {
     auto it = pending_.find(response.request_id);
@@ -584,6 +654,7 @@ void PartitionCore::OnRoleChange(const raft::SoftState& soft_state) {
     if (dirty) {
       // State holds batches that may never commit: rebuild it from what is committed.
       in_flight_.clear();
+      limiter_.Reset();
       uint64_t committed = applied_index_;
       TERN_CHECK_OK(OpenState(storage_->FirstIndex() - 1));
       while (applied_index_ < committed) {
@@ -610,19 +681,26 @@ void PartitionCore::ExpireRequests(int64_t now_ms) {
   }
   while (!queued_.empty() && queued_.front().deadline_ms <= now_ms) {
     auto done = std::move(queued_.front().done);
+    if (queued_.front().admitted_ms >= 0) {
+      limiter_.Release(now_ms, queued_.front().admitted_ms, true);
+    }
     queued_.pop_front();
     done(absl::DeadlineExceededError("the request timed out before it was processed"));
   }
 }
 
 void PartitionCore::Shutdown(const absl::Status& queued_error, const absl::Status& written_error) {
-  for (auto& queued : queued_) queued.done(queued_error);
+  for (auto& queued : queued_) {
+    if (queued.admitted_ms >= 0) limiter_.Release(0, queued.admitted_ms, false);
+    queued.done(queued_error);
+  }
   queued_.clear();
   for (auto& [id, pending] : pending_) pending.done(written_error);
   pending_.clear();
 }
 
 absl::StatusOr<PartitionCore::Checksum> PartitionCore::StateChecksum() {
+  if (suspended()) return absl::UnavailableError("the partition is inactive; try again");
   bool caught_up = applied_index_ == raft_->Status().commit;
   if (!in_flight_.empty() || !caught_up || (is_leader() && !processing_ready_)) {
     return absl::UnavailableError("not caught up, or proposals in flight; try again");
@@ -656,6 +734,92 @@ absl::Status PartitionCore::TakeSnapshot() {
   spdlog::info("partition {}: snapshot at index {} (position {})", config_.partition_id,
                snapshot_index_, engine_->last_position());
   return absl::OkStatus();
+}
+
+// --- Disk space and failed writes
+// ----------------------------------------------------------------------------
+
+void PartitionCore::MaybeCheckDisk(int64_t now_ms) {
+  if (!environment_.disk_space) return;
+  if (last_disk_check_ms_ >= 0 && now_ms - last_disk_check_ms_ < config_.disk_check_ms) return;
+  last_disk_check_ms_ = now_ms;
+  auto space = environment_.disk_space();
+  if (!space.ok()) return;  // the directory may not exist yet
+  disk_ = *space;
+  disk_threshold_bytes_ = config_.disk_watermark.ThresholdBytes(disk_.total_bytes);
+  const bool low = disk_.free_bytes < disk_threshold_bytes_;
+  if (low && !disk_low_) {
+    spdlog::warn(
+        "partition {}: the disk holding {} has {} free, below the watermark of {}: new work is "
+        "refused (RESOURCE_EXHAUSTED) until space is freed; accepted work goes on",
+        config_.partition_id, config_.directory, HumanBytes(disk_.free_bytes),
+        HumanBytes(disk_threshold_bytes_));
+  } else if (!low && disk_low_) {
+    spdlog::info("partition {}: {} free on the disk holding {}, above the watermark again",
+                 config_.partition_id, HumanBytes(disk_.free_bytes), config_.directory);
+  }
+  disk_low_ = low;
+  // A snapshot lets the log before it go: the one thing the partition can free by itself.
+  constexpr int64_t kLowDiskSnapshotEveryMs = 30'000;
+  if (low && !suspended() &&
+      (last_low_disk_snapshot_ms_ < 0 ||
+       now_ms - last_low_disk_snapshot_ms_ >= kLowDiskSnapshotEveryMs)) {
+    last_low_disk_snapshot_ms_ = now_ms;
+    snapshot_requested_ = true;
+  }
+}
+
+void PartitionCore::SuspendAfterWriteFailure(const absl::Status& cause) {
+  ++metrics_.write_failures;
+  suspend_cause_ = std::string(ToStd(cause.message()));
+  spdlog::error(
+      "partition {}: cannot write the log ({}); nothing of this write was acknowledged. The "
+      "partition goes inactive and reopens its log and state from disk in {} ms, once the disk "
+      "has space",
+      config_.partition_id, suspend_cause_, config_.write_failure_retry_ms);
+  Shutdown(absl::UnavailableError(StrCat("partition ", config_.partition_id,
+                                         " could not write its log (", suspend_cause_,
+                                         "); the command was not processed")),
+           absl::UnknownError(StrCat("partition ", config_.partition_id,
+                                     " could not write its log before the command committed (",
+                                     suspend_cause_, "); it may or may not have taken effect")));
+  in_flight_.clear();
+  outgoing_snapshots_.clear();
+  incoming_snapshot_.reset();
+  limiter_.Reset();
+  processing_ready_ = false;
+  role_ = raft::StateRole::kFollower;
+  lead_ = 0;
+  // What is in memory may be ahead of what is durable: rebuild everything from disk, exactly
+  // as a restart would (an unsynced torn tail is cut by journal recovery).
+  engine_.reset();
+  store_.reset();
+  raft_.reset();
+  storage_.reset();
+  suspended_until_ms_ = clock_.MonotonicMillis() + config_.write_failure_retry_ms;
+}
+
+void PartitionCore::MaybeResume(int64_t now_ms) {
+  if (now_ms < *suspended_until_ms_) return;
+  if (disk_low_) {
+    // Reopening onto a full disk would only fail again: wait for space.
+    suspended_until_ms_ = now_ms + config_.disk_check_ms;
+    return;
+  }
+  absl::Status status = Recover();
+  if (!status.ok()) {
+    spdlog::warn("partition {}: cannot reopen yet: {}", config_.partition_id,
+                 ToStd(status.message()));
+    engine_.reset();
+    store_.reset();
+    raft_.reset();
+    storage_.reset();
+    suspended_until_ms_ = now_ms + config_.write_failure_retry_ms;
+    return;
+  }
+  suspended_until_ms_.reset();
+  spdlog::info("partition {}: reopened after a failed log write", config_.partition_id);
+  Start();
 }
 
 // --- Snapshot transfer
@@ -727,6 +891,7 @@ void PartitionCore::PumpSnapshotTransfers(int64_t now_ms) {
 }
 
 void PartitionCore::ReceiveSnapshotAck(const raft::SnapshotChunkAck& ack) {
+  if (suspended()) return;
   if (!refused_.ok()) return;
   int32_t from = NodeId(ack.from());
   auto it = outgoing_snapshots_.find(from);
@@ -759,6 +924,7 @@ void PartitionCore::ReceiveSnapshotAck(const raft::SnapshotChunkAck& ack) {
 }
 
 void PartitionCore::ReceiveSnapshotChunk(const raft::SnapshotChunk& chunk) {
+  if (suspended()) return;  // the leader times the transfer out and starts again
   if (!refused_.ok()) return;
   raft::SnapshotChunkAck ack;
   ack.set_from(RaftId(config_.node_id));

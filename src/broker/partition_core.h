@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/clock.h"
+#include "broker/backpressure.h"
 #include "broker/state_backend.h"
 #include "engine/engine.h"
 #include "gateway/broker_client.h"
@@ -48,8 +49,17 @@ struct PartitionConfig {
   // How often the state is checkpointed so that the log before it can be dropped.
   int64_t snapshot_period_ms = 5 * 60 * 1000;
   // Commands queued but not processed yet, beyond which new ones are refused
-  // (RESOURCE_EXHAUSTED) instead of growing the queue without bound.
+  // (RESOURCE_EXHAUSTED) instead of growing the queue without bound. A last resort: the
+  // adaptive limit below normally refuses long before.
   size_t max_queued_commands = 20'000;
+  // The adaptive limit on commands in flight (backpressure.h).
+  CommandLimiterOptions backpressure;
+  // Free space the data directory's disk needs for the partition to take on new work, how
+  // often it is checked, and how long a partition whose log write failed (a full disk) stays
+  // inactive before it reopens its log and state.
+  DiskWatermark disk_watermark;
+  int64_t disk_check_ms = 1'000;
+  int64_t write_failure_retry_ms = 2'000;
   // Client commands per processing batch (one Raft entry).
   size_t max_commands_per_batch = 1'000;
   // Proposals not yet committed beyond which the leader stops taking on more work.
@@ -93,6 +103,8 @@ struct PartitionEnvironment {
   std::function<void(const std::string& type)> jobs_available;
   // Seeds Raft's randomized election timeouts.
   uint64_t seed = 0;
+  // Free space of the disk holding the partition's directory; none in the simulator.
+  std::function<absl::StatusOr<DiskSpace>()> disk_space;
 };
 
 struct PartitionMetrics {
@@ -106,7 +118,18 @@ struct PartitionMetrics {
   int64_t leader_node_id = -1;
   uint64_t processed_commands = 0;
   uint64_t written_records = 0;
-  uint64_t backpressure_rejections = 0;
+  uint64_t backpressure_rejections = 0;  // by the in-flight limit
+  int64_t backpressure_limit = 0;
+  int64_t commands_in_flight = 0;
+  double command_latency_ms = 0;  // last window's average, submit to commit
+  // Disk space of the data directory (0 when unknown) and refusals because it ran low.
+  uint64_t disk_free_bytes = 0;
+  uint64_t disk_total_bytes = 0;
+  uint64_t disk_watermark_bytes = 0;
+  bool disk_low = false;
+  uint64_t disk_rejections = 0;
+  // Log writes that failed (the partition then went inactive and reopened later).
+  uint64_t write_failures = 0;
   uint64_t appended_entries = 0;
   double append_latency_ms_total = 0;  // time spent persisting, for an average
   uint64_t syncs = 0;
@@ -159,6 +182,7 @@ class PartitionCore {
   // holds nothing uncommitted (replicas at the same index must agree).
   absl::StatusOr<Checksum> StateChecksum();
   std::vector<std::pair<int64_t, record::IncidentRecord>> OpenIncidents(size_t limit) {
+    if (!engine_) return {};  // inactive after a failed write
     return engine_->OpenIncidents(limit);
   }
   bool is_leader() const { return role_ == raft::StateRole::kLeader; }
@@ -172,6 +196,8 @@ class PartitionCore {
     record::Record command;
     int64_t deadline_ms = 0;
     gateway::CommandCallback done;
+    // When the limiter admitted it; -1 for commands the partition queued itself.
+    int64_t admitted_ms = -1;
   };
   struct PendingRequest {
     gateway::CommandCallback done;
@@ -183,6 +209,9 @@ class PartitionCore {
     std::vector<engine::PushedJob> pushed_jobs;
     std::vector<std::string> jobs_available;
     std::vector<engine::OutgoingCommand> outgoing_commands;
+    // Admission times of the commands this batch processed: they leave the limiter when it
+    // commits.
+    std::vector<int64_t> admitted_ms;
   };
   struct OutgoingSnapshot {
     raft::Message message;  // the MSG_SNAP to step on the receiver after the last chunk
@@ -217,6 +246,12 @@ class PartitionCore {
   void StartSnapshotTransfer(const raft::Message& message);
   void PumpSnapshotTransfers(int64_t now_ms);
   void UpdateMetrics();
+  void MaybeCheckDisk(int64_t now_ms);
+  // A log write failed (a full disk): answer everything, drop Raft, journal and state, and
+  // reopen them from disk after a delay, as a restart would, instead of aborting the process.
+  void SuspendAfterWriteFailure(const absl::Status& cause);
+  void MaybeResume(int64_t now_ms);
+  bool suspended() const { return suspended_until_ms_.has_value(); }
   // Applies a committed entry to the state; false (and the replica refused) when it cannot be.
   bool ApplyEntry(const raft::Entry& entry);
   // Stops this replica for good (until restart): its log holds something it cannot apply.
@@ -253,6 +288,14 @@ class PartitionCore {
   std::map<uint64_t, InFlight> in_flight_;                  // by Raft index
   std::map<int32_t, OutgoingSnapshot> outgoing_snapshots_;  // by receiving node
   std::optional<IncomingSnapshot> incoming_snapshot_;
+  CommandLimiter limiter_;
+  DiskSpace disk_;
+  uint64_t disk_threshold_bytes_ = 0;
+  bool disk_low_ = false;
+  int64_t last_disk_check_ms_ = -1;
+  int64_t last_low_disk_snapshot_ms_ = -1;
+  std::optional<int64_t> suspended_until_ms_;
+  std::string suspend_cause_;
   PartitionMetrics metrics_;
   // Not OK once the replica refused to go on (Refuse): it then answers UNAVAILABLE and takes
   // no part in Raft.

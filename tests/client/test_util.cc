@@ -177,6 +177,30 @@ BrokerProcess::BrokerProcess()
       cluster_port_(FreePort()),
       log_path_(dir_.File("broker.log")) {}
 
+BrokerProcess::BrokerProcess(std::vector<std::string> extra_args, std::string data_dir)
+    : BrokerProcess() {
+  extra_args_ = std::move(extra_args);
+  data_dir_ = std::move(data_dir);
+}
+
+bool BrokerProcess::Alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    exit_code_ = ExitCode(status);
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+int64_t ResidentBytes(pid_t pid) {
+  std::string status = ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/status");
+  auto at = status.find("VmRSS:");
+  if (at == std::string::npos) return 0;
+  return std::stoll(status.substr(at + 6)) * 1024;  // reported in kB
+}
+
 BrokerProcess::~BrokerProcess() {
   if (pid_ > 0) Kill();
 }
@@ -194,13 +218,14 @@ void BrokerProcess::Start() {
       "--cluster-address",
       "127.0.0.1:" + std::to_string(cluster_port_),
   };
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   auto argv = CStrings(args);
   int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(null, 0);
-    dup2(null, 1);
+    dup2(log, 1);  // the broker logs to stdout: keep it for LogTail
     dup2(log, 2);
     execv(argv[0], argv.data());
     _exit(127);

@@ -52,6 +52,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
 class BrokerProcess {
  public:
   BrokerProcess();
+  // With more flags, and the data directory elsewhere (a small tmpfs) when `data_dir` is set.
+  explicit BrokerProcess(std::vector<std::string> extra_args, std::string data_dir = "");
   ~BrokerProcess();
   BrokerProcess(const BrokerProcess&) = delete;
   BrokerProcess& operator=(const BrokerProcess&) = delete;
@@ -63,12 +65,16 @@ class BrokerProcess {
   // SIGKILL and wait (a crash).
   void Kill();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // Whether the process still runs (reaps it if it exited, keeping its exit code).
+  bool Alive();
+  int exit_code() const { return exit_code_; }
 
   std::string address() const { return "127.0.0.1:" + std::to_string(gateway_port_); }
   int port() const { return gateway_port_; }
   int cluster_port() const { return cluster_port_; }
   const std::string& log_path() const { return log_path_; }
-  std::string data_dir() const { return dir_.File("data"); }
+  std::string data_dir() const { return data_dir_.empty() ? dir_.File("data") : data_dir_; }
   // The end of the broker's log, for failure messages.
   std::string LogTail() const;
 
@@ -82,8 +88,14 @@ class BrokerProcess {
   int monitoring_port_;
   int cluster_port_;
   std::string log_path_;
+  std::vector<std::string> extra_args_;
+  std::string data_dir_;
   pid_t pid_ = -1;
+  int exit_code_ = -1;
 };
+
+// VmRSS of a process in bytes, from /proc/<pid>/status (0 when unreadable).
+int64_t ResidentBytes(pid_t pid);
 
 // The BPMN of a process with one service task of `job_type` between a start and an end event.
 std::string OneTaskProcess(const std::string& process_id, const std::string& job_type,

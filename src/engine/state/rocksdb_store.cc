@@ -249,6 +249,10 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
   db_options.keep_log_file_num = 2;
+  // The live store is never reopened: every open starts from a snapshot (a checkpoint) and the
+  // log. Flushing memtables on close is wasted work, and on a full disk (a partition closing
+  // its state after a failed log write) a flush that fails is what must not happen.
+  db_options.avoid_flush_during_shutdown = true;
   db_options.max_log_file_size = 1 << 20;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
