@@ -601,6 +601,17 @@ void EventAppliers::ApplyIncident(const record::Record& event) {
     tern::state::IncidentState incident;
     *incident.mutable_record() = event.incident();
     state_.incidents.Put(event.key(), incident);
+    const auto& value = event.incident();
+    if (value.job_key() > 0 && value.error_type() == "MESSAGE_SIZE_EXCEEDED") {
+      // The job is too large to hand out: it leaves activation (keeping its retries) until the
+      // incident is resolved, as in Zeebe.
+      if (auto job = state_.jobs.Get(value.job_key());
+          job && job->state() == JobState::ACTIVATABLE) {
+        job->set_state(JobState::FAILED);
+        job->mutable_record()->set_recurring_time(0);
+        state_.jobs.Put(value.job_key(), *job);
+      }
+    }
     return;
   }
   TERN_CHECK(intent == IncidentIntent::kResolved);

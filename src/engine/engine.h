@@ -39,8 +39,13 @@ struct EngineConfig {
   int32_t max_follow_ups_per_batch = 2000;
   // Budget of one FEEL evaluation.
   int64_t feel_max_steps = 1'000'000;
-  // Largest variable document accepted (bytes of JSON), and largest single job response.
+  // Largest variable document accepted (bytes of JSON).
   int64_t max_variables_bytes = 1 << 20;
+  // The gateway's largest gRPC message (Zeebe's maxMessageSize, 4 MiB by default). An
+  // activated job batch, or a pushed job, must fit in it; a job that cannot fit alone raises a
+  // MESSAGE_SIZE_EXCEEDED incident instead of blocking its type. Passed in as configuration so
+  // that activation stays deterministic.
+  int64_t max_message_bytes = 4 << 20;
   // Follow-up commands one command may lead to in a row (across batches) before the element
   // being activated raises an incident: bounds loops without a wait state (Zeebe has no such
   // bound; see docs/bpmn-coverage.md).

@@ -31,6 +31,10 @@ struct GatewayOptions {
   int64_t request_timeout_ms = 15'000;
   // ActivateJobs long-poll timeout when requestTimeout is 0 (Zeebe: 10 s).
   int64_t long_polling_timeout_ms = 10'000;
+  // The largest message sent to a client (ServerOptions::max_message_bytes; the engine's
+  // EngineConfig::max_message_bytes must not be larger). Jobs that would make an
+  // ActivateJobsResponse larger are given back.
+  int64_t max_message_bytes = 4 << 20;
   std::string version = "8.6.0";
 };
 

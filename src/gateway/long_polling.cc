@@ -19,6 +19,8 @@ constexpr int32_t kJobYield = 14;
 constexpr int kPartitionBits = 51;
 
 // Gives a job back to its partition without using up a retry.
+// Room kept in an ActivateJobsResponse for its framing.
+constexpr int64_t kResponseHeadroomBytes = 16 * 1024;
 void FailBack(BrokerClient& brokers, int64_t key, int32_t retries, std::string_view reason) {
   record::Record command;
   command.set_record_type(record::COMMAND);
@@ -202,11 +204,30 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
     if (batch.job_keys_size() > 0) {
       gp::ActivateJobsResponse response;
       for (int i = 0; i < batch.job_keys_size(); ++i) {
-        ToActivatedJob(batch.job_keys(i), batch.jobs(i), response.add_jobs());
+        gp::ActivatedJob job;
+        ToActivatedJob(batch.job_keys(i), batch.jobs(i), &job);
+        int64_t job_bytes = static_cast<int64_t>(job.ByteSizeLong()) + 16;
+        if (response_bytes + job_bytes > max_bytes) {
+          FailBack(service_.brokers(), job.key(), job.retries(),
+                   StrCat("Failed to send activated jobs to client: the response is bigger than "
+                          "the maximum allowed message size (",
+                          service_.options().max_message_bytes, " bytes)"));
+          continue;
+        }
+        response_bytes += job_bytes;
+        *response.add_jobs() = std::move(job);
+      // The partition sizes its batches to the same limit; this guards against a broker
+      // configured with a larger one. Jobs that do not fit are given back (as Zeebe does).
+      const int64_t max_bytes = service_.options().max_message_bytes - kResponseHeadroomBytes;
+      int64_t response_bytes = 0;
       }
       remaining_ -= batch.job_keys_size();
       sent_any_ = true;
       if (cancelled_) {
+      if (response.jobs().empty()) {
+        AskNextPartitionLocked();
+        return;
+      }
         for (const auto& job : response.jobs()) {
           FailBack(service_.brokers(), job.key(), job.retries(),
                    "Failed to send activated jobs to client: the call was cancelled");

@@ -73,6 +73,7 @@ class BrokerProcess {
   std::string address() const { return "127.0.0.1:" + std::to_string(gateway_port_); }
   int port() const { return gateway_port_; }
   int cluster_port() const { return cluster_port_; }
+  int monitoring_port() const { return monitoring_port_; }
   const std::string& log_path() const { return log_path_; }
   std::string data_dir() const { return data_dir_.empty() ? dir_.File("data") : data_dir_; }
   // The end of the broker's log, for failure messages.

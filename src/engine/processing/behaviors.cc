@@ -1,5 +1,9 @@
 #include "engine/processing/behaviors.h"
 
+#include <algorithm>
+
+#include "base/strings.h"
+
 namespace tern::engine {
 
 void IncidentBehavior::RaiseElementIncident(const tern::state::ElementInstance& instance,
@@ -62,6 +66,43 @@ record::JobRecord JobBehavior::ForWorker(int64_t job_key, const record::JobRecor
   return job;
 }
 
+namespace {
+
+// What an ActivatedJob adds to a response beyond the job record's own bytes (field tags and
+// lengths, the key); generous so the estimate stays an upper bound.
+constexpr int64_t kActivatedJobOverheadBytes = 256;
+// Room kept in a message for the response's framing and the gRPC message header.
+constexpr int64_t kMessageHeadroomBytes = 16 * 1024;
+
+std::string DescribeBytes(int64_t bytes) {
+  constexpr int64_t kMiB = int64_t{1} << 20;
+  if (bytes % kMiB == 0) return tern::StrCat(bytes / kMiB, " MB");
+  return tern::StrCat(bytes, " bytes");
+}
+
+}  // namespace
+
+int64_t JobBehavior::ActivatedJobBytes(const record::JobRecord& activated) {
+  return static_cast<int64_t>(activated.ByteSizeLong()) + kActivatedJobOverheadBytes;
+}
+
+int64_t JobBehavior::MaxActivationBytes() const {
+  return std::max<int64_t>(kMessageHeadroomBytes,
+                           context_.config().max_message_bytes - kMessageHeadroomBytes);
+}
+
+void JobBehavior::RaiseMessageSizeExceeded(int64_t job_key, const record::JobRecord& stored) {
+  IncidentBehavior incidents(context_);
+  incidents.RaiseJobIncident(
+      job_key, stored, kMessageSizeExceeded,
+      tern::StrCat("The job with key '", job_key,
+                   "' can not be activated because it is larger than the configured message "
+                   "size (",
+                   DescribeBytes(context_.config().max_message_bytes),
+                   "). Try to reduce the size by reducing the number of fetched variables or "
+                   "modifying the variable values."));
+}
+
 void JobBehavior::OnActivatable(int64_t job_key) {
   auto job = context_.state().jobs.Get(job_key);
   TERN_CHECK(job.has_value() && job->state() == tern::state::JobState::ACTIVATABLE);
@@ -76,6 +117,11 @@ void JobBehavior::OnActivatable(int64_t job_key) {
   int64_t deadline = context_.timestamp() + stream->timeout_ms;
   record::JobRecord activated =
       ForWorker(job_key, stored, stream->worker, deadline, stream->fetch_variables);
+  if (ActivatedJobBytes(activated) > MaxActivationBytes()) {
+    // The stream could never receive it; polling workers would not fit it either.
+    RaiseMessageSizeExceeded(job_key, stored);
+    return;
+  }
 
   record::JobBatchRecord batch;
   batch.set_type(stored.type());

@@ -20,6 +20,7 @@ inline constexpr std::string_view kConditionError = "CONDITION_ERROR";
 inline constexpr std::string_view kJobNoRetries = "JOB_NO_RETRIES";
 inline constexpr std::string_view kExecutionListenerNoRetries = "EXECUTION_LISTENER_NO_RETRIES";
 inline constexpr std::string_view kUnhandledErrorEvent = "UNHANDLED_ERROR_EVENT";
+inline constexpr std::string_view kMessageSizeExceeded = "MESSAGE_SIZE_EXCEEDED";
 
 class IncidentBehavior {
  public:
@@ -49,6 +50,17 @@ class JobBehavior {
   record::JobRecord ForWorker(int64_t job_key, const record::JobRecord& stored,
                               std::string_view worker, int64_t deadline,
                               const std::vector<std::string>& fetch_variables);
+
+  // An upper bound of the bytes `activated` (from ForWorker) takes in an ActivateJobsResponse
+  // or a pushed ActivatedJob.
+  static int64_t ActivatedJobBytes(const record::JobRecord& activated);
+  // The bytes of activated jobs that fit in one gateway message (EngineConfig's
+  // max_message_bytes less room for the response's own framing).
+  int64_t MaxActivationBytes() const;
+  // For a job that cannot fit in any message with the variables it would carry: raises a
+  // MESSAGE_SIZE_EXCEEDED incident naming the limit (as Zeebe does). The incident takes the
+  // job out of activation until it is resolved, so it never blocks its type's other jobs.
+  void RaiseMessageSizeExceeded(int64_t job_key, const record::JobRecord& stored);
 
  private:
   ProcessingContext& context_;

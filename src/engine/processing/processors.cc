@@ -815,13 +815,19 @@ void JobProcessor::Activate(const record::Record& command) {
     if (!tenants.contains(job->record().tenant_id())) continue;
     record::JobRecord activated =
         jobs_.ForWorker(key, job->record(), request.worker(), deadline, fetch);
-    response_bytes += static_cast<int64_t>(activated.ByteSizeLong());
-    if (response_bytes > context_.config().max_variables_bytes * 3 && !answer.jobs().empty()) {
-      // The answer must fit a 4 MiB gRPC message; the rest stay activatable.
+    int64_t job_bytes = JobBehavior::ActivatedJobBytes(activated);
+    if (job_bytes > max_response_bytes) {
+      // It would not fit even alone: an incident says why, and the other jobs go on.
+      jobs_.RaiseMessageSizeExceeded(key, job->record());
+      continue;
+    }
+    if (response_bytes + job_bytes > max_response_bytes) {
+      // The answer must fit in the gateway's message; the rest stay activatable.
       answer.set_truncated(true);
       logged.set_truncated(true);
       break;
     }
+  const int64_t max_response_bytes = jobs_.MaxActivationBytes();
     answer.add_job_keys(key);
     logged.add_job_keys(key);
     *answer.add_jobs() = activated;
@@ -836,6 +842,7 @@ void JobProcessor::Activate(const record::Record& command) {
     empty.set_key(batch_key);
     empty.set_intent(ToInt(JobBatchIntent::kActivated));
     SetValue(empty, std::move(answer));
+    response_bytes += job_bytes;
     context_.Respond(empty);
     return;
   }

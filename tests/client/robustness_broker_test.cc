@@ -1,0 +1,166 @@
+// Inputs that used to stall job delivery, against a real tern-broker: a job too large for the
+// gateway's message.
+
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gateway.grpc.pb.h"
+#include "tern/client.h"
+#include "test_util.h"
+
+namespace tern {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::BrokerProcess;
+using testing::Eventually;
+using testing::OneTaskProcess;
+namespace gp = ::gateway_protocol;
+
+// A connected TCP socket to 127.0.0.1:port, or -1.
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// GET `path` from the monitoring server; the whole answer, or "" if none came within `limit`.
+std::string HttpGet(int port, const std::string& path, milliseconds limit) {
+  int fd = Connect(port);
+  if (fd < 0) return "";
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return "";
+  }
+  std::string answer;
+  auto end = std::chrono::steady_clock::now() + limit;
+  char buffer[4096];
+  while (std::chrono::steady_clock::now() < end) {
+    pollfd waiting{fd, POLLIN, 0};
+    int left = static_cast<int>(
+        std::chrono::duration_cast<milliseconds>(end - std::chrono::steady_clock::now()).count());
+    if (poll(&waiting, 1, std::max(left, 1)) <= 0) continue;
+    ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    answer.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return answer;
+}
+
+void Deploy(const Client& client, const std::string& process_id, const std::string& job_type) {
+  auto deployed = client.newDeployResourceCommand()
+                      .addResourceString(OneTaskProcess(process_id, job_type), process_id + ".bpmn")
+                      .send()
+                      .get();
+  ASSERT_TRUE(deployed.ok()) << deployed.status();
+}
+
+int64_t Start(const Client& client, const std::string& process_id, nlohmann::json variables) {
+  auto created = client.newCreateInstanceCommand()
+                     .bpmnProcessId(process_id)
+                     .variables(std::move(variables))
+                     .send()
+                     .get();
+  EXPECT_TRUE(created.ok()) << created.status();
+  return created.ok() ? created->processInstanceKey : 0;
+}
+
+std::vector<ActivatedJob> Activate(const Client& client, const std::string& type,
+                                   milliseconds long_poll = milliseconds(-1)) {
+  auto jobs = client.newActivateJobsCommand()
+                  .jobType(type)
+                  .maxJobsToActivate(10)
+                  .timeout(std::chrono::minutes(10))
+                  .requestTimeout(long_poll)
+                  .send()
+                  .get();
+  EXPECT_TRUE(jobs.ok()) << jobs.status();
+  return jobs.ok() ? jobs->jobs : std::vector<ActivatedJob>{};
+}
+
+// The broker's open incidents (GET /incidents).
+nlohmann::json Incidents(const BrokerProcess& broker) {
+  std::string answer = HttpGet(broker.monitoring_port(), "/incidents", milliseconds(10'000));
+  auto body = answer.find("\r\n\r\n");
+  if (body == std::string::npos) return nlohmann::json::array();
+  return nlohmann::json::parse(answer.substr(body + 4), nullptr, /*allow_exceptions=*/false);
+}
+
+TEST(RobustnessBrokerTest, JobTooLargeForAMessageRaisesAnIncidentAndSmallJobsAreDelivered) {
+  BrokerProcess broker;
+  broker.Start();
+  auto client = broker.NewClient();
+  Deploy(client, "big", "big-job");
+  int64_t large = Start(client, "big", {{"name", "large"}});
+  // Five variables of 1 MB each: every request fits the 4 MB limit, the job does not.
+  for (int i = 0; i < 5; ++i) {
+    auto set = client.newSetVariablesCommand(large)
+                   .variable("v" + std::to_string(i), std::string(1'000'000, 'x'))
+                   .send()
+                   .get();
+    ASSERT_TRUE(set.ok()) << set.status();
+  }
+  int64_t small = Start(client, "big", {{"name", "small"}});
+
+  auto jobs = Activate(client, "big-job");
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].processInstanceKey, small);
+  auto completed = client.newCompleteCommand(jobs[0].key).send().get();
+  ASSERT_TRUE(completed.ok()) << completed.status();
+
+  nlohmann::json incident;
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& entry : Incidents(broker)) {
+      if (entry.value("processInstanceKey", "") == std::to_string(large)) incident = entry;
+    }
+    return !incident.is_null();
+  })) << broker.LogTail();
+  EXPECT_EQ(incident["errorType"], "MESSAGE_SIZE_EXCEEDED");
+  std::string message = incident["errorMessage"];
+  EXPECT_NE(message.find("larger than the configured message size (4 MB)"), std::string::npos)
+      << message;
+  // The large job no longer comes up, and it does not block the type.
+  EXPECT_TRUE(Activate(client, "big-job").empty());
+  int64_t another = Start(client, "big", {{"name", "another"}});
+  jobs = Activate(client, "big-job");
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].processInstanceKey, another);
+
+  // Shrinking the variables and resolving the incident hands the job out again.
+  auto shrunk = client.newSetVariablesCommand(large)
+                    .variables({{"v0", nullptr}, {"v1", nullptr}, {"v2", nullptr}, {"v3", nullptr}})
+                    .send()
+                    .get();
+  ASSERT_TRUE(shrunk.ok()) << shrunk.status();
+  auto resolved =
+      client.newResolveIncidentCommand(std::stoll(incident["key"].get<std::string>())).send().get();
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  jobs = Activate(client, "big-job", milliseconds(5'000));
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].processInstanceKey, large);
+  EXPECT_EQ(jobs[0].variablesAsJson()["v4"].get<std::string>().size(), 1'000'000u);
+}
+
+}  // namespace
+}  // namespace tern
