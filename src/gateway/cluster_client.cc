@@ -42,6 +42,10 @@ struct ClusterBrokerClient::Peer {
   int64_t last_seen_ms = -1;
   cluster::BrokerInfo info;
   std::shared_ptr<grpc::ClientContext> watch_context;
+  // The topology question in flight, if any.
+  std::shared_ptr<grpc::ClientContext> topology_context;
+  // Round trips of topology questions: they set the next question's deadline.
+  RttEstimator rtt;
 };
 
 struct ClusterBrokerClient::Attempt {
@@ -61,6 +65,15 @@ struct ClusterBrokerClient::Stream {
   std::vector<std::thread> threads;
 };
 
+// The state of one Topology question, alive until its callback has run.
+struct ClusterBrokerClient::TopologyCall {
+  std::shared_ptr<grpc::ClientContext> context = std::make_shared<grpc::ClientContext>();
+  cluster::TopologyRequest request;
+  cluster::BrokerInfo response;
+  int64_t sent_ms = 0;
+  int64_t deadline_ms = 0;
+};
+
 namespace {
 
 // The state of one Execute call, alive until its callback has run.
@@ -74,6 +87,7 @@ struct ExecuteCall {
 
 ClusterBrokerClient::ClusterBrokerClient(ClusterClientOptions options)
     : options_(std::move(options)) {
+  auto credentials = ClusterChannelCredentials(options_.tls);
   for (const auto& address : options_.brokers) {
     auto peer = std::make_unique<Peer>();
     peer->address = address;
@@ -83,7 +97,7 @@ ClusterBrokerClient::ClusterBrokerClient(ClusterClientOptions options)
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
     args.SetMaxReceiveMessageSize(64 << 20);
     args.SetMaxSendMessageSize(64 << 20);
-    peer->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    peer->channel = grpc::CreateCustomChannel(address, credentials, args);
     peer->stub = cluster::BrokerService::NewStub(peer->channel);
     peers_.push_back(std::move(peer));
   }
@@ -111,6 +125,7 @@ void ClusterBrokerClient::Stop() {
     stopping_ = true;
     for (auto& peer : peers_) {
       if (peer->watch_context) peer->watch_context->TryCancel();
+      if (peer->topology_context) peer->topology_context->TryCancel();
     }
     for (auto& [due, attempt] : retries_) abandoned.push_back(attempt);
     retries_.clear();
@@ -135,93 +150,106 @@ bool ClusterBrokerClient::WaitForTopology(int64_t timeout_ms) {
 }
 
 void ClusterBrokerClient::RefreshTopologyLoop() {
-  while (true) {
-    {
-      std::unique_lock lock(mutex_);
-      if (stopping_) return;
-    }
-    // Ask every broker at once; a silent one costs the deadline, not the others.
-    struct Pending {
-      grpc::ClientContext context;
-      cluster::TopologyRequest request;
-      cluster::BrokerInfo response;
-      grpc::Status status;
-    };
-    std::vector<std::unique_ptr<Pending>> pending;
-    std::mutex done_mutex;
-    std::condition_variable done_cv;
-    size_t remaining = peers_.size();
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    // Ask every broker that is not still answering the last question; a slow or silent one
+    // delays only its own entry, never the others'.
+    std::vector<std::pair<Peer*, std::unique_ptr<TopologyCall>>> asks;
     for (auto& peer : peers_) {
-      auto call = std::make_unique<Pending>();
-      call->context.set_deadline(DeadlineIn(std::max<int64_t>(200, options_.topology_refresh_ms)));
-      Pending* raw = call.get();
-      peer->stub->async()->Topology(&raw->context, &raw->request, &raw->response,
-                                    [raw, &done_mutex, &done_cv, &remaining](grpc::Status s) {
-                                      std::lock_guard lock(done_mutex);
-                                      raw->status = std::move(s);
-                                      if (--remaining == 0) done_cv.notify_all();
-                                    });
-      pending.push_back(std::move(call));
+      if (peer->topology_context) continue;
+      auto call = std::make_unique<TopologyCall>();
+      call->deadline_ms = peer->rtt.DeadlineMs();
+      call->context->set_deadline(DeadlineIn(call->deadline_ms));
+      peer->topology_context = call->context;
+      asks.emplace_back(peer.get(), std::move(call));
     }
-    {
-      std::unique_lock lock(done_mutex);
-      done_cv.wait(lock, [&] { return remaining == 0; });
-    }
-    const int64_t now = SteadyMillis();
-    const int64_t stale_after = 3 * options_.topology_refresh_ms + 500;
-    {
-      std::lock_guard lock(mutex_);
-      for (size_t i = 0; i < peers_.size(); ++i) {
-        if (!pending[i]->status.ok()) continue;
-        Peer& peer = *peers_[i];
-        peer.info = pending[i]->response;
-        peer.node_id = peer.info.node_id();
-        peer.last_seen_ms = now;
-      }
-      ClusterTopology topology;
-      std::map<int32_t, std::pair<uint64_t, int32_t>> leaders;
-      for (const auto& peer : peers_) {
-        if (peer->last_seen_ms < 0 || now - peer->last_seen_ms > stale_after) continue;
-        const cluster::BrokerInfo& info = peer->info;
-        topology.cluster_size = info.cluster_size();
-        topology.partitions_count = info.partitions_count();
-        topology.replication_factor = info.replication_factor();
-        BrokerStatus broker;
-        broker.node_id = info.node_id();
-        broker.host = info.host();
-        broker.port = info.port();
-        broker.version = info.version();
-        for (const auto& partition : info.partitions()) {
-          PartitionStatus status;
-          status.partition_id = partition.partition_id();
-          status.role = static_cast<PartitionRole>(partition.role());
-          status.health =
-              partition.healthy() ? PartitionHealth::kHealthy : PartitionHealth::kUnhealthy;
-          broker.partitions.push_back(status);
-          if (partition.role() == cluster::PartitionInfo::LEADER) {
-            auto known = leaders.find(partition.partition_id());
-            if (known == leaders.end() || partition.term() >= known->second.first) {
-              leaders[partition.partition_id()] = {partition.term(), info.node_id()};
-            }
-          }
-        }
-        topology.brokers.push_back(std::move(broker));
-      }
-      if (!topology.brokers.empty()) {
-        topology_ = std::move(topology);
-        leaders_ = std::move(leaders);
-        topology_known_ = true;
-      } else {
-        topology_.brokers.clear();
-        leaders_.clear();
-      }
-    }
-    changed_.notify_all();
-    std::unique_lock lock(mutex_);
+    RebuildTopologyLocked(SteadyMillis());
+    // gRPC may run a callback on the calling thread; the callbacks take the mutex.
+    lock.unlock();
+    for (auto& [peer, call] : asks) AskTopology(*peer, std::move(call));
+    lock.lock();
     changed_.wait_for(lock, std::chrono::milliseconds(options_.topology_refresh_ms),
                       [this] { return stopping_; });
-    if (stopping_) return;
   }
+}
+
+void ClusterBrokerClient::AskTopology(Peer& peer, std::unique_ptr<TopologyCall> owned_call) {
+  TopologyCall* call = owned_call.release();
+  call->sent_ms = SteadyMillis();
+  ++calls_in_flight_;
+  peer.stub->async()->Topology(
+      call->context.get(), &call->request, &call->response,
+      [this, call, peer = &peer](grpc::Status status) {
+        std::unique_ptr<TopologyCall> owned(call);
+        {
+          std::lock_guard lock(mutex_);
+          peer->topology_context.reset();
+          const int64_t now = SteadyMillis();
+          if (status.ok()) {
+            peer->rtt.Observe(now - call->sent_ms);
+            peer->info = call->response;
+            peer->node_id = peer->info.node_id();
+            peer->last_seen_ms = now;
+            RebuildTopologyLocked(now);
+          } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+            peer->rtt.OnTimeout();
+            spdlog::debug("no topology from {} within {} ms; next deadline {} ms", peer->address,
+                          call->deadline_ms, peer->rtt.DeadlineMs());
+          }
+        }
+        changed_.notify_all();
+        --calls_in_flight_;
+      });
+}
+
+void ClusterBrokerClient::RebuildTopologyLocked(int64_t now) {
+  // A broker is dropped from the view after missing a few refreshes, counted in its own
+  // deadlines so that a slow link is not taken for a dead broker.
+  ClusterTopology topology;
+  std::map<int32_t, std::pair<uint64_t, int32_t>> leaders;
+  for (const auto& peer : peers_) {
+    const int64_t stale_after = 3 * (options_.topology_refresh_ms + peer->rtt.DeadlineMs()) + 500;
+    if (peer->last_seen_ms < 0 || now - peer->last_seen_ms > stale_after) continue;
+    const cluster::BrokerInfo& info = peer->info;
+    topology.cluster_size = info.cluster_size();
+    topology.partitions_count = info.partitions_count();
+    topology.replication_factor = info.replication_factor();
+    BrokerStatus broker;
+    broker.node_id = info.node_id();
+    broker.host = info.host();
+    broker.port = info.port();
+    broker.version = info.version();
+    for (const auto& partition : info.partitions()) {
+      PartitionStatus status;
+      status.partition_id = partition.partition_id();
+      status.role = static_cast<PartitionRole>(partition.role());
+      status.health = partition.healthy() ? PartitionHealth::kHealthy : PartitionHealth::kUnhealthy;
+      broker.partitions.push_back(status);
+      if (partition.role() == cluster::PartitionInfo::LEADER) {
+        auto known = leaders.find(partition.partition_id());
+        if (known == leaders.end() || partition.term() >= known->second.first) {
+          leaders[partition.partition_id()] = {partition.term(), info.node_id()};
+        }
+      }
+    }
+    topology.brokers.push_back(std::move(broker));
+  }
+  if (!topology.brokers.empty()) {
+    topology_ = std::move(topology);
+    leaders_ = std::move(leaders);
+    topology_known_ = true;
+  } else {
+    topology_.brokers.clear();
+    leaders_.clear();
+  }
+}
+
+int64_t ClusterBrokerClient::TopologyDeadlineMs(int32_t node_id) {
+  std::lock_guard lock(mutex_);
+  for (const auto& peer : peers_) {
+    if (peer->node_id == node_id) return peer->rtt.DeadlineMs();
+  }
+  return -1;
 }
 
 ClusterTopology ClusterBrokerClient::Topology() {

@@ -5,7 +5,10 @@
 // clustered broker's embedded gateway both use it.
 //
 // Topology: every broker is asked for its partitions' roles every `topology_refresh_ms`; a
-// partition's leader is the broker that reports it as leader in the highest term.
+// partition's leader is the broker that reports it as leader in the highest term. Each
+// question's deadline comes from that broker's measured round trips (rtt_estimator.h), so a
+// slow link (100 ms each way) still answers in time, and a broker still answering the last
+// question is not asked again meanwhile.
 //
 // Sending: a command goes to the partition's leader. It is sent again, to the leader known
 // then, only when the first attempt was definitely not written: the broker answered "not the
@@ -24,6 +27,8 @@
 #include <vector>
 
 #include "gateway/broker_client.h"
+#include "gateway/tls.h"
+#include "gateway/rtt_estimator.h"
 
 namespace tern::gateway {
 
@@ -36,6 +41,8 @@ struct ClusterClientOptions {
   int32_t partition_count = 0;
   // Delay between attempts while a partition has no known leader.
   int64_t retry_delay_ms = 25;
+  // Mutual TLS to the brokers' cluster ports, when enabled.
+  ClusterTlsFiles tls;
 };
 
 class ClusterBrokerClient : public BrokerClient {
@@ -60,13 +67,18 @@ class ClusterBrokerClient : public BrokerClient {
 
   // The node id of the broker that leads the partition, or -1.
   int32_t LeaderOf(int32_t partition_id);
+  // The deadline of the next topology question to a broker, or -1 if it never answered.
+  int64_t TopologyDeadlineMs(int32_t node_id);
 
  private:
   struct Peer;
   struct Attempt;
   struct Stream;
+  struct TopologyCall;
 
   void RefreshTopologyLoop();
+  void AskTopology(Peer& peer, std::unique_ptr<TopologyCall> call);
+  void RebuildTopologyLocked(int64_t now);
   void WatchJobsLoop(size_t peer_index);
   void RetryLoop();
   void TrySend(std::shared_ptr<Attempt> attempt);
