@@ -7,8 +7,7 @@
 #include <limits>
 
 #include "base/strings.h"
-#include "bpmn/parser.h"
-#include "dmn/dmn.h"
+#include "engine/distribution_checks.h"
 #include "engine/intent.h"
 #include "engine/record_values.h"
 #include "gateway/mapping.h"
@@ -183,56 +182,6 @@ absl::Status CheckVariablesFields(const google::protobuf::Message& message,
   return absl::OkStatus();
 }
 
-const record::DeploymentResource* FindResource(const record::DeploymentRecord& deployment,
-                                               const std::string& name) {
-  for (const auto& resource : deployment.resources()) {
-    if (resource.resource_name() == name) return &resource;
-  }
-  return nullptr;
-}
-
-// A deployment another partition distributes is stored without the checks of a new deployment
-// (the distributing partition ran them), and the engine later treats a stored resource that
-// does not parse as corrupt state. So a distributed deployment must carry, for every process
-// and decision requirements graph it adds, a resource that parses and defines it.
-absl::Status CheckDistributedDeployment(const record::DeploymentRecord& deployment) {
-  for (const auto& process : deployment.processes()) {
-    if (process.is_duplicate()) continue;
-    const auto* resource = FindResource(deployment, process.resource_name());
-    absl::Status parsed = absl::InvalidArgumentError("the resource is missing");
-    if (resource != nullptr) {
-      auto definitions = bpmn::ParseBpmn(resource->resource(), resource->resource_name());
-      if (!definitions.ok()) {
-        parsed = definitions.status();
-      } else if ((*definitions)->FindProcess(process.bpmn_process_id()) == nullptr) {
-        parsed = absl::InvalidArgumentError("the process is not in it");
-      } else {
-        parsed = absl::OkStatus();
-      }
-    }
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(StrCat(
-          "Expected the distributed deployment to carry resource '", process.resource_name(),
-          "' defining process '", process.bpmn_process_id(), "': ", ToStd(parsed.message())));
-    }
-  }
-  for (const auto& requirements : deployment.decision_requirements()) {
-    if (requirements.is_duplicate()) continue;
-    const auto* resource = FindResource(deployment, requirements.resource_name());
-    absl::Status parsed =
-        resource == nullptr
-            ? absl::InvalidArgumentError("the resource is missing")
-            : dmn::ParseDmn(resource->resource(), resource->resource_name()).status();
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          StrCat("Expected the distributed deployment to carry resource '",
-                 requirements.resource_name(), "' defining decision requirements '",
-                 requirements.decision_requirements_id(), "': ", ToStd(parsed.message())));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 std::string_view RaftDropReasonName(RaftDropReason reason) {
@@ -342,7 +291,7 @@ absl::Status CheckPeerCommand(const record::Record& command, int32_t partition_c
   }
   if (value_type == record::DEPLOYMENT &&
       command.intent() == ToInt(DeploymentIntent::kDistribute)) {
-    if (auto status = CheckDistributedDeployment(command.deployment()); !status.ok()) {
+    if (auto status = engine::CheckDistributedDeployment(command.deployment()); !status.ok()) {
       return status;
     }
   }
