@@ -134,6 +134,13 @@ grpc::Status FakeGateway::ThrowError(grpc::ServerContext* context,
   return on_throw_error ? on_throw_error(*request) : grpc::Status::OK;
 }
 
+grpc::Status FakeGateway::CreateProcessInstance(grpc::ServerContext* context,
+                                                const gp::CreateProcessInstanceRequest* request,
+                                                gp::CreateProcessInstanceResponse* response) {
+  Record(context, "CreateProcessInstance");
+  return on_create ? on_create(*request, response) : grpc::Status::OK;
+}
+
 gp::ActivatedJob MakeJob(int64_t key, const std::string& type, int retries,
                          const std::string& variables) {
   gp::ActivatedJob job;

@@ -35,6 +35,9 @@ class FakeGateway : public gp::Gateway::Service {
   std::function<grpc::Status(const gp::CompleteJobRequest&)> on_complete;
   std::function<grpc::Status(const gp::FailJobRequest&)> on_fail;
   std::function<grpc::Status(const gp::ThrowErrorRequest&)> on_throw_error;
+  std::function<grpc::Status(const gp::CreateProcessInstanceRequest&,
+                             gp::CreateProcessInstanceResponse*)>
+      on_create;
   std::function<grpc::Status(grpc::ServerContext*, gp::TopologyResponse*)> on_topology;
 
   // Listens on a free port of 127.0.0.1 (or with `credentials`, e.g. TLS).
@@ -72,6 +75,9 @@ class FakeGateway : public gp::Gateway::Service {
                        gp::FailJobResponse* response) override;
   grpc::Status ThrowError(grpc::ServerContext* context, const gp::ThrowErrorRequest* request,
                           gp::ThrowErrorResponse* response) override;
+  grpc::Status CreateProcessInstance(grpc::ServerContext* context,
+                                     const gp::CreateProcessInstanceRequest* request,
+                                     gp::CreateProcessInstanceResponse* response) override;
 
  private:
   void Record(grpc::ServerContext* context, const std::string& rpc);

@@ -259,13 +259,13 @@ TEST(OverloadBrokerTest, RefusesNewWorkUnderOverloadButFinishesAllAcceptedWork) 
     workers.Stop();
   }
   std::lock_guard lock(outcomes.mutex);
-  std::printf("overload: %zu accepted, %lld refused, %lld other create errors (%s); %zu "
-              "completed, %lld completions refused; peak RSS %lld MiB\n",
-              outcomes.accepted.size(), static_cast<long long>(outcomes.refused_creates),
-              static_cast<long long>(outcomes.other_create_errors),
-              outcomes.last_other_error.c_str(), outcomes.completed.size(),
-              static_cast<long long>(outcomes.refused_completions),
-              static_cast<long long>(peak_rss >> 20));
+  std::printf(
+      "overload: %zu accepted, %lld refused, %lld other create errors (%s); %zu "
+      "completed, %lld completions refused; peak RSS %lld MiB\n",
+      outcomes.accepted.size(), static_cast<long long>(outcomes.refused_creates),
+      static_cast<long long>(outcomes.other_create_errors), outcomes.last_other_error.c_str(),
+      outcomes.completed.size(), static_cast<long long>(outcomes.refused_completions),
+      static_cast<long long>(peak_rss >> 20));
   EXPECT_GT(outcomes.refused_creates, 0) << "no create was refused: there was no backpressure";
   EXPECT_NE(outcomes.last_refusal.find("partition 1"), std::string::npos) << outcomes.last_refusal;
   EXPECT_GT(outcomes.accepted.size(), 0u);
@@ -281,8 +281,8 @@ TEST(OverloadBrokerTest, RefusesNewWorkUnderOverloadButFinishesAllAcceptedWork) 
 class SmallDisk {
  public:
   explicit SmallDisk(const std::string& size) {
-    auto result = testing::RunProcess({"/bin/mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs",
-                                       dir_.path()});
+    auto result = testing::RunProcess(
+        {"/bin/mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir_.path()});
     mounted_ = result.exit_code == 0;
     error_ = result.err;
   }
@@ -335,8 +335,7 @@ TEST(OverloadBrokerTest, FullDiskRefusesNewWorkWithoutExitingAndResumesWhenEnlar
           return outcomes.disk_refusals > 0 || !broker.Alive();
         },
         seconds(120));
-    ASSERT_TRUE(broker.Alive()) << "the broker exited while the disk filled:\n"
-                                << broker.LogTail();
+    ASSERT_TRUE(broker.Alive()) << "the broker exited while the disk filled:\n" << broker.LogTail();
     ASSERT_TRUE(refused) << "no create was refused for lack of disk space";
     creators.Stop();
   }
@@ -375,8 +374,8 @@ TEST(OverloadBrokerTest, FullDiskRefusesNewWorkWithoutExitingAndResumesWhenEnlar
         return !answer.ok() && answer.status().code() == StatusCode::kUnavailable;
       },
       seconds(60));
-  EXPECT_TRUE(inactive) << "the partition never noticed the full disk; last answer: "
-                        << last_answer << "\n"
+  EXPECT_TRUE(inactive) << "the partition never noticed the full disk; last answer: " << last_answer
+                        << "\n"
                         << broker.LogTail();
   // It stays up: answers come, the process does not exit.
   for (int i = 0; i < 10; ++i) {

@@ -81,6 +81,34 @@ TEST(RetryTest, GivesUpAfterMaxAttemptsWithTheGatewaysError) {
   EXPECT_EQ(fake.CountCalls("CompleteJob"), 3);
 }
 
+TEST(RetryTest, BacksOffFromCreatesRefusedByBackpressure) {
+  // A partition over its in-flight limit refuses new instances with RESOURCE_EXHAUSTED; the
+  // client waits longer before each attempt (exponential, jittered) instead of hammering it.
+  FakeGateway fake;
+  std::atomic<int> answered{0};
+  fake.on_create = [&](const gp::CreateProcessInstanceRequest&,
+                       gp::CreateProcessInstanceResponse* response) {
+    if (answered++ < 3) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "Reached maximum capacity of requests handled: partition 1 is "
+                          "overloaded (800 commands in flight, limit 800); retry later");
+    }
+    response->set_processinstancekey(42);
+    return grpc::Status::OK;
+  };
+  fake.Start();
+  auto client = ClientFor(fake, FastRetries(5));
+  auto result = client.newCreateInstanceCommand().bpmnProcessId("order").send().get();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->processInstanceKey, 42);
+  auto calls = fake.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  // 50, 100, then 200 ms, each at least 80% of that (jitter is +/-20%).
+  EXPECT_GE(calls[1].received - calls[0].received, milliseconds(40));
+  EXPECT_GE(calls[2].received - calls[1].received, milliseconds(80));
+  EXPECT_GE(calls[3].received - calls[2].received, milliseconds(160));
+}
+
 TEST(RetryTest, DoesNotRetryOtherErrors) {
   FakeGateway fake;
   fake.on_fail = [](const gp::FailJobRequest&) {
