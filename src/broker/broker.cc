@@ -58,7 +58,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
   const bool clustered = c.cluster_size > 1;
   std::vector<std::string> peers = c.peers;
   if (peers.empty()) peers.push_back(c.cluster_address);
-  if (clustered) broker->transport_ = std::make_unique<GrpcPeerTransport>(c.node_id, peers);
+  if (clustered) broker->transport_ = std::make_unique<GrpcPeerTransport>(c.node_id, peers, c.cluster_tls);
 
   // Partitions open in parallel: creating a fresh state store writes and syncs one options
   // file per column family, which adds up when done one partition after another.
@@ -102,7 +102,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
   {
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort(c.cluster_address, grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort(c.cluster_address, gateway::ClusterServerCredentials(c.cluster_tls),
+                             &port);
     builder.RegisterService(broker->cluster_service_.get());
     builder.SetMaxReceiveMessageSize(64 << 20);
     builder.SetMaxSendMessageSize(64 << 20);
@@ -132,6 +133,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
       self->cluster_service_->NotifyJobsAvailable(id, type);
       if (self->local_client_) self->local_client_->NotifyJobsAvailable(type);
     });
+    options.tls = c.cluster_tls;
     partition->Start();
   }
   if (!c.gateway_address.empty()) {
@@ -154,6 +156,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     if (!monitoring.ok()) return monitoring.status();
     broker->monitoring_ = *std::move(monitoring);
   }
+    server_options.tls = c.tls;
   return broker;
 }
 

@@ -83,6 +83,8 @@ absl::Status ValidateBrokerConfig(const BrokerConfig& c) {
                " brokers in node-id order, but lists ", c.peers.size()));
   }
   if (c.tick_ms < 1 || c.election_ticks <= c.heartbeat_ticks || c.heartbeat_ticks < 1) {
+  if (auto status = gateway::ValidateServerTls(c.tls); !status.ok()) return status;
+  if (auto status = gateway::ValidateClusterTls(c.cluster_tls); !status.ok()) return status;
     return absl::InvalidArgumentError("election-ticks must exceed heartbeat-ticks (both >= 1)");
   }
   return absl::OkStatus();
@@ -135,6 +137,17 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
     try {
       YAML::Node root = YAML::LoadFile(file);
       if (!root.IsMap()) return absl::InvalidArgumentError(StrCat(file, ": expected a mapping"));
+  add("tls-certificate", config.tls.certificate,
+      "PEM certificate chain for TLS on the gateway port (with tls-private-key)");
+  add("tls-private-key", config.tls.private_key, "PEM private key of tls-certificate");
+  add("tls-client-ca", config.tls.client_ca,
+      "PEM CA certificate(s): when set, clients must present a certificate signed by it");
+  add("cluster-tls-ca", config.cluster_tls.ca,
+      "PEM cluster CA: the cluster port then requires mutual TLS with certificates it signed");
+  add("cluster-tls-certificate", config.cluster_tls.certificate,
+      "this broker's PEM certificate, signed by the cluster CA (server and client)");
+  add("cluster-tls-private-key", config.cluster_tls.private_key,
+      "PEM private key of cluster-tls-certificate");
       for (const auto& item : root) {
         std::string key = item.first.as<std::string>();
         if (key == "no-gateway") {

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  // SIGHUP, the usual "reload" signal, must not end the process: TLS files are re-read on
+  // their own (gateway/tls.h), so it is only acknowledged.
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto broker = broker::Broker::Start(*config, base::SystemClock());
@@ -41,13 +44,20 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}", ToStd(broker.status().message()));
     return 1;
   }
-  spdlog::info("tern-broker {} (Zeebe protocol {}) node {} of {}, {} partition(s), data in {}{}",
+  spdlog::info("tern-broker {} (Zeebe protocol {}) node {} of {}, {} partition(s), data in {}{}{}",
                broker::kTernVersion, broker::kTernProtocolVersion, config->node_id,
                config->cluster_size, config->partitions, config->data_dir,
                config->gateway_address.empty() ? std::string()
-                                               : StrCat(", gateway on ", config->gateway_address));
+                                               : StrCat(", gateway on ", config->gateway_address,
+                                                        config->tls.enabled() ? " (TLS)" : ""),
+               config->cluster_tls.enabled() ? ", cluster port with mutual TLS" : "");
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    spdlog::info(
+        "SIGHUP: certificate and key files are re-read every {} s anyway; nothing else "
+        "to reload",
+        gateway::kTlsRefreshIntervalSeconds);
+  }
   spdlog::info("received signal {}, shutting down", signal);
   (*broker)->Stop();
   spdlog::info("stopped");

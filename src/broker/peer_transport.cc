@@ -15,8 +15,10 @@ constexpr size_t kMaxBatchBytes = 4 << 20;
 
 }  // namespace
 
-GrpcPeerTransport::GrpcPeerTransport(int32_t node_id, const std::vector<std::string>& peers)
+GrpcPeerTransport::GrpcPeerTransport(int32_t node_id, const std::vector<std::string>& peers,
+                                     const gateway::ClusterTlsFiles& tls)
     : node_id_(node_id) {
+  auto credentials = gateway::ClusterChannelCredentials(tls);
   for (size_t i = 0; i < peers.size(); ++i) {
     if (static_cast<int32_t>(i) == node_id) {
       peers_.push_back(nullptr);
@@ -31,8 +33,8 @@ GrpcPeerTransport::GrpcPeerTransport(int32_t node_id, const std::vector<std::str
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
     args.SetMaxSendMessageSize(64 << 20);
     args.SetMaxReceiveMessageSize(64 << 20);
-    peer->stub = cluster::BrokerService::NewStub(
-        grpc::CreateCustomChannel(peers[i], grpc::InsecureChannelCredentials(), args));
+    peer->stub =
+        cluster::BrokerService::NewStub(grpc::CreateCustomChannel(peers[i], credentials, args));
     Peer* raw = peer.get();
     peer->thread = std::thread([this, raw] { SendLoop(*raw); });
     peers_.push_back(std::move(peer));

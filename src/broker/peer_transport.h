@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "broker/partition_core.h"
+#include "gateway/tls.h"
 #include "tern/cluster.grpc.pb.h"
 
 namespace tern::broker {
@@ -22,7 +23,9 @@ namespace tern::broker {
 class GrpcPeerTransport : public PeerTransport {
  public:
   // `peers` holds every broker's cluster address in node-id order (this broker's included).
-  GrpcPeerTransport(int32_t node_id, const std::vector<std::string>& peers);
+  // With `tls` enabled, peers are called over mutual TLS with this broker's certificate.
+  GrpcPeerTransport(int32_t node_id, const std::vector<std::string>& peers,
+                    const gateway::ClusterTlsFiles& tls = {});
   ~GrpcPeerTransport() override;
 
   void Stop();

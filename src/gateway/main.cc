@@ -40,18 +40,50 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->envname("TERN_LOG_LEVEL")
       ->capture_default_str();
+  // The same names as tern-broker's (docs/security.md).
+  gateway::ServerTlsFiles tls;
+  gateway::ClusterTlsFiles cluster_tls;
+  app.add_option("--tls-certificate", tls.certificate,
+                 "PEM certificate chain for TLS on --address (with --tls-private-key)")
+      ->envname("TERN_TLS_CERTIFICATE");
+  app.add_option("--tls-private-key", tls.private_key, "PEM private key of --tls-certificate")
+      ->envname("TERN_TLS_PRIVATE_KEY");
+  app.add_option("--tls-client-ca", tls.client_ca,
+                 "PEM CA certificate(s): when set, clients must present a certificate signed by it")
+      ->envname("TERN_TLS_CLIENT_CA");
+  app.add_option("--cluster-tls-ca", cluster_tls.ca,
+                 "PEM cluster CA: brokers are called over mutual TLS and must present a "
+                 "certificate it signed")
+      ->envname("TERN_CLUSTER_TLS_CA");
+  app.add_option("--cluster-tls-certificate", cluster_tls.certificate,
+                 "this gateway's PEM client certificate, signed by the cluster CA")
+      ->envname("TERN_CLUSTER_TLS_CERTIFICATE");
+  app.add_option("--cluster-tls-private-key", cluster_tls.private_key,
+                 "PEM private key of --cluster-tls-certificate")
+      ->envname("TERN_CLUSTER_TLS_PRIVATE_KEY");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  for (const absl::Status& status :
+       {gateway::ValidateServerTls(tls), gateway::ValidateClusterTls(cluster_tls)}) {
+    if (!status.ok()) {
+      spdlog::critical("cannot start: {}", ToStd(status.message()));
+      return 2;
+    }
+  }
 
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  // SIGHUP, the usual "reload" signal, must not end the process: TLS files are re-read on
+  // their own (gateway/tls.h), so it is only acknowledged.
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   gateway::ClusterClientOptions client_options;
   client_options.brokers = brokers;
+  client_options.tls = cluster_tls;
   gateway::ClusterBrokerClient client(client_options);
   client.Start();
   if (!client.WaitForTopology(10'000)) {
@@ -62,14 +94,23 @@ int main(int argc, char** argv) {
   gateway::GatewayService service(client, options);
   gateway::ServerOptions server_options;
   server_options.address = address;
+  server_options.tls = tls;
   auto server = gateway::GatewayServer::Start(server_options, &service);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", ToStd(server.status().message()));
     return 1;
   }
-  spdlog::info("tern-gateway on {} for brokers {}", address, absl::StrJoin(brokers, ","));
+  spdlog::info("tern-gateway on {} ({}) for brokers {} ({})", address,
+               tls.enabled() ? (tls.client_ca.empty() ? "TLS" : "TLS, client certificates required")
+                             : "plaintext",
+               absl::StrJoin(brokers, ","), cluster_tls.enabled() ? "mutual TLS" : "plaintext");
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    spdlog::info(
+        "SIGHUP: certificate and key files are re-read every {} s anyway; nothing else "
+        "to reload",
+        gateway::kTlsRefreshIntervalSeconds);
+  }
   spdlog::info("received signal {}, shutting down", signal);
   (*server)->Shutdown(2'000);
   client.Stop();

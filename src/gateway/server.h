@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "gateway/gateway_service.h"
+#include "gateway/tls.h"
 
 namespace tern::gateway {
 
@@ -19,6 +20,8 @@ struct ServerOptions {
   int max_message_bytes = 4 << 20;
   int max_concurrent_streams = 1000;
   int max_metadata_bytes = 16 << 10;
+  // Plaintext unless a certificate and key are given.
+  ServerTlsFiles tls;
 };
 
 class GatewayServer {
