@@ -36,8 +36,14 @@ absl::StatusOr<std::unique_ptr<MonitoringServer>> MonitoringServer::Start(
     const std::string& address, MonitoringHandlers handlers) {
   std::unique_ptr<MonitoringServer> server(new MonitoringServer());
   server->handlers_ = std::move(handlers);
-  std::vector<std::string> options = {"listening_ports",    address, "num_threads", "2",
-                                      "request_timeout_ms", "10000"};
+  // civetweb gives each connection a worker thread until its request has arrived, so idle or
+  // half-open connections (a port scan, a slowloris client, a probe that died) hold workers.
+  // Enough workers that dozens of them leave /ready and /health answering at once, and a short
+  // request timeout so each such connection lets go of its worker within seconds. Keep-alive
+  // stays off: every answer closes its connection.
+  std::vector<std::string> options = {"listening_ports",   address, "num_threads",        "64",
+                                      "connection_queue",  "128",   "request_timeout_ms", "3000",
+                                      "enable_keep_alive", "no"};
   try {
     server->server_ = std::make_unique<CivetServer>(options);
   } catch (const CivetException& error) {
