@@ -63,6 +63,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
   // Partitions open in parallel: creating a fresh state store writes and syncs one options
   // file per column family, which adds up when done one partition after another.
   std::vector<std::future<absl::StatusOr<std::unique_ptr<Partition>>>> opening;
+  std::vector<int32_t> opening_ids;
   for (int32_t id = 1; id <= c.partitions; ++id) {
     auto members = PartitionMembers(id, c.cluster_size, c.replication_factor);
     if (std::find(members.begin(), members.end(), c.node_id) == members.end()) continue;
@@ -79,6 +80,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     // Validated with the rest of the configuration.
     partition_config.disk_watermark = ParseDiskWatermark(c.disk_free_watermark).value();
     partition_config.backpressure.enabled = c.backpressure;
+    opening_ids.push_back(id);
     opening.push_back(std::async(std::launch::async,
                                  [partition_config, &clock, transport = broker->transport_.get()] {
                                    return Partition::Open(partition_config, clock, transport);
@@ -86,9 +88,21 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
   }
   std::vector<Partition*> local;
   absl::Status open_status;
-  for (auto& future : opening) {
-    auto partition = future.get();
+  for (size_t i = 0; i < opening.size(); ++i) {
+    auto partition = opening[i].get();
     if (!partition.ok()) {
+      if (absl::IsDataLoss(partition.status())) {
+        // Corrupt data is this partition's problem alone: the others open and serve. (Other
+        // errors, such as a failing disk or a bad configuration, stop the broker as before.)
+        int32_t id = opening_ids[i];
+        spdlog::error(
+            "partition {} is offline: {}. The broker's other partitions serve. Move "
+            "{}/partition-{} aside (never delete it) and restart: the partition then rebuilds "
+            "from the other replicas, or starts empty in a single-broker cluster",
+            id, ToStd(partition.status().message()), c.data_dir, id);
+        broker->failed_partitions_.emplace_back(id, partition.status());
+        continue;
+      }
       if (open_status.ok()) open_status = partition.status();
       continue;
     }
@@ -150,7 +164,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     auto monitoring = MonitoringServer::Start(
         c.monitoring_address,
         MonitoringHandlers{[self] { return self->Healthy(); }, [self] { return self->Ready(); },
-                           [self] { return self->MetricsText(); },
+                           [self] { return self->MetricsText() + self->JournalMetricsText(); },
                            [self](bool checksum) { return self->PartitionsJson(checksum); },
                            [self] { return self->IncidentsJson(); }});
     if (!monitoring.ok()) return monitoring.status();
@@ -191,7 +205,8 @@ void Broker::Stop() {
 }
 
 bool Broker::Healthy() const {
-  return std::all_of(partitions_.begin(), partitions_.end(),
+  return failed_partitions_.empty() &&
+         std::all_of(partitions_.begin(), partitions_.end(),
                      [](const auto& p) { return p->Metrics().healthy; });
 }
 
@@ -341,9 +356,52 @@ std::string Broker::PartitionsJson(bool with_checksum) {
         entry["checksum"] = {{"error", std::string(ToStd(checksum.status().message()))}};
       }
     }
+    auto scrub = partition->JournalScrubState();
+    if (!scrub.status.ok()) entry["error"] = std::string(ToStd(scrub.status.message()));
     result.push_back(std::move(entry));
   }
-  return result.dump(2);
+  for (const auto& [id, status] : failed_partitions_) {
+    result.push_back({{"partitionId", id},
+                      {"nodeId", config_.node_id},
+                      {"role", "INACTIVE"},
+                      {"healthy", false},
+                      {"leaderNodeId", -1},
+                      {"error", std::string(ToStd(status.message()))}});
+  }
+  return result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string Broker::JournalMetricsText() {
+  using prometheus::MetricType;
+  auto bytes = Family("tern_journal_scrubbed_bytes_total",
+                      "Bytes of sealed journal segments re-verified by the background scrub",
+                      MetricType::Counter);
+  auto passes =
+      Family("tern_journal_scrub_passes_total",
+             "Completed scrub passes over all sealed journal segments", MetricType::Counter);
+  auto corruptions =
+      Family("tern_journal_corruptions_total",
+             "Damaged journal records found by the scrub or on open", MetricType::Counter);
+  auto offline =
+      Family("tern_partition_offline",
+             "1 for a partition whose journal is damaged: it failed to open (and does not "
+             "serve) or the scrub found damage (unhealthy)",
+             MetricType::Gauge);
+  for (const auto& partition : partitions_) {
+    std::vector<prometheus::ClientMetric::Label> labels = {
+        {"partition", std::to_string(partition->id())}};
+    auto scrub = partition->JournalScrubState();
+    AddValue(bytes, static_cast<double>(scrub.bytes_verified), labels);
+    AddValue(passes, static_cast<double>(scrub.passes_completed), labels);
+    AddValue(corruptions, static_cast<double>(scrub.corruptions_found), labels);
+    AddValue(offline, scrub.status.ok() ? 0.0 : 1.0, labels);
+  }
+  for (const auto& [id, status] : failed_partitions_) {
+    std::vector<prometheus::ClientMetric::Label> labels = {{"partition", std::to_string(id)}};
+    AddValue(corruptions, 1.0, labels);
+    AddValue(offline, 1.0, labels);
+  }
+  return prometheus::TextSerializer().Serialize({bytes, passes, corruptions, offline});
 }
 
 std::string Broker::IncidentsJson() {

@@ -34,6 +34,8 @@ class Broker {
   bool Healthy() const;
   bool Ready() const;
   std::string MetricsText();
+  // Journal scrubbing per partition, and partitions that failed to open (corrupt journal).
+  std::string JournalMetricsText();
   std::string PartitionsJson(bool with_checksum);
   std::string IncidentsJson();
   const BrokerConfig& config() const { return config_; }
@@ -48,6 +50,9 @@ class Broker {
   BrokerConfig config_;
   std::unique_ptr<DataDirLock> lock_;
   std::vector<std::unique_ptr<Partition>> partitions_;
+  // Partitions whose data is corrupt (kDataLoss on open): they stay offline, reported by
+  // /partitions, /health and the metrics, while the other partitions serve.
+  std::vector<std::pair<int32_t, absl::Status>> failed_partitions_;
   std::unique_ptr<GrpcPeerTransport> transport_;
   std::unique_ptr<ClusterService> cluster_service_;
   std::unique_ptr<grpc::Server> cluster_server_;

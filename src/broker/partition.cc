@@ -1,5 +1,7 @@
 #include "broker/partition.h"
 
+#include <spdlog/spdlog.h>
+
 #include <future>
 
 #include "base/check.h"
@@ -181,6 +183,38 @@ absl::StatusOr<std::vector<std::pair<int64_t, record::IncidentRecord>>> Partitio
   return incidents;
 }
 
+Partition::JournalScrub Partition::JournalScrubState() const {
+  std::lock_guard lock(mutex_);
+  return journal_scrub_;
+}
+
+void Partition::MaybeScrubJournal() {
+  int64_t now = clock_.MonotonicMillis();
+  if (now < next_journal_scrub_ms_) return;
+  next_journal_scrub_ms_ = now + kJournalScrubPeriodMs;
+  journal::Journal* journal = core_->journal();
+  {
+    std::lock_guard lock(mutex_);
+    // Once damage is found the replica stays unhealthy until an operator restores it.
+    if (journal == nullptr || !journal_scrub_.status.ok()) return;
+  }
+  // A bounded slice, so a long log is verified over many periods without holding up Raft.
+  absl::StatusOr<journal::ScrubProgress> step = journal->ScrubStep(kJournalScrubBytesPerPeriod);
+  std::lock_guard lock(mutex_);
+  if (!step.ok()) {
+    spdlog::error(
+        "partition {}: journal scrub found damage in a sealed segment: {}; this replica is "
+        "unhealthy. Stop the broker, move the partition's directory aside and let it rebuild "
+        "from the other replicas (docs/operations.md)",
+        id_, ToStd(step.status().message()));
+    journal_scrub_.status = step.status();
+    journal_scrub_.corruptions_found = journal->scrub_totals().corruptions_found;
+    return;
+  }
+  journal_scrub_.bytes_verified += step->bytes_verified;
+  if (step->pass_completed) ++journal_scrub_.passes_completed;
+}
+
 void Partition::Run() {
   while (true) {
     std::vector<std::function<void()>> tasks;
@@ -196,8 +230,10 @@ void Partition::Run() {
     }
     for (auto& task : tasks) task();
     core_->Poll();
+    MaybeScrubJournal();
     std::lock_guard lock(mutex_);
     metrics_ = core_->Metrics();
+    if (!journal_scrub_.status.ok()) metrics_.healthy = false;
   }
   std::vector<std::function<void()>> leftover;
   {

@@ -46,6 +46,17 @@ class Partition {
 
   int32_t id() const { return id_; }
   PartitionMetrics Metrics() const;
+  // Background verification of the journal's sealed segments (journal::Journal::ScrubStep),
+  // a budget of bytes per period on the partition thread.
+  struct JournalScrub {
+    uint64_t bytes_verified = 0;
+    uint64_t passes_completed = 0;
+    uint64_t corruptions_found = 0;
+    absl::Status status;  // the corruption found, if any; the replica is unhealthy then
+  };
+  JournalScrub JournalScrubState() const;
+  static constexpr int64_t kJournalScrubPeriodMs = 1'000;
+  static constexpr uint64_t kJournalScrubBytesPerPeriod = 4ull << 20;
   absl::StatusOr<PartitionCore::Checksum> StateChecksum();
   absl::StatusOr<std::vector<std::pair<int64_t, record::IncidentRecord>>> OpenIncidents(
       size_t limit);
@@ -53,6 +64,7 @@ class Partition {
  private:
   explicit Partition(int32_t id, base::Clock& clock) : id_(id), clock_(clock) {}
   void Run();
+  void MaybeScrubJournal();
   // Queues `task` for the partition thread.
   void Post(std::function<void()> task);
   // Runs `task` on the partition thread and waits for it.
@@ -73,6 +85,8 @@ class Partition {
   std::function<void(const std::string&)> jobs_available_listener_;
   CommandRouter router_;
   PartitionMetrics metrics_;
+  JournalScrub journal_scrub_;         // guarded by mutex_
+  int64_t next_journal_scrub_ms_ = 0;  // partition thread only
   std::thread thread_;
 };
 

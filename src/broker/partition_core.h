@@ -187,6 +187,8 @@ class PartitionCore {
   }
   bool is_leader() const { return role_ == raft::StateRole::kLeader; }
   bool processing_ready() const { return processing_ready_; }
+  // The journal, for the scrubber on the partition thread; null while the log is not open.
+  journal::Journal* journal() { return storage_ ? &storage_->journal() : nullptr; }
   // For the simulator's checks.
   const raft::RawNode& raft() const { return *raft_; }
   uint64_t applied_index() const { return applied_index_; }
