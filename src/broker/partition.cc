@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <future>
 
 #include "base/check.h"
@@ -19,7 +20,12 @@ absl::StatusOr<std::unique_ptr<Partition>> Partition::Open(PartitionConfig confi
   environment.state = NewRocksDbBackend(config.directory, config.state);
   environment.transport = transport;
   environment.seed = static_cast<uint64_t>(clock.WallMillis());
-  environment.disk_space = [directory = config.directory] { return ReadDiskSpace(directory); };
+  environment.disk_space = [directory = config.directory]() -> absl::StatusOr<DiskSpace> {
+    // A partition opened for the first time has no directory yet: its parent's disk is the one.
+    auto space = ReadDiskSpace(directory);
+    if (space.ok()) return space;
+    return ReadDiskSpace(std::filesystem::path(directory).parent_path().string());
+  };
   Partition* self = partition.get();
   environment.route = [self](int32_t partition_id, record::Record command) {
     CommandRouter router;

@@ -96,8 +96,31 @@ absl::StatusOr<std::unique_ptr<PartitionCore>> PartitionCore::Open(
   TERN_CHECK(environment.clock != nullptr && environment.file_system != nullptr &&
              environment.state != nullptr);
   std::unique_ptr<PartitionCore> core(new PartitionCore(std::move(config), std::move(environment)));
+  if (core->WaitForDiskSpaceToOpen()) return core;
   if (auto status = core->Recover(); !status.ok()) return status;
   return core;
+}
+
+bool PartitionCore::WaitForDiskSpaceToOpen() {
+  if (!environment_.disk_space) return false;
+  auto space = environment_.disk_space();
+  if (!space.ok()) return false;
+  disk_ = *space;
+  disk_threshold_bytes_ = config_.disk_watermark.ThresholdBytes(disk_.total_bytes);
+  // Opening writes a little (RocksDB's manifest, a journal segment), and RocksDB aborts the
+  // process when such a write fails: on a (nearly) full disk the partition waits, inactive,
+  // instead of taking the broker down at every start.
+  constexpr uint64_t kMaxSpaceToOpenBytes = 16ull << 20;
+  const uint64_t needed = std::min(disk_threshold_bytes_, kMaxSpaceToOpenBytes);
+  if (disk_.free_bytes >= needed) return false;
+  disk_low_ = disk_.free_bytes < disk_threshold_bytes_;
+  suspend_cause_ = StrCat("the disk holding ", config_.directory, " has ",
+                          HumanBytes(disk_.free_bytes), " free, too little to open the partition");
+  spdlog::warn("partition {}: {}; it opens by itself once {} are free", config_.partition_id,
+               suspend_cause_, HumanBytes(disk_threshold_bytes_));
+  last_disk_check_ms_ = clock_.MonotonicMillis();
+  suspended_until_ms_ = last_disk_check_ms_ + config_.disk_check_ms;
+  return true;
 }
 
 absl::Status PartitionCore::Recover() {
@@ -182,6 +205,7 @@ absl::Status PartitionCore::OpenState(uint64_t min_index) {
 }
 
 void PartitionCore::Start() {
+  if (suspended()) return;  // opened later, by MaybeResume
   if (config_.member_node_ids.size() == 1) {
     // Alone in the group: no election timeout to wait for.
     raft_->Campaign();
@@ -198,8 +222,8 @@ void PartitionCore::Submit(record::Record command, int64_t timeout_ms,
   }
   if (suspended()) {
     done(absl::UnavailableError(StrCat("partition ", config_.partition_id, " on node ",
-                                       config_.node_id, " is inactive after a failed log write (",
-                                       suspend_cause_, "); it reopens by itself")));
+                                       config_.node_id, " is inactive (", suspend_cause_,
+                                       "); it reopens by itself")));
     return;
   }
   if (!is_leader() || !processing_ready_) {

@@ -253,6 +253,9 @@ class PartitionCore {
   // reopen them from disk after a delay, as a restart would, instead of aborting the process.
   void SuspendAfterWriteFailure(const absl::Status& cause);
   void MaybeResume(int64_t now_ms);
+  // At open: true (and the partition inactive until space is back) when the disk has too little
+  // free space to open the log and state safely.
+  bool WaitForDiskSpaceToOpen();
   bool suspended() const { return suspended_until_ms_.has_value(); }
   // Applies a committed entry to the state; false (and the replica refused) when it cannot be.
   bool ApplyEntry(const raft::Entry& entry);
