@@ -9,11 +9,15 @@ import { call, rawClient } from './raw_client.mjs';
 export const gatewayBinary = process.env.TERN_GATEWAY_BIN ?? path.join(root, 'build-asan/bin/tern-gateway');
 
 export class Cluster {
-  constructor({ size = 3, partitions = 3, replicationFactor = 3, args = [] } = {}) {
+  // `args` go to every broker; `brokerArgs(i)` adds node i's own (e.g. its certificate), and
+  // `gatewayArgs` go to the standalone gateway.
+  constructor({ size = 3, partitions = 3, replicationFactor = 3, args = [], brokerArgs = () => [], gatewayArgs = [] } = {}) {
     this.size = size;
     this.partitions = partitions;
     this.replicationFactor = replicationFactor;
     this.args = args;
+    this.brokerArgs = brokerArgs;
+    this.gatewayArgs = gatewayArgs;
     this.brokers = [];
     this.gatewayLog = '';
   }
@@ -35,6 +39,7 @@ export class Cluster {
           '--replication-factor', String(this.replicationFactor),
           '--peers', peers,
           ...this.args,
+          ...this.brokerArgs(i),
         ],
       });
       broker.clusterPort = clusterPorts[i];
@@ -49,7 +54,7 @@ export class Cluster {
 
   async startGateway() {
     this.gatewayPort ??= await freePort();
-    this.gateway = spawn(gatewayBinary, ['--address', this.address, '--brokers', this.peers], {
+    this.gateway = spawn(gatewayBinary, ['--address', this.address, '--brokers', this.peers, ...this.gatewayArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (chunk) => {
