@@ -4,16 +4,16 @@
 // and a 3-broker cluster whose cluster ports speak mutual TLS with a cluster CA, closed to
 // callers without a certificate or with one from another CA.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 
-import { Broker, bpmnDir, root, sleep, zbctlBinary } from './lib/broker.mjs';
-import { Cluster } from './lib/cluster.mjs';
+import { Broker, bpmnDir, brokerBinary, freePort, root, sleep, zbctlBinary } from './lib/broker.mjs';
+import { Cluster, gatewayBinary } from './lib/cluster.mjs';
 
 const require = createRequire(import.meta.url);
 const grpc = require('@grpc/grpc-js');
@@ -21,15 +21,17 @@ const protoLoader = require('@grpc/proto-loader');
 const { ZBClient } = require('zeebe-node');
 
 const oneTask = path.join(bpmnDir, 'one-task.bpmn');
+const ternctlBinary = process.env.TERNCTL_BIN ?? path.join(root, 'build-asan/bin/ternctl');
 
 function makeCerts(dir, nodes = 3) {
   execFileSync(path.join(root, 'scripts/make-certs.sh'), [dir, String(nodes)], { stdio: 'pipe' });
 }
 
-// Runs zbctl with the given connection flags; resolves to {code, stdout, stderr}.
-function zbctlRaw(args) {
+// Runs zbctl (or another binary) with the given connection flags; resolves to
+// {code, stdout, stderr}.
+function zbctlRaw(args, binary = zbctlBinary) {
   return new Promise((resolve) => {
-    const child = spawn(zbctlBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -124,6 +126,43 @@ describe('TLS on the gateway port', () => {
     }
   });
 
+  test("Tern's C++ client (ternctl --certPath) over TLS", async () => {
+    const status = await zbctlRaw([...tlsFlags(), 'status'], ternctlBinary);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /Partition 1 : Leader, Healthy/);
+    const plain = await zbctlRaw(['--address', broker.address, '--requestTimeout', '3s', 'status'], ternctlBinary);
+    assert.notEqual(plain.code, 0);
+  });
+
+  test('tern-gateway serves TLS with the same flags', async () => {
+    const port = await freePort();
+    const gateway = spawn(gatewayBinary, [
+      '--address', `127.0.0.1:${port}`,
+      '--brokers', `127.0.0.1:${broker.clusterPort}`,
+      '--tls-certificate', path.join(certs, 'server.pem'),
+      '--tls-private-key', path.join(certs, 'server-key.pem'),
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    gateway.stdout.on('data', (d) => (log += d));
+    gateway.stderr.on('data', (d) => (log += d));
+    try {
+      const flags = ['--address', `127.0.0.1:${port}`, '--certPath', path.join(certs, 'ca.pem')];
+      let status;
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        status = await zbctlRaw([...flags, 'status']);
+        if (status.code === 0 && /Partition 1 : Leader, Healthy/.test(status.stdout)) break;
+        await sleep(250);
+      }
+      assert.equal(status.code, 0, `${status.stderr}\n${log}`);
+      assert.match(status.stdout, /Partition 1 : Leader, Healthy/);
+      const plain = await zbctlRaw(['--address', `127.0.0.1:${port}`, '--insecure', 'status']);
+      assert.notEqual(plain.code, 0);
+    } finally {
+      gateway.kill('SIGKILL');
+    }
+  });
+
   test('TLS 1.1 is refused, TLS 1.2 accepted', async () => {
     const ca = path.join(certs, 'ca.pem');
     const old = await handshake(broker.gatewayPort, { ca, maxVersion: 'TLSv1.1' });
@@ -186,19 +225,44 @@ describe('TLS on the gateway port', () => {
   });
 });
 
+test('incomplete or unreadable TLS settings stop the start with a message naming the setting', () => {
+  const certs = mkdtempSync(path.join(os.tmpdir(), 'tern-certs-'));
+  try {
+    makeCerts(certs, 1);
+    const run = (binary, args, env = {}) => spawnSync(binary, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    const data = path.join(certs, 'data');
+    const onlyCert = run(brokerBinary, ['--data-dir', data, '--tls-certificate', path.join(certs, 'server.pem')]);
+    assert.equal(onlyCert.status, 2);
+    assert.match(onlyCert.stderr, /tls-certificate and tls-private-key must be given together/);
+    // From the environment, a key file that is not a key.
+    const notAKey = run(brokerBinary, ['--data-dir', data], {
+      TERN_TLS_CERTIFICATE: path.join(certs, 'server.pem'),
+      TERN_TLS_PRIVATE_KEY: path.join(certs, 'server.pem'),
+    });
+    assert.equal(notAKey.status, 2);
+    assert.match(notAKey.stderr, /tls-private-key: .* holds no PEM PRIVATE KEY/);
+    const clusterPartial = run(gatewayBinary, ['--cluster-tls-ca', path.join(certs, 'cluster-ca.pem')]);
+    assert.equal(clusterPartial.status, 2);
+    assert.match(clusterPartial.stdout + clusterPartial.stderr, /must be given together/);
+  } finally {
+    rmSync(certs, { recursive: true, force: true });
+  }
+});
+
 describe('client certificates (--tls-client-ca)', () => {
   let certs;
   let broker;
   before(async () => {
     certs = mkdtempSync(path.join(os.tmpdir(), 'tern-certs-'));
     makeCerts(certs, 1);
-    broker = await new Broker({
-      args: [
-        '--tls-certificate', path.join(certs, 'server.pem'),
-        '--tls-private-key', path.join(certs, 'server-key.pem'),
-        '--tls-client-ca', path.join(certs, 'ca.pem'),
-      ],
-    }).start();
+    // From the YAML file this time (the same keys as the flags).
+    const config = path.join(certs, 'tern.yaml');
+    writeFileSync(config, [
+      `tls-certificate: ${path.join(certs, 'server.pem')}`,
+      `tls-private-key: ${path.join(certs, 'server-key.pem')}`,
+      `tls-client-ca: ${path.join(certs, 'ca.pem')}`,
+    ].join('\n'));
+    broker = await new Broker({ args: ['--config', config] }).start();
   });
   after(async () => {
     await broker.cleanup();
