@@ -498,8 +498,16 @@ absl::Status Raft::StepLeader(const Message& m) {
   switch (m.type()) {
     case MSG_APP_RESP: {
       pr->recent_active = true;
+      // An acknowledgement of entries we never had is from a confused peer: matching it would
+      // make us send from beyond our log.
+      if (!m.reject() && m.index() > log_.LastIndex()) return absl::OkStatus();
+      // A rejection of an index above the member's match whose hint (where its log ends or
+      // first differs) is below that match means the member no longer holds entries it
+      // acknowledged: it lost data without knowing (a follower's log never shrinks below what
+      // it acknowledged otherwise). Start over with it from what it has now.
+      bool lost_acknowledged = m.reject() && m.index() > pr->match && m.reject_hint() < pr->match;
       if (m.reject()) {
-        if (m.lost_data()) {
+        if (m.lost_data() || lost_acknowledged) {
           // The member restarted without its data: what we believed it had is gone. Reset
           // and probe from what it has now. (Our commit index does not move back.)
           pr->match = 0;
@@ -668,18 +676,39 @@ absl::Status Raft::StepFollower(const Message& m) {
   }
 }
 
+bool Raft::WellFormedAppend(const Message& m) const {
+  // Entries must follow the message's (index, log_term) without gaps and with non-decreasing
+  // terms; anything else is a peer bug or a damaged message, never something to apply.
+  uint64_t want_index = m.index() + 1;
+  uint64_t min_term = m.log_term();
+  for (const Entry& e : m.entries()) {
+    if (e.index() != want_index || e.term() < min_term || e.term() > m.term()) return false;
+    ++want_index;
+    min_term = e.term();
+  }
+  return m.index() == 0 || m.log_term() != 0;
+}
+
+void Raft::SendLostDataReject(uint64_t to, uint64_t rejected_index) {
+  Message r;
+  r.set_to(to);
+  r.set_type(MSG_APP_RESP);
+  r.set_index(rejected_index);
+  r.set_reject(true);
+  r.set_reject_hint(log_.LastIndex());
+  r.set_log_term(0);
+  r.set_lost_data(true);
+  Send(std::move(r));
+}
+
 void Raft::HandleAppendEntries(const Message& m) {
+  if (!WellFormedAppend(m)) return;
   Message r;
   r.set_to(m.from());
   r.set_type(MSG_APP_RESP);
   if (recovering_ && m.index() > log_.LastIndex()) {
     // We lost our data: tell the leader to forget what it thinks we have.
-    r.set_index(m.index());
-    r.set_reject(true);
-    r.set_reject_hint(log_.LastIndex());
-    r.set_log_term(0);
-    r.set_lost_data(true);
-    Send(std::move(r));
+    SendLostDataReject(m.from(), m.index());
     return;
   }
   if (m.index() < log_.committed()) {
@@ -705,20 +734,18 @@ void Raft::HandleAppendEntries(const Message& m) {
 }
 
 void Raft::HandleHeartbeat(const Message& m) {
+  // A heartbeat's commit is min(our match, the leader's commit): the leader asks us to commit
+  // only what we acknowledged in its term. If that is beyond our log, we lost entries we had
+  // acknowledged (a wiped or replaced disk, a corrupt partition rebuilt empty, a lying fsync).
+  // That is not for us to abort on: we treat it as data loss, so we stop voting until we are
+  // caught up, and tell the leader to forget what it believes we have.
+  if (m.commit() > log_.LastIndex()) recovering_ = true;
   // While recovering from data loss the leader may still believe we have entries we lost;
   // only the MsgApp path (which checks log matching) may move our commit index then.
   if (!recovering_) {
     log_.CommitTo(m.commit());
   } else if (m.commit() > log_.LastIndex()) {
-    // The leader believes we hold entries we lost; make it start over with us.
-    Message lost;
-    lost.set_to(m.from());
-    lost.set_type(MSG_APP_RESP);
-    lost.set_index(m.commit());
-    lost.set_reject(true);
-    lost.set_reject_hint(log_.LastIndex());
-    lost.set_lost_data(true);
-    Send(std::move(lost));
+    SendLostDataReject(m.from(), m.commit());
   }
   Message r;
   r.set_to(m.from());

@@ -132,6 +132,8 @@ class Raft {
   absl::Status StepLeader(const Message& m);
   absl::Status StepCandidate(const Message& m);
   absl::Status StepFollower(const Message& m);
+  bool WellFormedAppend(const Message& m) const;
+  void SendLostDataReject(uint64_t to, uint64_t rejected_index);
   void HandleAppendEntries(const Message& m);
   void HandleHeartbeat(const Message& m);
   void HandleSnapshot(const Message& m);

@@ -156,6 +156,16 @@ void Cluster::Restart(uint64_t id, bool data_loss) {
   down_.erase(id);
 }
 
+void Cluster::RestartWiped(uint64_t id) {
+  TestNode& n = *nodes_.at(id);
+  n.storage = std::make_unique<MemoryStorage>(ids_);
+  n.applied.clear();
+  n.applied_data.clear();
+  n.applied_snapshot = SnapshotMetadata();
+  n.node = std::make_unique<RawNode>(MakeConfig(id), n.storage.get());
+  down_.erase(id);
+}
+
 void Cluster::SnapshotAndCompact(uint64_t id) {
   TestNode& n = *nodes_.at(id);
   uint64_t applied = n.node->Status().applied;

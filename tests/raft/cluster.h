@@ -64,6 +64,9 @@ class Cluster {
   // a new RawNode on it. Restart with data loss wipes the storage.
   void Crash(uint64_t id);
   void Restart(uint64_t id, bool data_loss = false);
+  // Restarts with empty storage *without* telling Raft (no recovering_from_data_loss): what a
+  // broker does when an operator replaced the disk, since nothing on it says the group existed.
+  void RestartWiped(uint64_t id);
 
   // Takes a snapshot at the node's applied index and compacts its log up to it.
   void SnapshotAndCompact(uint64_t id);

@@ -65,18 +65,21 @@ SimOptions SimOptions::Random(uint64_t seed) {
   }
   // Drawn last so adding it kept every earlier seed's options (regression seeds depend on them).
   o.journal_disk = r.Chance(0.3);
+  // Drawn from a stream of its own so that the options above stay what they were per seed.
+  SimRng marker(seed ^ 0xda7a1055ULL);
+  o.data_loss_marker = marker.Chance(0.5);
   return o;
 }
 
 std::string SimOptions::ToString() const {
-  return absl::StrCat("members=", members, " drop=", net.drop, " dup=", net.duplicate,
-                      " delay=", net.min_delay_ticks, "..", net.max_delay_ticks,
-                      " crash=", crash_per_tick, " leader_crash=", leader_crash_per_tick,
-                      " data_loss=", data_loss_fraction, " partition=", partition_per_tick,
-                      " propose=", propose_per_tick, " snapshot=", snapshot_per_tick,
-                      " transfer=", transfer_per_tick, " pre_vote=", pre_vote,
-                      " check_quorum=", check_quorum, " max_msg=", max_size_per_msg,
-                      " inflight=", max_inflight_msgs);
+  return absl::StrCat(
+      "members=", members, " drop=", net.drop, " dup=", net.duplicate,
+      " delay=", net.min_delay_ticks, "..", net.max_delay_ticks, " crash=", crash_per_tick,
+      " leader_crash=", leader_crash_per_tick, " data_loss=", data_loss_fraction,
+      data_loss_marker ? " (marked)" : " (unmarked)", " partition=", partition_per_tick,
+      " propose=", propose_per_tick, " snapshot=", snapshot_per_tick,
+      " transfer=", transfer_per_tick, " pre_vote=", pre_vote, " check_quorum=", check_quorum,
+      " max_msg=", max_size_per_msg, " inflight=", max_inflight_msgs);
 }
 
 std::string AppState::Encode() const { return absl::StrCat(applied, ":", hash); }
@@ -261,12 +264,27 @@ void RaftSim::Crash(Node& n, bool data_loss) {
   if (data_loss) {
     ++data_losses_;
     n.disk->Wipe();
-    n.needs_recovery = true;
+    n.needs_recovery = opt_.data_loss_marker;
+    n.data_missing = true;
     n.data_epoch++;
   } else {
     n.disk->Crash(&rng_);
   }
   Log(absl::StrCat("crash ", n.id, data_loss ? " with total data loss" : ""));
+}
+
+bool RaftSim::OthersHoldLogOf(Node& n) {
+  const raft::RaftLog& log = n.raft->raft().log();
+  uint64_t last = log.LastIndex();
+  uint64_t term = log.LastTerm();
+  for (auto& [id, o] : nodes_) {
+    if (id == n.id) continue;
+    const raft::Storage& st = *o.disk->storage();
+    if (last + 1 < st.FirstIndex()) continue;  // compacted: committed, so held
+    absl::StatusOr<uint64_t> t = st.Term(last);
+    if (!t.ok() || *t != term) return false;
+  }
+  return true;
 }
 
 uint64_t RaftSim::Leader() const {
@@ -282,8 +300,14 @@ uint64_t RaftSim::Leader() const {
 
 void RaftSim::ProcessReady(Node& n) {
   for (int round = 0; round < 4 && n.raft && n.raft->HasReady(); ++round) {
+    // A member that found out by itself that it lost data: the broker writes its marker before
+    // persisting anything, so that a crash during recovery restarts in recovery again.
+    if (n.raft->raft().recovering() && !n.needs_recovery) {
+      n.needs_recovery = true;
+      Log(absl::StrCat(n.id, " learned from its peers that it lost its data"));
+    }
     raft::Ready rd = n.raft->GetReady();
-    bool recovering = n.needs_recovery;
+    bool recovering = n.data_missing;
     n.disk->Save(rd);
     if (rd.snapshot) {
       n.app = AppState::Decode(rd.snapshot->data());
@@ -363,8 +387,12 @@ void RaftSim::RandomFaults() {
         // At most one member may be without its data at a time: two would lose a majority's
         // copy of committed entries, which no protocol survives.
         bool anyone_recovering = false;
-        for (auto& [oid, o] : nodes_) anyone_recovering |= o.needs_recovery;
+        for (auto& [oid, o] : nodes_) anyone_recovering |= o.data_missing || o.needs_recovery;
         bool loss = !anyone_recovering && rng_.Chance(opt_.data_loss_fraction);
+        // Without the marker, the documented disk-replacement procedure applies: the rest of
+        // the group holds everything the member had (docs/cluster.md). A member that cannot
+        // know it lost its data votes like a new one until it hears from the group.
+        if (loss && !opt_.data_loss_marker && !OthersHoldLogOf(n)) loss = false;
         Crash(n, loss);
       }
     } else if (rng_.Chance(opt_.restart_per_tick)) {
@@ -437,6 +465,12 @@ void RaftSim::CheckStep() {
       n.needs_recovery = false;  // the broker removes its marker
       Log(absl::StrCat(id, " recovered from data loss"));
     }
+    // Without a marker the member learns of its loss from its peers; it holds data again once
+    // it has applied something and is no longer recovering.
+    if (n.data_missing && !n.needs_recovery && !n.raft->Status().recovering_from_data_loss &&
+        n.app.applied > 0) {
+      n.data_missing = false;
+    }
   }
 }
 
@@ -489,7 +523,7 @@ bool RaftSim::Run() {
     if (!marker || !checker_.IsCommitted(*marker)) continue;
     bool all = true;
     for (uint64_t id : ids_) {
-      all = all && nodes_[id].app.applied >= marker->index && !nodes_[id].needs_recovery;
+      all = all && nodes_[id].app.applied >= marker->index && !nodes_[id].data_missing;
     }
     if (all) return true;
   }

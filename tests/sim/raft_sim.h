@@ -37,6 +37,10 @@ struct SimOptions {
   double crash_after_persist = 0.01;  // crash between persisting a Ready and sending it
   double restart_per_tick = 0.05;
   double data_loss_fraction = 0.1;  // of crashes
+  // Whether a member restarted after total data loss is told so (the "recovering" marker of
+  // plan R12). A broker whose disk was replaced cannot know, so this is off for half the seeds:
+  // the member starts empty with its old id and must find out from its peers.
+  bool data_loss_marker = true;
   double partition_per_tick = 0.005;
   double heal_per_tick = 0.03;
   double propose_per_tick = 0.4;
@@ -135,6 +139,7 @@ class RaftSim {
     std::unique_ptr<raft::RawNode> raft;  // null while down
     AppState app;
     bool needs_recovery = false;  // the broker's "recovering from data loss" marker
+    bool data_missing = false;    // lost its data, not yet caught up (marker or not)
     uint64_t data_epoch = 0;      // number of total data losses so far
     uint64_t incarnation = 0;
     uint64_t last_commit = 0;
@@ -149,6 +154,8 @@ class RaftSim {
   void Step(bool faults);
   void RandomFaults();
   void Crash(Node& n, bool data_loss);
+  // Whether every other member's durable log holds this member's last entry.
+  bool OthersHoldLogOf(Node& n);
   void Restart(Node& n);
   void ProcessReady(Node& n);
   void Deliver();
