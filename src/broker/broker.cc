@@ -268,10 +268,23 @@ std::string Broker::MetricsText() {
   auto deferred =
       Family("tern_deferred_commands", "Follow-up commands waiting in the log for a later batch",
              MetricType::Gauge);
+  // The last snapshot's durations: what held up the partition thread (and so Raft's ticks) and
+  // the whole of it, from due to published (issue 12).
+  auto snapshots_taken =
+      Family("tern_snapshots_total", "State snapshots taken", MetricType::Counter);
+  auto snapshot_blocking =
+      Family("tern_snapshot_blocking_seconds",
+             "Last snapshot: time on the partition thread (capture and log compaction)",
+             MetricType::Gauge);
+  auto snapshot_total = Family("tern_snapshot_duration_seconds",
+                               "Last snapshot: time from due to published", MetricType::Gauge);
   for (const auto& partition : partitions_) {
     PartitionMetrics m = partition->Metrics();
     std::vector<prometheus::ClientMetric::Label> labels = {
         {"partition", std::to_string(partition->id())}};
+    AddValue(snapshots_taken, static_cast<double>(m.snapshots_taken), labels);
+    AddValue(snapshot_blocking, m.snapshot_blocking_us / 1e6, labels);
+    AddValue(snapshot_total, m.snapshot_total_us / 1e6, labels);
     AddValue(role, static_cast<double>(m.role), labels);
     AddValue(term, static_cast<double>(m.term), labels);
     AddValue(commit, static_cast<double>(m.commit_index), labels);
@@ -300,8 +313,9 @@ std::string Broker::MetricsText() {
   std::vector<prometheus::MetricFamily> families = {
       role,     term,    commit, applied,        snapshot, processed, records,
       rejected, appends, syncs,  append_latency, deferred, rss};
-  for (auto* family : {&limit, &in_flight, &command_latency, &disk_free, &disk_total,
-                       &disk_watermark, &disk_low, &disk_rejections, &write_failures}) {
+  for (auto* family :
+       {&limit, &in_flight, &command_latency, &disk_free, &disk_total, &disk_watermark, &disk_low,
+        &disk_rejections, &write_failures, &snapshots_taken, &snapshot_blocking, &snapshot_total}) {
     families.push_back(std::move(*family));
   }
   if (cluster_service_) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/check.h"
 #include "base/strings.h"
@@ -185,6 +186,7 @@ absl::Status PartitionCore::Recover() {
 }
 
 absl::Status PartitionCore::OpenState(uint64_t min_index) {
+  FinishSnapshot(/*wait=*/true);
   engine_.reset();
   store_.reset();
   SnapshotInfo opened;
@@ -333,6 +335,15 @@ void PartitionCore::Poll() {
       UpdateMetrics();
       return;
     }
+  }
+  if (is_leader() && now - next_tick_ms_ >= config_.election_ticks * config_.tick_ms) {
+    // This thread did not run for longer than an election timeout (the process was stopped, or
+    // starved): the others may have elected a new leader meanwhile, and catching up one tick
+    // per poll kept it reporting LEADER for two more timeouts (issue 12). Two quorum checks at
+    // once step it down now (the first may still count followers heard before the pause; none
+    // can be heard between the two); if it still has a majority, it is elected again.
+    for (int i = 0; i < 2 * config_.election_ticks; ++i) raft_->Tick();
+    next_tick_ms_ = now + config_.tick_ms;
   }
   while (now >= next_tick_ms_) {
     raft_->Tick();
@@ -568,6 +579,7 @@ void PartitionCore::InstallSnapshot(const raft::SnapshotMetadata& snapshot) {
   // The journal was reset to the snapshot by Save(); the received state is the newest snapshot
   // of the backend.
   TERN_CHECK(in_flight_.empty(), "a leader does not receive snapshots");
+  FinishSnapshot(/*wait=*/true);
   // A newer snapshot may have been received and published whose MsgSnap Raft then refused
   // (it came from a leader that had been deposed); the state must be the one Raft installed.
   environment_.state->DeleteNewerSnapshots(snapshot.index());
@@ -733,31 +745,95 @@ absl::StatusOr<PartitionCore::Checksum> PartitionCore::StateChecksum() {
 }
 
 void PartitionCore::MaybeSnapshot(int64_t now_ms) {
+  if (pending_snapshot_) {
+    FinishSnapshot(/*wait=*/false);
+    return;
+  }
   bool due = snapshot_requested_ || now_ms - last_snapshot_ms_ >= config_.snapshot_period_ms;
-  if (!due || applied_index_ <= snapshot_index_) return;
+  if (!due || applied_index_ <= snapshot_index_) {
+    snapshot_due_since_ms_ = -1;
+    return;
+  }
+  if (snapshot_due_since_ms_ < 0) snapshot_due_since_ms_ = now_ms;
+  // A checkpoint flushes the memtables on this thread, which took long enough under load for
+  // followers to start elections (issue 12): flush them ahead in the background first, and
+  // capture only what was written since. A flush that never seems to end (a stuck background
+  // thread) must not stop snapshots: after a while the capture flushes by itself.
+  constexpr int64_t kMaxFlushAheadMs = 30'000;
+  bool flushed = environment_.state->PrepareSnapshot(*store_);
+  if (!flushed && now_ms - snapshot_due_since_ms_ < kMaxFlushAheadMs) return;
   // The state must hold exactly the committed log: wait for proposals to commit.
   if (!in_flight_.empty()) return;
-  absl::Status status = TakeSnapshot();
+  absl::Status status = StartSnapshot();
   last_snapshot_ms_ = now_ms;
   snapshot_requested_ = false;
   if (!status.ok()) {
+    snapshot_due_since_ms_ = -1;
     spdlog::error("partition {}: snapshot failed: {}", config_.partition_id,
                   ToStd(status.message()));
   }
 }
 
-absl::Status PartitionCore::TakeSnapshot() {
+absl::Status PartitionCore::StartSnapshot() {
   auto term = storage_->Term(applied_index_);
   if (!term.ok()) return term.status();
   SnapshotInfo info{applied_index_, *term};
-  if (auto status = environment_.state->TakeSnapshot(*store_, info); !status.ok()) return status;
-  if (auto status = storage_->Compact(applied_index_, ""); !status.ok()) return status;
-  snapshot_index_ = applied_index_;
+  auto pending = environment_.state->StartSnapshot(*store_, info);
+  if (!pending.ok()) return pending.status();
+  pending_snapshot_ = *std::move(pending);
+  pending_snapshot_info_ = info;
+  pending_snapshot_blocking_us_ = pending_snapshot_->timings().capture_us;
+  FinishSnapshot(/*wait=*/false);  // some backends finish at once
+  return absl::OkStatus();
+}
+
+void PartitionCore::FinishSnapshot(bool wait) {
+  if (!pending_snapshot_) return;
+  if (wait) {
+    pending_snapshot_->Wait();
+  } else if (!pending_snapshot_->Done()) {
+    return;
+  }
+  std::unique_ptr<PendingSnapshot> pending = std::move(pending_snapshot_);
+  SnapshotInfo info = pending_snapshot_info_;
+  SnapshotTimings timings = pending->timings();
+  int64_t due_since_ms = snapshot_due_since_ms_;
+  snapshot_due_since_ms_ = -1;
+  if (!pending->status().ok()) {
+    spdlog::error("partition {}: snapshot at index {} failed: {}", config_.partition_id, info.index,
+                  ToStd(pending->status().message()));
+    return;
+  }
+  // A snapshot installed from the leader meanwhile (InstallSnapshot waits for this one after
+  // the journal was reset) may have moved the log past it: nothing left to compact then.
+  auto compact_start = std::chrono::steady_clock::now();
+  absl::Status compacted = storage_ && info.index >= storage_->FirstIndex()
+                               ? storage_->Compact(info.index, "")
+                               : absl::OkStatus();
+  int64_t compact_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - compact_start)
+                           .count();
+  if (!compacted.ok()) {
+    spdlog::error("partition {}: cannot compact the log to the snapshot at index {}: {}",
+                  config_.partition_id, info.index, ToStd(compacted.message()));
+    return;
+  }
+  snapshot_index_ = std::max(snapshot_index_, info.index);
   environment_.state->DeleteOlderSnapshots();
   metrics_.state_memory_bytes = environment_.state->ApproximateMemoryBytes();
-  spdlog::info("partition {}: snapshot at index {} (position {})", config_.partition_id,
-               snapshot_index_, engine_->last_position());
-  return absl::OkStatus();
+  int64_t blocking_us = pending_snapshot_blocking_us_ + compact_us;
+  int64_t total_us =
+      due_since_ms >= 0 ? (clock_.MonotonicMillis() - due_since_ms) * 1000 : blocking_us;
+  ++metrics_.snapshots_taken;
+  metrics_.snapshot_blocking_us = blocking_us;
+  metrics_.snapshot_total_us = total_us;
+  spdlog::info(
+      "partition {}: snapshot at index {} (position {}): {:.1f} ms on the partition thread "
+      "(memtable flush {:.1f}, checkpoint {:.1f}, log compaction {:.1f}), {:.1f} ms syncing "
+      "and publishing in the background, {:.1f} ms from due to published",
+      config_.partition_id, info.index, engine_ ? engine_->last_position() : -1,
+      blocking_us / 1000.0, timings.flush_us / 1000.0, timings.checkpoint_us / 1000.0,
+      compact_us / 1000.0, timings.finish_us / 1000.0, total_us / 1000.0);
 }
 
 // --- Disk space and failed writes
@@ -815,7 +891,9 @@ void PartitionCore::SuspendAfterWriteFailure(const absl::Status& cause) {
   role_ = raft::StateRole::kFollower;
   lead_ = 0;
   // What is in memory may be ahead of what is durable: rebuild everything from disk, exactly
-  // as a restart would (an unsynced torn tail is cut by journal recovery).
+  // as a restart would (an unsynced torn tail is cut by journal recovery). A snapshot still
+  // being published is left to the backend: the log is not compacted to it.
+  pending_snapshot_.reset();
   engine_.reset();
   store_.reset();
   raft_.reset();
@@ -973,6 +1051,7 @@ void PartitionCore::ReceiveSnapshotChunk(const raft::SnapshotChunk& chunk) {
       reply();
       return;
     }
+    FinishSnapshot(/*wait=*/true);
     auto sink = environment_.state->Receive(
         SnapshotInfo{chunk.snapshot().index(), chunk.snapshot().term()});
     if (!sink.ok()) {

@@ -4,9 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 
 #include "base/check.h"
@@ -46,6 +49,27 @@ absl::Status SyncPath(const fs::path& path, bool directory) {
   if (rc != 0) return absl::InternalError(StrCat("fsync of ", path.string(), " failed"));
   return absl::OkStatus();
 }
+
+int64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
+// A PendingSnapshot that was finished before it was handed out.
+class FinishedSnapshot : public PendingSnapshot {
+ public:
+  FinishedSnapshot(absl::Status status, SnapshotTimings timings)
+      : status_(std::move(status)), timings_(timings) {}
+  bool Done() override { return true; }
+  void Wait() override {}
+  absl::Status status() const override { return status_; }
+  SnapshotTimings timings() const override { return timings_; }
+
+ private:
+  absl::Status status_;
+  SnapshotTimings timings_;
+};
 
 // --- RocksDB checkpoints
 // ---------------------------------------------------------------------------
@@ -257,6 +281,55 @@ class DirectorySink : public SnapshotSink {
   uint64_t offset_ = 0;
 };
 
+// Makes the checkpoint in `tmp` the published snapshot `info` under `root`: the marker says it is
+// complete, everything is synced before the rename publishes it, and the rename is synced.
+absl::Status PublishCheckpoint(const fs::path& root, const fs::path& tmp, SnapshotInfo info) {
+  {
+    std::ofstream marker(tmp / kMarker);
+    marker << "index " << info.index << "\n";
+  }
+  if (auto status = SyncPath(tmp / kMarker, false); !status.ok()) return status;
+  if (auto status = SyncPath(tmp, true); !status.ok()) return status;
+  std::error_code error;
+  fs::path final_path = root / SnapshotName(info);
+  fs::remove_all(final_path, error);
+  fs::rename(tmp, final_path, error);
+  if (error) return absl::InternalError(StrCat("cannot rename snapshot: ", error.message()));
+  return SyncPath(root, true);
+}
+
+void DeleteAllButNewest(const fs::path& root) {
+  auto snapshots = ListSnapshots(root);
+  std::error_code error;
+  for (size_t i = 1; i < snapshots.size(); ++i) fs::remove_all(snapshots[i].path, error);
+}
+
+// The outcome of a snapshot finished on a background thread: written there before `done` is
+// set, read by the partition thread after it sees `done`.
+struct BackgroundSnapshot {
+  std::atomic<bool> done{false};
+  absl::Status status;
+  SnapshotTimings timings;
+};
+
+class RocksDbPendingSnapshot : public PendingSnapshot {
+ public:
+  RocksDbPendingSnapshot(std::shared_ptr<BackgroundSnapshot> job, std::shared_future<void> finished)
+      : job_(std::move(job)), finished_(std::move(finished)) {}
+  bool Done() override { return job_->done.load(std::memory_order_acquire); }
+  void Wait() override { finished_.wait(); }
+  absl::Status status() const override { return job_->status; }
+  SnapshotTimings timings() const override { return job_->timings; }
+
+ private:
+  std::shared_ptr<BackgroundSnapshot> job_;
+  std::shared_future<void> finished_;
+};
+
+// Thread-safety: called on the partition thread only. The one background task at a time (a
+// snapshot's publishing, or deleting older snapshots) touches nothing but files under
+// snapshots/; every call that reads or changes that directory waits for it first, except
+// StartSnapshot's capture, which writes only its own .tmp directory.
 class RocksDbBackend : public StateBackend {
  public:
   RocksDbBackend(std::string directory, engine::state::RocksDbStoreOptions options)
@@ -265,8 +338,12 @@ class RocksDbBackend : public StateBackend {
     fs::create_directories(root_ / "snapshots", error);
   }
 
+  ~RocksDbBackend() override { AwaitBackground(); }
+
   absl::StatusOr<std::unique_ptr<engine::state::StateStore>> OpenLatest(
       uint64_t min_index, SnapshotInfo* opened) override {
+    AwaitBackground();
+    flushing_ = nullptr;
     fs::path runtime = root_ / "runtime";
     auto snapshots = ListSnapshots(root_ / "snapshots");
     if (!snapshots.empty() && snapshots.front().info.index >= min_index) {
@@ -289,33 +366,52 @@ class RocksDbBackend : public StateBackend {
   }
 
   absl::Status TakeSnapshot(engine::state::StateStore& live, SnapshotInfo info) override {
-    auto* rocks = dynamic_cast<engine::state::RocksDbStore*>(&live);
-    TERN_CHECK(rocks != nullptr, "the RocksDB backend snapshots RocksDB stores");
-    fs::path root = root_ / "snapshots";
-    std::string name = SnapshotName(info);
-    fs::path tmp = root / (name + ".tmp");
-    std::error_code error;
-    fs::remove_all(tmp, error);
-    if (auto status = rocks->CreateCheckpoint(tmp.string()); !status.ok()) return status;
-    {
-      std::ofstream marker(tmp / kMarker);
-      marker << "index " << info.index << "\n";
+    AwaitBackground();
+    SnapshotTimings timings;
+    if (auto status = Capture(live, info, &timings); !status.ok()) return status;
+    return PublishCheckpoint(root_ / "snapshots", TmpPath(info), info);
+  }
+
+  bool PrepareSnapshot(engine::state::StateStore& live) override {
+    auto* rocks = AsRocks(live);
+    if (flushing_ != rocks) {
+      flushing_ = rocks;
+      // A failure shows again, and is reported, in the checkpoint's own flush.
+      if (!rocks->FlushMemtables(/*wait=*/false).ok()) return true;
     }
-    if (auto status = SyncPath(tmp / kMarker, false); !status.ok()) return status;
-    if (auto status = SyncPath(tmp, true); !status.ok()) return status;
-    fs::remove_all(root / name, error);
-    fs::rename(tmp, root / name, error);
-    if (error) return absl::InternalError(StrCat("cannot rename snapshot: ", error.message()));
-    return SyncPath(root, true);
+    return !rocks->FlushPending();
+  }
+
+  absl::StatusOr<std::unique_ptr<PendingSnapshot>> StartSnapshot(engine::state::StateStore& live,
+                                                                 SnapshotInfo info) override {
+    // Normally long finished: the previous snapshot's publishing and deleting.
+    AwaitBackground();
+    SnapshotTimings timings;
+    if (auto status = Capture(live, info, &timings); !status.ok()) return status;
+    auto job = std::make_shared<BackgroundSnapshot>();
+    job->timings = timings;
+    fs::path root = root_ / "snapshots";
+    fs::path tmp = TmpPath(info);
+    background_ = std::async(std::launch::async, [job, root, tmp, info] {
+                    auto start = std::chrono::steady_clock::now();
+                    job->status = PublishCheckpoint(root, tmp, info);
+                    job->timings.finish_us = MicrosSince(start);
+                    job->done.store(true, std::memory_order_release);
+                  }).share();
+    return std::unique_ptr<PendingSnapshot>(new RocksDbPendingSnapshot(job, background_));
   }
 
   void DeleteOlderSnapshots() override {
-    auto snapshots = ListSnapshots(root_ / "snapshots");
-    std::error_code error;
-    for (size_t i = 1; i < snapshots.size(); ++i) fs::remove_all(snapshots[i].path, error);
+    AwaitBackground();
+    // Unlinking a snapshot's table files is slow on some file systems: not on the caller's
+    // thread.
+    background_ = std::async(std::launch::async, [root = root_ / "snapshots"] {
+                    DeleteAllButNewest(root);
+                  }).share();
   }
 
   void DeleteNewerSnapshots(uint64_t index) override {
+    AwaitBackground();
     std::error_code error;
     for (const auto& snapshot : ListSnapshots(root_ / "snapshots")) {
       if (snapshot.info.index > index) fs::remove_all(snapshot.path, error);
@@ -323,12 +419,14 @@ class RocksDbBackend : public StateBackend {
   }
 
   std::optional<SnapshotInfo> Latest() override {
+    AwaitBackground();
     auto snapshots = ListSnapshots(root_ / "snapshots");
     if (snapshots.empty()) return std::nullopt;
     return snapshots.front().info;
   }
 
   absl::StatusOr<std::unique_ptr<SnapshotSource>> Read(SnapshotInfo info) override {
+    AwaitBackground();
     fs::path dir = root_ / "snapshots" / SnapshotName(info);
     if (!fs::exists(dir / kMarker)) {
       return absl::NotFoundError(StrCat("no snapshot ", SnapshotName(info)));
@@ -339,15 +437,54 @@ class RocksDbBackend : public StateBackend {
   }
 
   absl::StatusOr<std::unique_ptr<SnapshotSink>> Receive(SnapshotInfo info) override {
+    AwaitBackground();
     return std::unique_ptr<SnapshotSink>(new DirectorySink(root_ / "snapshots", info));
   }
 
   uint64_t ApproximateMemoryBytes() override { return live_ ? live_->ApproximateMemoryBytes() : 0; }
 
  private:
+  static engine::state::RocksDbStore* AsRocks(engine::state::StateStore& live) {
+    auto* rocks = dynamic_cast<engine::state::RocksDbStore*>(&live);
+    TERN_CHECK(rocks != nullptr, "the RocksDB backend snapshots RocksDB stores");
+    return rocks;
+  }
+
+  fs::path TmpPath(SnapshotInfo info) const {
+    return root_ / "snapshots" / (SnapshotName(info) + ".tmp");
+  }
+
+  // The part that must see the live state exactly at `info`: a checkpoint (hard links to the
+  // table files, copies of the small metadata files) in the .tmp directory. Short when
+  // PrepareSnapshot has flushed the memtables ahead.
+  absl::Status Capture(engine::state::StateStore& live, SnapshotInfo info,
+                       SnapshotTimings* timings) {
+    auto* rocks = AsRocks(live);
+    flushing_ = nullptr;
+    auto start = std::chrono::steady_clock::now();
+    fs::path tmp = TmpPath(info);
+    std::error_code error;
+    fs::remove_all(tmp, error);
+    // The checkpoint flushes too; flushing first only lets the figures tell the two apart.
+    if (auto status = rocks->FlushMemtables(/*wait=*/true); !status.ok()) return status;
+    timings->flush_us = MicrosSince(start);
+    auto checkpoint_start = std::chrono::steady_clock::now();
+    if (auto status = rocks->CreateCheckpoint(tmp.string()); !status.ok()) return status;
+    timings->checkpoint_us = MicrosSince(checkpoint_start);
+    timings->capture_us = MicrosSince(start);
+    return absl::OkStatus();
+  }
+
+  void AwaitBackground() {
+    if (background_.valid()) background_.wait();
+  }
+
   fs::path root_;
   engine::state::RocksDbStoreOptions options_;
   engine::state::RocksDbStore* live_ = nullptr;
+  // The store whose memtables PrepareSnapshot has started flushing (null: none).
+  engine::state::RocksDbStore* flushing_ = nullptr;
+  std::shared_future<void> background_;
 };
 
 // --- In memory ----------------------------------------------------------------------------------
@@ -422,6 +559,37 @@ class MemoryBackend : public StateBackend {
     return absl::OkStatus();
   }
 
+  // Captured at once, published on the second Done() (or at Wait()): deterministic, and the
+  // simulator still runs the partition's code for snapshots that finish on a later poll.
+  absl::StatusOr<std::unique_ptr<PendingSnapshot>> StartSnapshot(engine::state::StateStore& live,
+                                                                 SnapshotInfo info) override {
+    class Pending : public PendingSnapshot {
+     public:
+      Pending(MemoryBackend* backend, Snapshot snapshot)
+          : backend_(backend), snapshot_(std::move(snapshot)) {}
+      bool Done() override {
+        if (!published_ && polls_++ == 0) return false;
+        Wait();
+        return true;
+      }
+      void Wait() override {
+        if (published_) return;
+        published_ = true;
+        backend_->snapshots_[snapshot_.info.index] = snapshot_;
+      }
+      absl::Status status() const override { return absl::OkStatus(); }
+      SnapshotTimings timings() const override { return {}; }
+
+     private:
+      MemoryBackend* backend_;
+      Snapshot snapshot_;
+      int polls_ = 0;
+      bool published_ = false;
+    };
+    return std::unique_ptr<PendingSnapshot>(
+        new Pending(this, Snapshot{info, std::make_shared<const std::string>(Serialize(live))}));
+  }
+
   void DeleteOlderSnapshots() override {
     while (snapshots_.size() > 1) snapshots_.erase(snapshots_.begin());
   }
@@ -477,6 +645,16 @@ class MemoryBackend : public StateBackend {
 };
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<PendingSnapshot>> StateBackend::StartSnapshot(
+    engine::state::StateStore& live, SnapshotInfo info) {
+  auto start = std::chrono::steady_clock::now();
+  absl::Status status = TakeSnapshot(live, info);
+  if (!status.ok()) return status;
+  SnapshotTimings timings;
+  timings.capture_us = MicrosSince(start);
+  return std::unique_ptr<PendingSnapshot>(new FinishedSnapshot(absl::OkStatus(), timings));
+}
 
 std::unique_ptr<StateBackend> NewRocksDbBackend(std::string directory,
                                                 engine::state::RocksDbStoreOptions options) {

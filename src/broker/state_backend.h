@@ -44,6 +44,31 @@ class SnapshotSink {
   virtual absl::Status Commit() = 0;
 };
 
+// How long each step of a snapshot took, in microseconds, for the log line and the metrics.
+// The first three run on the partition thread; `finish_us` is the part that may run elsewhere.
+struct SnapshotTimings {
+  int64_t flush_us = 0;       // writing the memtables out (RocksDB; most of it done ahead)
+  int64_t checkpoint_us = 0;  // capturing the state: hard links and small copies (RocksDB)
+  int64_t capture_us = 0;     // everything on the calling thread, the two above included
+  int64_t finish_us = 0;      // syncing and publishing the snapshot, deleting older ones
+};
+
+// A snapshot captured on the partition thread whose durable part (syncing and publishing it)
+// finishes later, possibly on another thread, so that a slow disk does not stop the partition's
+// Raft ticks and heartbeats. Owned and polled by the partition thread. Dropping it unfinished
+// does not stop it: the backend finishes (or abandons) the work before anything else touches its
+// snapshots, and a crash leaves at most an unpublished directory that is ignored.
+class PendingSnapshot {
+ public:
+  virtual ~PendingSnapshot() = default;
+  // Never blocks. Once true, the snapshot is published (or failed: status()).
+  virtual bool Done() = 0;
+  // Blocks until Done().
+  virtual void Wait() = 0;
+  virtual absl::Status status() const = 0;
+  virtual SnapshotTimings timings() const = 0;
+};
+
 class StateBackend {
  public:
   virtual ~StateBackend() = default;
@@ -53,9 +78,19 @@ class StateBackend {
   // (which must have been closed). Returns the snapshot used ({0, 0} for empty state).
   virtual absl::StatusOr<std::unique_ptr<engine::state::StateStore>> OpenLatest(
       uint64_t min_index, SnapshotInfo* opened) = 0;
-  // Snapshots `live`, which must hold exactly the committed state at `info`.
+  // Snapshots `live`, which must hold exactly the committed state at `info`, before returning.
   virtual absl::Status TakeSnapshot(engine::state::StateStore& live, SnapshotInfo info) = 0;
-  // Deletes snapshots older than the newest one.
+  // Gets `live` ready for a short StartSnapshot without blocking (RocksDB: starts flushing the
+  // memtables in its background threads). Called on each poll while a snapshot is due; true
+  // once ready. `live` may change in between.
+  virtual bool PrepareSnapshot(engine::state::StateStore& /*live*/) { return true; }
+  // Like TakeSnapshot, but only what must see `live` (exactly the committed state at `info`)
+  // happens before returning; syncing and publishing may finish later. Latest() shows the
+  // snapshot once the handle is done. The default does everything before returning.
+  virtual absl::StatusOr<std::unique_ptr<PendingSnapshot>> StartSnapshot(
+      engine::state::StateStore& live, SnapshotInfo info);
+  // Deletes snapshots older than the newest one (RocksDB: possibly finishing later; the
+  // backend's other calls wait for it where it matters).
   virtual void DeleteOlderSnapshots() = 0;
   // Deletes snapshots newer than `index`: received ones that Raft did not install (their
   // MsgSnap came from a deposed leader) once it installs an older one instead.

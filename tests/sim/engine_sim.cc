@@ -141,6 +141,11 @@ class EngineSim::DurableBackend : public StateBackend {
   absl::Status TakeSnapshot(engine::state::StateStore& live, SnapshotInfo info) override {
     return disk_->TakeSnapshot(live, info);
   }
+  // Published one poll later: the partition's code for snapshots finished in the background.
+  absl::StatusOr<std::unique_ptr<broker::PendingSnapshot>> StartSnapshot(
+      engine::state::StateStore& live, SnapshotInfo info) override {
+    return disk_->StartSnapshot(live, info);
+  }
   void DeleteOlderSnapshots() override { disk_->DeleteOlderSnapshots(); }
   void DeleteNewerSnapshots(uint64_t index) override { disk_->DeleteNewerSnapshots(index); }
   std::optional<SnapshotInfo> Latest() override { return disk_->Latest(); }

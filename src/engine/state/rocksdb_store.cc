@@ -195,12 +195,29 @@ class RocksDbStoreImpl final : public RocksDbStore {
     }
   }
 
-  absl::Status CreateCheckpoint(const std::string& directory) override {
-    // The WAL is off, so unflushed memtables would be missing from the checkpoint.
+  absl::Status FlushMemtables(bool wait) override {
     std::vector<rocksdb::ColumnFamilyHandle*> all(raw_handles_.begin(), raw_handles_.end());
     rocksdb::FlushOptions flush_options;
-    flush_options.wait = true;
-    if (auto s = db_->Flush(flush_options, all); !s.ok()) return ToStatus(s, "flush");
+    flush_options.wait = wait;
+    // Otherwise a flush that would stall writes waits for room first, on the caller's thread.
+    flush_options.allow_write_stall = !wait;
+    return ToStatus(db_->Flush(flush_options, all), "flush");
+  }
+
+  bool FlushPending() override {
+    for (auto* handle : raw_handles_) {
+      uint64_t immutable = 0;
+      if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kNumImmutableMemTable, &immutable) &&
+          immutable > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  absl::Status CreateCheckpoint(const std::string& directory) override {
+    // The WAL is off, so unflushed memtables would be missing from the checkpoint.
+    if (auto status = FlushMemtables(/*wait=*/true); !status.ok()) return status;
     rocksdb::Checkpoint* raw = nullptr;
     if (auto s = rocksdb::Checkpoint::Create(db_.get(), &raw); !s.ok()) {
       return ToStatus(s, "checkpoint");

@@ -27,6 +27,13 @@ class RocksDbStore : public StateStore {
   // Flushes memtables and writes a consistent copy of the committed state to `directory` (hard
   // links where possible). The directory must not exist.
   virtual absl::Status CreateCheckpoint(const std::string& directory) = 0;
+  // Flushes the memtables to table files: with `wait`, before returning; without, it hands them
+  // to RocksDB's background threads and returns at once (FlushPending says when they are
+  // written), so that a CreateCheckpoint soon after has little left to flush on its caller's
+  // thread.
+  virtual absl::Status FlushMemtables(bool wait) = 0;
+  // Whether memtables handed to a flush are still being written out.
+  virtual bool FlushPending() = 0;
   // Approximate memory used by memtables and the block cache.
   virtual uint64_t ApproximateMemoryBytes() = 0;
 };
