@@ -10,8 +10,16 @@ export const gatewayBinary = process.env.TERN_GATEWAY_BIN ?? path.join(root, 'bu
 
 export class Cluster {
   // `args` go to every broker; `brokerArgs(i)` adds node i's own (e.g. its certificate), and
-  // `gatewayArgs` go to the standalone gateway.
-  constructor({ size = 3, partitions = 3, replicationFactor = 3, args = [], brokerArgs = () => [], gatewayArgs = [] } = {}) {
+  // `gatewayArgs` go to the standalone gateway. `peersOf(i, addresses)` gives node i's --peers
+  // list and `gatewayBrokers(addresses)` the gateway's --brokers list, from the brokers' cluster
+  // addresses (both may be async; by default the addresses themselves; a test routes them
+  // through proxies).
+  constructor({
+    size = 3, partitions = 3, replicationFactor = 3, args = [], brokerArgs = () => [], gatewayArgs = [],
+    peersOf = (i, addresses) => addresses, gatewayBrokers = (addresses) => addresses,
+  } = {}) {
+    this.peersOf = peersOf;
+    this.gatewayBrokers = gatewayBrokers;
     this.size = size;
     this.partitions = partitions;
     this.replicationFactor = replicationFactor;
@@ -29,7 +37,8 @@ export class Cluster {
   async start() {
     const clusterPorts = [];
     for (let i = 0; i < this.size; i++) clusterPorts.push(await freePort());
-    const peers = clusterPorts.map((port) => `127.0.0.1:${port}`).join(',');
+    const addresses = clusterPorts.map((port) => `127.0.0.1:${port}`);
+    const peers = addresses.join(',');
     for (let i = 0; i < this.size; i++) {
       const broker = new Broker({
         args: [
@@ -37,7 +46,7 @@ export class Cluster {
           '--cluster-size', String(this.size),
           '--partitions', String(this.partitions),
           '--replication-factor', String(this.replicationFactor),
-          '--peers', peers,
+          '--peers', (await this.peersOf(i, addresses)).join(','),
           ...this.args,
           ...this.brokerArgs(i),
         ],
@@ -46,6 +55,7 @@ export class Cluster {
       this.brokers.push(broker);
     }
     this.peers = peers;
+    this.gatewayBrokerList = (await this.gatewayBrokers(addresses)).join(',');
     // Together: a broker is ready only once its partitions have leaders, which needs a quorum.
     await Promise.all(this.brokers.map((broker) => broker.start()));
     await this.startGateway();
@@ -54,7 +64,7 @@ export class Cluster {
 
   async startGateway() {
     this.gatewayPort ??= await freePort();
-    this.gateway = spawn(gatewayBinary, ['--address', this.address, '--brokers', this.peers, ...this.gatewayArgs], {
+    this.gateway = spawn(gatewayBinary, ['--address', this.address, '--brokers', this.gatewayBrokerList ?? this.peers, ...this.gatewayArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (chunk) => {
