@@ -1,5 +1,7 @@
 #include "broker/cluster_service.h"
 
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/auth_context.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -194,6 +196,26 @@ ClusterService::RefusalCounts ClusterService::Refusals() const {
   return counts;
 }
 
+namespace {
+
+// With the cluster port's mutual TLS, a Raft batch is taken only from a connection whose
+// certificate (verified against the cluster CA by the handshake) names the node the batch
+// claims to come from: common name or DNS subject alternative name "tern-node-<id>". Without
+// this any holder of a cluster certificate (a gateway's, say) could speak for any member.
+bool CertificateNamesNode(const grpc::CallbackServerContext& context, int32_t node_id) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (!auth) return false;
+  const std::string expected = StrCat("tern-node-", node_id);
+  for (const char* property : {GRPC_X509_CN_PROPERTY_NAME, GRPC_X509_SAN_PROPERTY_NAME}) {
+    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+      if (std::string_view(value.data(), value.size()) == expected) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 void ClusterService::CountDrop(const RaftDrop& drop, int32_t from_node_id) {
   const int index = static_cast<int>(drop.reason);
   uint64_t count = ++raft_dropped_[index];
@@ -209,6 +231,14 @@ grpc::ServerUnaryReactor* ClusterService::Raft(grpc::CallbackServerContext* cont
                                                const cluster::RaftBatch* request,
                                                cluster::RaftBatchAck*) {
   static const std::vector<int32_t> kNoMembers;
+  if (config_.cluster_tls.enabled() && !CertificateNamesNode(*context, request->from_node_id())) {
+    const std::string detail =
+        StrCat("the connection's certificate does not name tern-node-", request->from_node_id());
+    CountDrop(RaftDrop{RaftDropReason::kNotAMember, detail}, request->from_node_id());
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, detail));
+    return reactor;
+  }
   for (const auto& envelope : request->envelopes()) {
     Partition* partition = Find(envelope.partition_id());
     auto members = members_.find(envelope.partition_id());

@@ -375,6 +375,38 @@ describe('a 3-broker cluster with mutual TLS on the cluster port', () => {
     assert.equal(response.node_id, 0);
   });
 
+  test('a cluster certificate speaks for the node it names only: Raft claiming another node is refused', async () => {
+    const clusterCa = readFileSync(path.join(certs, 'cluster-ca.pem'));
+    const as = (name) => grpc.credentials.createSsl(
+      clusterCa,
+      readFileSync(path.join(certs, `${name}-key.pem`)),
+      readFileSync(path.join(certs, `${name}.pem`)),
+    );
+    const sendRaft = (port, credentials, fromNodeId) => {
+      const client = new BrokerService(`127.0.0.1:${port}`, credentials, {
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.ssl_target_name_override': 'localhost',
+      });
+      return new Promise((resolve) => {
+        client.Raft({ from_node_id: fromNodeId, envelopes: [] }, { deadline: Date.now() + 5_000 }, (error) => {
+          client.close();
+          resolve(error);
+        });
+      });
+    };
+    const target = cluster.brokers[2].clusterPort;
+    // A gateway's certificate claiming to be node 1, and node 0's claiming to be node 1.
+    for (const [name, credentials] of [['gateway', as('gateway')], ['node-0', as('node-0')]]) {
+      const error = await sendRaft(target, credentials, 1);
+      assert.ok(error, `${name} spoke for node 1`);
+      assert.equal(error.code, grpc.status.PERMISSION_DENIED, `${name}: ${error.message}`);
+      assert.match(error.message, /does not name tern-node-1/);
+    }
+    // Node 1's own certificate is accepted (an empty batch changes nothing).
+    assert.equal(await sendRaft(target, as('node-1'), 1), null);
+    assert.match(await cluster.brokers[2].metrics(), /tern_cluster_dropped_raft_messages_total\{reason="not_a_member"\} [1-9]/);
+  });
+
   test('no certificate, a certificate from another CA, or plaintext cannot call the cluster port', async () => {
     const clusterCa = readFileSync(path.join(certs, 'cluster-ca.pem'));
     const other = mkdtempSync(path.join(os.tmpdir(), 'tern-certs-other-'));
