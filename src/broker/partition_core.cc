@@ -23,6 +23,8 @@ gateway::PartitionRole ToRole(raft::StateRole role) {
 
 constexpr int32_t kJobYieldIntent = 14;  // engine::JobIntent::kYield
 
+std::string RecoveryMarkerPath(const std::string& directory) { return directory + "/recovering"; }
+
 // Whether Raft would take a proposal now. Our role comes from the last Ready, but Raft may have
 // stepped down since (a higher term arrived in Receive, check-quorum at a tick) or started a
 // leadership transfer; either way it refuses proposals, so nothing may be processed.
@@ -178,6 +180,16 @@ absl::Status PartitionCore::Recover() {
   raft_config.seed =
       environment_.seed ^ (raft_config.id << 32) ^ static_cast<uint64_t>(config_.partition_id);
   raft_config.applied = applied_index_;
+  // A member that lost its Raft data (a replaced disk, a partition rebuilt empty) finds out from
+  // its peers and then must not vote until a leader has caught it up (src/raft/README.md, "Data
+  // loss"). Raft keeps that state in memory only, so we keep a marker file while it lasts: a
+  // crash halfway through the rebuild restarts in recovery again.
+  recovery_marker_ = environment_.file_system->Exists(RecoveryMarkerPath(config_.directory));
+  raft_config.recovering_from_data_loss = recovery_marker_;
+  if (recovery_marker_) {
+    spdlog::warn("partition {}: still rebuilding after data loss; not voting until caught up",
+                 config_.partition_id);
+  }
   raft_ = std::make_unique<raft::RawNode>(raft_config, storage_.get());
   spdlog::info("partition {}: recovered at index {} (snapshot {}, log {}..{})",
                config_.partition_id, applied_index_, snapshot_index_, storage_->FirstIndex(),
@@ -264,19 +276,19 @@ void PartitionCore::Receive(const raft::Message& message) {
   if (suspended()) return;  // peers resend; Raft recovers from lost messages
   if (!refused_.ok()) return;
   // A leader's heartbeat never commits beyond what it knows this member holds (its match
-  // index); one that does is forged or from a confused peer, and Raft would stop the process
-  // rather than apply a log it does not have. (A member recovering from lost data answers it.)
-  // (A stale leader's heartbeat goes to Raft, which tells that leader about the newer term.)
+  // index); one that does means this member lost entries it had acknowledged (a wiped or
+  // replaced disk, a partition rebuilt empty), or the sender is confused. Raft must see it: it
+  // does not stop on it but commits nothing it lacks, stops voting and asks the leader to send
+  // the log again (issue 12). Dropping it here kept a wiped member out of the group for good.
   if (message.type() == raft::MSG_HEARTBEAT && message.term() >= raft_->raft().term() &&
       !raft_->raft().recovering() && message.commit() > raft_->raft().log().LastIndex()) {
     if (++dropped_heartbeats_ % 1000 == 1) {
       spdlog::warn(
-          "partition {}: dropped a heartbeat from node {} committing index {} beyond the "
-          "log ({}); {} dropped so far",
+          "partition {}: a heartbeat from node {} commits index {} beyond the log ({}); "
+          "rebuilding from the leader ({} such heartbeats so far)",
           config_.partition_id, NodeId(message.from()), message.commit(),
           raft_->raft().log().LastIndex(), dropped_heartbeats_);
     }
-    return;
   }
   absl::Status status = raft_->Step(message);
   if (!status.ok()) {
@@ -469,8 +481,47 @@ void PartitionCore::ProcessBatch(int64_t now_ms) {
   in_flight_.emplace(proposed->index, std::move(effects));
 }
 
+bool PartitionCore::SyncRecoveryMarker() {
+  bool recovering = raft_->raft().recovering();
+  if (recovering == recovery_marker_) return true;
+  // Removed only once nothing is left to persist: the Ready that ended the recovery carries the
+  // vote Raft records then, and must be on disk first.
+  if (!recovering && raft_->HasReady()) return true;
+  journal::FileSystem& fs = *environment_.file_system;
+  const std::string path = RecoveryMarkerPath(config_.directory);
+  absl::Status status;
+  if (recovering) {
+    // Durable before anything the recovery writes.
+    status = fs.CreateDir(config_.directory);
+    if (status.ok()) {
+      auto file = fs.Open(path, /*create=*/true);
+      status = file.ok() ? (*file)->Sync() : file.status();
+    }
+  } else {
+    status = fs.Remove(path);
+  }
+  if (status.ok()) status = fs.SyncDir(config_.directory);
+  if (!status.ok()) {
+    spdlog::error("partition {}: cannot {} {}: {}", config_.partition_id,
+                  recovering ? "write" : "remove", path, ToStd(status.message()));
+    return false;
+  }
+  recovery_marker_ = recovering;
+  if (recovering) {
+    spdlog::warn(
+        "partition {}: the leader expects entries this replica does not have (its data was "
+        "wiped or lost); rebuilding from the leader, not voting until caught up",
+        config_.partition_id);
+  } else {
+    spdlog::info("partition {}: rebuilt from the leader, voting again", config_.partition_id);
+  }
+  return true;
+}
+
 void PartitionCore::HandleReadies() {
   while (!suspended() && raft_->HasReady()) {
+    // The marker goes down before the Ready that starts the rebuild is persisted.
+    if (!SyncRecoveryMarker()) return;
     raft::Ready ready = raft_->GetReady();
     if (ready.soft_state) OnRoleChange(*ready.soft_state);
     if (!refused_.ok()) return;
@@ -506,6 +557,7 @@ void PartitionCore::HandleReadies() {
     }
     raft_->Advance(ready);
   }
+  SyncRecoveryMarker();
 }
 
 void PartitionCore::ApplyCommitted(const raft::Entry& entry) {

@@ -241,6 +241,10 @@ class PartitionCore {
 
   void ProcessBatch(int64_t now_ms);
   void HandleReadies();
+  // Keeps `<directory>/recovering` in step with Raft's data-loss recovery (see Recover):
+  // written before anything of the recovery is persisted, removed after its end is persisted.
+  // Returns false when the marker could not be written: nothing may be persisted then.
+  bool SyncRecoveryMarker();
   void ApplyCommitted(const raft::Entry& entry);
   void InstallSnapshot(const raft::SnapshotMetadata& snapshot);
   void Release(InFlight& in_flight);
@@ -291,6 +295,7 @@ class PartitionCore {
   // the first entry of its own term is committed.
   uint64_t leader_start_index_ = 0;
   bool processing_ready_ = false;
+  bool recovery_marker_ = false;  // `<directory>/recovering` exists
   uint64_t applied_index_ = 0;
   uint64_t snapshot_index_ = 0;
   int64_t last_snapshot_ms_ = 0;

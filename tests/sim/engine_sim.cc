@@ -82,6 +82,9 @@ EngineSimOptions EngineSimOptions::Random(uint64_t seed) {
   o.snapshot_period_ms = r.Range(2'000, 60'000);
   o.job_timeout_ms = r.Range(500, 5'000);
   o.request_timeout_ms = r.Range(1'000, 5'000);
+  // Drawn from a stream of its own so that the options above stay what they were per seed.
+  SimRng wipes(seed ^ 0x3173d15cULL);
+  o.wipe_fraction = wipes.Chance(0.3) ? wipes.Real(0.1, 0.5) : 0;
   return o;
 }
 
@@ -89,7 +92,7 @@ std::string EngineSimOptions::ToString() const {
   return StrCat(
       "members=", members, " drop=", net.drop, " dup=", net.duplicate,
       " delay=", net.min_delay_ticks, "..", net.max_delay_ticks, " crash=", crash_per_step,
-      " crash_in_poll=", crash_in_poll, " restart=", restart_per_step,
+      " crash_in_poll=", crash_in_poll, " wipe=", wipe_fraction, " restart=", restart_per_step,
       " partition=", partition_per_step, " snapshot=", snapshot_per_step,
       " transfer=", transfer_per_step, " create=", create_per_step, " activate=", activate_per_step,
       " complete=", complete_per_step, " forget=", forget_job, " skew_ms=", max_clock_skew_ms,
@@ -236,7 +239,7 @@ void EngineSim::Restart(Node& n) {
              "..", n.core->raft().Status().last_index));
 }
 
-void EngineSim::Crash(Node& n) {
+void EngineSim::Crash(Node& n, bool wipe) {
   if (!n.core) return;
   // Its connections break: the client never hears about what it sent there.
   for (auto& [id, r] : requests_) {
@@ -253,7 +256,29 @@ void EngineSim::Crash(Node& n) {
   ++crashes_;
   net_.DropNode(static_cast<uint64_t>(n.id), nullptr);
   n.fs->Crash(rng_.Chance(0.5) ? rng_.Next() | 1 : 0);
-  Log(StrCat("crash ", n.id));
+  if (wipe) {
+    // The disk is replaced: journal and state snapshots are gone. The member restarts with the
+    // same id and no marker, as the broker does; the leader still remembers its match index.
+    n.fs = std::make_unique<journal::MemFileSystem>();
+    n.snapshots = broker::NewMemoryBackend();
+    n.data_missing = true;
+    ++wipes_;
+  }
+  Log(StrCat("crash ", n.id, wipe ? " and wipe its data directory" : ""));
+}
+
+bool EngineSim::OthersHoldLogOf(Node& n) {
+  const raft::RaftLog& log = n.core->raft().raft().log();
+  uint64_t last = log.LastIndex();
+  uint64_t term = log.LastTerm();
+  for (auto& [id, o] : nodes_) {
+    if (id == n.id) continue;
+    if (!o.core) return false;
+    const raft::RaftLog& other = o.core->raft().raft().log();
+    if (last + 1 < other.FirstIndex()) continue;  // compacted: committed, so held
+    if (!other.MatchTerm(last, term)) return false;
+  }
+  return true;
 }
 
 int32_t EngineSim::LiveLeader() const {
@@ -273,7 +298,22 @@ int32_t EngineSim::LiveLeader() const {
 void EngineSim::RandomFaults() {
   for (auto& [id, n] : nodes_) {
     if (n.core) {
-      if (rng_.Chance(opt_.crash_per_step)) Crash(n);
+      if (rng_.Chance(opt_.crash_per_step)) {
+        bool anyone_missing = false;
+        for (const auto& [oid, o] : nodes_) {
+          // Also a member rebuilding by itself (an empty log that a leader found behind).
+          anyone_missing |= o.data_missing || (o.core && o.core->raft().raft().recovering());
+        }
+        // A wipe needs a leader that remembers the member (the case of issue 12) and at most one
+        // member without its data: two would lose a majority's copy of committed entries.
+        bool wipe = opt_.wipe_fraction > 0 && !anyone_missing && LiveLeader() >= 0 &&
+                    rng_.Chance(opt_.wipe_fraction);
+        // The documented procedure (docs/cluster.md): the rest of the group is up and holds
+        // everything the member had. A wiped member cannot know it lost data until it hears
+        // from the group, and votes like a new member until then.
+        wipe = wipe && OthersHoldLogOf(n);
+        Crash(n, wipe);
+      }
     } else if (rng_.Chance(opt_.restart_per_step)) {
       Restart(n);
     }
@@ -638,6 +678,11 @@ void EngineSim::CheckRaft(Node& n) {
     }
   }
   n.was_leader = leader;
+  // Applied entries were persisted first: the member holds data of its own again.
+  if (n.data_missing && !status.recovering_from_data_loss && n.core->applied_index() > 0) {
+    n.data_missing = false;
+    Log(StrCat(n.id, " rebuilt after the wipe, applied ", n.core->applied_index()));
+  }
 }
 
 void EngineSim::CheckChecksum(Node& n) {
@@ -827,7 +872,7 @@ std::string EngineSim::Summary() const {
                 " not_processed=", answers_[static_cast<int>(Outcome::kNotProcessed)],
                 " unknown=", answers_[static_cast<int>(Outcome::kUnknown)],
                 " instances=", acked_instances_.size(), " jobs_activated=", activations_,
-                " completions=", completions_acked_, " crashes=", crashes_,
+                " completions=", completions_acked_, " crashes=", crashes_, " wipes=", wipes_,
                 " elections=", elections_, " snapshot_requests=", snapshots_taken_,
                 " committed=", committed_.size(), " trace=", trace_hash_);
 }

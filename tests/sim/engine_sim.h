@@ -52,6 +52,10 @@ struct EngineSimOptions {
   // A member dies in the middle of a poll (what it persisted stays, what it would have sent
   // that poll is lost), or just before one (after taking in what was delivered).
   double crash_in_poll = 0.001;
+  // Of the crashes at random steps: the member's data directory is wiped (a replaced disk) and
+  // it restarts empty with the same id, with nothing telling it that the group existed. At most
+  // one member is without its data at a time.
+  double wipe_fraction = 0;
   double restart_per_step = 0.03;
   double partition_per_step = 0.004;
   double heal_per_step = 0.02;
@@ -102,7 +106,8 @@ class EngineSim {
     std::unique_ptr<Transport> transport;
     std::unique_ptr<broker::PartitionCore> core;  // null while down
     uint64_t incarnation = 0;
-    bool dying = false;  // crashes at the end of the current poll; sends nothing more
+    bool dying = false;         // crashes at the end of the current poll; sends nothing more
+    bool data_missing = false;  // wiped, and not yet caught up by a leader
     bool was_leader = false;
     uint64_t last_term = 0;
     uint64_t last_commit = 0;
@@ -130,7 +135,9 @@ class EngineSim {
   // Steps.
   void Step(bool faults);
   void RandomFaults();
-  void Crash(Node& n);
+  void Crash(Node& n, bool wipe = false);
+  // Whether every other member is up and its log holds this member's last entry.
+  bool OthersHoldLogOf(Node& n);
   void Restart(Node& n);
   void Deliver();
   void PollAll();
@@ -188,6 +195,7 @@ class EngineSim {
   // shows whether it replays exactly (--check-determinism).
   uint64_t trace_hash_ = 0;
   uint64_t crashes_ = 0;
+  uint64_t wipes_ = 0;
   uint64_t elections_ = 0;
   uint64_t snapshots_taken_ = 0;
   uint64_t answers_[5] = {};
