@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -85,7 +86,9 @@ absl::Status ValidateBrokerConfig(const BrokerConfig& c) {
   if (c.tick_ms < 1 || c.election_ticks <= c.heartbeat_ticks || c.heartbeat_ticks < 1) {
   if (auto status = gateway::ValidateServerTls(c.tls); !status.ok()) return status;
   if (auto status = gateway::ValidateClusterTls(c.cluster_tls); !status.ok()) return status;
-    return absl::InvalidArgumentError("election-ticks must exceed heartbeat-ticks (both >= 1)");
+    return absl::InvalidArgumentError(
+        "the election timeout must exceed the heartbeat interval (election-timeout > "
+        "heartbeat-interval, or election-ticks > heartbeat-ticks >= 1)");
   }
   return absl::OkStatus();
 }
@@ -94,6 +97,8 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   BrokerConfig config;
   std::string snapshot_period = "5m";
   std::string tick = "50ms";
+  std::string election_timeout = "1s";
+  std::string heartbeat_interval = "100ms";
   std::string peers;
   bool no_gateway = false;
 
@@ -120,8 +125,14 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   add("log-level", config.log_level, "trace, debug, info, warn, error");
   add("snapshot-period", snapshot_period, "how often state is snapshotted (e.g. 5m)");
   add("tick", tick, "Raft tick (e.g. 50ms)");
-  add("election-ticks", config.election_ticks, "ticks without a leader before an election");
-  add("heartbeat-ticks", config.heartbeat_ticks, "ticks between leader heartbeats");
+  add("election-timeout", election_timeout,
+      "time without a leader before a follower campaigns, randomized up to 2x (e.g. 1s); "
+      "must exceed a few round trips between brokers");
+  add("heartbeat-interval", heartbeat_interval, "time between leader heartbeats (e.g. 100ms)");
+  add("election-ticks", config.election_ticks,
+      "election timeout in ticks (overrides election-timeout)");
+  add("heartbeat-ticks", config.heartbeat_ticks,
+      "heartbeat interval in ticks (overrides heartbeat-interval)");
   add("disk-free-watermark", config.disk_free_watermark,
       "free disk space below which partitions refuse new work (e.g. 2GiB, 10%, 0 = off, auto)");
   add("backpressure", config.backpressure,
@@ -185,6 +196,28 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   auto tick_ms = ParseDurationMs(tick);
   if (!tick_ms.ok()) return tick_ms.status();
   config.tick_ms = *tick_ms;
+  auto election_ms = ParseDurationMs(election_timeout);
+  if (!election_ms.ok()) return election_ms.status();
+  auto heartbeat_ms = ParseDurationMs(heartbeat_interval);
+  if (!heartbeat_ms.ok()) return heartbeat_ms.status();
+  if (config.tick_ms < 1) return absl::InvalidArgumentError("tick must be at least 1ms");
+  config.election_timeout_ms = *election_ms;
+  config.heartbeat_interval_ms = *heartbeat_ms;
+  // Explicit tick counts (flag, environment or file) win over the durations.
+  auto given = [&](const std::string& key) {
+    return options[key]->count() > 0 ||
+           std::find(file_args.begin(), file_args.end(), "--" + key) != file_args.end();
+  };
+  if (!given("election-ticks")) {
+    config.election_ticks =
+        static_cast<int32_t>((config.election_timeout_ms + config.tick_ms - 1) / config.tick_ms);
+  }
+  if (!given("heartbeat-ticks")) {
+    config.heartbeat_ticks =
+        std::max<int32_t>(1, static_cast<int32_t>(config.heartbeat_interval_ms / config.tick_ms));
+  }
+  config.election_timeout_ms = config.election_ticks * config.tick_ms;
+  config.heartbeat_interval_ms = config.heartbeat_ticks * config.tick_ms;
   config.peers.clear();
   std::string current;
   for (char c : peers) {

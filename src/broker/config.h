@@ -29,9 +29,18 @@ struct BrokerConfig {
   std::string monitoring_address = "127.0.0.1:9600";
   std::string log_level = "info";
   int64_t snapshot_period_ms = 5 * 60 * 1000;
+  // Raft timing. A follower that hears no leader for the election timeout (randomized between
+  // 1x and 2x) starts an election; it must exceed a few round trips between members, since an
+  // election is two round trips (pre-vote, vote) and a new leader must hear from a quorum
+  // within one timeout (check-quorum). 1 s copes with round trips up to about 400 ms;
+  // docs/cluster.md explains the trade-off against failover time. election-timeout and
+  // heartbeat-interval set the tick counts below (rounded up to whole ticks) unless
+  // election-ticks / heartbeat-ticks are given explicitly.
   int64_t tick_ms = 50;
-  int32_t election_ticks = 6;
-  int32_t heartbeat_ticks = 1;
+  int64_t election_timeout_ms = 1000;
+  int64_t heartbeat_interval_ms = 100;
+  int32_t election_ticks = 20;
+  int32_t heartbeat_ticks = 2;
   // Free space each partition's data directory needs to take on new work: bytes with a unit
   // ("2GiB"), a percentage of the disk ("10%"), "0" (off) or "auto" (1 GiB, or 10% of the
   // disk when that is less).

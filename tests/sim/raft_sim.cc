@@ -225,8 +225,8 @@ void RaftSim::Restart(Node& n) {
   raft::Config c;
   c.id = n.id;
   c.voters = ids_;
-  c.election_ticks = 10;
-  c.heartbeat_ticks = 1;
+  c.election_ticks = opt_.election_ticks;
+  c.heartbeat_ticks = opt_.heartbeat_ticks;
   c.pre_vote = opt_.pre_vote;
   c.check_quorum = opt_.check_quorum;
   c.max_size_per_msg = opt_.max_size_per_msg;

@@ -48,6 +48,10 @@ struct SimOptions {
   double transfer_per_tick = 0.003;
   bool pre_vote = true;
   bool check_quorum = true;
+  // Raft timing in ticks. With the network's delay in ticks this sets how many round trips
+  // fit into an election timeout (the broker: 50 ms ticks, heartbeat 2, election 20).
+  int election_ticks = 10;
+  int heartbeat_ticks = 1;
   uint64_t max_size_per_msg = 4096;
   size_t max_inflight_msgs = 8;
   // The member's disk is the real journal on a fault-injecting MemFileSystem (else a
@@ -131,6 +135,9 @@ class RaftSim {
   const std::string& failure() const { return checker_.failure(); }
   std::string Summary() const;
   size_t residual_double_votes() const { return checker_.residual_double_votes(); }
+  // Leaders elected (a member becoming leader), and entries committed, so far.
+  uint64_t elections() const { return elections_; }
+  size_t committed() const { return checker_.committed(); }
 
  private:
   struct Node {

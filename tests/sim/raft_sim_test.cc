@@ -89,5 +89,35 @@ TEST(RaftSim, TestLeadershipTransferUnderLoad) {
   });
 }
 
+// Issue 12: with 200 ms one-way latency on every link (round trip 400 ms) and the old timing
+// (300-600 ms election timeout) no partition kept a leader: an election takes two round trips
+// (pre-vote, vote), longer than a candidate's own timeout. With the broker's defaults (50 ms
+// ticks, heartbeat every 2 ticks, election timeout 20-40 ticks) and 4-5 ticks of delay each way,
+// one leader is elected and stays while entries commit. PreVote and CheckQuorum stay on.
+TEST(RaftSim, TestHighLatencyKeepsAStableLeader) {
+  for (uint64_t s = 7000; s < 7010; ++s) {
+    SimOptions o = SimOptions::Random(s);
+    o.election_ticks = 20;
+    o.heartbeat_ticks = 2;
+    o.pre_vote = true;
+    o.check_quorum = true;
+    o.net = NetworkFaults{};
+    o.net.min_delay_ticks = 4;
+    o.net.max_delay_ticks = 5;
+    o.crash_per_tick = 0;
+    o.leader_crash_per_tick = 0;
+    o.crash_after_persist = 0;
+    o.partition_per_tick = 0;
+    o.transfer_per_tick = 0;
+    o.propose_per_tick = 0.5;
+    o.fault_ticks = 1500;
+    RaftSim sim(s, o, false);
+    ASSERT_TRUE(sim.Run()) << "seed " << s << ": " << sim.failure() << "\n  " << o.ToString();
+    // One election at the start; none while the leader is healthy.
+    EXPECT_EQ(sim.elections(), 1u) << "seed " << s << ": " << sim.Summary();
+    EXPECT_GT(sim.committed(), 500u) << "seed " << s << ": " << sim.Summary();
+  }
+}
+
 }  // namespace
 }  // namespace tern::sim

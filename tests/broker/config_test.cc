@@ -1,0 +1,81 @@
+// Raft timing in the broker configuration (issue 12 item 4): durations with defaults that cope
+// with round trips of several hundred milliseconds, and the tick counts that override them.
+
+#include "broker/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace tern::broker {
+namespace {
+
+absl::StatusOr<BrokerConfig> Load(std::vector<std::string> args) {
+  args.insert(args.begin(), "tern-broker");
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  return LoadBrokerConfig(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(BrokerConfigTiming, DefaultsAreOneSecondElectionAndHundredMillisecondHeartbeats) {
+  auto config = Load({});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tick_ms, 50);
+  EXPECT_EQ(config->election_ticks, 20);
+  EXPECT_EQ(config->heartbeat_ticks, 2);
+  EXPECT_EQ(config->election_timeout_ms, 1000);
+  EXPECT_EQ(config->heartbeat_interval_ms, 100);
+}
+
+TEST(BrokerConfigTiming, DurationsBecomeTicks) {
+  auto config =
+      Load({"--tick", "100ms", "--election-timeout", "3s", "--heartbeat-interval", "250ms"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->election_ticks, 30);
+  EXPECT_EQ(config->heartbeat_ticks, 2);  // rounded down to whole ticks
+  EXPECT_EQ(config->election_timeout_ms, 3000);
+  EXPECT_EQ(config->heartbeat_interval_ms, 200);
+}
+
+TEST(BrokerConfigTiming, ElectionTimeoutRoundsUpToWholeTicks) {
+  auto config = Load({"--election-timeout", "310ms", "--heartbeat-interval", "50ms"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->election_ticks, 7);
+  EXPECT_EQ(config->heartbeat_ticks, 1);
+}
+
+TEST(BrokerConfigTiming, ExplicitTicksWinFromFlagsAndFile) {
+  auto flags = Load({"--election-ticks", "6", "--heartbeat-ticks", "1"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->election_ticks, 6);
+  EXPECT_EQ(flags->heartbeat_ticks, 1);
+  EXPECT_EQ(flags->election_timeout_ms, 300);
+
+  std::string file = ::testing::TempDir() + "/tern_config_timing.yaml";
+  std::ofstream(file) << "election-ticks: 8\nheartbeat-interval: 150ms\n";
+  auto from_file = Load({"--config", file});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->election_ticks, 8);
+  EXPECT_EQ(from_file->heartbeat_ticks, 3);
+}
+
+TEST(BrokerConfigTiming, EnvironmentSetsTheDurations) {
+  ::setenv("TERN_ELECTION_TIMEOUT", "2s", 1);
+  auto config = Load({});
+  ::unsetenv("TERN_ELECTION_TIMEOUT");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->election_ticks, 40);
+}
+
+TEST(BrokerConfigTiming, ElectionTimeoutMustExceedTheHeartbeatInterval) {
+  auto config = Load({"--election-timeout", "100ms", "--heartbeat-interval", "100ms"});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("election timeout must exceed"), std::string::npos);
+  EXPECT_FALSE(Load({"--election-timeout", "soon"}).ok());
+}
+
+}  // namespace
+}  // namespace tern::broker
