@@ -82,7 +82,16 @@ absl::Status SecureDataDirectory(const std::string& directory) {
 }
 
 absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::string& directory) {
-  if (auto status = SecureDataDirectory(directory); !status.ok()) return status;
+  // The lock comes first: a second broker started on a directory in use must fail before it
+  // changes anything under the running one. Only the directory itself (for the LOCK file) is
+  // created before; SecureDataDirectory tightens it once the lock is held.
+  ::umask(077);
+  std::error_code error;
+  fs::create_directories(directory, error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        StrCat("cannot create data directory ", directory, ": ", error.message()));
+  }
   std::string path = directory + "/LOCK";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -95,6 +104,10 @@ absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::str
     return absl::FailedPreconditionError(
         StrCat("data directory ", directory, " is in use by another process",
                n > 0 ? StrCat(" (pid ", std::string(owner, static_cast<size_t>(n)), ")") : ""));
+  }
+  if (auto status = SecureDataDirectory(directory); !status.ok()) {
+    ::close(fd);
+    return status;
   }
   std::string pid = std::to_string(::getpid());
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {

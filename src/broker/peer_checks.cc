@@ -106,9 +106,14 @@ std::optional<RaftDrop> CheckMessage(const raft::Message& message, uint64_t from
 
 // A value type and intent that gateways or partitions send with Execute. Everything else the
 // engine processes (element activations, timer triggers, job time-outs...) it writes itself.
+// Who may send it: a gateway (source partition 0) or another partition (its id). A command
+// that claims a source partition is answered at once and exempt from backpressure, so a
+// gateway command must not be able to claim one.
+enum class Origin : uint8_t { kGateway = 1, kPartition = 2, kEither = 3 };
 struct PeerCommand {
   record::ValueType value_type;
   int32_t intent;
+  Origin origin = Origin::kGateway;
 };
 constexpr PeerCommand kPeerCommands[] = {
     // From gateways.
@@ -127,19 +132,22 @@ constexpr PeerCommand kPeerCommands[] = {
     {record::VARIABLE_DOCUMENT, ToInt(VariableDocumentIntent::kUpdate)},
     {record::INCIDENT, ToInt(IncidentIntent::kResolve)},
     {record::MESSAGE, ToInt(MessageIntent::kPublish)},
-    {record::SIGNAL, ToInt(SignalIntent::kBroadcast)},
+    {record::SIGNAL, ToInt(SignalIntent::kBroadcast), Origin::kEither},  // partitions relay it
     {record::DECISION_EVALUATION, ToInt(DecisionEvaluationIntent::kEvaluate)},
     {record::PROCESS_INSTANCE_MODIFICATION, ToInt(ProcessInstanceModificationIntent::kModify)},
     {record::PROCESS_INSTANCE_MIGRATION, ToInt(ProcessInstanceMigrationIntent::kMigrate)},
-    {record::RESOURCE_DELETION, ToInt(ResourceDeletionIntent::kDelete)},
+    {record::RESOURCE_DELETION, ToInt(ResourceDeletionIntent::kDelete), Origin::kEither},
     // From other partitions: distributions, message correlation and their acknowledgements.
-    {record::DEPLOYMENT, ToInt(DeploymentIntent::kDistribute)},
-    {record::COMMAND_DISTRIBUTION, ToInt(CommandDistributionIntent::kAcknowledge)},
-    {record::MESSAGE_SUBSCRIPTION, ToInt(MessageSubscriptionIntent::kCreate)},
-    {record::MESSAGE_SUBSCRIPTION, ToInt(MessageSubscriptionIntent::kCorrelate)},
-    {record::MESSAGE_SUBSCRIPTION, ToInt(MessageSubscriptionIntent::kReject)},
-    {record::MESSAGE_SUBSCRIPTION, ToInt(MessageSubscriptionIntent::kDelete)},
-    {record::PROCESS_MESSAGE_SUBSCRIPTION, ToInt(ProcessMessageSubscriptionIntent::kCorrelate)},
+    {record::DEPLOYMENT, ToInt(DeploymentIntent::kDistribute), Origin::kPartition},
+    {record::COMMAND_DISTRIBUTION, ToInt(CommandDistributionIntent::kAcknowledge),
+     Origin::kPartition},
+    {record::MESSAGE_SUBSCRIPTION, ToInt(MessageSubscriptionIntent::kCreate), Origin::kPartition},
+    {record::MESSAGE_SUBSCRIPTION, ToInt(MessageSubscriptionIntent::kCorrelate),
+     Origin::kPartition},
+    {record::MESSAGE_SUBSCRIPTION, ToInt(MessageSubscriptionIntent::kReject), Origin::kPartition},
+    {record::MESSAGE_SUBSCRIPTION, ToInt(MessageSubscriptionIntent::kDelete), Origin::kPartition},
+    {record::PROCESS_MESSAGE_SUBSCRIPTION, ToInt(ProcessMessageSubscriptionIntent::kCorrelate),
+     Origin::kPartition},
 };
 
 // Applies the gateway's variables limits to every `variables` field of `message`, nested
@@ -275,19 +283,30 @@ absl::Status CheckPeerCommand(const record::Record& command, int32_t partition_c
                                              record::RecordType_Name(command.record_type())));
   }
   const record::ValueType value_type = engine::ValueTypeOfValue(command);
-  const bool known = std::any_of(
+  const PeerCommand* known = std::find_if(
       std::begin(kPeerCommands), std::end(kPeerCommands), [&](const PeerCommand& allowed) {
         return allowed.value_type == value_type && allowed.intent == command.intent();
       });
-  if (!known) {
+  if (known == std::end(kPeerCommands)) {
     return absl::InvalidArgumentError(StrCat(
         "Expected a command that gateways or partitions send, but got ",
         record::ValueType_Name(value_type), " ", engine::IntentName(value_type, command.intent())));
   }
-  if (command.source_partition_id() < 0 || command.source_partition_id() > partition_count) {
-    return absl::InvalidArgumentError(StrCat("Expected the source partition to be one of 1..",
-                                             partition_count, ", but it is ",
-                                             command.source_partition_id()));
+  const int32_t source = command.source_partition_id();
+  const auto allows = [&](Origin origin) {
+    return (static_cast<uint8_t>(known->origin) & static_cast<uint8_t>(origin)) != 0;
+  };
+  const bool from_gateway = source == 0 && allows(Origin::kGateway);
+  const bool from_partition =
+      source >= 1 && source <= partition_count && allows(Origin::kPartition);
+  if (!from_gateway && !from_partition) {
+    return absl::InvalidArgumentError(
+        StrCat("Expected the source partition of ", record::ValueType_Name(value_type), " ",
+               engine::IntentName(value_type, command.intent()), " to be ",
+               allows(Origin::kGateway) ? "0 (a gateway)" : "",
+               allows(Origin::kGateway) && allows(Origin::kPartition) ? " or " : "",
+               allows(Origin::kPartition) ? StrCat("one of 1..", partition_count) : "",
+               ", but it is ", source));
   }
   if (value_type == record::DEPLOYMENT &&
       command.intent() == ToInt(DeploymentIntent::kDistribute)) {

@@ -283,7 +283,7 @@ TEST_F(ClusterPortTest, HeartbeatsWithAHugeTermFromANonMemberDoNotMoveTheTerm) {
   Serve();
 }
 
-TEST_F(ClusterPortTest, ExecuteRefusesEventsInternalCommandsAndOversizedVariables) {
+TEST_F(ClusterPortTest, ExecuteRefusesEventsInternalCommandsOversizedVariablesAndFalseOrigins) {
   StartAll(Cluster(1, 1));
   Serve();
   const int kInvalidArgument = static_cast<int>(absl::StatusCode::kInvalidArgument);
@@ -347,7 +347,20 @@ TEST_F(ClusterPortTest, ExecuteRefusesEventsInternalCommandsAndOversizedVariable
   response = Execute(0, 1, MakeCommand(-1, engine::JobBatchIntent::kActivate, greedy));
   EXPECT_EQ(response.code(), kInvalidArgument) << response.message();
 
-  EXPECT_EQ(Metric(0, "tern_cluster_refused_commands_total"), 7);
+  // A gateway command claiming to come from a partition (it would be answered at once and
+  // skip backpressure), and a partition command claiming to come from a gateway.
+  creation.set_variables(R"({"x": 1})");
+  record::Record claimed =
+      MakeCommand(-1, engine::ProcessInstanceCreationIntent::kCreate, creation);
+  claimed.set_source_partition_id(1);
+  response = Execute(0, 1, claimed);
+  EXPECT_EQ(response.code(), kInvalidArgument) << response.message();
+  EXPECT_NE(response.message().find("0 (a gateway)"), std::string::npos) << response.message();
+  distribute.set_source_partition_id(0);
+  response = Execute(0, 1, distribute);
+  EXPECT_EQ(response.code(), kInvalidArgument) << response.message();
+
+  EXPECT_EQ(Metric(0, "tern_cluster_refused_commands_total"), 9);
   EXPECT_TRUE(brokers_[0]->Healthy());
   Serve();
 }
