@@ -1,5 +1,7 @@
 #include "gateway/long_polling.h"
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <deque>
 #include <optional>
@@ -17,10 +19,10 @@ constexpr int32_t kJobBatchActivate = 0;
 constexpr int32_t kJobFail = 5;
 constexpr int32_t kJobYield = 14;
 constexpr int kPartitionBits = 51;
-
-// Gives a job back to its partition without using up a retry.
 // Room kept in an ActivateJobsResponse for its framing.
 constexpr int64_t kResponseHeadroomBytes = 16 * 1024;
+
+// Gives a job back to its partition without using up a retry.
 void FailBack(BrokerClient& brokers, int64_t key, int32_t retries, std::string_view reason) {
   record::Record command;
   command.set_record_type(record::COMMAND);
@@ -203,6 +205,10 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
     const auto& batch = answer->job_batch();
     if (batch.job_keys_size() > 0) {
       gp::ActivateJobsResponse response;
+      // The partition sizes its batches to the same limit; this guards against a broker
+      // configured with a larger one. Jobs that do not fit are given back (as Zeebe does).
+      const int64_t max_bytes = service_.options().max_message_bytes - kResponseHeadroomBytes;
+      int64_t response_bytes = 0;
       for (int i = 0; i < batch.job_keys_size(); ++i) {
         gp::ActivatedJob job;
         ToActivatedJob(batch.job_keys(i), batch.jobs(i), &job);
@@ -216,18 +222,14 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
         }
         response_bytes += job_bytes;
         *response.add_jobs() = std::move(job);
-      // The partition sizes its batches to the same limit; this guards against a broker
-      // configured with a larger one. Jobs that do not fit are given back (as Zeebe does).
-      const int64_t max_bytes = service_.options().max_message_bytes - kResponseHeadroomBytes;
-      int64_t response_bytes = 0;
       }
       remaining_ -= batch.job_keys_size();
-      sent_any_ = true;
-      if (cancelled_) {
       if (response.jobs().empty()) {
         AskNextPartitionLocked();
         return;
       }
+      sent_any_ = true;
+      if (cancelled_) {
         for (const auto& job : response.jobs()) {
           FailBack(service_.brokers(), job.key(), job.retries(),
                    "Failed to send activated jobs to client: the call was cancelled");
@@ -330,11 +332,17 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
   std::deque<gp::ActivateJobsResponse> writes_;
 };
 
+// Pushes jobs to one StreamActivatedJobs call. Jobs wait in a bounded queue behind the message
+// being written; a client that stops reading makes that write hang (HTTP/2 flow control), so a
+// write not taken within job_push_stall_ms gives every queued job back and cancels the call.
+// Jobs the transport already accepted count as delivered (as in Zeebe) and stay with the worker
+// until their timeout.
 class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>,
                                public std::enable_shared_from_this<JobStreamReactor> {
  public:
-  JobStreamReactor(GatewayService& service, const gp::StreamActivatedJobsRequest& request)
-      : service_(service), request_(request) {}
+  JobStreamReactor(GatewayService& service, grpc::CallbackServerContext* context,
+                   const gp::StreamActivatedJobsRequest& request)
+      : service_(service), context_(context), request_(request) {}
 
   void Start() {
     self_ = shared_from_this();
@@ -378,10 +386,13 @@ class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>
     if (finished_) service_.brokers().RemoveJobStream(id);
   }
 
-  // Queues a job for the client; false when the stream is closed.
+  // Queues a job for the client; false (the caller gives the job back) when the stream is
+  // closed, stalled or its queue is full.
   bool Push(int64_t key, const record::JobRecord& job) {
     std::lock_guard lock(mutex_);
-    if (finished_) return false;
+    if (finished_ || stalled_) return false;
+    size_t queued = writes_.size() - (writing_ ? 1 : 0);
+    if (queued >= service_.options().job_push_queue_limit) return false;
     gp::ActivatedJob activated;
     ToActivatedJob(key, job, &activated);
     writes_.push_back(std::move(activated));
@@ -409,6 +420,8 @@ class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>
     std::shared_ptr<JobStreamReactor> last_reference;
     {
       std::lock_guard lock(mutex_);
+      if (stall_timer_ != 0) service_.scheduler().Cancel(stall_timer_);
+      stall_timer_ = 0;
       last_reference = std::move(self_);
     }
   }
@@ -417,7 +430,48 @@ class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>
   void WriteNextLocked() {
     if (writing_ || finished_ || writes_.empty()) return;
     writing_ = true;
+    ++write_sequence_;
+    write_started_ = Scheduler::Clock::now();
+    if (stall_timer_ == 0) ScheduleStallCheckLocked(write_started_);
     StartWrite(&writes_.front());
+  }
+
+  // One timer per stream at a time, moved along while writes complete.
+  void ScheduleStallCheckLocked(Scheduler::Clock::time_point write_started) {
+    std::weak_ptr<JobStreamReactor> weak = shared_from_this();
+    uint64_t sequence = write_sequence_;
+    stall_timer_ = service_.scheduler().Schedule(
+        write_started + std::chrono::milliseconds(service_.options().job_push_stall_ms),
+        [weak, sequence] {
+          if (auto self = weak.lock()) self->OnStallCheck(sequence);
+        });
+  }
+
+  void OnStallCheck(uint64_t sequence) {
+    {
+      std::lock_guard lock(mutex_);
+      stall_timer_ = 0;
+      if (finished_ || !writing_) return;
+      if (write_sequence_ != sequence) {
+        ScheduleStallCheckLocked(write_started_);  // a later write; check it in its turn
+        return;
+      }
+      // The client stopped reading: hand back what it has not got and end the call, so the
+      // engine stops choosing this stream. The cancelled write gives its job back too.
+      stalled_ = true;
+      spdlog::warn(
+          "job stream for type '{}' (worker '{}') took no job for {} ms: giving back {} queued "
+          "jobs and closing it",
+          request_.type(), request_.worker(), service_.options().job_push_stall_ms, writes_.size());
+      for (size_t i = 1; i < writes_.size(); ++i) Yield(service_.brokers(), writes_[i].key());
+      writes_.erase(writes_.begin() + 1, writes_.end());
+      if (stream_id_ != 0) {
+        service_.brokers().RemoveJobStream(stream_id_);
+        stream_id_ = 0;
+      }
+    }
+    // Outside the lock: gRPC may run OnCancel on this thread.
+    context_->TryCancel();
   }
 
   void CloseLocked(const grpc::Status& status, bool include_in_flight) {
@@ -439,12 +493,17 @@ class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>
   }
 
   GatewayService& service_;
+  grpc::CallbackServerContext* context_;
   gp::StreamActivatedJobsRequest request_;
   std::shared_ptr<JobStreamReactor> self_;
   std::mutex mutex_;
   int64_t stream_id_ = 0;
   bool writing_ = false;
   bool finished_ = false;
+  bool stalled_ = false;
+  uint64_t write_sequence_ = 0;
+  Scheduler::Clock::time_point write_started_;
+  uint64_t stall_timer_ = 0;
   std::deque<gp::ActivatedJob> writes_;
 };
 
@@ -494,9 +553,9 @@ grpc::ServerWriteReactor<gp::ActivateJobsResponse>* NewActivateJobsReactor(
 }
 
 grpc::ServerWriteReactor<gp::ActivatedJob>* NewJobStreamReactor(
-    GatewayService& service, grpc::CallbackServerContext*,
+    GatewayService& service, grpc::CallbackServerContext* context,
     const gp::StreamActivatedJobsRequest& request) {
-  auto reactor = std::make_shared<JobStreamReactor>(service, request);
+  auto reactor = std::make_shared<JobStreamReactor>(service, context, request);
   reactor->Start();
   return reactor.get();
 }

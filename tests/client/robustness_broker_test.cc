@@ -1,6 +1,6 @@
 // Inputs that used to stall job delivery or the monitoring server, against a real tern-broker:
-// a job too large for the gateway's message, and idle or half-open connections to the
-// monitoring port.
+// a job too large for the gateway's message, a job stream whose client stops reading, and idle
+// or half-open connections to the monitoring port.
 
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
@@ -161,6 +161,64 @@ TEST(RobustnessBrokerTest, JobTooLargeForAMessageRaisesAnIncidentAndSmallJobsAre
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].processInstanceKey, large);
   EXPECT_EQ(jobs[0].variablesAsJson()["v4"].get<std::string>().size(), 1'000'000u);
+}
+
+TEST(RobustnessBrokerTest, JobsPushedToAStreamThatStopsReadingAreReadableOrHandedBack) {
+  // A stream whose client stops reading: every job pushed to it is either still readable by
+  // that client (the transport accepted it) or handed back to polling workers (the gateway's
+  // per-stream queue was full, or a write did not complete within the push stall delay); none
+  // is left locked and unseen until its 10-minute timeout. The C++ gRPC client's transport
+  // accepts many megabytes on loopback without the application reading, so this does not
+  // force the stall path; it checks that no job falls between the two.
+  BrokerProcess broker;
+  broker.Start();
+  auto client = broker.NewClient();
+  Deploy(client, "pushed", "pushed-job");
+
+  auto channel = grpc::CreateChannel(broker.address(), grpc::InsecureChannelCredentials());
+  auto stub = gp::Gateway::NewStub(channel);
+  grpc::ClientContext stream_context;
+  stream_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  gp::StreamActivatedJobsRequest request;
+  request.set_type("pushed-job");
+  request.set_worker("stuck");
+  request.set_timeout(10 * 60 * 1000);
+  auto reader = stub->StreamActivatedJobs(&stream_context, request);
+  // Wait until the stream is registered: a job created now is pushed, not left for polling.
+  std::set<int64_t> created;
+  ASSERT_TRUE(Eventually([&] {
+    created.insert(Start(client, "pushed", {{"probe", true}}));
+    return Activate(client, "pushed-job").empty();
+  }));
+  std::set<int64_t> polled;
+  auto poll_once = [&] {
+    for (const auto& job : Activate(client, "pushed-job")) polled.insert(job.processInstanceKey);
+  };
+  constexpr int kJobs = 12;
+  for (int i = 0; i < kJobs; ++i) {
+    created.insert(Start(client, "pushed", {{"i", i}, {"payload", std::string(200'000, 'p')}}));
+    poll_once();
+  }
+  poll_once();
+
+  // Now the client reads: what it gets and what polling got account for every job once.
+  std::set<int64_t> read;
+  gp::ActivatedJob pushed;
+  auto accounted = [&] {
+    size_t n = 0;
+    for (int64_t key : created) n += (read.contains(key) || polled.contains(key)) ? 1 : 0;
+    return n;
+  };
+  while (accounted() < created.size() && reader->Read(&pushed)) {
+    EXPECT_TRUE(created.contains(pushed.processinstancekey()));
+    read.insert(pushed.processinstancekey());
+  }
+  stream_context.TryCancel();
+  reader->Finish();
+  EXPECT_EQ(accounted(), created.size()) << broker.LogTail();
+  for (int64_t key : read) EXPECT_FALSE(polled.contains(key)) << key << " delivered twice";
+  std::cout << "stream that stopped reading: " << read.size() << " jobs readable, " << polled.size()
+            << " handed back to polling, of " << created.size() << "\n";
 }
 
 TEST(RobustnessBrokerTest, ReadyAnswersWhileFiftyConnectionsSitHalfOpen) {

@@ -1,5 +1,6 @@
 // Job activation limits: a job too large for the gateway's message raises a
-// MESSAGE_SIZE_EXCEEDED incident and never blocks the other jobs of its type.
+// MESSAGE_SIZE_EXCEEDED incident and never blocks the other jobs of its type; yielded jobs
+// return to polling workers.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -102,6 +103,29 @@ TEST(JobActivationTest, BatchesStopBeforeTheMessageLimitAndTheRestStayActivatabl
   EXPECT_TRUE(first.job_batch().truncated());
   EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 2);
   EXPECT_TRUE(harness.Events(IncidentIntent::kCreated).empty());
+}
+
+TEST(JobActivationTest, YieldedJobReturnsToPollingWorkers) {
+  EngineHarness harness;
+  harness.Deploy("one-task.bpmn", models::kOneTask);
+  harness.CreateInstance("one-task");
+  int64_t job_key = harness.ActivateJobs("work").job_batch().job_keys(0);
+  EXPECT_EQ(harness.ActivateJobs("work").job_batch().jobs_size(), 0);
+
+  record::JobRecord empty;
+  auto yielded = harness.Send(MakeCommand(job_key, JobIntent::kYield, empty));
+  ASSERT_TRUE(yielded.has_value());
+  EXPECT_EQ(yielded->record_type(), record::EVENT);
+  EXPECT_TRUE(Is(*yielded, JobIntent::kYielded));
+  auto again = harness.ActivateJobs("work");
+  ASSERT_EQ(again.job_batch().jobs_size(), 1);
+  EXPECT_EQ(again.job_batch().job_keys(0), job_key);
+
+  // Only an activated job can be yielded.
+  harness.CompleteJob(job_key);
+  auto gone = harness.Send(MakeCommand(job_key, JobIntent::kYield, empty));
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_EQ(gone->record_type(), record::COMMAND_REJECTION);
 }
 
 }  // namespace

@@ -47,6 +47,8 @@ std::string_view JobVerb(JobIntent intent) {
       return "update the timeout of";
     case JobIntent::kTimeOut:
       return "time out";
+    case JobIntent::kYield:
+      return "yield";
     default:
       return "process";
   }
@@ -594,6 +596,9 @@ void JobProcessor::Process(const record::Record& command) {
     case JobIntent::kRecurAfterBackoff:
       RecurAfterBackoff(command, *job);
       break;
+    case JobIntent::kYield:
+      if (expect_state({JobState::ACTIVATED})) Yield(command, *job);
+      break;
     default:
       context_.Reject(
           record::INVALID_ARGUMENT,
@@ -760,6 +765,15 @@ void JobProcessor::TimeOut(const record::Record& command, JobState job) {
   jobs_.OnActivatable(command.key());
 }
 
+void JobProcessor::Yield(const record::Record& command, JobState job) {
+  // A pushed job its stream could not deliver. As in Zeebe it goes to polling workers only:
+  // pushing it again could hand it straight back to the stream that just gave it up.
+  const record::Record& event =
+      context_.AppendEvent(command.key(), JobIntent::kYielded, job.record());
+  context_.Respond(event);
+  context_.NotifyJobsAvailable(job.record().type());
+}
+
 void JobProcessor::RecurAfterBackoff(const record::Record& command, JobState job) {
   if (job.state() != JobState::FAILED || job.record().recurring_time() == 0 ||
       job.record().recurring_time() > context_.timestamp()) {
@@ -808,6 +822,7 @@ void JobProcessor::Activate(const record::Record& command) {
   logged.clear_job_keys();
   logged.clear_jobs();
   record::JobBatchRecord answer = logged;
+  const int64_t max_response_bytes = jobs_.MaxActivationBytes();
   int64_t response_bytes = 0;
   for (int64_t key : keys) {
     auto job = context_.state().jobs.Get(key);
@@ -827,7 +842,7 @@ void JobProcessor::Activate(const record::Record& command) {
       logged.set_truncated(true);
       break;
     }
-  const int64_t max_response_bytes = jobs_.MaxActivationBytes();
+    response_bytes += job_bytes;
     answer.add_job_keys(key);
     logged.add_job_keys(key);
     *answer.add_jobs() = activated;
@@ -842,7 +857,6 @@ void JobProcessor::Activate(const record::Record& command) {
     empty.set_key(batch_key);
     empty.set_intent(ToInt(JobBatchIntent::kActivated));
     SetValue(empty, std::move(answer));
-    response_bytes += job_bytes;
     context_.Respond(empty);
     return;
   }

@@ -74,6 +74,7 @@ class JobProcessor {
   void UpdateTimeout(const record::Record& command, tern::state::JobState job);
   void TimeOut(const record::Record& command, tern::state::JobState job);
   void RecurAfterBackoff(const record::Record& command, tern::state::JobState job);
+  void Yield(const record::Record& command, tern::state::JobState job);
 
   ProcessingContext& context_;
   VariableBehavior& variables_;
