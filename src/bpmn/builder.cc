@@ -1,5 +1,6 @@
 #include "bpmn/builder.h"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <utility>
@@ -206,7 +207,7 @@ class Builder {
   std::optional<Expression> GlobalExpr(const GlobalInfo& info, std::string_view kind,
                                        std::string_view text, FeelMode mode,
                                        std::string_view what) {
-    auto expression = MakeExpression(text, mode);
+    auto expression = MakeExpression(text, mode, &compiled_expressions_);
     if (!expression.ok()) {
       problems_.AddElement(info.id, kind, info.line,
                            Cat("'", what, "' is not a valid FEEL expression: ",
@@ -232,12 +233,34 @@ class Builder {
     attachments_.clear();
     associations_.clear();
 
+    // The exact size up front: growing a vector of elements one by one would hold the old and
+    // the new copy at once, and release slack only with a third copy at the end.
+    const size_t count = 1 + CountFlowElements(node);
+    process.elements.reserve(count);
+    info_->reserve(count);
     const ElementIndex root = AddElement(node_index, ElementType::kProcess, kNoElement);
     TERN_CHECK(root == 0, "the process element must come first");
     AddFlowElements(node, root);
     Resolve();
     process_ = nullptr;
     info_ = nullptr;
+  }
+
+  // How many elements AddFlowElements will add for the children of `scope_node`.
+  size_t CountFlowElements(const XmlNode& scope_node) const {
+    size_t count = 0;
+    for (int child : scope_node.children) {
+      const XmlNode& node = tree_.nodes[static_cast<size_t>(child)];
+      if (node.ns != Ns::kBpmn || node.local == "association") continue;
+      const std::optional<ElementType> type = FlowElementType(node);
+      if (!type.has_value()) continue;
+      ++count;
+      if (*type == ElementType::kSubProcess || *type == ElementType::kEventSubProcess ||
+          *type == ElementType::kTransaction || *type == ElementType::kAdHocSubProcess) {
+        count += CountFlowElements(node);
+      }
+    }
+    return count;
   }
 
   void AddFlowElements(const XmlNode& scope_node, ElementIndex scope) {
@@ -719,7 +742,7 @@ class Builder {
 
   std::optional<Expression> Expr(ElementIndex index, std::string_view text, FeelMode mode,
                                  std::string_view what) {
-    auto expression = MakeExpression(text, mode);
+    auto expression = MakeExpression(text, mode, &compiled_expressions_);
     if (!expression.ok()) {
       InfoAt(index).feel_error = true;
       Report(problems_, At(index),
@@ -735,10 +758,15 @@ class Builder {
   void Resolve() {
     Process& process = *process_;
     for (const Element& element : process.elements) {
-      if (!element.id.empty()) process.by_id.emplace(element.id, element.index);
+      if (!element.id.empty()) process.by_id.push_back(element.index);
     }
+    std::stable_sort(process.by_id.begin(), process.by_id.end(),
+                     [&](ElementIndex a, ElementIndex b) { return At(a).id < At(b).id; });
+    // As Lookup: the reference as written, then without a QName prefix.
     auto find = [&](std::string_view ref) -> const ElementIndex* {
-      return Lookup(process.by_id, ref);
+      if (const ElementIndex* index = process.FindIndex(ref)) return index;
+      const size_t colon = ref.find(':');
+      return colon == std::string_view::npos ? nullptr : process.FindIndex(ref.substr(colon + 1));
     };
 
     for (const PendingFlow& pending : flows_) {
@@ -898,6 +926,7 @@ class Builder {
   absl::flat_hash_map<std::string_view, CompiledGlobal> errors_;
   absl::flat_hash_map<std::string_view, CompiledGlobal> signals_;
   absl::flat_hash_map<std::string_view, CompiledGlobal> escalations_;
+  CompiledExpressions compiled_expressions_;
 
   // State of the process being built.
   Process* process_ = nullptr;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "bpmn/model.h"
 
@@ -19,9 +20,16 @@ enum class FeelMode {
   kAlways,
 };
 
+// Compiled FEEL by source text, for one parse: a generated model repeats the same expressions
+// (`=retries`, `=orderId`) on thousands of elements, and a compiled expression is immutable, so
+// they share one.
+using CompiledExpressions =
+    absl::flat_hash_map<std::string, std::shared_ptr<const feel::CompiledExpression>>;
+
 // Builds the Expression for `text`. Returns the FEEL compiler's message when the text is meant
-// as FEEL and does not compile.
-absl::StatusOr<Expression> MakeExpression(std::string_view text, FeelMode mode);
+// as FEEL and does not compile. With `cache`, an expression compiled before is reused.
+absl::StatusOr<Expression> MakeExpression(std::string_view text, FeelMode mode,
+                                          CompiledExpressions* cache = nullptr);
 
 // True when this build compiles FEEL (the feel module is linked in).
 bool FeelCompilerAvailable();

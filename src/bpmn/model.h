@@ -11,6 +11,7 @@
 // by `IsExecutable()` in support.h, which the validator consults; widening support means
 // changing that table and teaching the engine the element, not changing this file.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -27,6 +28,48 @@ namespace tern::bpmn {
 
 using ElementIndex = int32_t;
 inline constexpr ElementIndex kNoElement = -1;
+
+// An optional part of an element kept on the heap: 8 bytes when absent. An element uses one or
+// two of its many optional parts (a timer, a message, a loop, a user task...); as inline
+// std::optionals they made every element about 2.3 KB, so a 100,000-task model took 300 MB.
+// Reads like std::optional (`if (element.loop)`, `element.loop->sequential`, `*element.timer`);
+// copies are deep, so a copied element owns its parts.
+template <typename T>
+class Boxed {
+ public:
+  Boxed() = default;
+  Boxed(std::nullopt_t) {}  // NOLINT: implicit, like std::optional
+  Boxed(T value) : value_(std::make_unique<T>(std::move(value))) {}  // NOLINT
+  Boxed(std::optional<T> value) {                                    // NOLINT
+    if (value.has_value()) value_ = std::make_unique<T>(*std::move(value));
+  }
+  Boxed(const Boxed& other) : value_(other.value_ ? std::make_unique<T>(*other.value_) : nullptr) {}
+  Boxed(Boxed&&) noexcept = default;
+  Boxed& operator=(const Boxed& other) {
+    if (this != &other) value_ = other.value_ ? std::make_unique<T>(*other.value_) : nullptr;
+    return *this;
+  }
+  Boxed& operator=(Boxed&&) noexcept = default;
+  ~Boxed() = default;
+
+  template <typename... Args>
+  T& emplace(Args&&... args) {
+    value_ = std::make_unique<T>(std::forward<Args>(args)...);
+    return *value_;
+  }
+  void reset() { value_.reset(); }
+
+  bool has_value() const { return value_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  T& operator*() { return *value_; }
+  const T& operator*() const { return *value_; }
+  T* operator->() { return value_.get(); }
+  const T* operator->() const { return value_.get(); }
+  const T& value() const { return *value_; }
+
+ private:
+  std::unique_ptr<T> value_;
+};
 
 // Numeric values are persisted in records and state: never renumber, only append.
 enum class ElementType : uint8_t {
@@ -243,11 +286,11 @@ struct Element {
   // Sequence flows.
   ElementIndex source = kNoElement;
   ElementIndex target = kNoElement;
-  std::optional<Expression> condition;
+  Boxed<Expression> condition;
 
   // Activities.
   std::vector<ElementIndex> boundary_events;
-  std::optional<LoopCharacteristics> loop;  // multi-instance
+  Boxed<LoopCharacteristics> loop;  // multi-instance
   bool is_for_compensation = false;
   ElementIndex compensation_handler = kNoElement;  // via compensation boundary association
 
@@ -256,26 +299,26 @@ struct Element {
   bool interrupting = true;  // cancelActivity / isInterrupting
 
   // Zeebe extension elements.
-  std::optional<TaskDefinition> task_definition;
+  Boxed<TaskDefinition> task_definition;
   std::vector<TaskHeader> task_headers;
   std::vector<VariableMapping> inputs;
   std::vector<VariableMapping> outputs;
-  std::optional<CalledElement> called_element;
-  std::optional<CalledDecision> called_decision;
-  std::optional<Script> script;
-  std::optional<UserTaskProperties> user_task;
+  Boxed<CalledElement> called_element;
+  Boxed<CalledDecision> called_decision;
+  Boxed<Script> script;
+  Boxed<UserTaskProperties> user_task;
   std::map<std::string, std::string> properties;  // zeebe:properties
   std::vector<ExecutionListener> execution_listeners;
 
   // Event definitions (set according to event_type).
-  std::optional<TimerDefinition> timer;
-  std::optional<MessageDefinition> message;  // also for receive and send tasks
-  std::optional<ErrorDefinition> error;
-  std::optional<EscalationDefinition> escalation;
-  std::optional<SignalDefinition> signal;
-  std::optional<LinkDefinition> link;
-  std::optional<CompensationDefinition> compensation;
-  std::optional<Expression> conditional;  // conditional event condition
+  Boxed<TimerDefinition> timer;
+  Boxed<MessageDefinition> message;  // also for receive and send tasks
+  Boxed<ErrorDefinition> error;
+  Boxed<EscalationDefinition> escalation;
+  Boxed<SignalDefinition> signal;
+  Boxed<LinkDefinition> link;
+  Boxed<CompensationDefinition> compensation;
+  Boxed<Expression> conditional;  // conditional event condition
 
   bool has_execution_listeners(ListenerEventType event_type) const {
     for (const ExecutionListener& listener : execution_listeners) {
@@ -328,13 +371,24 @@ struct Process {
   bool executable = true;
   std::string version_tag;        // <zeebe:versionTag value="..."/> ("" when absent)
   std::vector<Element> elements;  // elements[0] is the process element itself
-  std::map<std::string, ElementIndex, std::less<>> by_id;
+  // Indexes of the elements with an id, sorted by id (the first of equal ids first): 4 bytes per
+  // element where a std::map kept a node and a copy of the id.
+  std::vector<ElementIndex> by_id;
 
   const Element& root() const { return elements[0]; }
   const Element& at(ElementIndex index) const { return elements.at(static_cast<size_t>(index)); }
+  // The position in by_id of the element with this id, or nullptr.
+  const ElementIndex* FindIndex(std::string_view element_id) const {
+    auto it = std::lower_bound(by_id.begin(), by_id.end(), element_id,
+                               [this](ElementIndex index, std::string_view id) {
+                                 return elements[static_cast<size_t>(index)].id < id;
+                               });
+    if (it == by_id.end() || elements[static_cast<size_t>(*it)].id != element_id) return nullptr;
+    return &*it;
+  }
   const Element* Find(std::string_view element_id) const {
-    auto it = by_id.find(element_id);
-    return it == by_id.end() ? nullptr : &elements[static_cast<size_t>(it->second)];
+    const ElementIndex* index = FindIndex(element_id);
+    return index == nullptr ? nullptr : &elements[static_cast<size_t>(*index)];
   }
 };
 
@@ -349,5 +403,10 @@ struct Definitions {
     return nullptr;
   }
 };
+
+// Heap bytes a parsed model holds (elements, their strings, lists and optional parts; compiled
+// FEEL counted at a flat rate, though identical expressions share one). An estimate for cache
+// budgets: 1.0-1.2x what malloc reports for large models (bench/bpmn).
+size_t ApproximateMemoryBytes(const Definitions& definitions);
 
 }  // namespace tern::bpmn

@@ -135,9 +135,15 @@ void ExpectConsistent(const Definitions& definitions) {
         EXPECT_EQ(process.at(element.default_flow).source, element.index);
       }
     }
-    for (const auto& [id, index] : process.by_id) {
+    for (size_t i = 0; i < process.by_id.size(); ++i) {
+      const ElementIndex index = process.by_id[i];
       ASSERT_TRUE(valid(index));
-      EXPECT_EQ(process.at(index).id, id);
+      if (i > 0) {
+        EXPECT_LE(process.at(process.by_id[i - 1]).id, process.at(index).id);
+      }
+      const Element* found = process.Find(process.at(index).id);
+      ASSERT_NE(found, nullptr);
+      EXPECT_EQ(found->id, process.at(index).id);
     }
   }
 }

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/processing/process_cache.h"
+#include "engine/state/engine_state.h"
 #include "engine_harness.h"
 #include "tests/engine/models.h"
 
@@ -631,6 +633,82 @@ TEST(EngineTest, CancellingAnInstanceCancelsItsPendingListenerJob) {
   EXPECT_EQ(late.rejection_type(), record::NOT_FOUND);
   EXPECT_EQ(harness.CountEntries(state::ColumnFamily::kJob), 0);
   EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+// Issue 11: a deployed model is parsed once per broker process. The deploy parses it and the
+// deploying partition caches that parse; the other partitions, which receive the deployment
+// with the same keys, share the model instead of parsing their copy of the resource again.
+TEST(EngineTest, DeployedModelIsParsedOncePerBrokerProcess) {
+  std::vector<std::unique_ptr<EngineHarness>> partitions;
+  for (int32_t id : {1, 2, 3}) {
+    EngineConfig config;
+    config.partition_id = id;
+    config.partition_count = 3;
+    partitions.push_back(std::make_unique<EngineHarness>(config));
+  }
+  auto deployed = partitions[0]->Deploy("one-task.bpmn", models::kOneTask);
+  ASSERT_EQ(deployed.record_type(), record::EVENT) << deployed.rejection_reason();
+  const int64_t parses = ProcessCache::parse_count();
+  for (auto& outgoing : partitions[0]->TakeOutgoing()) {
+    partitions[static_cast<size_t>(outgoing.partition_id - 1)]->Deliver(outgoing.command);
+  }
+  for (auto& partition : partitions) {
+    for (int i = 0; i < 2; ++i) {
+      auto created = partition->CreateInstance("one-task");
+      ASSERT_EQ(created.record_type(), record::EVENT) << created.rejection_reason();
+    }
+  }
+  EXPECT_EQ(ProcessCache::parse_count(), parses);
+}
+
+// The cache holds one model per key: a miss parses the stored resource once, later gets and the
+// caches of other partitions reuse that model, and a different resource under the same key (an
+// unrelated engine in the same process) is never taken for it.
+TEST(EngineTest, ProcessCacheParsesAStoredResourceOnce) {
+  constexpr int64_t kKey = 4242;
+  auto stored = [](state::EngineState& state, const std::string& resource) {
+    record::ProcessRecord process;
+    process.set_process_definition_key(kKey);
+    process.set_bpmn_process_id("one-task");
+    process.set_version(1);
+    process.set_resource_name("one-task.bpmn");
+    process.set_resource(resource);
+    process.set_tenant_id("<default>");
+    process.set_deployment_key(kKey - 1);
+    state.processes.Put(process);
+  };
+  auto store = state::NewMemoryStore();
+  state::EngineState state(*store);
+  stored(state, models::kOneTask);
+  const int64_t before = ProcessCache::parse_count();
+
+  ProcessCache cache(state.processes);
+  auto model = cache.Get(kKey);
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(ProcessCache::parse_count(), before + 1);
+  EXPECT_EQ(cache.Get(kKey), model);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_GT(cache.approximate_bytes(), 0u);
+  ProcessCache other_partition(state.processes);
+  EXPECT_EQ(other_partition.Get(kKey), model);
+  EXPECT_EQ(ProcessCache::parse_count(), before + 1);
+
+  auto unrelated_store = state::NewMemoryStore();
+  state::EngineState unrelated(*unrelated_store);
+  std::string changed = models::kOneTask;
+  changed.replace(changed.find("name=\"Work\""), 11, "name=\"Job\"");
+  stored(unrelated, changed);
+  ProcessCache unrelated_cache(unrelated.processes);
+  auto unrelated_model = unrelated_cache.Get(kKey);
+  ASSERT_NE(unrelated_model, nullptr);
+  EXPECT_NE(unrelated_model, model);
+  EXPECT_EQ(unrelated_model->process->Find("task")->name, "Job");
+  EXPECT_EQ(ProcessCache::parse_count(), before + 2);
+
+  // Bounded by bytes: a budget smaller than one model keeps just the latest.
+  ProcessCache tiny(state.processes, ProcessCache::kDefaultCapacity, /*capacity_bytes=*/1);
+  EXPECT_EQ(tiny.Get(kKey), model);
+  EXPECT_EQ(tiny.size(), 1u);
 }
 
 }  // namespace
