@@ -281,6 +281,48 @@ describe('bad input', () => {
     assert.ifError((await call(client, 'CancelProcessInstance', { processInstanceKey: created.response.processInstanceKey })).error);
   });
 
+  test('FEEL replace() that would build gigabytes ends in an incident naming the limit; memory stays bounded', async () => {
+    // replace(s, "a", s) with a 100 kB s asks for 10 GB; FEEL checks each piece before it
+    // appends it and fails at the collection size limit.
+    const script = processXml('feel-replace', `
+      <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="measure" />
+      <bpmn:scriptTask id="measure">
+        <bpmn:extensionElements>
+          <zeebe:script expression="=string length(replace(s, &quot;a&quot;, s))" resultVariable="len" />
+        </bpmn:extensionElements>
+        <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      </bpmn:scriptTask>
+      <bpmn:sequenceFlow id="f2" sourceRef="measure" targetRef="end" />
+      <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>`);
+    assert.ifError((await deploy(client, 'feel-replace.bpmn', script)).error);
+    const before = await rss();
+    const created = await call(client, 'CreateProcessInstance', {
+      bpmnProcessId: 'feel-replace', version: -1, variables: JSON.stringify({ s: 'a'.repeat(100_000) }),
+    });
+    assert.ifError(created.error);
+    const incident = await incidentOf(created.response.processInstanceKey);
+    assert.equal(incident.elementId, 'measure');
+    assert.match(incident.errorMessage, /replace\(s, "a", s\).*the limit is \d+ \(FEEL collection size limit\)/);
+    const grown = (await rss()) - before;
+    assert.ok(grown < 128 * 1024 * 1024, `RSS grew by ${grown} bytes evaluating the expression`);
+    // A normal instance is created and completed afterwards.
+    const normal = await call(client, 'CreateProcessInstance', { bpmnProcessId: 'one-task', version: -1 }, 5_000);
+    assert.ifError(normal.error);
+    const deadline = Date.now() + 10_000;
+    let job;
+    while (!job && Date.now() < deadline) {
+      const { error, jobs } = await activateJobs(client, {
+        type: 'work', worker: 'bad-input', maxJobsToActivate: 100, timeout: 60_000, requestTimeout: 500,
+      });
+      assert.ifError(error);
+      job = jobs.find((j) => j.processInstanceKey === normal.response.processInstanceKey);
+    }
+    assert.ok(job, 'the one-task instance created after the bad expression never got its job');
+    assert.ifError((await call(client, 'CompleteJob', { jobKey: job.key, variables: '{}' })).error);
+    assert.ifError((await call(client, 'CancelProcessInstance', { processInstanceKey: created.response.processInstanceKey })).error);
+  });
+
   test('B27: timers R/PT0S and negative durations are refused at deploy; year 9999 waits, year 10000 is refused', async () => {
     expectError(await deploy(client, 'zero-cycle.bpmn', timerProcess('zero-cycle', '<bpmn:timeCycle>R/PT0S</bpmn:timeCycle>')),
       status.INVALID_ARGUMENT, /'zero-cycle\.bpmn'.*'wait'/s);
