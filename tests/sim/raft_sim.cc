@@ -68,6 +68,7 @@ SimOptions SimOptions::Random(uint64_t seed) {
   // Drawn from a stream of its own so that the options above stay what they were per seed.
   SimRng marker(seed ^ 0xda7a1055ULL);
   o.data_loss_marker = marker.Chance(0.5);
+  o.crash_before_persist = marker.Real(0, 0.02);
   return o;
 }
 
@@ -75,11 +76,12 @@ std::string SimOptions::ToString() const {
   return absl::StrCat(
       "members=", members, " drop=", net.drop, " dup=", net.duplicate,
       " delay=", net.min_delay_ticks, "..", net.max_delay_ticks, " crash=", crash_per_tick,
-      " leader_crash=", leader_crash_per_tick, " data_loss=", data_loss_fraction,
-      data_loss_marker ? " (marked)" : " (unmarked)", " partition=", partition_per_tick,
-      " propose=", propose_per_tick, " snapshot=", snapshot_per_tick,
-      " transfer=", transfer_per_tick, " pre_vote=", pre_vote, " check_quorum=", check_quorum,
-      " max_msg=", max_size_per_msg, " inflight=", max_inflight_msgs);
+      " leader_crash=", leader_crash_per_tick, " crash_before_persist=", crash_before_persist,
+      " data_loss=", data_loss_fraction, data_loss_marker ? " (marked)" : " (unmarked)",
+      " partition=", partition_per_tick, " propose=", propose_per_tick,
+      " snapshot=", snapshot_per_tick, " transfer=", transfer_per_tick, " pre_vote=", pre_vote,
+      " check_quorum=", check_quorum, " max_msg=", max_size_per_msg,
+      " inflight=", max_inflight_msgs);
 }
 
 std::string AppState::Encode() const { return absl::StrCat(applied, ":", hash); }
@@ -308,6 +310,27 @@ void RaftSim::ProcessReady(Node& n) {
     }
     raft::Ready rd = n.raft->GetReady();
     bool recovering = n.data_missing;
+    // As the broker does (partition_core.cc): a leader's appends and heartbeats leave before its
+    // own write; everything else after it.
+    std::vector<Message> after_write;
+    bool sent_early = false;
+    for (Message& m : rd.messages) {
+      if (m.type() == raft::MSG_APP || m.type() == raft::MSG_HEARTBEAT) {
+        ++messages_;
+        uint64_t to = m.to();
+        if (nodes_[to].raft != nullptr) net_.Send(n.id, to, std::move(m), now_);
+        sent_early = true;
+      } else {
+        after_write.push_back(std::move(m));
+      }
+    }
+    if (sent_early && faults_on_ && rng_.Chance(opt_.crash_before_persist)) {
+      // The leader dies after sending its entries and before writing them: followers may
+      // commit entries its own disk never saw.
+      Log(absl::StrCat(n.id, " dies after sending, before writing"));
+      Crash(n, false);
+      return;
+    }
     n.disk->Save(rd);
     if (rd.snapshot) {
       n.app = AppState::Decode(rd.snapshot->data());
@@ -328,7 +351,7 @@ void RaftSim::ProcessReady(Node& n) {
       Crash(n, false);
       return;
     }
-    for (Message& m : rd.messages) {
+    for (Message& m : after_write) {
       ++messages_;
       uint64_t to = m.to();
       bool is_snap = m.type() == raft::MSG_SNAP;

@@ -35,6 +35,8 @@ struct SimOptions {
   // Extra crash rate for the current leader (MIT 6.824 TestFigure8: leaders die young).
   double leader_crash_per_tick = 0;
   double crash_after_persist = 0.01;  // crash between persisting a Ready and sending it
+  // A leader crashes after sending its appends and heartbeats, before writing the Ready.
+  double crash_before_persist = 0.005;
   double restart_per_tick = 0.05;
   double data_loss_fraction = 0.1;  // of crashes
   // Whether a member restarted after total data loss is told so (the "recovering" marker of

@@ -107,6 +107,7 @@ TEST(RaftSim, TestHighLatencyKeepsAStableLeader) {
     o.crash_per_tick = 0;
     o.leader_crash_per_tick = 0;
     o.crash_after_persist = 0;
+    o.crash_before_persist = 0;
     o.partition_per_tick = 0;
     o.transfer_per_tick = 0;
     o.propose_per_tick = 0.5;
