@@ -284,13 +284,20 @@ class DirectorySink : public SnapshotSink {
 // Makes the checkpoint in `tmp` the published snapshot `info` under `root`: the marker says it is
 // complete, everything is synced before the rename publishes it, and the rename is synced.
 absl::Status PublishCheckpoint(const fs::path& root, const fs::path& tmp, SnapshotInfo info) {
+  // The live database does not sync its files (RocksDbStore): the checkpoint's files are synced
+  // here, off the partition thread, before the marker can make them a snapshot.
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(tmp, error)) {
+    if (auto status = SyncPath(entry.path(), false); !status.ok()) return status;
+  }
+  if (error)
+    return absl::InternalError(StrCat("cannot list ", tmp.string(), ": ", error.message()));
   {
     std::ofstream marker(tmp / kMarker);
     marker << "index " << info.index << "\n";
   }
   if (auto status = SyncPath(tmp / kMarker, false); !status.ok()) return status;
   if (auto status = SyncPath(tmp, true); !status.ok()) return status;
-  std::error_code error;
   fs::path final_path = root / SnapshotName(info);
   fs::remove_all(final_path, error);
   fs::rename(tmp, final_path, error);

@@ -25,7 +25,8 @@ class RocksDbStore : public StateStore {
   static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& directory,
                                                             const RocksDbStoreOptions& options);
   // Flushes memtables and writes a consistent copy of the committed state to `directory` (hard
-  // links where possible). The directory must not exist.
+  // links where possible). The directory must not exist. Nothing of it is synced (the live
+  // database never syncs): the caller syncs the files before relying on them.
   virtual absl::Status CreateCheckpoint(const std::string& directory) = 0;
   // Flushes the memtables to table files: with `wait`, before returning; without, it hands them
   // to RocksDB's background threads and returns at once (FlushPending says when they are
