@@ -133,6 +133,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     options.brokers = peers;
     options.partition_count = c.partitions;
     options.topology_refresh_ms = std::max<int64_t>(50, c.tick_ms * 2);
+    options.tls = c.cluster_tls;
     broker->cluster_client_ = std::make_unique<gateway::ClusterBrokerClient>(options);
     broker->cluster_client_->Start();
   } else {
@@ -147,7 +148,6 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
       self->cluster_service_->NotifyJobsAvailable(id, type);
       if (self->local_client_) self->local_client_->NotifyJobsAvailable(type);
     });
-    options.tls = c.cluster_tls;
     partition->Start();
   }
   if (!c.gateway_address.empty()) {
@@ -156,6 +156,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     broker->gateway_service_ = std::make_unique<gateway::GatewayService>(*client, options);
     gateway::ServerOptions server_options;
     server_options.address = c.gateway_address;
+    server_options.tls = c.tls;
     auto server = gateway::GatewayServer::Start(server_options, broker->gateway_service_.get());
     if (!server.ok()) return server.status();
     broker->gateway_server_ = *std::move(server);
@@ -170,7 +171,6 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     if (!monitoring.ok()) return monitoring.status();
     broker->monitoring_ = *std::move(monitoring);
   }
-    server_options.tls = c.tls;
   return broker;
 }
 
@@ -234,28 +234,29 @@ std::string Broker::MetricsText() {
       Family("tern_written_records_total", "Records written to the log", MetricType::Counter);
   auto rejected = Family("tern_backpressure_rejections_total",
                          "Commands refused with RESOURCE_EXHAUSTED", MetricType::Counter);
-  auto limit =
-      Family("tern_backpressure_limit",
-             "Commands a partition may hold in flight now (adapts to latency)", MetricType::Gauge);
-  auto in_flight =
-      Family("tern_backpressure_inflight", "Commands admitted and not yet committed, per partition",
-             MetricType::Gauge);
-  auto command_latency =
-      Family("tern_backpressure_command_latency_seconds",
-             "Average admission-to-commit latency of the last window", MetricType::Gauge);
+  auto limit = Family("tern_backpressure_limit",
+                      "Commands a partition may hold in flight now (adapts to latency)",
+                      MetricType::Gauge);
+  auto in_flight = Family("tern_backpressure_inflight",
+                          "Commands admitted and not yet committed, per partition",
+                          MetricType::Gauge);
+  auto command_latency = Family("tern_backpressure_command_latency_seconds",
+                                "Average admission-to-commit latency of the last window",
+                                MetricType::Gauge);
   auto disk_free = Family("tern_disk_free_bytes",
-                          "Free space on the disk holding the partition's data", MetricType::Gauge);
-  auto disk_total = Family("tern_disk_total_bytes", "Size of the disk holding the partition's data",
-                           MetricType::Gauge);
-  auto disk_watermark =
-      Family("tern_disk_free_watermark_bytes",
-             "Free space below which the partition refuses new work", MetricType::Gauge);
-  auto disk_low =
-      Family("tern_disk_below_watermark",
-             "1 while the partition refuses new work for lack of disk space", MetricType::Gauge);
-  auto disk_rejections = Family("tern_disk_rejections_total",
-                                "Commands refused with RESOURCE_EXHAUSTED for lack of disk space",
-                                MetricType::Counter);
+                          "Free space on the disk holding the partition's data",
+                          MetricType::Gauge);
+  auto disk_total = Family("tern_disk_total_bytes",
+                           "Size of the disk holding the partition's data", MetricType::Gauge);
+  auto disk_watermark = Family("tern_disk_free_watermark_bytes",
+                               "Free space below which the partition refuses new work",
+                               MetricType::Gauge);
+  auto disk_low = Family("tern_disk_below_watermark",
+                         "1 while the partition refuses new work for lack of disk space",
+                         MetricType::Gauge);
+  auto disk_rejections =
+      Family("tern_disk_rejections_total",
+             "Commands refused with RESOURCE_EXHAUSTED for lack of disk space", MetricType::Counter);
   auto write_failures =
       Family("tern_log_write_failures_total",
              "Failed log writes (the partition went inactive and reopened)", MetricType::Counter);

@@ -83,9 +83,9 @@ absl::Status ValidateBrokerConfig(const BrokerConfig& c) {
         StrCat("peers must list the cluster address of each of the ", c.cluster_size,
                " brokers in node-id order, but lists ", c.peers.size()));
   }
-  if (c.tick_ms < 1 || c.election_ticks <= c.heartbeat_ticks || c.heartbeat_ticks < 1) {
   if (auto status = gateway::ValidateServerTls(c.tls); !status.ok()) return status;
   if (auto status = gateway::ValidateClusterTls(c.cluster_tls); !status.ok()) return status;
+  if (c.tick_ms < 1 || c.election_ticks <= c.heartbeat_ticks || c.heartbeat_ticks < 1) {
     return absl::InvalidArgumentError(
         "the election timeout must exceed the heartbeat interval (election-timeout > "
         "heartbeat-interval, or election-ticks > heartbeat-ticks >= 1)");
@@ -137,17 +137,6 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
       "free disk space below which partitions refuse new work (e.g. 2GiB, 10%, 0 = off, auto)");
   add("backpressure", config.backpressure,
       "refuse new work beyond an adaptive limit of commands in flight (true/false)");
-  app.add_flag("--no-gateway", no_gateway, "do not run the embedded gateway")
-      ->envname("TERN_NO_GATEWAY");
-
-  // Defaults from the YAML file; flags and environment parsed afterwards override them.
-  std::string file = FindConfigFile(argc, argv);
-  std::vector<std::string> file_args;
-  if (!file.empty()) {
-    config.config_file = file;
-    try {
-      YAML::Node root = YAML::LoadFile(file);
-      if (!root.IsMap()) return absl::InvalidArgumentError(StrCat(file, ": expected a mapping"));
   add("tls-certificate", config.tls.certificate,
       "PEM certificate chain for TLS on the gateway port (with tls-private-key)");
   add("tls-private-key", config.tls.private_key, "PEM private key of tls-certificate");
@@ -159,6 +148,17 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
       "this broker's PEM certificate, signed by the cluster CA (server and client)");
   add("cluster-tls-private-key", config.cluster_tls.private_key,
       "PEM private key of cluster-tls-certificate");
+  app.add_flag("--no-gateway", no_gateway, "do not run the embedded gateway")
+      ->envname("TERN_NO_GATEWAY");
+
+  // Defaults from the YAML file; flags and environment parsed afterwards override them.
+  std::string file = FindConfigFile(argc, argv);
+  std::vector<std::string> file_args;
+  if (!file.empty()) {
+    config.config_file = file;
+    try {
+      YAML::Node root = YAML::LoadFile(file);
+      if (!root.IsMap()) return absl::InvalidArgumentError(StrCat(file, ": expected a mapping"));
       for (const auto& item : root) {
         std::string key = item.first.as<std::string>();
         if (key == "no-gateway") {

@@ -47,6 +47,11 @@ struct BrokerConfig {
   std::string disk_free_watermark = "auto";
   // The adaptive limit on commands in flight per partition; off only to measure without it.
   bool backpressure = true;
+  // TLS on the embedded gateway's listener (tls-certificate, tls-private-key, tls-client-ca)
+  // and mutual TLS on the cluster port (cluster-tls-ca, -certificate, -private-key); plaintext
+  // when not given. docs/security.md explains both.
+  gateway::ServerTlsFiles tls;
+  gateway::ClusterTlsFiles cluster_tls;
   // Where the settings came from, for the start-up log line.
   std::string config_file;
 };
@@ -56,11 +61,6 @@ struct BrokerConfig {
 absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv);
 
 // Checks that the numbers fit together (replication factor <= cluster size, peers complete...).
-  // TLS on the embedded gateway's listener (tls-certificate, tls-private-key, tls-client-ca)
-  // and mutual TLS on the cluster port (cluster-tls-ca, -certificate, -private-key); plaintext
-  // when not given. docs/security.md explains both.
-  gateway::ServerTlsFiles tls;
-  gateway::ClusterTlsFiles cluster_tls;
 absl::Status ValidateBrokerConfig(const BrokerConfig& config);
 
 // Parses "250ms", "5s", "2m", "1h" or a plain number of milliseconds.
