@@ -14,6 +14,8 @@ absl::StatusOr<std::unique_ptr<Partition>> Partition::Open(PartitionConfig confi
                                                            base::Clock& clock,
                                                            PeerTransport* transport) {
   std::unique_ptr<Partition> partition(new Partition(config.partition_id, clock));
+  partition->max_inbox_submissions_ = config.max_queued_commands;
+  partition->max_inbox_submissions_hard_ = config.max_queued_commands_hard;
   PartitionEnvironment environment;
   environment.clock = &clock;
   environment.file_system = &journal::PosixFileSystem();
@@ -79,13 +81,15 @@ void Partition::Submit(record::Record command, int64_t timeout_ms, gateway::Comm
     std::lock_guard lock(mutex_);
     if (stopping_) {
       refused = absl::UnavailableError(StrCat("partition ", id_, " is stopping"));
-    } else if (inbox_submissions_ >= kMaxInboxSubmissions && !IsExemptFromBackpressure(command)) {
+    } else if (inbox_submissions_ >= max_inbox_submissions_hard_ ||
+               (inbox_submissions_ >= max_inbox_submissions_ &&
+                !IsExemptFromBackpressure(command))) {
       // The core's limiter decides on the partition thread; this only keeps the hand-over
       // queue bounded while that thread is busy with a long batch or a slow fsync.
       ++inbox_rejections_;
       refused = absl::ResourceExhaustedError(
           StrCat("Reached maximum capacity of requests handled: partition ", id_, " has ",
-                 kMaxInboxSubmissions, " commands waiting to be taken in; retry later"));
+                 inbox_submissions_, " commands waiting to be taken in; retry later"));
     } else {
       ++inbox_submissions_;
       inbox_.push_back(

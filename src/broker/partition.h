@@ -78,8 +78,10 @@ class Partition {
   std::condition_variable wakeup_;
   bool stopping_ = false;
   std::vector<std::function<void()>> inbox_;
-  // Submissions in the inbox, and those refused because it was full.
-  static constexpr size_t kMaxInboxSubmissions = 20'000;
+  // Submissions in the inbox, and those refused because it was full. The caps are the
+  // partition's queue limits (PartitionConfig): soft for new work, hard for every command.
+  size_t max_inbox_submissions_ = 0;
+  size_t max_inbox_submissions_hard_ = 0;
   size_t inbox_submissions_ = 0;
   uint64_t inbox_rejections_ = 0;
   std::function<void(const std::string&)> jobs_available_listener_;

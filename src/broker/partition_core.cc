@@ -247,6 +247,13 @@ void PartitionCore::Submit(record::Record command, int64_t timeout_ms,
     return;
   }
   const int64_t now = clock_.MonotonicMillis();
+  if (queued_.size() >= config_.max_queued_commands_hard) {
+    ++metrics_.backpressure_rejections;
+    done(absl::ResourceExhaustedError(
+        StrCat("Reached maximum capacity of requests handled: partition ", config_.partition_id,
+               " has ", queued_.size(), " commands queued, its hard limit; retry later")));
+    return;
+  }
   // Work already accepted is finished even when the partition is full or overloaded.
   if (IsExemptFromBackpressure(command)) {
     limiter_.Acquire();

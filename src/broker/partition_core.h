@@ -52,6 +52,11 @@ struct PartitionConfig {
   // (RESOURCE_EXHAUSTED) instead of growing the queue without bound. A last resort: the
   // adaptive limit below normally refuses long before.
   size_t max_queued_commands = 20'000;
+  // Commands that finish accepted work (job completion, activation, cancel, commands from other
+  // partitions) skip the limits above and the adaptive one, but not this one: beyond it they
+  // are refused too (RESOURCE_EXHAUSTED, which clients retry), so that no sender, however many
+  // completions it sends, grows the queue without bound. Far above any legitimate backlog.
+  size_t max_queued_commands_hard = 80'000;
   // The adaptive limit on commands in flight (backpressure.h).
   CommandLimiterOptions backpressure;
   // Free space the data directory's disk needs for the partition to take on new work, how
