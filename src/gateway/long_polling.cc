@@ -223,7 +223,7 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
         response_bytes += job_bytes;
         *response.add_jobs() = std::move(job);
       }
-      remaining_ -= batch.job_keys_size();
+      remaining_ -= response.jobs_size();  // jobs given back above may be asked for again
       if (response.jobs().empty()) {
         AskNextPartitionLocked();
         return;
