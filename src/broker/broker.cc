@@ -58,7 +58,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
   const bool clustered = c.cluster_size > 1;
   std::vector<std::string> peers = c.peers;
   if (peers.empty()) peers.push_back(c.cluster_address);
-  if (clustered) broker->transport_ = std::make_unique<GrpcPeerTransport>(c.node_id, peers, c.cluster_tls);
+  if (clustered)
+    broker->transport_ = std::make_unique<GrpcPeerTransport>(c.node_id, peers, c.cluster_tls);
 
   // Partitions open in parallel: creating a fresh state store writes and syncs one options
   // file per column family, which adds up when done one partition after another.
@@ -234,29 +235,28 @@ std::string Broker::MetricsText() {
       Family("tern_written_records_total", "Records written to the log", MetricType::Counter);
   auto rejected = Family("tern_backpressure_rejections_total",
                          "Commands refused with RESOURCE_EXHAUSTED", MetricType::Counter);
-  auto limit = Family("tern_backpressure_limit",
-                      "Commands a partition may hold in flight now (adapts to latency)",
-                      MetricType::Gauge);
-  auto in_flight = Family("tern_backpressure_inflight",
-                          "Commands admitted and not yet committed, per partition",
-                          MetricType::Gauge);
-  auto command_latency = Family("tern_backpressure_command_latency_seconds",
-                                "Average admission-to-commit latency of the last window",
-                                MetricType::Gauge);
+  auto limit =
+      Family("tern_backpressure_limit",
+             "Commands a partition may hold in flight now (adapts to latency)", MetricType::Gauge);
+  auto in_flight =
+      Family("tern_backpressure_inflight", "Commands admitted and not yet committed, per partition",
+             MetricType::Gauge);
+  auto command_latency =
+      Family("tern_backpressure_command_latency_seconds",
+             "Average admission-to-commit latency of the last window", MetricType::Gauge);
   auto disk_free = Family("tern_disk_free_bytes",
-                          "Free space on the disk holding the partition's data",
-                          MetricType::Gauge);
-  auto disk_total = Family("tern_disk_total_bytes",
-                           "Size of the disk holding the partition's data", MetricType::Gauge);
-  auto disk_watermark = Family("tern_disk_free_watermark_bytes",
-                               "Free space below which the partition refuses new work",
-                               MetricType::Gauge);
-  auto disk_low = Family("tern_disk_below_watermark",
-                         "1 while the partition refuses new work for lack of disk space",
-                         MetricType::Gauge);
-  auto disk_rejections =
-      Family("tern_disk_rejections_total",
-             "Commands refused with RESOURCE_EXHAUSTED for lack of disk space", MetricType::Counter);
+                          "Free space on the disk holding the partition's data", MetricType::Gauge);
+  auto disk_total = Family("tern_disk_total_bytes", "Size of the disk holding the partition's data",
+                           MetricType::Gauge);
+  auto disk_watermark =
+      Family("tern_disk_free_watermark_bytes",
+             "Free space below which the partition refuses new work", MetricType::Gauge);
+  auto disk_low =
+      Family("tern_disk_below_watermark",
+             "1 while the partition refuses new work for lack of disk space", MetricType::Gauge);
+  auto disk_rejections = Family("tern_disk_rejections_total",
+                                "Commands refused with RESOURCE_EXHAUSTED for lack of disk space",
+                                MetricType::Counter);
   auto write_failures =
       Family("tern_log_write_failures_total",
              "Failed log writes (the partition went inactive and reopened)", MetricType::Counter);

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "gateway/broker_client.h"
-#include "gateway/tls.h"
 #include "gateway/rtt_estimator.h"
+#include "gateway/tls.h"
 
 namespace tern::gateway {
 

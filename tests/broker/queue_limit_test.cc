@@ -42,10 +42,9 @@ TEST(QueueLimitTest, ExemptCommandsAreRefusedOnlyBeyondTheHardLimit) {
   std::vector<absl::StatusCode> answers;
   for (int i = 0; i < 8; ++i) {
     record::JobRecord job;
-    core.Submit(engine::MakeCommand(1000 + i, engine::JobIntent::kComplete, job), 10'000,
-                [&](absl::StatusOr<record::Record> answer) {
-                  answers.push_back(answer.status().code());
-                });
+    core.Submit(
+        engine::MakeCommand(1000 + i, engine::JobIntent::kComplete, job), 10'000,
+        [&](absl::StatusOr<record::Record> answer) { answers.push_back(answer.status().code()); });
   }
   // Five completions queued past the soft limit of two; the sixth and later refused at once.
   ASSERT_EQ(answers.size(), 3u);
@@ -54,10 +53,9 @@ TEST(QueueLimitTest, ExemptCommandsAreRefusedOnlyBeyondTheHardLimit) {
   // A create (not exempt) is refused as well: the soft limit is long passed.
   record::ProcessInstanceCreationRecord creation;
   creation.set_bpmn_process_id("any");
-  core.Submit(engine::MakeCommand(-1, engine::ProcessInstanceCreationIntent::kCreate, creation),
-              10'000, [&](absl::StatusOr<record::Record> answer) {
-                answers.push_back(answer.status().code());
-              });
+  core.Submit(
+      engine::MakeCommand(-1, engine::ProcessInstanceCreationIntent::kCreate, creation), 10'000,
+      [&](absl::StatusOr<record::Record> answer) { answers.push_back(answer.status().code()); });
   ASSERT_EQ(answers.size(), 4u);
   EXPECT_EQ(answers.back(), absl::StatusCode::kResourceExhausted);
 
