@@ -34,11 +34,9 @@ absl::StatusOr<bool> Tighten(const fs::path& path) {
   return true;
 }
 
-}  // namespace
-
-absl::Status SecureDataDirectory(const std::string& directory) {
-  // Before anything is created: the journal and RocksDB then create their files without group
-  // or world access, whatever mode they ask for.
+// Sets the umask first: the journal and RocksDB then create their files without group or world
+// access, whatever mode they ask for.
+absl::Status CreateDataDirectory(const std::string& directory) {
   ::umask(077);
   std::error_code error;
   fs::create_directories(directory, error);
@@ -46,6 +44,13 @@ absl::Status SecureDataDirectory(const std::string& directory) {
     return absl::FailedPreconditionError(
         StrCat("cannot create data directory ", directory, ": ", error.message()));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status SecureDataDirectory(const std::string& directory) {
+  if (auto status = CreateDataDirectory(directory); !status.ok()) return status;
   struct stat info;
   if (::stat(directory.c_str(), &info) != 0) {
     return absl::FailedPreconditionError(
@@ -64,6 +69,7 @@ absl::Status SecureDataDirectory(const std::string& directory) {
         directory, info.st_mode & 07777);
   }
   size_t tightened = 0;
+  std::error_code error;
   for (auto it = fs::recursive_directory_iterator(directory, error);
        !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
     auto changed = Tighten(it->path());
@@ -85,13 +91,7 @@ absl::StatusOr<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::str
   // The lock comes first: a second broker started on a directory in use must fail before it
   // changes anything under the running one. Only the directory itself (for the LOCK file) is
   // created before; SecureDataDirectory tightens it once the lock is held.
-  ::umask(077);
-  std::error_code error;
-  fs::create_directories(directory, error);
-  if (error) {
-    return absl::FailedPreconditionError(
-        StrCat("cannot create data directory ", directory, ": ", error.message()));
-  }
+  if (auto status = CreateDataDirectory(directory); !status.ok()) return status;
   std::string path = directory + "/LOCK";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
