@@ -184,16 +184,20 @@ TEST(RobustnessBrokerTest, JobsPushedToAStreamThatStopsReadingAreReadableOrHande
   request.set_worker("stuck");
   request.set_timeout(10 * 60 * 1000);
   auto reader = stub->StreamActivatedJobs(&stream_context, request);
-  // Wait until the stream is registered: a job created now is pushed, not left for polling.
   std::set<int64_t> created;
+  std::set<int64_t> polled;
+  // Polls once; true when there was nothing to poll.
+  auto poll_once = [&] {
+    auto jobs = Activate(client, "pushed-job");
+    for (const auto& job : jobs) polled.insert(job.processInstanceKey);
+    return jobs.empty();
+  };
+  // Wait until the stream is registered: a job created now is pushed, not left for polling.
+  // Probes created before that are polled, and count as handed to polling.
   ASSERT_TRUE(Eventually([&] {
     created.insert(Start(client, "pushed", {{"probe", true}}));
-    return Activate(client, "pushed-job").empty();
+    return poll_once();
   }));
-  std::set<int64_t> polled;
-  auto poll_once = [&] {
-    for (const auto& job : Activate(client, "pushed-job")) polled.insert(job.processInstanceKey);
-  };
   constexpr int kJobs = 12;
   for (int i = 0; i < kJobs; ++i) {
     created.insert(Start(client, "pushed", {{"i", i}, {"payload", std::string(200'000, 'p')}}));
