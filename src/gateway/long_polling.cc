@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <optional>
@@ -395,6 +396,12 @@ class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>
     if (queued >= service_.options().job_push_queue_limit) return false;
     gp::ActivatedJob activated;
     ToActivatedJob(key, job, &activated);
+    const size_t bytes = activated.ByteSizeLong();
+    // One job is always taken, however large; beyond that the queue is bounded in bytes too.
+    if (queued > 0 && queued_bytes_ + bytes > service_.options().job_push_queue_bytes) {
+      return false;
+    }
+    queued_bytes_ += bytes;
     writes_.push_back(std::move(activated));
     WriteNextLocked();
     return true;
@@ -407,6 +414,7 @@ class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>
       CloseLocked(grpc::Status(grpc::StatusCode::CANCELLED, "The client went away"), true);
       return;
     }
+    queued_bytes_ -= std::min(queued_bytes_, writes_.front().ByteSizeLong());
     writes_.pop_front();
     WriteNextLocked();
   }
@@ -505,6 +513,7 @@ class JobStreamReactor final : public grpc::ServerWriteReactor<gp::ActivatedJob>
   Scheduler::Clock::time_point write_started_;
   uint64_t stall_timer_ = 0;
   std::deque<gp::ActivatedJob> writes_;
+  size_t queued_bytes_ = 0;  // of the jobs in writes_
 };
 
 }  // namespace
