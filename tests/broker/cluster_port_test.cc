@@ -27,6 +27,7 @@
 #include "engine/record_values.h"
 #include "journal/journal_storage.h"
 #include "tern/cluster.grpc.pb.h"
+#include "tests/broker/free_port.h"
 #include "tests/engine/models.h"
 
 namespace tern::broker {
@@ -39,18 +40,7 @@ using engine::MakeCommand;
 // A record batch parser refuses these bytes: field number 0 is not a valid tag.
 const std::string kGarbage("\x00\x07not a record batch", 20);
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using testing::FreePort;
 
 class ClusterPortTest : public ::testing::Test {
  protected:

@@ -22,6 +22,7 @@
 #include "engine/intent.h"
 #include "engine/record_values.h"
 #include "tern/cluster.grpc.pb.h"
+#include "tests/broker/free_port.h"
 #include "tests/engine/models.h"
 
 namespace tern::broker {
@@ -31,18 +32,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using engine::MakeCommand;
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using testing::FreePort;
 
 uint32_t GetU32(const std::string& d, size_t at) {
   uint32_t v = 0;
