@@ -164,6 +164,12 @@ void EventAppliers::Apply(const record::Record& event) {
         state_.decisions.DeleteRequirements(event.decision_requirements());
       }
       break;
+    case record::CHECKPOINT:
+      if (event.intent() == ToInt(CheckpointIntent::kCreated)) {
+        state_.meta.SetLastCheckpoint(event.checkpoint().checkpoint_id(),
+                                      event.checkpoint().checkpoint_position());
+      }
+      break;
     case record::DEPLOYMENT:
     case record::VARIABLE_DOCUMENT:
     case record::SIGNAL:

@@ -348,6 +348,12 @@ class Engine::Impl {
           return;
         }
         break;
+      case record::CHECKPOINT:
+        if (command.intent() == ToInt(CheckpointIntent::kCreate)) {
+          ProcessCheckpoint(command);
+          return;
+        }
+        break;
       default:
         break;
     }
@@ -356,6 +362,23 @@ class Engine::Impl {
         tern::StrCat("Tern does not process ", record::ValueType_Name(command.value_type()),
                      " commands with intent ", IntentName(command.value_type(), command.intent()),
                      " yet"));
+  }
+
+  // A backup point: recorded in state (replicas and replays record it too), nothing else. The
+  // broker backs the partition up when the CREATED event is committed on the leader. An id not
+  // larger than the last one is IGNORED, so a retried or stale request never goes back in time.
+  void ProcessCheckpoint(const record::Record& command) {
+    const int64_t id = command.checkpoint().checkpoint_id();
+    record::CheckpointRecord value;
+    if (id > state_.meta.LastCheckpointId()) {
+      value.set_checkpoint_id(id);
+      value.set_checkpoint_position(command.position());
+      context_.Respond(context_.AppendEvent(id, CheckpointIntent::kCreated, std::move(value)));
+      return;
+    }
+    value.set_checkpoint_id(state_.meta.LastCheckpointId());
+    value.set_checkpoint_position(state_.meta.LastCheckpointPosition());
+    context_.Respond(context_.AppendEvent(id, CheckpointIntent::kIgnored, std::move(value)));
   }
 
   void DrainFollowUps() {

@@ -74,6 +74,7 @@ constexpr std::array<std::string_view, 2> kDecision = {"CREATED", "DELETED"};
 constexpr std::array<std::string_view, 3> kEvaluation = {"EVALUATE", "EVALUATED", "FAILED"};
 constexpr std::array<std::string_view, 4> kCompensation = {"CREATED", "TRIGGERED", "COMPLETED",
                                                            "DELETED"};
+constexpr std::array<std::string_view, 3> kCheckpoint = {"CREATE", "CREATED", "IGNORED"};
 
 }  // namespace
 
@@ -135,6 +136,8 @@ std::string_view IntentName(record::ValueType value_type, int32_t intent) {
       return Lookup(kEvaluation, intent);
     case record::COMPENSATION_SUBSCRIPTION:
       return Lookup(kCompensation, intent);
+    case record::CHECKPOINT:
+      return Lookup(kCheckpoint, intent);
     default:
       return "UNKNOWN";
   }

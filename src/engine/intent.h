@@ -214,6 +214,12 @@ enum class CompensationSubscriptionIntent : int32_t {
   kDeleted = 3,
 };
 
+enum class CheckpointIntent : int32_t {
+  kCreate = 0,
+  kCreated = 1,
+  kIgnored = 2,
+};
+
 template <typename IntentEnum>
 constexpr int32_t ToInt(IntentEnum intent) {
   return static_cast<int32_t>(intent);

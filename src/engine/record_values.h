@@ -61,6 +61,7 @@ TERN_RECORD_VALUE(DecisionEvaluationRecord, decision_evaluation, DECISION_EVALUA
                   DecisionEvaluationIntent)
 TERN_RECORD_VALUE(CompensationSubscriptionRecord, compensation_subscription,
                   COMPENSATION_SUBSCRIPTION, CompensationSubscriptionIntent)
+TERN_RECORD_VALUE(CheckpointRecord, checkpoint, CHECKPOINT, CheckpointIntent)
 
 #undef TERN_RECORD_VALUE
 
@@ -139,6 +140,8 @@ inline record::ValueType ValueTypeOfValue(const record::Record& record) {
       return record::PROCESS_INSTANCE_BATCH;
     case record::Record::kCompensationSubscription:
       return record::COMPENSATION_SUBSCRIPTION;
+    case record::Record::kCheckpoint:
+      return record::CHECKPOINT;
     case record::Record::VALUE_NOT_SET:
       return record::VALUE_TYPE_UNSPECIFIED;
   }

@@ -8,6 +8,8 @@ namespace {
 
 constexpr std::string_view kLastKey = "last_key";
 constexpr std::string_view kLastPosition = "last_position";
+constexpr std::string_view kLastCheckpointId = "last_checkpoint_id";
+constexpr std::string_view kLastCheckpointPosition = "last_checkpoint_position";
 
 template <typename Message>
 std::optional<Message> GetMessage(Transaction& txn, ColumnFamily cf, std::string_view key) {
@@ -74,6 +76,19 @@ int64_t MetaState::LastPosition() {
 
 void MetaState::SetLastPosition(int64_t position) {
   txn_.Put(ColumnFamily::kMeta, kLastPosition, Int64Key(position));
+}
+
+int64_t MetaState::LastCheckpointId() {
+  return GetInt64(txn_, ColumnFamily::kMeta, kLastCheckpointId).value_or(0);
+}
+
+int64_t MetaState::LastCheckpointPosition() {
+  return GetInt64(txn_, ColumnFamily::kMeta, kLastCheckpointPosition).value_or(-1);
+}
+
+void MetaState::SetLastCheckpoint(int64_t checkpoint_id, int64_t position) {
+  txn_.Put(ColumnFamily::kMeta, kLastCheckpointId, Int64Key(checkpoint_id));
+  txn_.Put(ColumnFamily::kMeta, kLastCheckpointPosition, Int64Key(position));
 }
 
 std::optional<record::ProcessRecord> ProcessState::ByKey(int64_t key) {

@@ -34,6 +34,10 @@ class MetaState {
   // Position of the last record written to (or applied from) the log.
   int64_t LastPosition();
   void SetLastPosition(int64_t position);
+  // The last backup checkpoint this partition recorded (id 0 and position -1: none yet).
+  int64_t LastCheckpointId();
+  int64_t LastCheckpointPosition();
+  void SetLastCheckpoint(int64_t checkpoint_id, int64_t position);
 
  private:
   Transaction& txn_;
