@@ -81,6 +81,10 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     // Validated with the rest of the configuration.
     partition_config.disk_watermark = ParseDiskWatermark(c.disk_free_watermark).value();
     partition_config.backpressure.enabled = c.backpressure;
+    partition_config.backpressure.latency_floor_ms =
+        c.backpressure_latency_floor_ms > 0 ? c.backpressure_latency_floor_ms
+        : members.size() > 1                ? kReplicatedLatencyFloorMs
+                                            : partition_config.backpressure.latency_floor_ms;
     opening_ids.push_back(id);
     opening.push_back(std::async(std::launch::async,
                                  [partition_config, &clock, transport = broker->transport_.get()] {

@@ -96,6 +96,7 @@ absl::Status ValidateBrokerConfig(const BrokerConfig& c) {
 absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   BrokerConfig config;
   std::string snapshot_period = "5m";
+  std::string backpressure_latency_floor = "auto";
   std::string tick = "50ms";
   std::string election_timeout = "1s";
   std::string heartbeat_interval = "100ms";
@@ -123,6 +124,9 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   add("gateway-address", config.gateway_address, "host:port of the embedded gateway");
   add("monitoring-address", config.monitoring_address, "host:port for /health, /ready, /metrics");
   add("log-level", config.log_level, "trace, debug, info, warn, error");
+  add("backpressure-latency-floor", backpressure_latency_floor,
+      "command latency below which the backpressure limit never shrinks (e.g. 50ms); auto: "
+      "25ms with one replica, 100ms when replicated");
   add("snapshot-period", snapshot_period, "how often state is snapshotted (e.g. 5m)");
   add("tick", tick, "Raft tick (e.g. 50ms)");
   add("election-timeout", election_timeout,
@@ -190,6 +194,14 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError(error.what());
   }
   if (no_gateway) config.gateway_address.clear();
+  if (backpressure_latency_floor != "auto") {
+    auto floor_ms = ParseDurationMs(backpressure_latency_floor);
+    if (!floor_ms.ok()) return floor_ms.status();
+    if (*floor_ms < 1) {
+      return absl::InvalidArgumentError("backpressure-latency-floor must be at least 1ms or auto");
+    }
+    config.backpressure_latency_floor_ms = *floor_ms;
+  }
   auto snapshot_ms = ParseDurationMs(snapshot_period);
   if (!snapshot_ms.ok()) return snapshot_ms.status();
   config.snapshot_period_ms = *snapshot_ms;

@@ -47,6 +47,11 @@ struct BrokerConfig {
   std::string disk_free_watermark = "auto";
   // The adaptive limit on commands in flight per partition; off only to measure without it.
   bool backpressure = true;
+  // Command latencies below this never shrink the backpressure limit; 0 means automatic: 25 ms
+  // for a partition with one replica, 100 ms for a replicated one (its commit waits for a round
+  // trip and a follower's fsync, and under full load the followers' work shares the CPU, so a
+  // 25 ms floor refused half the work a 3-broker cluster could do without lowering latency).
+  int64_t backpressure_latency_floor_ms = 0;
   // TLS on the embedded gateway's listener (tls-certificate, tls-private-key, tls-client-ca)
   // and mutual TLS on the cluster port (cluster-tls-ca, -certificate, -private-key); plaintext
   // when not given. docs/security.md explains both.

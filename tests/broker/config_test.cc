@@ -77,5 +77,18 @@ TEST(BrokerConfigTiming, ElectionTimeoutMustExceedTheHeartbeatInterval) {
   EXPECT_FALSE(Load({"--election-timeout", "soon"}).ok());
 }
 
+TEST(BrokerConfigBackpressure, LatencyFloorIsAutomaticUnlessGiven) {
+  auto automatic = Load({});
+  ASSERT_TRUE(automatic.ok()) << automatic.status();
+  EXPECT_EQ(automatic->backpressure_latency_floor_ms, 0);  // chosen per partition's replicas
+  auto given = Load({"--backpressure-latency-floor", "60ms"});
+  ASSERT_TRUE(given.ok()) << given.status();
+  EXPECT_EQ(given->backpressure_latency_floor_ms, 60);
+  auto zero = Load({"--backpressure-latency-floor", "0ms"});
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("backpressure-latency-floor"), std::string::npos);
+  EXPECT_FALSE(Load({"--backpressure-latency-floor", "slow"}).ok());
+}
+
 }  // namespace
 }  // namespace tern::broker
