@@ -650,6 +650,7 @@ class Builder {
         user.form_key = std::string(ext.AttrOr("formKey"));
         user.form_id = std::string(ext.AttrOr("formId"));
         user.external_reference = std::string(ext.AttrOr("externalReference"));
+        user.form_binding = ReadBinding(ext);
         NoteBindingType(ext, index);
       } else if (name == "taskSchedule") {
         if (++info.task_schedules > 1) continue;
@@ -686,7 +687,11 @@ class Builder {
       } else if (name == "linkedResources") {
         info.parser_features.push_back(Feature::kLinkedResources);
       } else if (name == "priorityDefinition") {
+        if (++info.priority_definitions > 1) continue;
         info.parser_features.push_back(Feature::kPriorityDefinition);
+        // Zeebe requires the attribute; an empty one is reported by the validator.
+        UserTask(index).priority = ExprOrEmpty(index, ext.AttrOr("priority"), FeelMode::kIfPrefixed,
+                                               "zeebe:priorityDefinition priority");
       } else if (name == "publishMessage") {
         ++info.publish_messages;
       } else if (name == "versionTag" && element.type == ElementType::kProcess) {

@@ -54,6 +54,7 @@ struct ElementInfo {
   int assignment_definitions = 0;
   int form_definitions = 0;
   int task_schedules = 0;
+  int priority_definitions = 0;
   int zeebe_loops = 0;  // zeebe:loopCharacteristics inside the multi-instance marker
   int properties_elements = 0;
   int publish_messages = 0;

@@ -169,7 +169,9 @@ size_t ElementHeapBytes(const Element& e) {
     return OptionalExpressionBytes(u.assignee) + OptionalExpressionBytes(u.candidate_groups) +
            OptionalExpressionBytes(u.candidate_users) + OptionalExpressionBytes(u.due_date) +
            OptionalExpressionBytes(u.follow_up_date) + StringBytes(u.form_key) +
-           StringBytes(u.form_id) + StringBytes(u.external_reference);
+           StringBytes(u.form_id) + StringBytes(u.external_reference) +
+           OptionalExpressionBytes(u.priority) + StringBytes(u.form_binding.type_text) +
+           StringBytes(u.form_binding.version_tag);
   });
   bytes += BoxedBytes(e.timer, [](const TimerDefinition& t) { return ExpressionBytes(t.value); });
   bytes += BoxedBytes(e.message, [](const MessageDefinition& m) {

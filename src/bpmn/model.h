@@ -255,9 +255,12 @@ struct UserTaskProperties {
   std::optional<Expression> candidate_users;
   std::optional<Expression> due_date;
   std::optional<Expression> follow_up_date;
+  // zeebe:priorityDefinition priority (native user tasks): FEEL or a static 0..100.
+  std::optional<Expression> priority;
   std::string form_key;
   std::string form_id;
   std::string external_reference;  // zeebe:formDefinition externalReference (native user tasks)
+  Binding form_binding;            // zeebe:formDefinition bindingType / versionTag
   bool zeebe_user_task = false;    // <zeebe:userTask/> present (native user task)
 };
 

@@ -115,11 +115,11 @@ constexpr FeatureEntry kFeatureTable[] = {
     {Feature::kJobWorker, kYes, "a job worker implementation (zeebe:taskDefinition)"},
     {Feature::kFeelScript, kYes, "a FEEL script (zeebe:script)"},
     {Feature::kDmnDecision, kYes, "a called decision (zeebe:calledDecision)"},
-    {Feature::kZeebeUserTask, kNotYet, "a Zeebe user task (zeebe:userTask)"},
+    {Feature::kZeebeUserTask, kYes, "a Zeebe user task (zeebe:userTask)"},
     {Feature::kExecutionListeners, kYes, "execution listeners (zeebe:executionListeners)"},
     {Feature::kTaskListeners, kNotYet, "task listeners (zeebe:taskListeners)"},
     {Feature::kLinkedResources, kNotYet, "linked resources (zeebe:linkedResources)"},
-    {Feature::kPriorityDefinition, kNotYet, "a priority (zeebe:priorityDefinition)"},
+    {Feature::kPriorityDefinition, kYes, "a priority (zeebe:priorityDefinition)"},
     {Feature::kPublishMessage, kNotYet, "zeebe:publishMessage"},
     {Feature::kBindingType, kNotYet, "a form bindingType other than 'latest'"},
 };

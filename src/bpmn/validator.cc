@@ -9,6 +9,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "bpmn/strings.h"
+#if TERN_BPMN_HAVE_FEEL
+#include "feel/temporal.h"
+#endif
 
 namespace tern::bpmn {
 namespace {
@@ -47,6 +50,31 @@ bool IsCsvList(std::string_view text) {
     if (Blank(item)) return false;
   }
   return true;
+}
+
+// A Java Integer.parseInt-style integer: optional sign, decimal digits, fits in 32 bits.
+bool ParseStaticInt(std::string_view text, int64_t* value) {
+  size_t i = 0;
+  bool negative = false;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) negative = text[i++] == '-';
+  if (i == text.size() || text.size() - i > 10) return false;
+  int64_t result = 0;
+  for (; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    result = result * 10 + (text[i] - '0');
+  }
+  result = negative ? -result : result;
+  if (result < INT32_MIN || result > INT32_MAX) return false;
+  *value = result;
+  return true;
+}
+
+bool IsStaticDateTime(std::string_view text) {
+#if TERN_BPMN_HAVE_FEEL
+  return feel::ParseDateTime(text).has_value();
+#else
+  return !text.empty();
+#endif
 }
 
 class ProcessValidator {
@@ -152,6 +180,7 @@ class ProcessValidator {
     at_most_one(info.assignment_definitions, "zeebe:assignmentDefinition");
     at_most_one(info.form_definitions, "zeebe:formDefinition");
     at_most_one(info.task_schedules, "zeebe:taskSchedule");
+    at_most_one(info.priority_definitions, "zeebe:priorityDefinition");
 
     if (element.task_definition.has_value()) {
       const TaskDefinition& definition = *element.task_definition;
@@ -934,6 +963,39 @@ class ProcessValidator {
         Problem(task, Cat("zeebe:assignmentDefinition ", name,
                           " must be a comma-separated list such as 'a,b,c'"));
       }
+    }
+    // Zeebe's ZeebeTaskSchedule rule: static dates must be ISO 8601 date-times with an offset
+    // or zone (the engine evaluates FEEL ones when the task is created).
+    for (const auto& [date, name] :
+         {std::pair{&user.due_date, "dueDate"}, std::pair{&user.follow_up_date, "followUpDate"}}) {
+      if (!date->has_value() || (*date)->is_feel() || IsFeelText((*date)->text) ||
+          Blank((*date)->text)) {
+        continue;
+      }
+      if (!IsStaticDateTime(Trim((*date)->text))) {
+        Problem(task, Cat("zeebe:taskSchedule ", name, " '", Excerpt((*date)->text),
+                          "' must be a valid DateTime String, e.g. '2023-03-02T15:35+02:00'"));
+      }
+    }
+    // Zeebe's ZeebePriorityDefinition rules: mandatory, and a static one is an integer 0..100.
+    if (user.priority.has_value()) {
+      const std::string_view text = Trim(user.priority->text);
+      if (text.empty()) {
+        Problem(task, "zeebe:priorityDefinition priority must not be empty");
+      } else if (!user.priority->is_feel() && !IsFeelText(text)) {
+        int64_t value = 0;
+        if (!ParseStaticInt(text, &value)) {
+          Problem(task, Cat("zeebe:priorityDefinition priority '", Excerpt(text),
+                            "' must be a valid Number between 0 and 100"));
+        } else if (value < 0 || value > 100) {
+          Problem(task, Cat("zeebe:priorityDefinition priority: Priority must be a number "
+                            "between 0 and 100, but was '",
+                            Excerpt(text), "'"));
+        }
+      }
+    }
+    if (info.form_definitions == 1 && !Blank(user.form_id)) {
+      CheckBinding(task, user.form_binding, "zeebe:formDefinition");
     }
   }
 

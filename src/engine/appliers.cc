@@ -55,6 +55,81 @@ tern::state::TakenFlows* FindTakenFlows(ElementInstance& scope, const std::strin
 
 }  // namespace
 
+void EventAppliers::ApplyUserTask(const record::Record& event) {
+  using Lifecycle = tern::state::UserTaskState;
+  const int64_t key = event.key();
+  auto set = [&](Lifecycle::LifecycleState lifecycle) {
+    Lifecycle task;
+    task.set_lifecycle_state(lifecycle);
+    *task.mutable_record() = event.user_task();
+    // Completion variables belong to the events, not to the stored task.
+    task.mutable_record()->clear_variables();
+    task.mutable_record()->clear_changed_attributes();
+    state_.user_tasks.Put(key, task);
+  };
+  switch (static_cast<UserTaskIntent>(event.intent())) {
+    case UserTaskIntent::kCreating:
+      set(Lifecycle::CREATING);
+      if (auto instance = state_.element_instances.Get(event.user_task().element_instance_key())) {
+        instance->set_user_task_key(key);
+        state_.element_instances.Put(*instance);
+      }
+      break;
+    case UserTaskIntent::kCreated:
+    case UserTaskIntent::kAssigned:
+    case UserTaskIntent::kUpdated:
+    case UserTaskIntent::kMigrated:
+      set(Lifecycle::CREATED);
+      break;
+    case UserTaskIntent::kAssigning:
+      set(Lifecycle::ASSIGNING);
+      break;
+    case UserTaskIntent::kUpdating:
+      set(Lifecycle::UPDATING);
+      break;
+    case UserTaskIntent::kCompleting:
+      set(Lifecycle::COMPLETING);
+      break;
+    case UserTaskIntent::kCanceling:
+      set(Lifecycle::CANCELING);
+      break;
+    case UserTaskIntent::kCompleted:
+    case UserTaskIntent::kCanceled:
+      // Kept until the process instance ends, so that a command on a finished task is refused
+      // as INVALID_STATE (naming the state) rather than NOT_FOUND, and searches show it.
+      set(static_cast<UserTaskIntent>(event.intent()) == UserTaskIntent::kCompleted
+              ? Lifecycle::COMPLETED
+              : Lifecycle::CANCELED);
+      if (auto instance = state_.element_instances.Get(event.user_task().element_instance_key());
+          instance && instance->user_task_key() == key) {
+        instance->set_user_task_key(0);
+        state_.element_instances.Put(*instance);
+      }
+      break;
+    default:
+      TERN_UNREACHABLE("no applier for user task intent ", event.intent());
+  }
+}
+
+void EventAppliers::ApplyMessageCorrelation(const record::Record& event) {
+  switch (static_cast<MessageCorrelationIntent>(event.intent())) {
+    case MessageCorrelationIntent::kCorrelating: {
+      tern::state::PendingMessageCorrelation pending;
+      pending.set_request_stream_id(event.request_stream_id());
+      pending.set_request_id(event.request_id());
+      *pending.mutable_record() = event.message_correlation();
+      state_.pending_correlations.Put(event.key(), pending);
+      break;
+    }
+    case MessageCorrelationIntent::kCorrelated:
+    case MessageCorrelationIntent::kNotCorrelated:
+      state_.pending_correlations.Delete(event.key());
+      break;
+    default:
+      TERN_UNREACHABLE("no applier for message correlation intent ", event.intent());
+  }
+}
+
 void EventAppliers::ObserveKey(int64_t key) {
   if (PartitionOfKey(key) != partition_id_) return;
   if (key > last_key()) state_.meta.SetLastKey(key);
@@ -85,6 +160,12 @@ void EventAppliers::Apply(const record::Record& event) {
       break;
     case record::JOB:
       ApplyJob(event);
+      break;
+    case record::USER_TASK:
+      ApplyUserTask(event);
+      break;
+    case record::MESSAGE_CORRELATION:
+      ApplyMessageCorrelation(event);
       break;
     case record::JOB_BATCH:
       ApplyJobBatch(event);
@@ -304,6 +385,8 @@ void EventAppliers::ApplyProcessInstance(const record::Record& event) {
         state_.element_instances.Put(*scope);
       } else {
         state_.awaited_results.Delete(event.key());
+        // Finished user tasks stay (COMPLETED, CANCELED) while their instance runs.
+        state_.user_tasks.DeleteProcessInstance(event.key());
         if (process->uses_compensation) state_.compensations.DeleteInstance(event.key());
         if (finished && !finished->message_correlation_key().empty()) {
           state_.message_start_subscriptions.DeleteActiveInstance(

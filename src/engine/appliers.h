@@ -44,6 +44,8 @@ class EventAppliers {
   void ApplyMessageStartSubscription(const record::Record& event);
   void ApplyProcessEvent(const record::Record& event);
   void ApplyCompensation(const record::Record& event);
+  void ApplyUserTask(const record::Record& event);
+  void ApplyMessageCorrelation(const record::Record& event);
 
   int32_t partition_id_;
   state::EngineState& state_;

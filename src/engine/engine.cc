@@ -15,6 +15,7 @@
 #include "engine/processing/operations.h"
 #include "engine/processing/process_cache.h"
 #include "engine/processing/processors.h"
+#include "engine/processing/user_tasks.h"
 #include "engine/processing/variables.h"
 #include "engine/state/engine_state.h"
 
@@ -23,6 +24,9 @@ namespace tern::engine {
 // Due-work commands written per batch at most; the rest wait for the next batch so that a
 // burst of expired jobs cannot make one batch huge.
 inline constexpr int kMaxDueCommandsPerBatch = 500;
+// Page sizes of user task queries (UserTaskQuery.limit 0, and the cap).
+inline constexpr int32_t kDefaultUserTaskPage = 100;
+inline constexpr int32_t kMaxUserTaskPage = 1000;
 
 class Engine::Impl {
  public:
@@ -49,7 +53,8 @@ class Engine::Impl {
         signal_processor_(context_, bpmn_),
         modification_processor_(context_, bpmn_, variables_),
         migration_processor_(context_),
-        deletion_processor_(context_, events_) {
+        deletion_processor_(context_, events_),
+        user_task_processor_(context_, variables_) {
     bpmn_.set_decisions(&decisions_);
     last_position_ = state_.meta.LastPosition();
   }
@@ -210,6 +215,22 @@ class Engine::Impl {
     return incidents;
   }
 
+  std::optional<record::UserTaskView> GetUserTask(int64_t key) {
+    TERN_CHECK(!in_batch_);
+    record::UserTaskQuery query;
+    query.set_user_task_key(key);
+    auto result = state_.user_tasks.Query(query, 1);
+    if (result.tasks_size() == 0) return std::nullopt;
+    return result.tasks(0);
+  }
+
+  record::UserTaskQueryResult QueryUserTasks(const record::UserTaskQuery& query) {
+    TERN_CHECK(!in_batch_);
+    const int32_t limit =
+        query.limit() <= 0 ? kDefaultUserTaskPage : std::min(query.limit(), kMaxUserTaskPage);
+    return state_.user_tasks.Query(query, limit);
+  }
+
   uint64_t StateChecksum() {
     TERN_CHECK(!in_batch_);
     return state_.store().Checksum();
@@ -342,6 +363,15 @@ class Engine::Impl {
           return;
         }
         break;
+      case record::USER_TASK:
+        user_task_processor_.Process(command);
+        return;
+      case record::MESSAGE_CORRELATION:
+        if (command.intent() == ToInt(MessageCorrelationIntent::kCorrelate)) {
+          message_processor_.CorrelateMessage(command);
+          return;
+        }
+        break;
       case record::DECISION_EVALUATION:
         if (command.intent() == ToInt(DecisionEvaluationIntent::kEvaluate)) {
           decisions_.ProcessEvaluate(command);
@@ -424,6 +454,7 @@ class Engine::Impl {
   ModificationProcessor modification_processor_;
   MigrationProcessor migration_processor_;
   ResourceDeletionProcessor deletion_processor_;
+  UserTaskProcessor user_task_processor_;
 
   bool in_batch_ = false;
   int32_t follow_ups_in_batch_ = 0;
@@ -452,5 +483,11 @@ std::vector<std::pair<int64_t, record::IncidentRecord>> Engine::OpenIncidents(si
   return impl_->OpenIncidents(limit);
 }
 uint64_t Engine::StateChecksum() { return impl_->StateChecksum(); }
+std::optional<record::UserTaskView> Engine::GetUserTask(int64_t user_task_key) {
+  return impl_->GetUserTask(user_task_key);
+}
+record::UserTaskQueryResult Engine::QueryUserTasks(const record::UserTaskQuery& query) {
+  return impl_->QueryUserTasks(query);
+}
 
 }  // namespace tern::engine

@@ -150,6 +150,13 @@ class Engine {
   // Open incidents (key and record), oldest first, at most `limit`. For operators' queries.
   std::vector<std::pair<int64_t, record::IncidentRecord>> OpenIncidents(size_t limit);
 
+  // Native user tasks in this partition's state (open ones: completed and canceled tasks leave
+  // state), for the broker's reads. Between batches only (the partition thread), so they see
+  // every command processed so far. QueryUserTasks returns at most query.limit tasks (100 when
+  // 0, never more than 1,000) with a key above query.after_key, in key order.
+  std::optional<record::UserTaskView> GetUserTask(int64_t user_task_key);
+  record::UserTaskQueryResult QueryUserTasks(const record::UserTaskQuery& query);
+
   int64_t last_position() const;
   // Digest of all state; equal on replicas at the same position, and after a replay.
   uint64_t StateChecksum();

@@ -76,6 +76,14 @@ constexpr std::array<std::string_view, 4> kCompensation = {"CREATED", "TRIGGERED
                                                            "DELETED"};
 constexpr std::array<std::string_view, 3> kCheckpoint = {"CREATE", "CREATED", "IGNORED"};
 
+constexpr std::array<std::string_view, 15> kUserTask = {
+    "CREATING",  "CREATED",  "COMPLETE", "COMPLETING", "COMPLETED",
+    "CANCELING", "CANCELED", "ASSIGN",   "ASSIGNING",  "ASSIGNED",
+    "CLAIM",     "UPDATE",   "UPDATING", "UPDATED",    "MIGRATED"};
+// Zeebe numbers these from 1.
+constexpr std::array<std::string_view, 5> kMessageCorrelation = {
+    "UNKNOWN", "CORRELATE", "CORRELATED", "NOT_CORRELATED", "CORRELATING"};
+
 }  // namespace
 
 std::string_view IntentName(record::ValueType value_type, int32_t intent) {
@@ -136,6 +144,10 @@ std::string_view IntentName(record::ValueType value_type, int32_t intent) {
       return Lookup(kEvaluation, intent);
     case record::COMPENSATION_SUBSCRIPTION:
       return Lookup(kCompensation, intent);
+    case record::USER_TASK:
+      return Lookup(kUserTask, intent);
+    case record::MESSAGE_CORRELATION:
+      return Lookup(kMessageCorrelation, intent);
     case record::CHECKPOINT:
       return Lookup(kCheckpoint, intent);
     default:

@@ -220,6 +220,38 @@ enum class CheckpointIntent : int32_t {
   kIgnored = 2,
 };
 
+// Native user tasks (zeebe:userTask), with Zeebe's UserTaskIntent numbers. Commands: COMPLETE,
+// ASSIGN (an empty assignee unassigns), CLAIM (ASSIGN that refuses a task assigned to someone
+// else), UPDATE. Each accepted command writes its -ING and -ED events; CREATING/CREATED and
+// CANCELING/CANCELED are written by the element's lifecycle.
+enum class UserTaskIntent : int32_t {
+  kCreating = 0,
+  kCreated = 1,
+  kComplete = 2,
+  kCompleting = 3,
+  kCompleted = 4,
+  kCanceling = 5,
+  kCanceled = 6,
+  kAssign = 7,
+  kAssigning = 8,
+  kAssigned = 9,
+  kClaim = 10,
+  kUpdate = 11,
+  kUpdating = 12,
+  kUpdated = 13,
+  kMigrated = 14,
+};
+
+// 8.8's message correlation with an answer, with Zeebe's MessageCorrelationIntent numbers (they
+// start at 1). CORRELATING is Tern's: the correlation waits for a subscription on another
+// partition to confirm, and the request to answer is kept in state until it does.
+enum class MessageCorrelationIntent : int32_t {
+  kCorrelate = 1,
+  kCorrelated = 2,
+  kNotCorrelated = 3,
+  kCorrelating = 4,
+};
+
 template <typename IntentEnum>
 constexpr int32_t ToInt(IntentEnum intent) {
   return static_cast<int32_t>(intent);

@@ -61,6 +61,9 @@ TERN_RECORD_VALUE(DecisionEvaluationRecord, decision_evaluation, DECISION_EVALUA
                   DecisionEvaluationIntent)
 TERN_RECORD_VALUE(CompensationSubscriptionRecord, compensation_subscription,
                   COMPENSATION_SUBSCRIPTION, CompensationSubscriptionIntent)
+TERN_RECORD_VALUE(UserTaskRecord, user_task, USER_TASK, UserTaskIntent)
+TERN_RECORD_VALUE(MessageCorrelationRecord, message_correlation, MESSAGE_CORRELATION,
+                  MessageCorrelationIntent)
 TERN_RECORD_VALUE(CheckpointRecord, checkpoint, CHECKPOINT, CheckpointIntent)
 
 #undef TERN_RECORD_VALUE
@@ -140,6 +143,10 @@ inline record::ValueType ValueTypeOfValue(const record::Record& record) {
       return record::PROCESS_INSTANCE_BATCH;
     case record::Record::kCompensationSubscription:
       return record::COMPENSATION_SUBSCRIPTION;
+    case record::Record::kUserTask:
+      return record::USER_TASK;
+    case record::Record::kMessageCorrelation:
+      return record::MESSAGE_CORRELATION;
     case record::Record::kCheckpoint:
       return record::CHECKPOINT;
     case record::Record::VALUE_NOT_SET:

@@ -49,6 +49,8 @@ TEST(SupportTest, TernExecutesTheElementsTheEngineRuns) {
   EXPECT_EQ(FeatureSupport(Feature::kMultiInstanceParallel), Support::kExecutable);
   EXPECT_EQ(FeatureSupport(Feature::kFeelScript), Support::kExecutable);
   EXPECT_EQ(FeatureSupport(Feature::kDmnDecision), Support::kExecutable);
+  EXPECT_EQ(FeatureSupport(Feature::kZeebeUserTask), Support::kExecutable);
+  EXPECT_EQ(FeatureSupport(Feature::kPriorityDefinition), Support::kExecutable);
 }
 
 TEST(SupportTest, WhatZeebeRunsButTernDoesNotYet) {
@@ -58,7 +60,6 @@ TEST(SupportTest, WhatZeebeRunsButTernDoesNotYet) {
             Support::kNotYetInTern);
   EXPECT_EQ(ElementSupport(ElementType::kBoundaryEvent, EventType::kConditional),
             Support::kNotYetInTern);
-  EXPECT_EQ(FeatureSupport(Feature::kZeebeUserTask), Support::kNotYetInTern);
   EXPECT_EQ(FeatureSupport(Feature::kTaskListeners), Support::kNotYetInTern);
 }
 
@@ -157,11 +158,9 @@ TEST(SupportTest, UnsupportedKindIsReportedOnceNotPerFeature) {
 }
 
 // Everything in the model runs except its native Zeebe user task.
-TEST(SupportTest, AllElementsModelIsRejectedOnlyForItsNativeUserTask) {
-  EXPECT_EQ(ParseError(ReadTestFile("all_elements.bpmn")),
-            "'test.bpmn' is not a valid BPMN resource:\n"
-            "- Element 'approve' (USER_TASK, line 90): a Zeebe user task (zeebe:userTask) is not "
-            "supported by Tern yet");
+TEST(SupportTest, AllElementsModelIsExecutable) {
+  // Its last unsupported element was the native user task 'approve'.
+  ParseOk(ReadTestFile("all_elements.bpmn"));
 }
 
 TEST(SupportTest, NonExecutableProcessesMayUseAnything) {
@@ -184,7 +183,11 @@ TEST(SupportTest, IsExecutableLooksAtKindAndFeatures) {
   user.type = ElementType::kUserTask;
   user.user_task.emplace();
   user.user_task->zeebe_user_task = true;
-  EXPECT_FALSE(IsExecutable(user));
+  EXPECT_TRUE(IsExecutable(user));
+  Element conditional;
+  conditional.type = ElementType::kBoundaryEvent;
+  conditional.event_type = EventType::kConditional;
+  EXPECT_FALSE(IsExecutable(conditional));
   Element boundary;
   boundary.type = ElementType::kBoundaryEvent;
   boundary.event_type = EventType::kTimer;

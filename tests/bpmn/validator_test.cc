@@ -276,6 +276,50 @@ TEST(ValidatorTest, UserTaskRules) {
               HasSubstr("candidateGroups must be a comma-separated list"));
 }
 
+std::string NativeUserTask(std::string_view extensions) {
+  return StartTo("u") + "<bpmn:userTask id=\"u\"><bpmn:extensionElements><zeebe:userTask/>" +
+         std::string(extensions) + "</bpmn:extensionElements></bpmn:userTask>";
+}
+
+TEST(ValidatorTest, NativeUserTaskRules) {
+  ExpectValid(NativeUserTask(""));
+  ExpectValid(NativeUserTask(
+      R"(<zeebe:assignmentDefinition assignee="=owner" candidateGroups="a,b" candidateUsers="=users"/>
+<zeebe:taskSchedule dueDate="2023-03-02T15:35+02:00" followUpDate="=later"/>
+<zeebe:priorityDefinition priority="100"/><zeebe:formDefinition formId="f"/>)"));
+  ExpectValid(NativeUserTask(R"(<zeebe:priorityDefinition priority="=urgency * 10"/>)"));
+  ExpectValid(NativeUserTask(R"(<zeebe:formDefinition externalReference="https://forms/x"/>)"));
+  ExpectValid(NativeUserTask(R"(<zeebe:formDefinition formId="f" bindingType="deployment"/>)"));
+  EXPECT_THAT(Errors(NativeUserTask(R"(<zeebe:priorityDefinition priority="101"/>)")),
+              HasSubstr("Element 'u' (USER_TASK, line 6): zeebe:priorityDefinition priority: "
+                        "Priority must be a number between 0 and 100, but was '101'"));
+  EXPECT_THAT(Errors(NativeUserTask(R"(<zeebe:priorityDefinition priority="-1"/>)")),
+              HasSubstr("between 0 and 100, but was '-1'"));
+  EXPECT_THAT(Errors(NativeUserTask(R"(<zeebe:priorityDefinition priority="high"/>)")),
+              HasSubstr("zeebe:priorityDefinition priority 'high' must be a valid Number "
+                        "between 0 and 100"));
+  EXPECT_THAT(Errors(NativeUserTask(R"(<zeebe:priorityDefinition priority=""/>)")),
+              HasSubstr("zeebe:priorityDefinition priority must not be empty"));
+  EXPECT_THAT(
+      Errors(NativeUserTask(
+          R"(<zeebe:priorityDefinition priority="1"/><zeebe:priorityDefinition priority="2"/>)")),
+      HasSubstr("must not have more than one zeebe:priorityDefinition"));
+  EXPECT_THAT(Errors(NativeUserTask(R"(<zeebe:taskSchedule dueDate="tomorrow"/>)")),
+              HasSubstr("zeebe:taskSchedule dueDate 'tomorrow' must be a valid DateTime String"));
+  EXPECT_THAT(Errors(NativeUserTask(R"(<zeebe:taskSchedule followUpDate="2023-13-45T00:00Z"/>)")),
+              HasSubstr("zeebe:taskSchedule followUpDate"));
+  EXPECT_THAT(Errors(NativeUserTask(R"(<zeebe:formDefinition formId="f" bindingType="newest"/>)")),
+              HasSubstr("zeebe:formDefinition bindingType must be one of: deployment, latest, "
+                        "versionTag (not 'newest')"));
+  EXPECT_THAT(
+      Errors(NativeUserTask(R"(<zeebe:formDefinition formId="f" bindingType="versionTag"/>)")),
+      HasSubstr("zeebe:formDefinition versionTag must be present and not empty"));
+  EXPECT_THAT(Errors(NativeUserTask(R"(<zeebe:formDefinition formId="f" externalReference="x"/>)")),
+              HasSubstr("must have exactly one of formId and externalReference"));
+  EXPECT_THAT(Errors(NativeUserTask(R"(<zeebe:assignmentDefinition candidateUsers="a, ,b"/>)")),
+              HasSubstr("zeebe:assignmentDefinition candidateUsers must be a comma-separated"));
+}
+
 TEST(ValidatorTest, CallActivityNeedsAProcessId) {
   EXPECT_THAT(Errors(StartTo("c") + "<bpmn:callActivity id=\"c\"/>"),
               HasSubstr("must have a zeebe:calledElement extension element"));

@@ -40,11 +40,15 @@ class EngineHarness {
     return answer;
   }
 
-  // Processes a command from another partition (no request attached).
+  // Processes a command from another partition (no request attached). Answers it releases to
+  // earlier requests (an awaited result, a correlation) join late_responses().
   void Deliver(record::Record command) {
     engine_->BeginBatch(now_ms_);
     engine_->ProcessClientCommand(std::move(command));
-    Keep(engine_->EndBatch());
+    auto output = engine_->EndBatch();
+    Keep(output);
+    late_responses_.insert(late_responses_.end(), output.responses.begin(),
+                           output.responses.end());
   }
 
   // Commands for other partitions produced so far (taken: the list is emptied).

@@ -339,9 +339,9 @@ void BpmnProcessor::BroadcastSignal(int64_t key, const record::SignalRecord& sig
 
 // --- Messages ----------------------------------------------------------------------------------
 
-void BpmnProcessor::StartInstanceByMessage(const DeployedProcess& process,
-                                           const bpmn::Element& start_event, int64_t message_key,
-                                           const record::MessageRecord& message) {
+int64_t BpmnProcessor::StartInstanceByMessage(const DeployedProcess& process,
+                                              const bpmn::Element& start_event, int64_t message_key,
+                                              const record::MessageRecord& message) {
   int64_t instance_key = context_.NextKey();
   StartProcessInstanceAtEvent(process, instance_key, start_event, message_key, message.variables());
   record::MessageStartEventSubscriptionRecord correlated;
@@ -356,6 +356,7 @@ void BpmnProcessor::StartInstanceByMessage(const DeployedProcess& process,
   correlated.set_tenant_id(process.tenant_id);
   context_.AppendEvent(context_.NextKey(), MessageStartEventSubscriptionIntent::kCorrelated,
                        std::move(correlated));
+  return instance_key;
 }
 
 void BpmnProcessor::CorrelateBufferedStartMessage(const std::string& bpmn_process_id,

@@ -73,12 +73,18 @@ bool FollowsEventBasedGateway(const bpmn::Process& process, const bpmn::Element&
   return false;
 }
 
+bool IsNativeUserTask(const bpmn::Element& element) {
+  return element.type == ElementType::kUserTask && element.user_task.has_value() &&
+         element.user_task->zeebe_user_task;
+}
+
 bool IsJobWorkerElement(const bpmn::Element& element) {
   switch (element.type) {
     case ElementType::kServiceTask:
     case ElementType::kSendTask:
-    case ElementType::kUserTask:
       return true;
+    case ElementType::kUserTask:
+      return !IsNativeUserTask(element);
     case ElementType::kScriptTask:
       return !element.script.has_value();
     case ElementType::kBusinessRuleTask:
@@ -415,6 +421,13 @@ void BpmnProcessor::OnActivating(ElementInstance instance, const Target& target)
     std::vector<EventBehavior::Subscription> subscriptions;
     if (!Subscribe(instance, target, &subscriptions)) return;
     if (!CreateJob(instance, target, subscriptions)) return;
+    Transition(instance, ProcessInstanceIntent::kElementActivated);
+    return;
+  }
+  if (IsNativeUserTask(element)) {
+    std::vector<EventBehavior::Subscription> subscriptions;
+    if (!Subscribe(instance, target, &subscriptions)) return;
+    if (!CreateUserTask(instance, target, subscriptions)) return;
     Transition(instance, ProcessInstanceIntent::kElementActivated);
     return;
   }
@@ -782,6 +795,7 @@ void BpmnProcessor::Terminate(int64_t key) {
       context_.AppendEvent(terminating.job_key(), JobIntent::kCanceled, job->record());
     }
   }
+  CancelUserTask(terminating);
   if (terminating.called_child_key() > 0) {
     auto child = context_.state().element_instances.Get(terminating.called_child_key());
     if (child && !IsTerminatingOrDone(*child)) {

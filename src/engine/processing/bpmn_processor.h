@@ -75,8 +75,9 @@ class BpmnProcessor {
 
   // Starts an instance at a message start event for a published message, and remembers the
   // instance for the message's correlation key (one active instance per key).
-  void StartInstanceByMessage(const DeployedProcess& process, const bpmn::Element& start_event,
-                              int64_t message_key, const record::MessageRecord& message);
+  // Returns the new instance's key.
+  int64_t StartInstanceByMessage(const DeployedProcess& process, const bpmn::Element& start_event,
+                                 int64_t message_key, const record::MessageRecord& message);
 
   // Retries the lifecycle step an element instance is stuck in (after an incident resolve).
   void RetryStep(int64_t element_instance_key);
@@ -172,6 +173,12 @@ class BpmnProcessor {
   void AppendJob(record::JobRecord job);
   bool CreateJob(const tern::state::ElementInstance& instance, const Target& target,
                  const std::vector<EventBehavior::Subscription>& subscriptions);
+  // Native user tasks (bpmn_user_tasks.cc): evaluates the task's expressions and writes
+  // CREATING and CREATED; false after raising an incident (nothing written then).
+  bool CreateUserTask(const tern::state::ElementInstance& instance, const Target& target,
+                      const std::vector<EventBehavior::Subscription>& subscriptions);
+  // CANCELING and CANCELED for the element's open user task, if it has one.
+  void CancelUserTask(const tern::state::ElementInstance& instance);
   // The outgoing flow an exclusive gateway takes; nullptr after raising an incident.
   const bpmn::Element* ChooseExclusiveFlow(const tern::state::ElementInstance& instance,
                                            const Target& target);

@@ -116,7 +116,9 @@ void MessageProcessor::Expire(const record::Record& command) {
   context_.AppendEvent(command.key(), MessageIntent::kExpired, *message);
 }
 
-void MessageProcessor::Correlate(int64_t message_key, const record::MessageRecord& message) {
+MessageProcessor::CorrelationOutcome MessageProcessor::Correlate(
+    int64_t message_key, const record::MessageRecord& message) {
+  CorrelationOutcome outcome;
   auto& state = context_.state();
   std::set<std::string> processes;
   for (const auto& [element_instance_key, name] :
@@ -131,6 +133,9 @@ void MessageProcessor::Correlate(int64_t message_key, const record::MessageRecor
     }
     processes.insert(bpmn_process_id);
     StartCorrelation(*subscription, message_key, message);
+    if (outcome.subscription_process_instance_key == 0) {
+      outcome.subscription_process_instance_key = subscription->record().process_instance_key();
+    }
   }
   for (const auto& start : state.message_start_subscriptions.ByName(message.name())) {
     const std::string& bpmn_process_id = start.bpmn_process_id();
@@ -148,8 +153,82 @@ void MessageProcessor::Correlate(int64_t message_key, const record::MessageRecor
     const bpmn::Element* start_event = process->process->Find(start.start_event_id());
     if (start_event == nullptr) continue;
     processes.insert(bpmn_process_id);
-    bpmn_.StartInstanceByMessage(*process, *start_event, message_key, message);
+    const int64_t instance_key =
+        bpmn_.StartInstanceByMessage(*process, *start_event, message_key, message);
+    if (outcome.started_process_instance_key == 0) {
+      outcome.started_process_instance_key = instance_key;
+    }
   }
+  return outcome;
+}
+
+void MessageProcessor::CorrelateMessage(const record::Record& command) {
+  record::MessageCorrelationRecord request = command.message_correlation();
+  request.set_tenant_id(std::string(TenantOrDefault(request.tenant_id())));
+  auto variables = ParseVariableDocument(request.variables());
+  if (!variables.ok()) {
+    context_.Reject(record::INVALID_ARGUMENT, std::string(variables.status().message()));
+    return;
+  }
+  if (request.variables().find_first_not_of(" \t\r\n") == std::string::npos) {
+    request.set_variables("{}");
+  }
+  record::MessageRecord message;
+  message.set_name(request.name());
+  message.set_correlation_key(request.correlation_key());
+  message.set_variables(request.variables());
+  message.set_tenant_id(request.tenant_id());
+  message.set_time_to_live(0);
+  message.set_deadline(context_.timestamp());
+  const int64_t key = context_.NextKey();
+  request.set_message_key(key);
+  context_.AppendEvent(key, MessageIntent::kPublished, message);
+  CorrelationOutcome outcome = Correlate(key, message);
+  // Only the subscriptions open right now could take it: it is not buffered.
+  context_.AppendEvent(key, MessageIntent::kExpired, message);
+  if (outcome.started_process_instance_key != 0) {
+    request.set_process_instance_key(outcome.started_process_instance_key);
+    context_.Respond(context_.AppendEvent(key, MessageCorrelationIntent::kCorrelated, request));
+  } else if (outcome.subscription_process_instance_key != 0) {
+    // Answered when the subscription confirms (MESSAGE_SUBSCRIPTION CORRELATE or REJECT); a
+    // subscription of this partition confirms within this batch.
+    request.set_process_instance_key(outcome.subscription_process_instance_key);
+    context_.AppendEventRememberingRequest(key, MessageCorrelationIntent::kCorrelating, request);
+  } else {
+    context_.AppendEvent(key, MessageCorrelationIntent::kNotCorrelated, request);
+    context_.Reject(record::NOT_FOUND,
+                    tern::StrCat("Expected to find subscription for message with name '",
+                                 request.name(), "' and correlation key '",
+                                 request.correlation_key(), "', but none was found."));
+  }
+}
+
+void MessageProcessor::FinishPendingCorrelation(int64_t message_key, int64_t process_instance_key) {
+  auto pending = context_.state().pending_correlations.Get(message_key);
+  if (!pending) return;
+  record::MessageCorrelationRecord value = pending->record();
+  if (process_instance_key != 0) {
+    value.set_process_instance_key(process_instance_key);
+    const record::Record& event =
+        context_.AppendEvent(message_key, MessageCorrelationIntent::kCorrelated, value);
+    context_.RespondTo(pending->request_stream_id(), pending->request_id(), event);
+    return;
+  }
+  value.clear_process_instance_key();
+  context_.AppendEvent(message_key, MessageCorrelationIntent::kNotCorrelated, value);
+  // The rejection of the original command, addressed to its request (it is not in the log: the
+  // command was accepted when it was processed).
+  record::Record rejection;
+  rejection.set_record_type(record::COMMAND_REJECTION);
+  rejection.set_key(message_key);
+  rejection.set_intent(ToInt(MessageCorrelationIntent::kCorrelate));
+  SetValue(rejection, std::move(value));
+  rejection.set_rejection_type(record::NOT_FOUND);
+  rejection.set_rejection_reason(
+      tern::StrCat("Expected to find subscription for message with name '",
+                   rejection.message_correlation().name(), "' and correlation key '",
+                   rejection.message_correlation().correlation_key(), "', but none was found."));
+  context_.RespondTo(pending->request_stream_id(), pending->request_id(), std::move(rejection));
 }
 
 void MessageProcessor::StartCorrelation(const tern::state::MessageSubscriptionState& subscription,
@@ -211,6 +290,8 @@ void MessageProcessor::ProcessSubscription(const record::Record& command) {
       }
       context_.AppendEvent(request.message_key(), MessageSubscriptionIntent::kCorrelated,
                            subscription->record());
+      FinishPendingCorrelation(request.message_key(),
+                               subscription->record().process_instance_key());
       if (!subscription->record().interrupting()) {
         // A non-interrupting subscription stays open for the next message.
         auto reopened =
@@ -231,6 +312,8 @@ void MessageProcessor::ProcessSubscription(const record::Record& command) {
           message && message->deadline() > context_.timestamp()) {
         Correlate(request.message_key(), *message);
       }
+      // An 8.8 correlation has no time to live: nothing else can take it now.
+      FinishPendingCorrelation(request.message_key(), 0);
       return;
     }
     case MessageSubscriptionIntent::kDelete: {

@@ -36,6 +36,11 @@ class MessageProcessor {
   MessageProcessor(ProcessingContext& context, BpmnProcessor& bpmn, EventBehavior& events)
       : context_(context), bpmn_(bpmn), events_(events) {}
   void Publish(const record::Record& command);
+  // MESSAGE_CORRELATION CORRELATE (8.8): publishes the message without a time to live and
+  // answers with the process instance it correlated to (a message start event's new instance at
+  // once; a waiting subscription's instance once that subscription confirmed, which for a
+  // subscription on another partition is a later batch), or rejects with NOT_FOUND.
+  void CorrelateMessage(const record::Record& command);
   void Expire(const record::Record& command);
   // MESSAGE_SUBSCRIPTION commands, on the message's partition.
   void ProcessSubscription(const record::Record& command);
@@ -45,7 +50,16 @@ class MessageProcessor {
  private:
   // Sends `message` to the subscriptions waiting for it (one per process) and to message start
   // events.
-  void Correlate(int64_t message_key, const record::MessageRecord& message);
+  struct CorrelationOutcome {
+    // The first subscription the message was sent to (its confirmation comes later).
+    int64_t subscription_process_instance_key = 0;
+    // The first instance a message start event created.
+    int64_t started_process_instance_key = 0;
+  };
+  CorrelationOutcome Correlate(int64_t message_key, const record::MessageRecord& message);
+  // Answers a pending 8.8 correlation of `message_key`, if there is one: CORRELATED with the
+  // instance, or (process_instance_key 0) NOT_CORRELATED and a NOT_FOUND rejection.
+  void FinishPendingCorrelation(int64_t message_key, int64_t process_instance_key);
   // Offers the oldest buffered message the subscription can take, if any.
   void CorrelateBuffered(const tern::state::MessageSubscriptionState& subscription);
   void StartCorrelation(const tern::state::MessageSubscriptionState& subscription,

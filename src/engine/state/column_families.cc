@@ -86,6 +86,18 @@ std::string_view ColumnFamilyName(ColumnFamily cf) {
       return "decision_key_by_id_and_deployment";
     case ColumnFamily::kDecisionKeyByIdAndVersionTag:
       return "decision_key_by_id_and_version_tag";
+    case ColumnFamily::kUserTask:
+      return "user_task";
+    case ColumnFamily::kUserTaskByAssignee:
+      return "user_task_by_assignee";
+    case ColumnFamily::kUserTaskByCandidateGroup:
+      return "user_task_by_candidate_group";
+    case ColumnFamily::kUserTaskByCandidateUser:
+      return "user_task_by_candidate_user";
+    case ColumnFamily::kUserTaskByProcessInstance:
+      return "user_task_by_process_instance";
+    case ColumnFamily::kPendingMessageCorrelation:
+      return "pending_message_correlation";
   }
   TERN_UNREACHABLE("unknown column family ", static_cast<int>(cf));
 }

@@ -102,6 +102,19 @@ enum class ColumnFamily : uint16_t {
   kDecisionKeyByIdAndDeployment = 42,
   // (tenant, decision id, version tag) -> key of the latest version with that tag.
   kDecisionKeyByIdAndVersionTag = 43,
+  // user task key -> UserTaskState. Open native user tasks (completed and canceled ones leave).
+  kUserTask = 44,
+  // (assignee, user task key) -> empty. Assigned open tasks, for searches by assignee.
+  kUserTaskByAssignee = 45,
+  // (candidate group, user task key) -> empty.
+  kUserTaskByCandidateGroup = 46,
+  // (candidate user, user task key) -> empty.
+  kUserTaskByCandidateUser = 47,
+  // (process instance key, user task key) -> empty.
+  kUserTaskByProcessInstance = 48,
+  // message key -> PendingMessageCorrelation. Correlations (8.8) whose answer waits for a
+  // subscription on another partition to confirm.
+  kPendingMessageCorrelation = 49,
 };
 
 inline constexpr std::array kAllColumnFamilies = {
@@ -145,6 +158,12 @@ inline constexpr std::array kAllColumnFamilies = {
     ColumnFamily::kProcessKeyByIdAndVersionTag,
     ColumnFamily::kDecisionKeyByIdAndDeployment,
     ColumnFamily::kDecisionKeyByIdAndVersionTag,
+    ColumnFamily::kUserTask,
+    ColumnFamily::kUserTaskByAssignee,
+    ColumnFamily::kUserTaskByCandidateGroup,
+    ColumnFamily::kUserTaskByCandidateUser,
+    ColumnFamily::kUserTaskByProcessInstance,
+    ColumnFamily::kPendingMessageCorrelation,
 };
 
 std::string_view ColumnFamilyName(ColumnFamily cf);

@@ -507,4 +507,194 @@ void DistributionState::ForEach(
                          });
 }
 
+// --- User tasks --------------------------------------------------------------------------------
+
+std::optional<tern::state::UserTaskState> UserTaskState::Get(int64_t key) {
+  return GetMessage<tern::state::UserTaskState>(txn_, ColumnFamily::kUserTask, Int64Key(key));
+}
+
+void UserTaskState::IndexEntries(int64_t key, const record::UserTaskRecord& task, bool add) {
+  auto entry = [&](ColumnFamily cf, std::string index_key) {
+    AppendInt64(index_key, key);
+    if (add) {
+      txn_.Put(cf, index_key, "");
+    } else {
+      txn_.Delete(cf, index_key);
+    }
+  };
+  if (!task.assignee().empty())
+    entry(ColumnFamily::kUserTaskByAssignee, StringKey(task.assignee()));
+  for (const std::string& group : task.candidate_groups()) {
+    entry(ColumnFamily::kUserTaskByCandidateGroup, StringKey(group));
+  }
+  for (const std::string& user : task.candidate_users()) {
+    entry(ColumnFamily::kUserTaskByCandidateUser, StringKey(user));
+  }
+  entry(ColumnFamily::kUserTaskByProcessInstance, Int64Key(task.process_instance_key()));
+}
+
+void UserTaskState::Put(int64_t key, const tern::state::UserTaskState& task) {
+  if (auto previous = Get(key)) IndexEntries(key, previous->record(), /*add=*/false);
+  PutMessage(txn_, ColumnFamily::kUserTask, Int64Key(key), task);
+  IndexEntries(key, task.record(), /*add=*/true);
+}
+
+void UserTaskState::Delete(int64_t key) {
+  auto previous = Get(key);
+  if (!previous) return;
+  IndexEntries(key, previous->record(), /*add=*/false);
+  txn_.Delete(ColumnFamily::kUserTask, Int64Key(key));
+}
+
+void UserTaskState::DeleteProcessInstance(int64_t process_instance_key) {
+  const std::string prefix = Int64Key(process_instance_key);
+  std::vector<int64_t> keys;
+  txn_.ForEachWithPrefix(ColumnFamily::kUserTaskByProcessInstance, prefix,
+                         [&](std::string_view key, std::string_view) {
+                           keys.push_back(ReadInt64(key, prefix.size()));
+                           return true;
+                         });
+  for (int64_t key : keys) Delete(key);
+}
+
+std::string_view UserTaskState::LifecycleName(tern::state::UserTaskState::LifecycleState state) {
+  switch (state) {
+    case tern::state::UserTaskState::CREATING:
+      return "CREATING";
+    case tern::state::UserTaskState::CREATED:
+      return "CREATED";
+    case tern::state::UserTaskState::ASSIGNING:
+      return "ASSIGNING";
+    case tern::state::UserTaskState::UPDATING:
+      return "UPDATING";
+    case tern::state::UserTaskState::COMPLETING:
+      return "COMPLETING";
+    case tern::state::UserTaskState::CANCELING:
+      return "CANCELING";
+    case tern::state::UserTaskState::COMPLETED:
+      return "COMPLETED";
+    case tern::state::UserTaskState::CANCELED:
+      return "CANCELED";
+    default:
+      return "NOT_FOUND";
+  }
+}
+
+namespace {
+
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& values,
+              std::string_view value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+bool Matches(const record::UserTaskQuery& query, const tern::state::UserTaskState& task) {
+  const record::UserTaskRecord& r = task.record();
+  if (!query.state().empty() &&
+      UserTaskState::LifecycleName(task.lifecycle_state()) != query.state()) {
+    return false;
+  }
+  if (!query.assignee().empty() && r.assignee() != query.assignee()) return false;
+  if (!query.candidate_user().empty() && !Contains(r.candidate_users(), query.candidate_user())) {
+    return false;
+  }
+  if (!query.candidate_group().empty() &&
+      !Contains(r.candidate_groups(), query.candidate_group())) {
+    return false;
+  }
+  if (query.process_instance_key() != 0 &&
+      r.process_instance_key() != query.process_instance_key()) {
+    return false;
+  }
+  if (query.process_definition_key() != 0 &&
+      r.process_definition_key() != query.process_definition_key()) {
+    return false;
+  }
+  if (query.element_instance_key() != 0 &&
+      r.element_instance_key() != query.element_instance_key()) {
+    return false;
+  }
+  if (!query.element_id().empty() && r.element_id() != query.element_id()) return false;
+  if (!query.bpmn_process_id().empty() && r.bpmn_process_id() != query.bpmn_process_id()) {
+    return false;
+  }
+  if (!query.tenant_id().empty() && r.tenant_id() != query.tenant_id()) return false;
+  return true;
+}
+
+}  // namespace
+
+record::UserTaskQueryResult UserTaskState::Query(const record::UserTaskQuery& query,
+                                                 int32_t limit) {
+  record::UserTaskQueryResult result;
+  if (limit <= 0) return result;
+  bool more = false;
+  // Returns false once the page is full (and one more match proves there is a next page).
+  auto offer_task = [&](int64_t key, const tern::state::UserTaskState& task_state) {
+    const tern::state::UserTaskState* task = &task_state;
+    if (!Matches(query, *task)) return true;
+    if (result.tasks_size() == limit) {
+      more = true;
+      return false;
+    }
+    auto* view = result.add_tasks();
+    *view->mutable_record() = task->record();
+    view->mutable_record()->set_user_task_key(key);
+    view->set_state(std::string(LifecycleName(task->lifecycle_state())));
+    return true;
+  };
+  auto offer = [&](int64_t key) {
+    if (key <= query.after_key()) return true;
+    auto task = Get(key);
+    return !task || offer_task(key, *task);
+  };
+  if (query.user_task_key() != 0) {
+    offer(query.user_task_key());
+    return result;
+  }
+  // Index entries are (value, task key): seek past after_key within the value's prefix.
+  auto walk_index = [&](ColumnFamily cf, std::string prefix) {
+    std::string from = prefix;
+    AppendInt64(from, query.after_key() + 1);
+    txn_.ForEachWithPrefixFrom(cf, prefix, from, [&](std::string_view key, std::string_view) {
+      return offer(ReadInt64(key, prefix.size()));
+    });
+  };
+  if (query.process_instance_key() != 0) {
+    walk_index(ColumnFamily::kUserTaskByProcessInstance, Int64Key(query.process_instance_key()));
+  } else if (!query.assignee().empty()) {
+    walk_index(ColumnFamily::kUserTaskByAssignee, StringKey(query.assignee()));
+  } else if (!query.candidate_group().empty()) {
+    walk_index(ColumnFamily::kUserTaskByCandidateGroup, StringKey(query.candidate_group()));
+  } else if (!query.candidate_user().empty()) {
+    walk_index(ColumnFamily::kUserTaskByCandidateUser, StringKey(query.candidate_user()));
+  } else {
+    txn_.ForEachWithPrefixFrom(ColumnFamily::kUserTask, "", Int64Key(query.after_key() + 1),
+                               [&](std::string_view key, std::string_view value) {
+                                 tern::state::UserTaskState task;
+                                 TERN_CHECK(task.ParseFromString(std::string(value)),
+                                            "corrupt value in user_task");
+                                 return offer_task(ReadInt64(key), task);
+                               });
+  }
+  if (more && result.tasks_size() > 0) {
+    result.set_next_after_key(result.tasks(result.tasks_size() - 1).record().user_task_key());
+  }
+  return result;
+}
+
+std::optional<tern::state::PendingMessageCorrelation> PendingCorrelationState::Get(
+    int64_t message_key) {
+  return GetMessage<tern::state::PendingMessageCorrelation>(
+      txn_, ColumnFamily::kPendingMessageCorrelation, Int64Key(message_key));
+}
+
+void PendingCorrelationState::Put(int64_t message_key,
+                                  const tern::state::PendingMessageCorrelation& pending) {
+  PutMessage(txn_, ColumnFamily::kPendingMessageCorrelation, Int64Key(message_key), pending);
+}
+
+void PendingCorrelationState::Delete(int64_t message_key) {
+  txn_.Delete(ColumnFamily::kPendingMessageCorrelation, Int64Key(message_key));
+}
+
 }  // namespace tern::engine::state

@@ -201,6 +201,41 @@ class DistributionState {
   Transaction& txn_;
 };
 
+// Native user tasks (kUserTask) and their indexes by assignee, candidate group, candidate user
+// and process instance, kept in step by Put and Delete. Completed and canceled tasks stay (in
+// state COMPLETED or CANCELED) until their process instance ends.
+class UserTaskState {
+ public:
+  explicit UserTaskState(Transaction& txn) : txn_(txn) {}
+  std::optional<tern::state::UserTaskState> Get(int64_t key);
+  void Put(int64_t key, const tern::state::UserTaskState& task);
+  void Delete(int64_t key);
+  // Deletes every task of a process instance (when the instance ends).
+  void DeleteProcessInstance(int64_t process_instance_key);
+  // The tasks matching every set field of `query`, in key order after `query.after_key`, at most
+  // `limit` of them. Walks the most selective index the query names (task key, process
+  // instance, assignee, candidate group, candidate user) or all tasks.
+  record::UserTaskQueryResult Query(const record::UserTaskQuery& query, int32_t limit);
+  // Zeebe's name of a lifecycle state, e.g. "CREATED".
+  static std::string_view LifecycleName(tern::state::UserTaskState::LifecycleState state);
+
+ private:
+  void IndexEntries(int64_t key, const record::UserTaskRecord& task, bool add);
+  Transaction& txn_;
+};
+
+// 8.8 message correlations waiting for a subscription's confirmation (kPendingMessageCorrelation).
+class PendingCorrelationState {
+ public:
+  explicit PendingCorrelationState(Transaction& txn) : txn_(txn) {}
+  std::optional<tern::state::PendingMessageCorrelation> Get(int64_t message_key);
+  void Put(int64_t message_key, const tern::state::PendingMessageCorrelation& pending);
+  void Delete(int64_t message_key);
+
+ private:
+  Transaction& txn_;
+};
+
 // All typed state of a partition, over one store.
 class EngineState {
  public:
@@ -223,7 +258,9 @@ class EngineState {
         signal_subscriptions(store.transaction()),
         event_triggers(store.transaction()),
         compensations(store.transaction()),
-        decisions(store.transaction()) {}
+        decisions(store.transaction()),
+        user_tasks(store.transaction()),
+        pending_correlations(store.transaction()) {}
 
   StateStore& store() { return store_; }
 
@@ -249,6 +286,8 @@ class EngineState {
   EventTriggerState event_triggers;
   CompensationState compensations;
   DecisionState decisions;
+  UserTaskState user_tasks;
+  PendingCorrelationState pending_correlations;
 };
 
 }  // namespace tern::engine::state

@@ -42,13 +42,14 @@ class MemoryTransaction final : public Transaction {
     overlays_[cf][std::string(key)] = std::nullopt;
   }
 
-  void ForEachWithPrefix(
-      ColumnFamily cf, std::string_view prefix,
+  void ForEachWithPrefixFrom(
+      ColumnFamily cf, std::string_view prefix, std::string_view from,
       absl::FunctionRef<bool(std::string_view, std::string_view)> visitor) override {
     auto& table = tables_[cf];
     auto& overlay = overlays_[cf];
-    auto base = table.lower_bound(prefix);
-    auto over = overlay.lower_bound(prefix);
+    const std::string_view start = std::max(prefix, from);
+    auto base = table.lower_bound(start);
+    auto over = overlay.lower_bound(start);
     auto in_prefix = [&](const std::string& key) {
       return key.compare(0, prefix.size(), prefix) == 0;
     };

@@ -149,17 +149,18 @@ class RocksTransaction final : public Transaction {
   // Merges the database's entries with the batch's writes (which win on equal keys). The
   // visitor may write to the transaction: map iterators survive inserts, and deletes only
   // clear values.
-  void ForEachWithPrefix(
-      ColumnFamily cf, std::string_view prefix,
+  void ForEachWithPrefixFrom(
+      ColumnFamily cf, std::string_view prefix, std::string_view from,
       absl::FunctionRef<bool(std::string_view, std::string_view)> visitor) override {
     const Writes& writes = writes_[Index(cf)];
-    auto pending = writes.lower_bound(prefix);
+    const std::string_view start = std::max(prefix, from);
+    auto pending = writes.lower_bound(start);
     auto pending_valid = [&] {
       return pending != writes.end() &&
              std::string_view(pending->first).substr(0, prefix.size()) == prefix;
     };
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options_, handle(cf)));
-    it->Seek(ToSlice(prefix));
+    it->Seek(ToSlice(start));
     auto stored_valid = [&] {
       return it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix;
     };

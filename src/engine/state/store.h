@@ -27,8 +27,15 @@ class Transaction {
   virtual void Delete(ColumnFamily cf, std::string_view key) = 0;
   // Visits the entries whose key starts with `prefix`, in ascending key order, until the visitor
   // returns false.
-  virtual void ForEachWithPrefix(
+  void ForEachWithPrefix(
       ColumnFamily cf, std::string_view prefix,
+      absl::FunctionRef<bool(std::string_view key, std::string_view value)> visitor) {
+    ForEachWithPrefixFrom(cf, prefix, prefix, visitor);
+  }
+  // The same, starting at the first key >= `from` (a seek, for key-based paging); `from` below
+  // `prefix` starts at `prefix`.
+  virtual void ForEachWithPrefixFrom(
+      ColumnFamily cf, std::string_view prefix, std::string_view from,
       absl::FunctionRef<bool(std::string_view key, std::string_view value)> visitor) = 0;
   // Applies the transaction's writes to the store. The transaction is empty afterwards and may
   // be used again.
