@@ -312,6 +312,35 @@ grpc::ServerUnaryReactor* ClusterService::Execute(grpc::CallbackServerContext* c
   return reactor;
 }
 
+grpc::ServerUnaryReactor* ClusterService::QueryUserTasks(
+    grpc::CallbackServerContext* context, const cluster::QueryUserTasksRequest* request,
+    cluster::QueryUserTasksResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  Partition* partition = Find(request->partition_id());
+  if (partition == nullptr) {
+    response->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+    response->set_message(
+        StrCat("partition ", request->partition_id(), " has no replica on node ", config_.node_id));
+    response->set_leader_hint(-1);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  partition->QueryUserTasks(
+      request->query(),
+      [reactor, response, partition](absl::StatusOr<record::UserTaskQueryResult> result) {
+        if (result.ok()) {
+          response->set_code(0);
+          *response->mutable_result() = *std::move(result);
+        } else {
+          response->set_code(static_cast<int>(result.status().code()));
+          response->set_message(std::string(ToStd(result.status().message())));
+          response->set_leader_hint(static_cast<int32_t>(partition->Metrics().leader_node_id));
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* ClusterService::Topology(grpc::CallbackServerContext* context,
                                                    const cluster::TopologyRequest*,
                                                    cluster::BrokerInfo* response) {

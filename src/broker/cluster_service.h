@@ -52,6 +52,9 @@ class ClusterService final : public cluster::BrokerService::CallbackService {
                                      cluster::BrokerInfo* response) override;
   grpc::ServerWriteReactor<cluster::JobsAvailable>* WatchJobsAvailable(
       grpc::CallbackServerContext* context, const cluster::WatchJobsRequest* request) override;
+  grpc::ServerUnaryReactor* QueryUserTasks(grpc::CallbackServerContext* context,
+                                           const cluster::QueryUserTasksRequest* request,
+                                           cluster::QueryUserTasksResponse* response) override;
   grpc::ServerWriteReactor<cluster::PushedJob>* StreamJobs(
       grpc::CallbackServerContext* context, const cluster::JobStreamRequest* request) override;
 

@@ -193,6 +193,19 @@ absl::StatusOr<std::vector<std::pair<int64_t, record::IncidentRecord>>> Partitio
   return incidents;
 }
 
+void Partition::QueryUserTasks(record::UserTaskQuery query, UserTaskQueryCallback done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      inbox_.push_back(
+          [this, query = std::move(query), done]() mutable { done(core_->QueryUserTasks(query)); });
+      wakeup_.notify_one();
+      return;
+    }
+  }
+  done(absl::UnavailableError("the partition is stopped"));
+}
+
 Partition::JournalScrub Partition::JournalScrubState() const {
   std::lock_guard lock(mutex_);
   return journal_scrub_;

@@ -60,6 +60,14 @@ class Partition {
   absl::StatusOr<PartitionCore::Checksum> StateChecksum();
   absl::StatusOr<std::vector<std::pair<int64_t, record::IncidentRecord>>> OpenIncidents(
       size_t limit);
+  // Native user tasks of this partition (get by key: query.user_task_key), answered on the
+  // partition thread between batches, so the answer includes every command this leader has
+  // acknowledged. `done` runs on the partition thread (it must not block) or, when the partition
+  // is stopping, at once; UNAVAILABLE when this replica does not lead the partition (ask the
+  // leader) or is stopping.
+  using UserTaskQueryCallback =
+      std::function<void(absl::StatusOr<record::UserTaskQueryResult> result)>;
+  void QueryUserTasks(record::UserTaskQuery query, UserTaskQueryCallback done);
 
  private:
   explicit Partition(int32_t id, base::Clock& clock) : id_(id), clock_(clock) {}

@@ -196,6 +196,15 @@ class PartitionCore {
     if (!engine_) return {};  // inactive after a failed write
     return engine_->OpenIncidents(limit);
   }
+  // Native user tasks of this partition, read from the engine's state between batches. Only a
+  // leader that processes answers (a follower may lag behind what was acknowledged): it has
+  // processed every command it acknowledged, so the answer includes all of them.
+  absl::StatusOr<record::UserTaskQueryResult> QueryUserTasks(const record::UserTaskQuery& query) {
+    if (!engine_ || !is_leader() || !processing_ready_) {
+      return absl::UnavailableError("this replica does not lead the partition");
+    }
+    return engine_->QueryUserTasks(query);
+  }
   bool is_leader() const { return role_ == raft::StateRole::kLeader; }
   bool processing_ready() const { return processing_ready_; }
   // The journal, for the scrubber on the partition thread; null while the log is not open.

@@ -21,6 +21,7 @@ using engine::DeploymentIntent;
 using engine::IncidentIntent;
 using engine::JobBatchIntent;
 using engine::JobIntent;
+using engine::MessageCorrelationIntent;
 using engine::MessageIntent;
 using engine::MessageSubscriptionIntent;
 using engine::ProcessInstanceCreationIntent;
@@ -31,6 +32,7 @@ using engine::ProcessMessageSubscriptionIntent;
 using engine::ResourceDeletionIntent;
 using engine::SignalIntent;
 using engine::ToInt;
+using engine::UserTaskIntent;
 using engine::VariableDocumentIntent;
 
 uint64_t RaftId(int32_t node_id) { return static_cast<uint64_t>(node_id) + 1; }
@@ -137,6 +139,12 @@ constexpr PeerCommand kPeerCommands[] = {
     {record::PROCESS_INSTANCE_MODIFICATION, ToInt(ProcessInstanceModificationIntent::kModify)},
     {record::PROCESS_INSTANCE_MIGRATION, ToInt(ProcessInstanceMigrationIntent::kMigrate)},
     {record::RESOURCE_DELETION, ToInt(ResourceDeletionIntent::kDelete), Origin::kEither},
+    // Native user tasks (REST /v2/user-tasks/...) and 8.8 message correlation.
+    {record::USER_TASK, ToInt(UserTaskIntent::kAssign)},
+    {record::USER_TASK, ToInt(UserTaskIntent::kClaim)},
+    {record::USER_TASK, ToInt(UserTaskIntent::kUpdate)},
+    {record::USER_TASK, ToInt(UserTaskIntent::kComplete)},
+    {record::MESSAGE_CORRELATION, ToInt(MessageCorrelationIntent::kCorrelate)},
     // From other partitions: distributions, message correlation and their acknowledgements.
     {record::DEPLOYMENT, ToInt(DeploymentIntent::kDistribute), Origin::kPartition},
     {record::COMMAND_DISTRIBUTION, ToInt(CommandDistributionIntent::kAcknowledge),

@@ -177,6 +177,76 @@ TEST_F(PartitionTest, RestartFromASnapshotComesBackToTheSameState) {
   RunWorkload(10);
 }
 
+// Native user tasks read through the partition (RocksDB state, the partition thread), also
+// after a restart rebuilt the state from the log.
+TEST_F(PartitionTest, UserTaskQueriesAnswerFromTheLeadersState) {
+  const std::string xml = std::string(engine::models::kHeader) + R"(
+  <bpmn:process id="review" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task"/>
+    <bpmn:userTask id="task"><bpmn:extensionElements><zeebe:userTask/>
+      <zeebe:assignmentDefinition candidateGroups="=group"/></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="task" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>)";
+  auto query = [&](record::UserTaskQuery request) {
+    for (int attempt = 0;; ++attempt) {
+      std::promise<absl::StatusOr<record::UserTaskQueryResult>> answer;
+      partition_->QueryUserTasks(request, [&](absl::StatusOr<record::UserTaskQueryResult> result) {
+        answer.set_value(std::move(result));
+      });
+      auto result = answer.get_future().get();
+      if (result.ok()) return *result;
+      // Right after opening, the partition may not lead (or process) yet.
+      TERN_CHECK(attempt < 500 && result.status().code() == absl::StatusCode::kUnavailable,
+                 result.status());
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  Open();
+  record::DeploymentRecord deployment;
+  auto* resource = deployment.add_resources();
+  resource->set_resource_name("review.bpmn");
+  resource->set_resource(xml);
+  ASSERT_EQ(SendWhenReady(MakeCommand(-1, DeploymentIntent::kCreate, deployment)).record_type(),
+            record::EVENT);
+  for (int i = 0; i < 6; ++i) {
+    record::ProcessInstanceCreationRecord creation;
+    creation.set_bpmn_process_id("review");
+    creation.set_version(-1);
+    creation.set_variables(i % 2 == 0 ? R"({"group": ["even"]})" : R"({"group": ["odd"]})");
+    ASSERT_EQ(Send(MakeCommand(-1, ProcessInstanceCreationIntent::kCreate, creation)).record_type(),
+              record::EVENT);
+  }
+  record::UserTaskQuery evens;
+  evens.set_candidate_group("even");
+  evens.set_limit(2);
+  auto page = query(evens);
+  ASSERT_EQ(page.tasks_size(), 2);
+  ASSERT_NE(page.next_after_key(), 0);
+  evens.set_after_key(page.next_after_key());
+  auto last = query(evens);
+  ASSERT_EQ(last.tasks_size(), 1);
+  EXPECT_EQ(last.next_after_key(), 0);
+
+  record::UserTaskRecord completion;
+  completion.set_variables(R"({"ok": true})");
+  auto completed = Send(MakeCommand(page.tasks(0).record().user_task_key(),
+                                    engine::UserTaskIntent::kComplete, completion));
+  ASSERT_EQ(completed.record_type(), record::EVENT) << completed.rejection_reason();
+  record::UserTaskQuery open;
+  open.set_state("CREATED");
+  EXPECT_EQ(query(open).tasks_size(), 5);
+
+  partition_.reset();
+  Open();
+  EXPECT_EQ(query(open).tasks_size(), 5);
+  evens.set_after_key(0);
+  evens.set_limit(0);
+  EXPECT_EQ(query(evens).tasks_size(), 2);
+}
+
 // Both state backends: a received snapshot that Raft did not install (its MsgSnap came from a
 // deposed leader) is dropped when Raft installs an older one, so the live state opens at the
 // index Raft chose (engine sim seed 486 aborted on the mismatch).
