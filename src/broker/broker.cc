@@ -147,7 +147,12 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
   gateway::BrokerClient* client = broker->broker_client();
   for (auto& partition : broker->partitions_) {
     partition->SetCommandRouter([client](int32_t partition_id, record::Record command) {
+  broker->backups_ = std::make_unique<BackupService>(broker->config_, client);
       client->Send(partition_id, std::move(command), 30'000, [](absl::StatusOr<record::Record>) {});
+    partition->SetCheckpointListener(
+        [backups = broker->backups_.get(), id = partition->id()](const CommittedCheckpoint& c) {
+          backups->OnCheckpointCommitted(id, c);
+        });
     });
     partition->SetJobsAvailableListener([self, id = partition->id()](const std::string& type) {
       self->cluster_service_->NotifyJobsAvailable(id, type);
@@ -169,10 +174,14 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
   if (!c.monitoring_address.empty()) {
     auto monitoring = MonitoringServer::Start(
         c.monitoring_address,
-        MonitoringHandlers{[self] { return self->Healthy(); }, [self] { return self->Ready(); },
-                           [self] { return self->MetricsText() + self->JournalMetricsText(); },
-                           [self](bool checksum) { return self->PartitionsJson(checksum); },
-                           [self] { return self->IncidentsJson(); }});
+        MonitoringHandlers{
+            [self] { return self->Healthy(); }, [self] { return self->Ready(); },
+            [self] { return self->MetricsText() + self->JournalMetricsText(); },
+            [self](bool checksum) { return self->PartitionsJson(checksum); },
+            [self] { return self->IncidentsJson(); },
+            [self](const std::string& method, const std::string& subpath, const std::string& body) {
+              return self->backups_->Handle(method, subpath, body);
+            }});
     if (!monitoring.ok()) return monitoring.status();
     broker->monitoring_ = *std::move(monitoring);
   }
@@ -214,6 +223,8 @@ bool Broker::Healthy() const {
          std::all_of(partitions_.begin(), partitions_.end(),
                      [](const auto& p) { return p->Metrics().healthy; });
 }
+  // After the partitions, whose threads hand it checkpoints; before the client it sends with.
+  backups_.reset();
 
 bool Broker::Ready() const {
   // Ready = every partition installed and replicating; leadership is not required.

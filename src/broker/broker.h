@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/clock.h"
+#include "broker/backup_service.h"
 #include "broker/cluster_service.h"
 #include "broker/config.h"
 #include "broker/data_dir.h"
@@ -62,6 +63,7 @@ class Broker {
   std::unique_ptr<gateway::GatewayServer> gateway_server_;
   std::unique_ptr<MonitoringServer> monitoring_;
   bool stopped_ = false;
+  std::unique_ptr<BackupService> backups_;
 };
 
 }  // namespace tern::broker

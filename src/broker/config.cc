@@ -84,6 +84,10 @@ absl::Status ValidateBrokerConfig(const BrokerConfig& c) {
                " brokers in node-id order, but lists ", c.peers.size()));
   }
   if (auto status = gateway::ValidateServerTls(c.tls); !status.ok()) return status;
+  if (c.log_format != "text" && c.log_format != "json") {
+    return absl::InvalidArgumentError(
+        StrCat("log-format must be text or json, but is '", c.log_format, "'"));
+  }
   if (auto status = gateway::ValidateClusterTls(c.cluster_tls); !status.ok()) return status;
   if (c.tick_ms < 1 || c.election_ticks <= c.heartbeat_ticks || c.heartbeat_ticks < 1) {
     return absl::InvalidArgumentError(
@@ -129,6 +133,9 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
       "25ms with one replica, 100ms when replicated");
   add("snapshot-period", snapshot_period, "how often state is snapshotted (e.g. 5m)");
   add("tick", tick, "Raft tick (e.g. 50ms)");
+  add("log-format", config.log_format, "text, or json (one object per line)");
+  add("backup-dir", config.backup_dir,
+      "directory of the backup store (shared by all brokers); backups are off without it");
   add("election-timeout", election_timeout,
       "time without a leader before a follower campaigns, randomized up to 2x (e.g. 1s); "
       "must exceed a few round trips between brokers");

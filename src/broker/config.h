@@ -34,6 +34,11 @@ struct BrokerConfig {
   // election is two round trips (pre-vote, vote) and a new leader must hear from a quorum
   // within one timeout (check-quorum). 1 s copes with round trips up to about 400 ms;
   // docs/cluster.md explains the trade-off against failover time. election-timeout and
+  // "text" (default) or "json" (one object per line: timestamp, level, logger, message, thread).
+  std::string log_format = "text";
+  // The filesystem backup store (/actuator/backups, `tern-broker restore`); empty: backups off.
+  // In a cluster every broker must name the same shared directory.
+  std::string backup_dir;
   // heartbeat-interval set the tick counts below (rounded up to whole ticks) unless
   // election-ticks / heartbeat-ticks are given explicitly.
   int64_t tick_ms = 50;

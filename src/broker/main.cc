@@ -1,20 +1,89 @@
 // tern-broker: runs one broker (partition replicas, engine, embedded gateway) until SIGTERM or
 // SIGINT, then shuts down gracefully.
+//
+// `tern-broker restore --backup-id N --backup-dir PATH --data-dir D [other broker settings]`
+// instead rebuilds D for the partitions this broker holds (node-id, cluster-size, partitions,
+// replication-factor) from backup N, and exits (docs/operations.md, "Backup and restore").
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "base/clock.h"
+#include "base/logging.h"
 #include "base/process.h"
 #include "base/strings.h"
+#include "broker/backup_store.h"
 #include "broker/broker.h"
 #include "broker/config.h"
 #include "broker/version.h"
 
+namespace {
+
+int Restore(int argc, char** argv) {
+  using namespace tern;
+  // Every argument but the subcommand and --backup-id goes to the broker's own configuration,
+  // so the restore sees the same node id, partitions and directories as the broker will.
+  std::vector<char*> args = {argv[0]};
+  std::string backup_id_text;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--backup-id" && i + 1 < argc) {
+      backup_id_text = argv[++i];
+    } else if (arg.rfind("--backup-id=", 0) == 0) {
+      backup_id_text = arg.substr(12);
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  auto config = broker::LoadBrokerConfig(static_cast<int>(args.size()), args.data());
+  if (!config.ok()) {
+    std::fprintf(stderr, "tern-broker restore: %s\n",
+                 std::string(ToStd(config.status().message())).c_str());
+    return 2;
+  }
+  int64_t backup_id = 0;
+  if (backup_id_text.empty() ||
+      backup_id_text.find_first_not_of("0123456789") != std::string::npos ||
+      backup_id_text.size() > 18 || (backup_id = std::stoll(backup_id_text)) <= 0) {
+    std::fprintf(stderr, "tern-broker restore: --backup-id must be a positive integer\n");
+    return 2;
+  }
+  if (config->backup_dir.empty()) {
+    std::fprintf(stderr, "tern-broker restore: --backup-dir is required\n");
+    return 2;
+  }
+  std::vector<int32_t> partitions;
+  for (int32_t p = 1; p <= config->partitions; ++p) {
+    auto members = broker::PartitionMembers(p, config->cluster_size, config->replication_factor);
+    if (std::find(members.begin(), members.end(), config->node_id) != members.end()) {
+      partitions.push_back(p);
+    }
+  }
+  broker::FilesystemBackupStore store(config->backup_dir);
+  auto status = broker::RestorePartitions(store, backup_id, partitions, config->data_dir);
+  if (!status.ok()) {
+    std::fprintf(stderr, "tern-broker restore: refused: %s\n",
+                 std::string(ToStd(status.message())).c_str());
+    return 1;
+  }
+  std::string restored;
+  for (int32_t p : partitions) restored += StrCat(restored.empty() ? "" : ", ", p);
+  std::printf("restored backup %lld into %s: partition(s) %s of node %d\n",
+              static_cast<long long>(backup_id), config->data_dir.c_str(), restored.c_str(),
+              config->node_id);
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace tern;
+  if (argc >= 2 && std::string(argv[1]) == "restore") return Restore(argc, argv);
   base::ConfigureDaemonProcess();
   auto config = broker::LoadBrokerConfig(argc, argv);
   if (!config.ok()) {
@@ -26,8 +95,10 @@ int main(int argc, char** argv) {
                  std::string(ToStd(config.status().message())).c_str());
     return 2;
   }
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  if (auto status = base::ConfigureLogging(config->log_format, config->log_level); !status.ok()) {
+    std::fprintf(stderr, "tern-broker: %s\n", std::string(ToStd(status.message())).c_str());
+    return 2;
+  }
 
   // Handle termination signals synchronously in this thread.
   sigset_t signals;

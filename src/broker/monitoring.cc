@@ -32,6 +32,57 @@ class MonitoringServer::Handler : public CivetHandler {
   Body body_;
 };
 
+// Serves /actuator/backups[/{id}] with the methods Zeebe's backup API uses.
+class MonitoringServer::BackupsHandler : public CivetHandler {
+ public:
+  explicit BackupsHandler(MonitoringServer* server) : server_(server) {}
+  bool handleGet(CivetServer*, mg_connection* connection) override {
+    return Serve("GET", connection);
+  }
+  bool handlePost(CivetServer*, mg_connection* connection) override {
+    return Serve("POST", connection);
+  }
+  bool handleDelete(CivetServer*, mg_connection* connection) override {
+    return Serve("DELETE", connection);
+  }
+
+ private:
+  static constexpr size_t kMaxBodyBytes = 64 << 10;
+
+  bool Serve(const char* method, mg_connection* connection) {
+    const mg_request_info* info = mg_get_request_info(connection);
+    std::string uri = info && info->local_uri ? info->local_uri : "";
+    constexpr std::string_view kPrefix = "/actuator/backups";
+    std::string subpath = uri.size() > kPrefix.size() ? uri.substr(kPrefix.size()) : "";
+    std::string body;
+    char buffer[4096];
+    int read = 0;
+    while (body.size() < kMaxBodyBytes &&
+           (read = mg_read(connection, buffer, sizeof(buffer))) > 0) {
+      body.append(buffer, static_cast<size_t>(read));
+    }
+    auto [code, answer] = server_->handlers_.backups(method, subpath, body);
+    const char* reason = code == 200   ? "OK"
+                         : code == 202 ? "Accepted"
+                         : code == 204 ? "No Content"
+                         : code == 400 ? "Bad Request"
+                         : code == 404 ? "Not Found"
+                         : code == 405 ? "Method Not Allowed"
+                         : code == 409 ? "Conflict"
+                         : code == 502 ? "Bad Gateway"
+                         : code == 504 ? "Gateway Timeout"
+                                       : "Internal Server Error";
+    mg_printf(connection,
+              "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+              "Connection: close\r\n\r\n",
+              code, reason, answer.size());
+    mg_write(connection, answer.data(), answer.size());
+    return true;
+  }
+
+  MonitoringServer* server_;
+};
+
 absl::StatusOr<std::unique_ptr<MonitoringServer>> MonitoringServer::Start(
     const std::string& address, MonitoringHandlers handlers) {
   std::unique_ptr<MonitoringServer> server(new MonitoringServer());
@@ -72,6 +123,10 @@ absl::StatusOr<std::unique_ptr<MonitoringServer>> MonitoringServer::Start(
     bool checksum = query.find("checksum=true") != std::string::npos;
     return std::make_pair(200, self->handlers_.partitions(checksum));
   });
+  if (server->handlers_.backups) {
+    server->backups_route_ = std::make_unique<BackupsHandler>(self);
+    server->server_->addHandler("/actuator/backups", server->backups_route_.get());
+  }
   route("/incidents", "application/json",
         [self](const std::string&) { return std::make_pair(200, self->handlers_.incidents()); });
   return server;

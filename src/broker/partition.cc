@@ -43,6 +43,14 @@ absl::StatusOr<std::unique_ptr<Partition>> Partition::Open(PartitionConfig confi
       std::lock_guard lock(self->mutex_);
       listener = self->jobs_available_listener_;
     }
+  environment.checkpoint_committed = [self](const CommittedCheckpoint& checkpoint) {
+    std::function<void(const CommittedCheckpoint&)> listener;
+    {
+      std::lock_guard lock(self->mutex_);
+      listener = self->checkpoint_listener_;
+    }
+    if (listener) listener(checkpoint);
+  };
     if (listener) listener(type);
   };
   auto core = PartitionCore::Open(std::move(config), std::move(environment));
@@ -141,6 +149,11 @@ void Partition::SetCommandRouter(CommandRouter router) {
 }
 
 void Partition::RequestSnapshot() {
+void Partition::SetCheckpointListener(std::function<void(const CommittedCheckpoint&)> listener) {
+  std::lock_guard lock(mutex_);
+  checkpoint_listener_ = std::move(listener);
+}
+
   Post([this] { core_->RequestSnapshot(); });
 }
 

@@ -39,6 +39,9 @@ class Partition {
   void AddJobStream(int64_t stream_id, gateway::JobStreamSpec spec, gateway::JobPushCallback push);
   void RemoveJobStream(int64_t stream_id);
   void SetJobsAvailableListener(std::function<void(const std::string& type)> listener);
+  // Called on the partition thread when a backup checkpoint this replica wrote as leader is
+  // committed (backup_service.h).
+  void SetCheckpointListener(std::function<void(const CommittedCheckpoint&)> listener);
   void SetCommandRouter(CommandRouter router);
   // Asks the partition to take a snapshot at the next opportunity (tests, operators).
   void RequestSnapshot();
@@ -96,6 +99,7 @@ class Partition {
   CommandRouter router_;
   PartitionMetrics metrics_;
   JournalScrub journal_scrub_;         // guarded by mutex_
+  std::function<void(const CommittedCheckpoint&)> checkpoint_listener_;
   int64_t next_journal_scrub_ms_ = 0;  // partition thread only
   std::thread thread_;
 };

@@ -8,6 +8,7 @@
 #include "base/check.h"
 #include "base/strings.h"
 #include "broker/peer_checks.h"
+#include "engine/intent.h"
 #include "journal/crc32c.h"
 
 namespace tern::broker {
@@ -465,6 +466,15 @@ void PartitionCore::ProcessBatch(int64_t now_ms) {
   effects.admitted_ms = std::move(admitted);
   if (!engine::BatchHasContent(output.batch)) {
     // Nothing to commit, but the answers may depend on earlier proposals: release them with
+  for (const auto& record : output.batch.records()) {
+    if (record.record_type() == record::EVENT && record.value_type() == record::CHECKPOINT &&
+        record.intent() == ToInt(engine::CheckpointIntent::kCreated)) {
+      CommittedCheckpoint checkpoint;
+      checkpoint.checkpoint_id = record.checkpoint().checkpoint_id();
+      checkpoint.checkpoint_position = record.checkpoint().checkpoint_position();
+      effects.checkpoints.push_back(checkpoint);
+    }
+  }
     // the last one in flight, or now.
     if (in_flight_.empty()) {
       Release(effects);
@@ -591,7 +601,16 @@ void PartitionCore::ApplyCommitted(const raft::Entry& entry) {
   auto own = in_flight_.find(entry.index());
   if (own != in_flight_.end()) {
     if (own->second.term == entry.term()) {
-      // Our own batch: state already has it; now it may be answered.
+      // Our own batch: state already has it; now it may be answered. A checkpoint in it is
+      // backed up first, so that its backup is under way (IN_PROGRESS) once the request is
+      // answered, and before a later snapshot can replace the one at or before it.
+      for (auto& checkpoint : own->second.checkpoints) {
+        if (!environment_.checkpoint_committed) break;
+        checkpoint.index = entry.index();
+        checkpoint.term = entry.term();
+        checkpoint.snapshot = environment_.state->Latest();
+        environment_.checkpoint_committed(checkpoint);
+      }
       Release(own->second);
       in_flight_.erase(own);
       return;

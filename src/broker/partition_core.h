@@ -102,6 +102,17 @@ using CommandRouter = std::function<void(int32_t partition_id, record::Record co
 struct PartitionEnvironment {
   base::Clock* clock = nullptr;
   journal::FileSystem* file_system = nullptr;
+// A backup checkpoint (CHECKPOINT CREATED) that this replica, as leader, wrote and that is now
+// committed: the partition's backup is its newest snapshot (at or before `index`) plus its log
+// up to `index`.
+struct CommittedCheckpoint {
+  int64_t checkpoint_id = 0;
+  int64_t checkpoint_position = 0;
+  uint64_t index = 0;  // the Raft entry holding the CREATED event
+  uint64_t term = 0;
+  std::optional<SnapshotInfo> snapshot;
+};
+
   std::unique_ptr<StateBackend> state;
   PeerTransport* transport = nullptr;  // none for a single-member group
   CommandRouter route;
@@ -113,6 +124,9 @@ struct PartitionEnvironment {
 };
 
 struct PartitionMetrics {
+  // Called on the partition thread, before the snapshot or the log can change, when a backup
+  // checkpoint this leader wrote is committed (backup_service.h); none in the simulator.
+  std::function<void(const CommittedCheckpoint&)> checkpoint_committed;
   gateway::PartitionRole role = gateway::PartitionRole::kInactive;
   bool healthy = false;
   bool ready = false;
@@ -245,6 +259,8 @@ class PartitionCore {
   struct IncomingSnapshot {
     uint64_t index = 0;
     uint64_t term = 0;
+    // Backup checkpoints this batch created (index and snapshot filled in when committed).
+    std::vector<CommittedCheckpoint> checkpoints;
     std::unique_ptr<SnapshotSink> sink;
   };
   class StreamRegistry;

@@ -15,6 +15,7 @@
 namespace tern::broker {
 namespace {
 
+using engine::CheckpointIntent;
 using engine::CommandDistributionIntent;
 using engine::DecisionEvaluationIntent;
 using engine::DeploymentIntent;
@@ -145,6 +146,8 @@ constexpr PeerCommand kPeerCommands[] = {
     {record::USER_TASK, ToInt(UserTaskIntent::kUpdate)},
     {record::USER_TASK, ToInt(UserTaskIntent::kComplete)},
     {record::MESSAGE_CORRELATION, ToInt(MessageCorrelationIntent::kCorrelate)},
+    // A backup's checkpoint, sent by the broker that took the backup request.
+    {record::CHECKPOINT, ToInt(CheckpointIntent::kCreate)},
     // From other partitions: distributions, message correlation and their acknowledgements.
     {record::DEPLOYMENT, ToInt(DeploymentIntent::kDistribute), Origin::kPartition},
     {record::COMMAND_DISTRIBUTION, ToInt(CommandDistributionIntent::kAcknowledge),

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "base/logging.h"
 #include "base/process.h"
 #include "base/strings.h"
 #include "gateway/cluster_client.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> brokers = {"127.0.0.1:26501"};
   std::string log_level = "info";
   int64_t request_timeout_ms = 15'000;
+  std::string log_format = "text";
   app.add_option("--address", address, "host:port the gateway serves clients on")
       ->envname("TERN_ADDRESS")
       ->capture_default_str();
@@ -52,6 +54,9 @@ int main(int argc, char** argv) {
                  "PEM CA certificate(s): when set, clients must present a certificate signed by it")
       ->envname("TERN_TLS_CLIENT_CA");
   app.add_option("--cluster-tls-ca", cluster_tls.ca,
+  app.add_option("--log-format", log_format, "text, or json (one object per line)")
+      ->envname("TERN_LOG_FORMAT")
+      ->capture_default_str();
                  "PEM cluster CA: brokers are called over mutual TLS and must present a "
                  "certificate it signed")
       ->envname("TERN_CLUSTER_TLS_CA");
@@ -62,8 +67,10 @@ int main(int argc, char** argv) {
                  "PEM private key of --cluster-tls-certificate")
       ->envname("TERN_CLUSTER_TLS_PRIVATE_KEY");
   CLI11_PARSE(app, argc, argv);
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  if (auto status = base::ConfigureLogging(log_format, log_level); !status.ok()) {
+    std::fprintf(stderr, "tern-gateway: %s\n", std::string(ToStd(status.message())).c_str());
+    return 2;
+  }
   for (const absl::Status& status :
        {gateway::ValidateServerTls(tls), gateway::ValidateClusterTls(cluster_tls)}) {
     if (!status.ok()) {
