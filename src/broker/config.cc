@@ -83,11 +83,11 @@ absl::Status ValidateBrokerConfig(const BrokerConfig& c) {
         StrCat("peers must list the cluster address of each of the ", c.cluster_size,
                " brokers in node-id order, but lists ", c.peers.size()));
   }
-  if (auto status = gateway::ValidateServerTls(c.tls); !status.ok()) return status;
   if (c.log_format != "text" && c.log_format != "json") {
     return absl::InvalidArgumentError(
         StrCat("log-format must be text or json, but is '", c.log_format, "'"));
   }
+  if (auto status = gateway::ValidateServerTls(c.tls); !status.ok()) return status;
   if (auto status = gateway::ValidateClusterTls(c.cluster_tls); !status.ok()) return status;
   if (c.tick_ms < 1 || c.election_ticks <= c.heartbeat_ticks || c.heartbeat_ticks < 1) {
     return absl::InvalidArgumentError(
@@ -127,19 +127,15 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   add("data-dir", config.data_dir, "directory for logs, snapshots and state");
   add("gateway-address", config.gateway_address, "host:port of the embedded gateway");
   add("monitoring-address", config.monitoring_address, "host:port for /health, /ready, /metrics");
-  add("rest-address", config.rest_address,
-      "host:port of the embedded gateway's REST API (/v2); empty or 'none' turns it off");
-  add("rest-max-connections", config.rest_max_connections,
-      "open REST connections at most; more are answered 503 and closed");
   add("log-level", config.log_level, "trace, debug, info, warn, error");
+  add("log-format", config.log_format, "text, or json (one object per line)");
+  add("backup-dir", config.backup_dir,
+      "directory of the backup store (shared by all brokers); backups are off without it");
   add("backpressure-latency-floor", backpressure_latency_floor,
       "command latency below which the backpressure limit never shrinks (e.g. 50ms); auto: "
       "25ms with one replica, 100ms when replicated");
   add("snapshot-period", snapshot_period, "how often state is snapshotted (e.g. 5m)");
   add("tick", tick, "Raft tick (e.g. 50ms)");
-  add("log-format", config.log_format, "text, or json (one object per line)");
-  add("backup-dir", config.backup_dir,
-      "directory of the backup store (shared by all brokers); backups are off without it");
   add("election-timeout", election_timeout,
       "time without a leader before a follower campaigns, randomized up to 2x (e.g. 1s); "
       "must exceed a few round trips between brokers");
@@ -205,10 +201,6 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError(error.what());
   }
   if (no_gateway) config.gateway_address.clear();
-  if (no_gateway || config.rest_address == "none") config.rest_address.clear();
-  if (config.rest_max_connections < 1) {
-    return absl::InvalidArgumentError("rest-max-connections must be at least 1");
-  }
   if (backpressure_latency_floor != "auto") {
     auto floor_ms = ParseDurationMs(backpressure_latency_floor);
     if (!floor_ms.ok()) return floor_ms.status();

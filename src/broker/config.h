@@ -27,23 +27,18 @@ struct BrokerConfig {
   // The embedded gateway; empty when turned off with --no-gateway.
   std::string gateway_address = "127.0.0.1:26500";
   std::string monitoring_address = "127.0.0.1:9600";
-  // The embedded gateway's REST API (Camunda 8.8's /v2; docs/rest-api.md); empty when turned
-  // off (rest-address "" or "none", or --no-gateway).
-  std::string rest_address = "127.0.0.1:8080";
-  // Open REST connections; more are answered 503 and closed.
-  int32_t rest_max_connections = 1'000;
   std::string log_level = "info";
+  // "text" (default) or "json" (one object per line: timestamp, level, logger, message, thread).
+  std::string log_format = "text";
+  // The filesystem backup store (/actuator/backups, `tern-broker restore`); empty: backups off.
+  // In a cluster every broker must name the same shared directory.
+  std::string backup_dir;
   int64_t snapshot_period_ms = 5 * 60 * 1000;
   // Raft timing. A follower that hears no leader for the election timeout (randomized between
   // 1x and 2x) starts an election; it must exceed a few round trips between members, since an
   // election is two round trips (pre-vote, vote) and a new leader must hear from a quorum
   // within one timeout (check-quorum). 1 s copes with round trips up to about 400 ms;
   // docs/cluster.md explains the trade-off against failover time. election-timeout and
-  // "text" (default) or "json" (one object per line: timestamp, level, logger, message, thread).
-  std::string log_format = "text";
-  // The filesystem backup store (/actuator/backups, `tern-broker restore`); empty: backups off.
-  // In a cluster every broker must name the same shared directory.
-  std::string backup_dir;
   // heartbeat-interval set the tick counts below (rounded up to whole ticks) unless
   // election-ticks / heartbeat-ticks are given explicitly.
   int64_t tick_ms = 50;

@@ -37,12 +37,6 @@ absl::StatusOr<std::unique_ptr<Partition>> Partition::Open(PartitionConfig confi
     }
     if (router) router(partition_id, std::move(command));
   };
-  environment.jobs_available = [self](const std::string& type) {
-    std::function<void(const std::string&)> listener;
-    {
-      std::lock_guard lock(self->mutex_);
-      listener = self->jobs_available_listener_;
-    }
   environment.checkpoint_committed = [self](const CommittedCheckpoint& checkpoint) {
     std::function<void(const CommittedCheckpoint&)> listener;
     {
@@ -51,6 +45,12 @@ absl::StatusOr<std::unique_ptr<Partition>> Partition::Open(PartitionConfig confi
     }
     if (listener) listener(checkpoint);
   };
+  environment.jobs_available = [self](const std::string& type) {
+    std::function<void(const std::string&)> listener;
+    {
+      std::lock_guard lock(self->mutex_);
+      listener = self->jobs_available_listener_;
+    }
     if (listener) listener(type);
   };
   auto core = PartitionCore::Open(std::move(config), std::move(environment));
@@ -143,17 +143,17 @@ void Partition::SetJobsAvailableListener(std::function<void(const std::string&)>
   jobs_available_listener_ = std::move(listener);
 }
 
+void Partition::SetCheckpointListener(std::function<void(const CommittedCheckpoint&)> listener) {
+  std::lock_guard lock(mutex_);
+  checkpoint_listener_ = std::move(listener);
+}
+
 void Partition::SetCommandRouter(CommandRouter router) {
   std::lock_guard lock(mutex_);
   router_ = std::move(router);
 }
 
 void Partition::RequestSnapshot() {
-void Partition::SetCheckpointListener(std::function<void(const CommittedCheckpoint&)> listener) {
-  std::lock_guard lock(mutex_);
-  checkpoint_listener_ = std::move(listener);
-}
-
   Post([this] { core_->RequestSnapshot(); });
 }
 

@@ -39,10 +39,9 @@ class Partition {
   void AddJobStream(int64_t stream_id, gateway::JobStreamSpec spec, gateway::JobPushCallback push);
   void RemoveJobStream(int64_t stream_id);
   void SetJobsAvailableListener(std::function<void(const std::string& type)> listener);
-  // Called on the partition thread when a backup checkpoint this replica wrote as leader is
-  // committed (backup_service.h).
-  void SetCheckpointListener(std::function<void(const CommittedCheckpoint&)> listener);
   void SetCommandRouter(CommandRouter router);
+  // Receives this partition's committed backup checkpoints, on the partition thread.
+  void SetCheckpointListener(std::function<void(const CommittedCheckpoint&)> listener);
   // Asks the partition to take a snapshot at the next opportunity (tests, operators).
   void RequestSnapshot();
   absl::Status TransferLeadership(int32_t to_node_id);
@@ -97,9 +96,9 @@ class Partition {
   uint64_t inbox_rejections_ = 0;
   std::function<void(const std::string&)> jobs_available_listener_;
   CommandRouter router_;
+  std::function<void(const CommittedCheckpoint&)> checkpoint_listener_;
   PartitionMetrics metrics_;
   JournalScrub journal_scrub_;         // guarded by mutex_
-  std::function<void(const CommittedCheckpoint&)> checkpoint_listener_;
   int64_t next_journal_scrub_ms_ = 0;  // partition thread only
   std::thread thread_;
 };

@@ -464,8 +464,6 @@ void PartitionCore::ProcessBatch(int64_t now_ms) {
   effects.jobs_available = std::move(output.jobs_available);
   effects.outgoing_commands = std::move(output.outgoing_commands);
   effects.admitted_ms = std::move(admitted);
-  if (!engine::BatchHasContent(output.batch)) {
-    // Nothing to commit, but the answers may depend on earlier proposals: release them with
   for (const auto& record : output.batch.records()) {
     if (record.record_type() == record::EVENT && record.value_type() == record::CHECKPOINT &&
         record.intent() == ToInt(engine::CheckpointIntent::kCreated)) {
@@ -475,6 +473,8 @@ void PartitionCore::ProcessBatch(int64_t now_ms) {
       effects.checkpoints.push_back(checkpoint);
     }
   }
+  if (!engine::BatchHasContent(output.batch)) {
+    // Nothing to commit, but the answers may depend on earlier proposals: release them with
     // the last one in flight, or now.
     if (in_flight_.empty()) {
       Release(effects);

@@ -99,9 +99,6 @@ class PeerTransport {
 // Where commands for other partitions go (deployment distributions, acknowledgements...).
 using CommandRouter = std::function<void(int32_t partition_id, record::Record command)>;
 
-struct PartitionEnvironment {
-  base::Clock* clock = nullptr;
-  journal::FileSystem* file_system = nullptr;
 // A backup checkpoint (CHECKPOINT CREATED) that this replica, as leader, wrote and that is now
 // committed: the partition's backup is its newest snapshot (at or before `index`) plus its log
 // up to `index`.
@@ -113,6 +110,9 @@ struct CommittedCheckpoint {
   std::optional<SnapshotInfo> snapshot;
 };
 
+struct PartitionEnvironment {
+  base::Clock* clock = nullptr;
+  journal::FileSystem* file_system = nullptr;
   std::unique_ptr<StateBackend> state;
   PeerTransport* transport = nullptr;  // none for a single-member group
   CommandRouter route;
@@ -121,12 +121,12 @@ struct CommittedCheckpoint {
   uint64_t seed = 0;
   // Free space of the disk holding the partition's directory; none in the simulator.
   std::function<absl::StatusOr<DiskSpace>()> disk_space;
-};
-
-struct PartitionMetrics {
   // Called on the partition thread, before the snapshot or the log can change, when a backup
   // checkpoint this leader wrote is committed (backup_service.h); none in the simulator.
   std::function<void(const CommittedCheckpoint&)> checkpoint_committed;
+};
+
+struct PartitionMetrics {
   gateway::PartitionRole role = gateway::PartitionRole::kInactive;
   bool healthy = false;
   bool ready = false;
@@ -248,6 +248,8 @@ class PartitionCore {
     // Admission times of the commands this batch processed: they leave the limiter when it
     // commits.
     std::vector<int64_t> admitted_ms;
+    // Backup checkpoints this batch created (index and snapshot filled in when committed).
+    std::vector<CommittedCheckpoint> checkpoints;
   };
   struct OutgoingSnapshot {
     raft::Message message;  // the MSG_SNAP to step on the receiver after the last chunk
@@ -259,8 +261,6 @@ class PartitionCore {
   struct IncomingSnapshot {
     uint64_t index = 0;
     uint64_t term = 0;
-    // Backup checkpoints this batch created (index and snapshot filled in when committed).
-    std::vector<CommittedCheckpoint> checkpoints;
     std::unique_ptr<SnapshotSink> sink;
   };
   class StreamRegistry;

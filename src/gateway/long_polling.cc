@@ -46,15 +46,13 @@ void Yield(BrokerClient& brokers, int64_t key) {
                [](absl::StatusOr<record::Record>) {});
 }
 
-// One ActivateJobs call, whatever the transport: asks the partitions, parks, hands the jobs
-// to the transport (WriteResponse, answered by WriteDone) and ends with FinishCall. The gRPC
-// reactor streams each partition's jobs as a message; the REST call collects them into one.
-class ActivateJobsCall : public ParkedRequest,
-                         public std::enable_shared_from_this<ActivateJobsCall> {
+class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJobsResponse>,
+                                  public ParkedRequest,
+                                  public std::enable_shared_from_this<ActivateJobsReactor> {
  public:
-  ActivateJobsCall(GatewayService& service, const gp::ActivateJobsRequest& request)
-      : service_(service), request_(request) {}
-  ~ActivateJobsCall() override = default;
+  ActivateJobsReactor(GatewayService& service, grpc::CallbackServerContext* context,
+                      const gp::ActivateJobsRequest& request)
+      : service_(service), context_(context), request_(request) {}
 
   void Start() {
     self_ = shared_from_this();
@@ -88,7 +86,7 @@ class ActivateJobsCall : public ParkedRequest,
                                : request_.requesttimeout();
     long_poll_ms = std::min<int64_t>(long_poll_ms, int64_t{24} * 3600 * 1000);
     if (request_.requesttimeout() >= 0) {
-      std::weak_ptr<ActivateJobsCall> weak = shared_from_this();
+      std::weak_ptr<ActivateJobsReactor> weak = shared_from_this();
       timer_ = service_.scheduler().Schedule(
           Scheduler::Clock::now() + std::chrono::milliseconds(long_poll_ms), [weak] {
             if (auto self = weak.lock()) self->OnLongPollTimeout();
@@ -104,8 +102,7 @@ class ActivateJobsCall : public ParkedRequest,
     if (!finished_ && !round_active_) StartRoundLocked();
   }
 
-  // The transport took (ok) or could not deliver the response given to WriteResponse.
-  void WriteDone(bool ok) {
+  void OnWriteDone(bool ok) override {
     std::lock_guard lock(mutex_);
     writing_ = false;
     if (!ok) {
@@ -118,7 +115,7 @@ class ActivateJobsCall : public ParkedRequest,
     WriteNextLocked();
   }
 
-  void Cancel() {
+  void OnCancel() override {
     std::lock_guard lock(mutex_);
     cancelled_ = true;
     if (parked_) {
@@ -131,23 +128,14 @@ class ActivateJobsCall : public ParkedRequest,
     }
   }
 
-  // The transport is done with the call (after FinishCall): drops the self-reference.
-  void Release() {
+  void OnDone() override {
     if (timer_ != 0) service_.scheduler().Cancel(timer_);
-    std::shared_ptr<ActivateJobsCall> last_reference;
+    std::shared_ptr<ActivateJobsReactor> last_reference;
     {
       std::lock_guard lock(mutex_);
       last_reference = std::move(self_);
     }
   }
-
- protected:
-  // Hands one message of jobs to the transport; it answers with WriteDone. Called with the
-  // call's mutex held; `response` stays valid until WriteDone.
-  virtual void WriteResponse(const gp::ActivateJobsResponse& response) = 0;
-  // Ends the call (once). Called with the call's mutex held.
-  virtual void FinishCall(const grpc::Status& status) = 0;
-  GatewayService& service() { return service_; }
 
  private:
   void StartRoundLocked() {
@@ -188,7 +176,7 @@ class ActivateJobsCall : public ParkedRequest,
     for (const auto& tenant : request_.tenantids()) {
       batch->add_tenant_ids(tenant.empty() ? std::string(kDefaultTenant) : tenant);
     }
-    std::weak_ptr<ActivateJobsCall> weak = shared_from_this();
+    std::weak_ptr<ActivateJobsReactor> weak = shared_from_this();
     service_.brokers().Send(partition, std::move(command), service_.options().request_timeout_ms,
                             [weak](absl::StatusOr<record::Record> answer) {
                               if (auto self = weak.lock()) self->OnAnswer(std::move(answer));
@@ -301,7 +289,7 @@ class ActivateJobsCall : public ParkedRequest,
       return;
     }
     writing_ = true;
-    WriteResponse(writes_.front());
+    StartWrite(&writes_.front());
   }
 
   void FailBackQueuedLocked(bool include_in_flight) {
@@ -318,12 +306,13 @@ class ActivateJobsCall : public ParkedRequest,
   void FinishLocked(const grpc::Status& status) {
     if (finished_) return;
     finished_ = true;
-    FinishCall(status);
+    Finish(status);
   }
 
   GatewayService& service_;
+  grpc::CallbackServerContext* context_;
   gp::ActivateJobsRequest request_;
-  std::shared_ptr<ActivateJobsCall> self_;
+  std::shared_ptr<ActivateJobsReactor> self_;
   std::mutex mutex_;
   uint64_t timer_ = 0;
   int32_t remaining_ = 0;
@@ -342,46 +331,6 @@ class ActivateJobsCall : public ParkedRequest,
   absl::Status last_error_;
   std::optional<grpc::Status> pending_status_;
   std::deque<gp::ActivateJobsResponse> writes_;
-};
-
-class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJobsResponse>,
-                                  public ActivateJobsCall {
- public:
-  using ActivateJobsCall::ActivateJobsCall;
-  void OnWriteDone(bool ok) override { WriteDone(ok); }
-  void OnCancel() override { Cancel(); }
-  void OnDone() override { Release(); }
-
- private:
-  void WriteResponse(const gp::ActivateJobsResponse& response) override { StartWrite(&response); }
-  void FinishCall(const grpc::Status& status) override { Finish(status); }
-};
-
-// Collects the jobs of every partition into one answer (REST has one response per request).
-// Writes are acknowledged from the scheduler thread, never inline: WriteResponse runs with the
-// call's mutex held and WriteDone takes it.
-class CollectedActivateJobsCall final : public ActivateJobsCall {
- public:
-  CollectedActivateJobsCall(GatewayService& service, const gp::ActivateJobsRequest& request,
-                            Reply<gp::ActivateJobsResponse> reply)
-      : ActivateJobsCall(service, request), reply_(std::move(reply)) {}
-
- private:
-  void WriteResponse(const gp::ActivateJobsResponse& response) override {
-    for (const auto& job : response.jobs()) *collected_.add_jobs() = job;
-    std::weak_ptr<ActivateJobsCall> weak = shared_from_this();
-    service().scheduler().Schedule(Scheduler::Clock::now(), [weak] {
-      if (auto self = weak.lock()) self->WriteDone(true);
-    });
-  }
-  void FinishCall(const grpc::Status& status) override {
-    reply_(status, status.ok() ? std::move(collected_) : gp::ActivateJobsResponse());
-    auto self = shared_from_this();
-    service().scheduler().Schedule(Scheduler::Clock::now(), [self] { self->Release(); });
-  }
-
-  Reply<gp::ActivateJobsResponse> reply_;
-  gp::ActivateJobsResponse collected_;
 };
 
 // Pushes jobs to one StreamActivatedJobs call. Jobs wait in a bounded queue behind the message
@@ -607,16 +556,9 @@ void LongPollingRegistry::Notify(const std::string& type) {
 grpc::ServerWriteReactor<gp::ActivateJobsResponse>* NewActivateJobsReactor(
     GatewayService& service, grpc::CallbackServerContext* context,
     const gp::ActivateJobsRequest& request) {
-  (void)context;  // cancellation arrives through OnCancel
-  auto reactor = std::make_shared<ActivateJobsReactor>(service, request);
+  auto reactor = std::make_shared<ActivateJobsReactor>(service, context, request);
   reactor->Start();
   return reactor.get();
-}
-
-void ActivateJobsCollected(GatewayService& service, const gp::ActivateJobsRequest& request,
-                           Reply<gp::ActivateJobsResponse> reply) {
-  auto call = std::make_shared<CollectedActivateJobsCall>(service, request, std::move(reply));
-  call->Start();
 }
 
 grpc::ServerWriteReactor<gp::ActivatedJob>* NewJobStreamReactor(

@@ -175,7 +175,6 @@ BrokerProcess::BrokerProcess()
     : gateway_port_(FreePort()),
       monitoring_port_(FreePort()),
       cluster_port_(FreePort()),
-      rest_port_(FreePort()),
       log_path_(dir_.File("broker.log")) {}
 
 BrokerProcess::BrokerProcess(std::vector<std::string> extra_args, std::string data_dir)
@@ -218,8 +217,6 @@ void BrokerProcess::Start() {
       "127.0.0.1:" + std::to_string(monitoring_port_),
       "--cluster-address",
       "127.0.0.1:" + std::to_string(cluster_port_),
-      "--rest-address",
-      "127.0.0.1:" + std::to_string(rest_port_),
   };
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   auto argv = CStrings(args);

@@ -74,8 +74,6 @@ class BrokerProcess {
   int port() const { return gateway_port_; }
   int cluster_port() const { return cluster_port_; }
   int monitoring_port() const { return monitoring_port_; }
-  // The embedded gateway's REST API.
-  int rest_port() const { return rest_port_; }
   const std::string& log_path() const { return log_path_; }
   std::string data_dir() const { return data_dir_.empty() ? dir_.File("data") : data_dir_; }
   // The end of the broker's log, for failure messages.
@@ -90,7 +88,6 @@ class BrokerProcess {
   int gateway_port_;
   int monitoring_port_;
   int cluster_port_;
-  int rest_port_;
   std::string log_path_;
   std::vector<std::string> extra_args_;
   std::string data_dir_;
