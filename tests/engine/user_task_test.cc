@@ -540,3 +540,88 @@ TEST(MessageCorrelationTest, ARejectingSubscriptionEndsInNotFound) {
 
 }  // namespace
 }  // namespace tern::engine
+
+namespace tern::engine {
+namespace {
+
+TEST(UserTaskTest, MigrationMovesTheTaskAndRefusesAnotherImplementation) {
+  EngineHarness harness;
+  auto deployed = harness.Deploy("approval.bpmn", Model(""));
+  const int64_t v1 = deployed.deployment().processes(0).process_definition_key();
+  std::string v2_xml = Model("", "<bpmn:endEvent id=\"unused\"/>");
+  auto v2 = harness.Deploy("approval.bpmn", v2_xml);
+  ASSERT_EQ(v2.record_type(), record::EVENT) << v2.rejection_reason();
+  const int64_t v2_key = v2.deployment().processes(0).process_definition_key();
+  ASSERT_NE(v1, v2_key);
+  record::ProcessInstanceCreationRecord creation;
+  creation.set_process_definition_key(v1);
+  auto created = *harness.Send(MakeCommand(-1, ProcessInstanceCreationIntent::kCreate, creation));
+  const int64_t instance = created.process_instance_creation().process_instance_key();
+  const int64_t task = OnlyTaskKey(harness);
+
+  record::ProcessInstanceMigrationRecord migration;
+  migration.set_process_instance_key(instance);
+  migration.set_target_process_definition_key(v2_key);
+  auto* mapping = migration.add_mapping_instructions();
+  mapping->set_source_element_id("review");
+  mapping->set_target_element_id("review");
+  auto migrated =
+      *harness.Send(MakeCommand(instance, ProcessInstanceMigrationIntent::kMigrate, migration));
+  ASSERT_EQ(migrated.record_type(), record::EVENT) << migrated.rejection_reason();
+  ASSERT_EQ(harness.Events(UserTaskIntent::kMigrated).size(), 1u);
+  EXPECT_EQ(harness.engine().GetUserTask(task)->record().process_definition_key(), v2_key);
+
+  // A job-based user task is another implementation.
+  const std::string job_based = std::string(models::kHeader) + R"(
+  <bpmn:process id="approval" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+    <bpmn:userTask id="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+)";
+  auto v3 = harness.Deploy("approval.bpmn", job_based);
+  migration.set_target_process_definition_key(
+      v3.deployment().processes(0).process_definition_key());
+  auto refused =
+      *harness.Send(MakeCommand(instance, ProcessInstanceMigrationIntent::kMigrate, migration));
+  EXPECT_EQ(refused.rejection_type(), record::INVALID_STATE);
+  EXPECT_THAT(refused.rejection_reason(), HasSubstr("different user task implementation"));
+
+  EXPECT_EQ(Complete(harness, task).record_type(), record::EVENT);
+  EXPECT_EQ(harness.CountEntries(state::ColumnFamily::kUserTask), 0);
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(UserTaskTest, ModificationTerminatesTheTaskAndActivatesANewOne) {
+  EngineHarness harness;
+  harness.Deploy("approval.bpmn", Model(""));
+  auto created = harness.CreateInstance("approval");
+  const int64_t instance = created.process_instance_creation().process_instance_key();
+  const int64_t first = OnlyTaskKey(harness);
+  const int64_t element = harness.engine().GetUserTask(first)->record().element_instance_key();
+
+  record::ProcessInstanceModificationRecord modification;
+  modification.set_process_instance_key(instance);
+  modification.add_terminate_instructions(element);
+  modification.add_activate_instructions()->set_element_id("review");
+  auto modified = *harness.Send(
+      MakeCommand(instance, ProcessInstanceModificationIntent::kModify, modification));
+  ASSERT_EQ(modified.record_type(), record::EVENT) << modified.rejection_reason();
+  ASSERT_EQ(harness.Events(UserTaskIntent::kCanceled).size(), 1u);
+  EXPECT_EQ(harness.Events(UserTaskIntent::kCanceled)[0].key(), first);
+  auto created_tasks = harness.Events(UserTaskIntent::kCreated);
+  ASSERT_EQ(created_tasks.size(), 2u);
+  const int64_t second = created_tasks[1].key();
+  EXPECT_EQ(harness.engine().GetUserTask(first)->state(), "CANCELED");
+  EXPECT_EQ(harness.engine().GetUserTask(second)->state(), "CREATED");
+  EXPECT_EQ(Complete(harness, first).rejection_type(), record::INVALID_STATE);
+  EXPECT_EQ(Complete(harness, second).record_type(), record::EVENT);
+  EXPECT_EQ(harness.CountEntries(state::ColumnFamily::kUserTask), 0);
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+}  // namespace
+}  // namespace tern::engine

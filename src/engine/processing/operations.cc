@@ -326,6 +326,19 @@ void MigrationProcessor::Migrate(const record::Record& command) {
                        "' and different type '", bpmn::ElementTypeName(target_element.type), "'."));
       return;
     }
+    auto native_user_task = [](const bpmn::Element& element) {
+      return element.type == ElementType::kUserTask && element.user_task.has_value() &&
+             element.user_task->zeebe_user_task;
+    };
+    if (native_user_task(source_element) != native_user_task(target_element)) {
+      // As Zeebe: a job-based user task and a native one are different implementations.
+      invalid(record::INVALID_STATE,
+              tern::StrCat("active element with id '", id, "' is mapped to an element with id '",
+                           target_element.id,
+                           "' and a different user task implementation (job-based and "
+                           "zeebe:userTask)."));
+      return;
+    }
     for (const bpmn::Element* element : {&source_element, &target_element}) {
       bool subscribes = !element->boundary_events.empty() ||
                         element->type == ElementType::kIntermediateCatchEvent ||
@@ -386,6 +399,17 @@ void MigrationProcessor::Migrate(const record::Record& command) {
         moved.set_process_definition_version(target->version);
         moved.set_element_id(element_id);
         context_.AppendEvent(instance.job_key(), JobIntent::kMigrated, std::move(moved));
+      }
+    }
+    if (instance.user_task_key() > 0) {
+      if (auto task = state.user_tasks.Get(instance.user_task_key())) {
+        record::UserTaskRecord moved = task->record();
+        moved.set_user_task_key(instance.user_task_key());
+        moved.set_process_definition_key(target->key);
+        moved.set_bpmn_process_id(target->bpmn_process_id);
+        moved.set_process_definition_version(target->version);
+        moved.set_element_id(element_id);
+        context_.AppendEvent(instance.user_task_key(), UserTaskIntent::kMigrated, std::move(moved));
       }
     }
   };
