@@ -29,6 +29,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::BrokerProcess;
+using testing::DeployOneTask;
 using testing::Eventually;
 using testing::OneTaskProcess;
 using testing::ResidentBytes;
@@ -212,14 +213,6 @@ class Workers {
   std::vector<std::thread> threads_;
 };
 
-void Deploy(const Client& client, const std::string& process_id, const std::string& job_type) {
-  auto deployed = client.newDeployResourceCommand()
-                      .addResourceString(OneTaskProcess(process_id, job_type), process_id + ".bpmn")
-                      .send()
-                      .get();
-  ASSERT_TRUE(deployed.ok()) << deployed.status();
-}
-
 // The broker's RSS bound under overload. The partition holds at most its in-flight limit
 // (<= 4,000 commands) plus the hand-over queue (20,000), the gateway bounds its queues, and the
 // state holds only instances waiting on a job that workers take at once, so memory stays near
@@ -235,7 +228,7 @@ TEST(OverloadBrokerTest, RefusesNewWorkUnderOverloadButFinishesAllAcceptedWork) 
   BrokerProcess broker;
   broker.Start();
   auto admin = broker.NewClient();
-  Deploy(admin, "overload", "overload-job");
+  DeployOneTask(admin, "overload", "overload-job");
 
   const int run_seconds = EnvSeconds("TERN_OVERLOAD_TEST_SECONDS", 8);
   Outcomes outcomes;
@@ -323,7 +316,7 @@ TEST(OverloadBrokerTest, FullDiskRefusesNewWorkWithoutExitingAndResumesWhenEnlar
   BrokerProcess broker({"--disk-free-watermark", "24MiB"}, disk.path() + "/data");
   broker.Start();
   auto admin = broker.NewClient();
-  Deploy(admin, "disk", "disk-job");
+  DeployOneTask(admin, "disk", "disk-job");
 
   Outcomes outcomes;
   Workers workers(NoRetryClient(broker), outcomes, "disk-job", 2);

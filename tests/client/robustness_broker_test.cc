@@ -24,8 +24,9 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::BrokerProcess;
+using testing::DeployOneTask;
 using testing::Eventually;
-using testing::OneTaskProcess;
+using testing::StartInstance;
 namespace gp = ::gateway_protocol;
 
 // A connected TCP socket to 127.0.0.1:port, or -1.
@@ -69,24 +70,6 @@ std::string HttpGet(int port, const std::string& path, milliseconds limit) {
   return answer;
 }
 
-void Deploy(const Client& client, const std::string& process_id, const std::string& job_type) {
-  auto deployed = client.newDeployResourceCommand()
-                      .addResourceString(OneTaskProcess(process_id, job_type), process_id + ".bpmn")
-                      .send()
-                      .get();
-  ASSERT_TRUE(deployed.ok()) << deployed.status();
-}
-
-int64_t Start(const Client& client, const std::string& process_id, nlohmann::json variables) {
-  auto created = client.newCreateInstanceCommand()
-                     .bpmnProcessId(process_id)
-                     .variables(std::move(variables))
-                     .send()
-                     .get();
-  EXPECT_TRUE(created.ok()) << created.status();
-  return created.ok() ? created->processInstanceKey : 0;
-}
-
 std::vector<ActivatedJob> Activate(const Client& client, const std::string& type,
                                    milliseconds long_poll = milliseconds(-1)) {
   auto jobs = client.newActivateJobsCommand()
@@ -112,8 +95,8 @@ TEST(RobustnessBrokerTest, JobTooLargeForAMessageRaisesAnIncidentAndSmallJobsAre
   BrokerProcess broker;
   broker.Start();
   auto client = broker.NewClient();
-  Deploy(client, "big", "big-job");
-  int64_t large = Start(client, "big", {{"name", "large"}});
+  DeployOneTask(client, "big", "big-job");
+  int64_t large = StartInstance(client, "big", {{"name", "large"}});
   // Five variables of 1 MB each: every request fits the 4 MB limit, the job does not.
   for (int i = 0; i < 5; ++i) {
     auto set = client.newSetVariablesCommand(large)
@@ -122,7 +105,7 @@ TEST(RobustnessBrokerTest, JobTooLargeForAMessageRaisesAnIncidentAndSmallJobsAre
                    .get();
     ASSERT_TRUE(set.ok()) << set.status();
   }
-  int64_t small = Start(client, "big", {{"name", "small"}});
+  int64_t small = StartInstance(client, "big", {{"name", "small"}});
 
   auto jobs = Activate(client, "big-job");
   ASSERT_EQ(jobs.size(), 1u);
@@ -143,7 +126,7 @@ TEST(RobustnessBrokerTest, JobTooLargeForAMessageRaisesAnIncidentAndSmallJobsAre
       << message;
   // The large job no longer comes up, and it does not block the type.
   EXPECT_TRUE(Activate(client, "big-job").empty());
-  int64_t another = Start(client, "big", {{"name", "another"}});
+  int64_t another = StartInstance(client, "big", {{"name", "another"}});
   jobs = Activate(client, "big-job");
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].processInstanceKey, another);
@@ -173,7 +156,7 @@ TEST(RobustnessBrokerTest, JobsPushedToAStreamThatStopsReadingAreReadableOrHande
   BrokerProcess broker;
   broker.Start();
   auto client = broker.NewClient();
-  Deploy(client, "pushed", "pushed-job");
+  DeployOneTask(client, "pushed", "pushed-job");
 
   auto channel = grpc::CreateChannel(broker.address(), grpc::InsecureChannelCredentials());
   auto stub = gp::Gateway::NewStub(channel);
@@ -195,12 +178,13 @@ TEST(RobustnessBrokerTest, JobsPushedToAStreamThatStopsReadingAreReadableOrHande
   // Wait until the stream is registered: a job created now is pushed, not left for polling.
   // Probes created before that are polled, and count as handed to polling.
   ASSERT_TRUE(Eventually([&] {
-    created.insert(Start(client, "pushed", {{"probe", true}}));
+    created.insert(StartInstance(client, "pushed", {{"probe", true}}));
     return poll_once();
   }));
   constexpr int kJobs = 12;
   for (int i = 0; i < kJobs; ++i) {
-    created.insert(Start(client, "pushed", {{"i", i}, {"payload", std::string(200'000, 'p')}}));
+    created.insert(
+        StartInstance(client, "pushed", {{"i", i}, {"payload", std::string(200'000, 'p')}}));
     poll_once();
   }
   poll_once();
@@ -248,8 +232,8 @@ TEST(RobustnessBrokerTest, ReadyAnswersWhileFiftyConnectionsSitHalfOpen) {
   for (int fd : idle) close(fd);
   // The broker serves a normal create and complete afterwards.
   auto client = broker.NewClient();
-  Deploy(client, "after", "after-job");
-  int64_t instance = Start(client, "after", {});
+  DeployOneTask(client, "after", "after-job");
+  int64_t instance = StartInstance(client, "after", {});
   auto jobs = Activate(client, "after-job", milliseconds(5'000));
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].processInstanceKey, instance);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -175,6 +176,7 @@ BrokerProcess::BrokerProcess()
     : gateway_port_(FreePort()),
       monitoring_port_(FreePort()),
       cluster_port_(FreePort()),
+      rest_port_(FreePort()),
       log_path_(dir_.File("broker.log")) {}
 
 BrokerProcess::BrokerProcess(std::vector<std::string> extra_args, std::string data_dir)
@@ -217,6 +219,8 @@ void BrokerProcess::Start() {
       "127.0.0.1:" + std::to_string(monitoring_port_),
       "--cluster-address",
       "127.0.0.1:" + std::to_string(cluster_port_),
+      "--rest-address",
+      "127.0.0.1:" + std::to_string(rest_port_),
   };
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   auto argv = CStrings(args);
@@ -310,6 +314,27 @@ std::string OneTaskProcess(const std::string& process_id, const std::string& job
   </bpmn:process>
 </bpmn:definitions>
 )";
+}
+
+void DeployOneTask(const Client& client, const std::string& process_id, const std::string& job_type,
+                   int retries) {
+  auto deployed =
+      client.newDeployResourceCommand()
+          .addResourceString(OneTaskProcess(process_id, job_type, retries), process_id + ".bpmn")
+          .send()
+          .get();
+  ASSERT_TRUE(deployed.ok()) << deployed.status();
+}
+
+int64_t StartInstance(const Client& client, const std::string& process_id,
+                      nlohmann::json variables) {
+  auto created = client.newCreateInstanceCommand()
+                     .bpmnProcessId(process_id)
+                     .variables(std::move(variables))
+                     .send()
+                     .get();
+  EXPECT_TRUE(created.ok()) << created.status();
+  return created.ok() ? created->processInstanceKey : 0;
 }
 
 }  // namespace tern::testing

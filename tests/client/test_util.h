@@ -74,6 +74,8 @@ class BrokerProcess {
   int port() const { return gateway_port_; }
   int cluster_port() const { return cluster_port_; }
   int monitoring_port() const { return monitoring_port_; }
+  // The embedded gateway's REST API.
+  int rest_port() const { return rest_port_; }
   const std::string& log_path() const { return log_path_; }
   std::string data_dir() const { return data_dir_.empty() ? dir_.File("data") : data_dir_; }
   // The end of the broker's log, for failure messages.
@@ -88,6 +90,7 @@ class BrokerProcess {
   int gateway_port_;
   int monitoring_port_;
   int cluster_port_;
+  int rest_port_;
   std::string log_path_;
   std::vector<std::string> extra_args_;
   std::string data_dir_;
@@ -101,6 +104,15 @@ int64_t ResidentBytes(pid_t pid);
 // The BPMN of a process with one service task of `job_type` between a start and an end event.
 std::string OneTaskProcess(const std::string& process_id, const std::string& job_type,
                            int retries = 3);
+
+// Deploys OneTaskProcess(process_id, job_type, retries); a failure fails the current test.
+void DeployOneTask(const Client& client, const std::string& process_id, const std::string& job_type,
+                   int retries = 3);
+
+// Creates an instance of the latest version of `process_id`; a failure fails the current test
+// and gives 0.
+int64_t StartInstance(const Client& client, const std::string& process_id,
+                      nlohmann::json variables);
 
 // Waits (polling every 10 ms, up to `limit`) until `condition` holds; returns whether it did.
 // Used to wait for asynchronous effects, never to measure time.

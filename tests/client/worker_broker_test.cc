@@ -16,28 +16,9 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::BrokerProcess;
+using testing::DeployOneTask;
 using testing::Eventually;
-using testing::OneTaskProcess;
-
-void Deploy(const Client& client, const std::string& process_id, const std::string& job_type,
-            int retries = 3) {
-  auto deployed =
-      client.newDeployResourceCommand()
-          .addResourceString(OneTaskProcess(process_id, job_type, retries), process_id + ".bpmn")
-          .send()
-          .get();
-  ASSERT_TRUE(deployed.ok()) << deployed.status();
-}
-
-int64_t Start(const Client& client, const std::string& process_id, nlohmann::json variables) {
-  auto created = client.newCreateInstanceCommand()
-                     .bpmnProcessId(process_id)
-                     .variables(std::move(variables))
-                     .send()
-                     .get();
-  EXPECT_TRUE(created.ok()) << created.status();
-  return created.ok() ? created->processInstanceKey : 0;
-}
+using testing::StartInstance;
 
 // The command may or may not have been applied: the broker went away before it answered.
 bool IsAmbiguous(StatusCode code) {
@@ -56,7 +37,7 @@ TEST(WorkerBrokerTest, PollingWorkerCompletesEveryInstance) {
   BrokerProcess broker;
   broker.Start();
   auto client = broker.NewClient();
-  Deploy(client, "poll", "poll-job");
+  DeployOneTask(client, "poll", "poll-job");
   std::mutex mu;
   std::set<int64_t> handled;
   auto worker = client.newWorker()
@@ -71,7 +52,7 @@ TEST(WorkerBrokerTest, PollingWorkerCompletesEveryInstance) {
                     .open();
   ASSERT_TRUE(worker.ok()) << worker.status();
   std::set<int64_t> started;
-  for (int i = 0; i < 30; ++i) started.insert(Start(client, "poll", {{"i", i}}));
+  for (int i = 0; i < 30; ++i) started.insert(StartInstance(client, "poll", {{"i", i}}));
   ASSERT_TRUE(Eventually([&] { return worker->metrics().jobsCompleted == 30; }))
       << worker->metrics().jobsCompleted;
   worker->close();
@@ -85,16 +66,16 @@ TEST(WorkerBrokerTest, StreamingWorkerGetsPushedJobsAndDrainsOlderOnesByPolling)
   BrokerProcess broker;
   broker.Start();
   auto client = broker.NewClient();
-  Deploy(client, "push", "push-job");
+  DeployOneTask(client, "push", "push-job");
   // Waiting before the worker opens: only polling can find these.
-  for (int i = 0; i < 5; ++i) Start(client, "push", {{"i", i}});
+  for (int i = 0; i < 5; ++i) StartInstance(client, "push", {{"i", i}});
   auto worker = client.newWorker()
                     .jobType("push-job")
                     .streamEnabled(true)
                     .handler([](const ActivatedJob&) { return nlohmann::json::object(); })
                     .open();
   ASSERT_TRUE(worker.ok()) << worker.status();
-  for (int i = 5; i < 25; ++i) Start(client, "push", {{"i", i}});
+  for (int i = 5; i < 25; ++i) StartInstance(client, "push", {{"i", i}});
   ASSERT_TRUE(Eventually([&] { return worker->metrics().jobsCompleted == 25; }))
       << worker->metrics().jobsCompleted;
   worker->close();
@@ -108,8 +89,8 @@ TEST(WorkerBrokerTest, ThrowingHandlerFailsTheJobWithOneRetryFewer) {
   BrokerProcess broker;
   broker.Start();
   auto client = broker.NewClient();
-  Deploy(client, "throws", "throws-job", /*retries=*/3);
-  Start(client, "throws", nlohmann::json::object());
+  DeployOneTask(client, "throws", "throws-job", /*retries=*/3);
+  StartInstance(client, "throws", nlohmann::json::object());
   std::mutex mu;
   std::vector<int32_t> retries_seen;
   auto worker = client.newWorker()
@@ -141,7 +122,7 @@ void RestartScenario(bool streaming) {
   BrokerProcess broker;
   broker.Start();
   auto client = broker.NewClient();
-  Deploy(client, "restart", "restart-job");
+  DeployOneTask(client, "restart", "restart-job");
 
   std::mutex mu;
   std::set<int64_t> completed;  // instances whose job completion is known to have landed
@@ -203,7 +184,7 @@ void RestartScenario(bool streaming) {
   ASSERT_TRUE(worker.ok()) << worker.status();
 
   std::set<int64_t> started;
-  for (int i = 0; i < 20; ++i) started.insert(Start(client, "restart", {{"i", i}}));
+  for (int i = 0; i < 20; ++i) started.insert(StartInstance(client, "restart", {{"i", i}}));
   ASSERT_TRUE(Eventually([&] {
     std::lock_guard lock(mu);
     return completed.size() >= 5;
@@ -215,8 +196,8 @@ void RestartScenario(bool streaming) {
   std::this_thread::sleep_for(milliseconds(500));
   broker.Start();
   auto after = broker.NewClient();
-  for (int i = 20; i < 40; ++i) started.insert(Start(after, "restart", {{"i", i}}));
-  started.erase(0);  // a failed Start would have added 0 (and failed the test)
+  for (int i = 20; i < 40; ++i) started.insert(StartInstance(after, "restart", {{"i", i}}));
+  started.erase(0);  // a failed StartInstance would have added 0 (and failed the test)
 
   const bool all_completed = Eventually(
       [&] {
