@@ -132,7 +132,9 @@ class Broker {
                                      "--monitoring-address",
                                      "127.0.0.1:" + std::to_string(FreePort()),
                                      "--cluster-address",
-                                     "127.0.0.1:" + std::to_string(FreePort())};
+                                     "127.0.0.1:" + std::to_string(FreePort()),
+                                     "--rest-address",
+                                     "127.0.0.1:0"};
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);

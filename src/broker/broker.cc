@@ -170,6 +170,19 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     auto server = gateway::GatewayServer::Start(server_options, broker->gateway_service_.get());
     if (!server.ok()) return server.status();
     broker->gateway_server_ = *std::move(server);
+    if (!c.rest_address.empty() && c.tls.enabled()) {
+      // REST has no TLS yet: do not serve it in plaintext next to a TLS-protected gRPC port.
+      spdlog::warn("REST API off: it has no TLS yet and tls-certificate is set (rest-address {})",
+                   c.rest_address);
+    } else if (!c.rest_address.empty()) {
+      gateway::rest::HttpServerOptions rest_options;
+      rest_options.address = c.rest_address;
+      rest_options.max_body_bytes = server_options.max_message_bytes;
+      rest_options.max_connections = c.rest_max_connections;
+      auto rest = gateway::rest::RestServer::Start(rest_options, *broker->gateway_service_);
+      if (!rest.ok()) return rest.status();
+      broker->rest_server_ = *std::move(rest);
+    }
   }
   if (!c.monitoring_address.empty()) {
     auto monitoring = MonitoringServer::Start(
@@ -199,6 +212,7 @@ void Broker::Stop() {
   if (stopped_) return;
   stopped_ = true;
   monitoring_.reset();
+  if (rest_server_) rest_server_->Shutdown();
   if (gateway_server_) gateway_server_->Shutdown(2'000);
   if (cluster_client_) cluster_client_->Stop();
   if (cluster_service_) cluster_service_->Shutdown();
@@ -207,6 +221,7 @@ void Broker::Stop() {
   }
   if (transport_) transport_->Stop();
   for (auto& partition : partitions_) partition->Stop();
+  rest_server_.reset();
   // After the partitions, whose threads hand it checkpoints; before the client it sends with.
   backups_.reset();
   gateway_server_.reset();

@@ -17,6 +17,7 @@
 #include "broker/peer_transport.h"
 #include "gateway/cluster_client.h"
 #include "gateway/gateway_service.h"
+#include "gateway/rest/rest_server.h"
 #include "gateway/server.h"
 
 namespace prometheus {
@@ -41,6 +42,7 @@ class Broker {
   std::string IncidentsJson();
   const BrokerConfig& config() const { return config_; }
   int gateway_port() const { return gateway_server_ ? gateway_server_->port() : 0; }
+  int rest_port() const { return rest_server_ ? rest_server_->port() : 0; }
 
  private:
   explicit Broker(BrokerConfig config) : config_(std::move(config)) {}
@@ -61,6 +63,7 @@ class Broker {
   std::unique_ptr<gateway::ClusterBrokerClient> cluster_client_;
   std::unique_ptr<gateway::GatewayService> gateway_service_;
   std::unique_ptr<gateway::GatewayServer> gateway_server_;
+  std::unique_ptr<gateway::rest::RestServer> rest_server_;
   std::unique_ptr<BackupService> backups_;
   std::unique_ptr<MonitoringServer> monitoring_;
   bool stopped_ = false;

@@ -127,6 +127,10 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   add("data-dir", config.data_dir, "directory for logs, snapshots and state");
   add("gateway-address", config.gateway_address, "host:port of the embedded gateway");
   add("monitoring-address", config.monitoring_address, "host:port for /health, /ready, /metrics");
+  add("rest-address", config.rest_address,
+      "host:port of the embedded gateway's REST API (/v2); empty or 'none' turns it off");
+  add("rest-max-connections", config.rest_max_connections,
+      "open REST connections at most; more are answered 503 and closed");
   add("log-level", config.log_level, "trace, debug, info, warn, error");
   add("log-format", config.log_format, "text, or json (one object per line)");
   add("backup-dir", config.backup_dir,
@@ -201,6 +205,10 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
     return absl::InvalidArgumentError(error.what());
   }
   if (no_gateway) config.gateway_address.clear();
+  if (no_gateway || config.rest_address == "none") config.rest_address.clear();
+  if (config.rest_max_connections < 1) {
+    return absl::InvalidArgumentError("rest-max-connections must be at least 1");
+  }
   if (backpressure_latency_floor != "auto") {
     auto floor_ms = ParseDurationMs(backpressure_latency_floor);
     if (!floor_ms.ok()) return floor_ms.status();

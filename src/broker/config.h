@@ -27,6 +27,11 @@ struct BrokerConfig {
   // The embedded gateway; empty when turned off with --no-gateway.
   std::string gateway_address = "127.0.0.1:26500";
   std::string monitoring_address = "127.0.0.1:9600";
+  // The embedded gateway's REST API (Camunda 8.8's /v2; docs/rest-api.md); empty when turned
+  // off (rest-address "" or "none", or --no-gateway).
+  std::string rest_address = "127.0.0.1:8080";
+  // Open REST connections; more are answered 503 and closed.
+  int32_t rest_max_connections = 1'000;
   std::string log_level = "info";
   // "text" (default) or "json" (one object per line: timestamp, level, logger, message, thread).
   std::string log_format = "text";

@@ -122,6 +122,9 @@ int main(int argc, char** argv) {
                                                : StrCat(", gateway on ", config->gateway_address,
                                                         config->tls.enabled() ? " (TLS)" : ""),
                config->cluster_tls.enabled() ? ", cluster port with mutual TLS" : "");
+  if ((*broker)->rest_port() != 0) {
+    spdlog::info("REST API (/v2) on {}", config->rest_address);
+  }
   int signal = 0;
   while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
     spdlog::info(

@@ -48,33 +48,29 @@ int32_t PartitionOf(int64_t key) { return static_cast<int32_t>(key >> kPartition
 template <typename Response>
 using Fill = std::function<void(const record::Record& answer, Response* response)>;
 
-// Sends `command` and finishes the unary call with the answer.
+// Sends `command` and replies with the answer.
 template <typename Response>
-grpc::ServerUnaryReactor* SendAndFinish(grpc::CallbackServerContext* context, BrokerClient& brokers,
-                                        int32_t partition_id, record::Record command,
-                                        int64_t timeout_ms, std::string intent, Response* response,
-                                        Fill<Response> fill) {
-  auto* reactor = context->DefaultReactor();
+void SendAndReply(BrokerClient& brokers, int32_t partition_id, record::Record command,
+                  int64_t timeout_ms, std::string intent, Reply<Response> reply,
+                  Fill<Response> fill) {
   brokers.Send(partition_id, std::move(command), timeout_ms,
-               [reactor, response, fill = std::move(fill),
+               [reply = std::move(reply), fill = std::move(fill),
                 intent = std::move(intent)](absl::StatusOr<record::Record> answer) {
                  if (!answer.ok()) {
-                   reactor->Finish(BrokerErrorStatus(answer.status()));
+                   reply(BrokerErrorStatus(answer.status()), Response());
                  } else if (answer->record_type() == record::COMMAND_REJECTION) {
-                   reactor->Finish(RejectionStatus(*answer, intent));
+                   reply(RejectionStatus(*answer, intent), Response());
                  } else {
-                   if (fill) fill(*answer, response);
-                   reactor->Finish(grpc::Status::OK);
+                   Response response;
+                   if (fill) fill(*answer, &response);
+                   reply(grpc::Status::OK, std::move(response));
                  }
                });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
-                                    const grpc::Status& status) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
+template <typename Response>
+void Fail(const Reply<Response>& reply, const grpc::Status& status) {
+  reply(status, Response());
 }
 
 // A key whose partition bits name no partition of this cluster cannot exist.
@@ -99,22 +95,20 @@ void CopyOperationReference(const Request& request, record::Record& command) {
 // An operation on one process instance (modify, migrate): the key must name a partition of
 // this cluster, and the command, with the request's operation reference, goes to it.
 template <typename Response, typename Request>
-grpc::ServerUnaryReactor* SendToInstancePartition(grpc::CallbackServerContext* context,
-                                                  BrokerClient& brokers, int64_t timeout_ms,
-                                                  const Request& request, std::string intent,
-                                                  std::string_view verb, record::Record command,
-                                                  Response* response) {
+void SendToInstancePartition(BrokerClient& brokers, int64_t timeout_ms, const Request& request,
+                             std::string intent, std::string_view verb, record::Record command,
+                             Reply<Response> reply) {
   int64_t key = request.processinstancekey();
   if (auto error = CheckKeyPartition(key, brokers.partition_count(), intent,
                                      StrCat("Expected to ", verb,
                                             " process instance but no process instance found "
                                             "with key '",
                                             key, "'"))) {
-    return FinishNow(context, *error);
+    return Fail(reply, *error);
   }
   CopyOperationReference(request, command);
-  return SendAndFinish<Response>(context, brokers, PartitionOf(key), std::move(command), timeout_ms,
-                                 std::move(intent), response, nullptr);
+  SendAndReply<Response>(brokers, PartitionOf(key), std::move(command), timeout_ms,
+                         std::move(intent), std::move(reply), nullptr);
 }
 
 }  // namespace
@@ -129,19 +123,69 @@ GatewayService::GatewayService(BrokerClient& brokers, GatewayOptions options)
 
 GatewayService::~GatewayService() { brokers_.SetJobsAvailableListener(nullptr); }
 
+// --- gRPC handlers -------------------------------------------------------------------------------
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* GatewayService::Serve(Ctx* context, const Request* request,
+                                                Response* response) {
+  auto* reactor = context->DefaultReactor();
+  Execute(*request, Reply<Response>([reactor, response](grpc::Status status, Response answer) {
+    if (status.ok()) *response = std::move(answer);
+    reactor->Finish(status);
+  }));
+  return reactor;
+}
+
+#define TERN_GRPC_UNARY(Rpc)                                                                   \
+  grpc::ServerUnaryReactor* GatewayService::Rpc(Ctx* context, const gp::Rpc##Request* request, \
+                                                gp::Rpc##Response* response) {                 \
+    return Serve(context, request, response);                                                  \
+  }
+
+TERN_GRPC_UNARY(Topology)
+TERN_GRPC_UNARY(DeployResource)
+TERN_GRPC_UNARY(DeployProcess)
+TERN_GRPC_UNARY(CreateProcessInstance)
+TERN_GRPC_UNARY(CreateProcessInstanceWithResult)
+TERN_GRPC_UNARY(CancelProcessInstance)
+TERN_GRPC_UNARY(SetVariables)
+TERN_GRPC_UNARY(ResolveIncident)
+TERN_GRPC_UNARY(CompleteJob)
+TERN_GRPC_UNARY(FailJob)
+TERN_GRPC_UNARY(ThrowError)
+TERN_GRPC_UNARY(UpdateJobRetries)
+TERN_GRPC_UNARY(UpdateJobTimeout)
+TERN_GRPC_UNARY(PublishMessage)
+TERN_GRPC_UNARY(BroadcastSignal)
+TERN_GRPC_UNARY(EvaluateDecision)
+TERN_GRPC_UNARY(ModifyProcessInstance)
+TERN_GRPC_UNARY(MigrateProcessInstance)
+TERN_GRPC_UNARY(DeleteResource)
+#undef TERN_GRPC_UNARY
+
+grpc::ServerWriteReactor<gp::ActivateJobsResponse>* GatewayService::ActivateJobs(
+    Ctx* context, const gp::ActivateJobsRequest* request) {
+  return NewActivateJobsReactor(*this, context, *request);
+}
+
+grpc::ServerWriteReactor<gp::ActivatedJob>* GatewayService::StreamActivatedJobs(
+    Ctx* context, const gp::StreamActivatedJobsRequest* request) {
+  return NewJobStreamReactor(*this, context, *request);
+}
+
 // --- Topology ------------------------------------------------------------------------------------
 
-grpc::ServerUnaryReactor* GatewayService::Topology(Ctx* context, const gp::TopologyRequest*,
-                                                   gp::TopologyResponse* response) {
+void GatewayService::Execute(const gp::TopologyRequest&, Reply<gp::TopologyResponse> reply) {
+  gp::TopologyResponse response;
   ClusterTopology topology = brokers_.Topology();
-  response->set_clustersize(topology.cluster_size);
-  response->set_partitionscount(topology.partitions_count);
-  response->set_replicationfactor(topology.replication_factor);
-  response->set_gatewayversion(options_.version);
+  response.set_clustersize(topology.cluster_size);
+  response.set_partitionscount(topology.partitions_count);
+  response.set_replicationfactor(topology.replication_factor);
+  response.set_gatewayversion(options_.version);
   std::sort(topology.brokers.begin(), topology.brokers.end(),
             [](const auto& a, const auto& b) { return a.node_id < b.node_id; });
   for (const auto& broker : topology.brokers) {
-    auto* info = response->add_brokers();
+    auto* info = response.add_brokers();
     info->set_nodeid(broker.node_id);
     info->set_host(broker.host);
     info->set_port(broker.port);
@@ -153,46 +197,44 @@ grpc::ServerUnaryReactor* GatewayService::Topology(Ctx* context, const gp::Topol
       p->set_health(static_cast<gp::Partition::PartitionBrokerHealth>(partition.health));
     }
   }
-  return FinishNow(context, grpc::Status::OK);
+  reply(grpc::Status::OK, std::move(response));
 }
 
 // --- Deployments ---------------------------------------------------------------------------------
 
-grpc::ServerUnaryReactor* GatewayService::DeployResource(Ctx* context,
-                                                         const gp::DeployResourceRequest* request,
-                                                         gp::DeployResourceResponse* response) {
-  if (auto s = CheckTenant(request->tenantid(), "DeployResource"); !s.ok()) {
-    return FinishNow(context, ToGrpc(s));
+void GatewayService::Execute(const gp::DeployResourceRequest& request,
+                             Reply<gp::DeployResourceResponse> reply) {
+  if (auto s = CheckTenant(request.tenantid(), "DeployResource"); !s.ok()) {
+    return Fail(reply, ToGrpc(s));
   }
   record::Record command = Command(-1, kDeploymentCreate);
   auto* deployment = command.mutable_deployment();
   deployment->set_tenant_id(std::string(kDefaultTenant));
-  for (const auto& resource : request->resources()) {
+  for (const auto& resource : request.resources()) {
     auto* kept = deployment->add_resources();
     kept->set_resource_name(resource.name());
     kept->set_resource(resource.content());
   }
-  return SendAndFinish<gp::DeployResourceResponse>(
-      context, brokers_, 1, std::move(command), options_.request_timeout_ms, "CREATE", response,
+  SendAndReply<gp::DeployResourceResponse>(
+      brokers_, 1, std::move(command), options_.request_timeout_ms, "CREATE", std::move(reply),
       [](const record::Record& answer, gp::DeployResourceResponse* out) {
         ToDeployResourceResponse(answer, out);
       });
 }
 
-grpc::ServerUnaryReactor* GatewayService::DeployProcess(Ctx* context,
-                                                        const gp::DeployProcessRequest* request,
-                                                        gp::DeployProcessResponse* response) {
+void GatewayService::Execute(const gp::DeployProcessRequest& request,
+                             Reply<gp::DeployProcessResponse> reply) {
   record::Record command = Command(-1, kDeploymentCreate);
   auto* deployment = command.mutable_deployment();
   deployment->set_tenant_id(std::string(kDefaultTenant));
   deployment->set_legacy_deploy_process(true);
-  for (const auto& process : request->processes()) {
+  for (const auto& process : request.processes()) {
     auto* kept = deployment->add_resources();
     kept->set_resource_name(process.name());
     kept->set_resource(process.definition());
   }
-  return SendAndFinish<gp::DeployProcessResponse>(
-      context, brokers_, 1, std::move(command), options_.request_timeout_ms, "CREATE", response,
+  SendAndReply<gp::DeployProcessResponse>(
+      brokers_, 1, std::move(command), options_.request_timeout_ms, "CREATE", std::move(reply),
       [](const record::Record& answer, gp::DeployProcessResponse* out) {
         out->set_key(answer.key());
         for (const auto& process : answer.deployment().processes()) {
@@ -252,276 +294,252 @@ void CreateOnSomePartition(BrokerClient& brokers, record::Record command, int64_
 
 }  // namespace
 
-grpc::ServerUnaryReactor* GatewayService::CreateProcessInstance(
-    Ctx* context, const gp::CreateProcessInstanceRequest* request,
-    gp::CreateProcessInstanceResponse* response) {
-  auto creation = CreationFromRequest(*request, options_.limits, "CreateProcessInstance");
-  if (!creation.ok()) return FinishNow(context, ToGrpc(creation.status()));
+void GatewayService::Execute(const gp::CreateProcessInstanceRequest& request,
+                             Reply<gp::CreateProcessInstanceResponse> reply) {
+  auto creation = CreationFromRequest(request, options_.limits, "CreateProcessInstance");
+  if (!creation.ok()) return Fail(reply, ToGrpc(creation.status()));
   record::Record command = Command(-1, kCreationCreate);
   *command.mutable_process_instance_creation() = *std::move(creation);
-  CopyOperationReference(*request, command);
-  auto* reactor = context->DefaultReactor();
+  CopyOperationReference(request, command);
   CreateOnSomePartition(brokers_, std::move(command), options_.request_timeout_ms,
                         next_create_partition_++, brokers_.partition_count(),
-                        [reactor, response](absl::StatusOr<record::Record> answer) {
-                          if (!answer.ok())
-                            return reactor->Finish(BrokerErrorStatus(answer.status()));
+                        [reply = std::move(reply)](absl::StatusOr<record::Record> answer) {
+                          if (!answer.ok()) return Fail(reply, BrokerErrorStatus(answer.status()));
                           if (answer->record_type() == record::COMMAND_REJECTION) {
-                            return reactor->Finish(RejectionStatus(*answer, "CREATE"));
+                            return Fail(reply, RejectionStatus(*answer, "CREATE"));
                           }
                           const auto& created = answer->process_instance_creation();
-                          response->set_processdefinitionkey(created.process_definition_key());
-                          response->set_bpmnprocessid(created.bpmn_process_id());
-                          response->set_version(created.version());
-                          response->set_processinstancekey(created.process_instance_key());
-                          response->set_tenantid(created.tenant_id());
-                          reactor->Finish(grpc::Status::OK);
+                          gp::CreateProcessInstanceResponse response;
+                          response.set_processdefinitionkey(created.process_definition_key());
+                          response.set_bpmnprocessid(created.bpmn_process_id());
+                          response.set_version(created.version());
+                          response.set_processinstancekey(created.process_instance_key());
+                          response.set_tenantid(created.tenant_id());
+                          reply(grpc::Status::OK, std::move(response));
                         });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* GatewayService::CreateProcessInstanceWithResult(
-    Ctx* context, const gp::CreateProcessInstanceWithResultRequest* request,
-    gp::CreateProcessInstanceWithResultResponse* response) {
+void GatewayService::Execute(const gp::CreateProcessInstanceWithResultRequest& request,
+                             Reply<gp::CreateProcessInstanceWithResultResponse> reply) {
   auto creation =
-      CreationFromRequest(request->request(), options_.limits, "CreateProcessInstanceWithResult");
-  if (!creation.ok()) return FinishNow(context, ToGrpc(creation.status()));
-  for (const auto& name : request->fetchvariables()) {
+      CreationFromRequest(request.request(), options_.limits, "CreateProcessInstanceWithResult");
+  if (!creation.ok()) return Fail(reply, ToGrpc(creation.status()));
+  for (const auto& name : request.fetchvariables()) {
     if (auto s = CheckName(name, "fetchVariables", true, options_.limits); !s.ok()) {
-      return FinishNow(context, ToGrpc(s));
+      return Fail(reply, ToGrpc(s));
     }
     creation->add_fetch_variables(name);
   }
   record::Record command = Command(-1, kCreationCreateWithAwaitingResult);
   *command.mutable_process_instance_creation() = *std::move(creation);
-  int64_t timeout_ms = request->requesttimeout() > 0
-                           ? std::min<int64_t>(request->requesttimeout(), int64_t{1} << 40)
+  int64_t timeout_ms = request.requesttimeout() > 0
+                           ? std::min<int64_t>(request.requesttimeout(), int64_t{1} << 40)
                            : options_.request_timeout_ms;
-  auto* reactor = context->DefaultReactor();
   CreateOnSomePartition(
       brokers_, std::move(command), timeout_ms, next_create_partition_++,
-      brokers_.partition_count(), [reactor, response](absl::StatusOr<record::Record> answer) {
-        if (!answer.ok()) return reactor->Finish(BrokerErrorStatus(answer.status()));
+      brokers_.partition_count(),
+      [reply = std::move(reply)](absl::StatusOr<record::Record> answer) {
+        if (!answer.ok()) return Fail(reply, BrokerErrorStatus(answer.status()));
         if (answer->record_type() == record::COMMAND_REJECTION) {
-          return reactor->Finish(RejectionStatus(*answer, "CREATE_WITH_AWAITING_RESULT"));
+          return Fail(reply, RejectionStatus(*answer, "CREATE_WITH_AWAITING_RESULT"));
         }
         const auto& result = answer->process_instance_result();
-        response->set_processdefinitionkey(result.process_definition_key());
-        response->set_bpmnprocessid(result.bpmn_process_id());
-        response->set_version(result.version());
-        response->set_processinstancekey(result.process_instance_key());
-        response->set_variables(result.variables().empty() ? "{}" : result.variables());
-        response->set_tenantid(result.tenant_id());
-        reactor->Finish(grpc::Status::OK);
+        gp::CreateProcessInstanceWithResultResponse response;
+        response.set_processdefinitionkey(result.process_definition_key());
+        response.set_bpmnprocessid(result.bpmn_process_id());
+        response.set_version(result.version());
+        response.set_processinstancekey(result.process_instance_key());
+        response.set_variables(result.variables().empty() ? "{}" : result.variables());
+        response.set_tenantid(result.tenant_id());
+        reply(grpc::Status::OK, std::move(response));
       });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* GatewayService::CancelProcessInstance(
-    Ctx* context, const gp::CancelProcessInstanceRequest* request,
-    gp::CancelProcessInstanceResponse* response) {
-  int64_t key = request->processinstancekey();
+void GatewayService::Execute(const gp::CancelProcessInstanceRequest& request,
+                             Reply<gp::CancelProcessInstanceResponse> reply) {
+  int64_t key = request.processinstancekey();
   if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "CANCEL",
                                      StrCat("Expected to cancel a process instance with key '", key,
                                             "', but no such process was found"))) {
-    return FinishNow(context, *error);
+    return Fail(reply, *error);
   }
   record::Record command = Command(key, kProcessInstanceCancel);
   command.mutable_process_instance()->set_process_instance_key(key);
-  CopyOperationReference(*request, command);
-  return SendAndFinish<gp::CancelProcessInstanceResponse>(
-      context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
-      "CANCEL", response, nullptr);
+  CopyOperationReference(request, command);
+  SendAndReply<gp::CancelProcessInstanceResponse>(brokers_, PartitionOf(key), std::move(command),
+                                                  options_.request_timeout_ms, "CANCEL",
+                                                  std::move(reply), nullptr);
 }
 
-grpc::ServerUnaryReactor* GatewayService::SetVariables(Ctx* context,
-                                                       const gp::SetVariablesRequest* request,
-                                                       gp::SetVariablesResponse* response) {
-  int64_t key = request->elementinstancekey();
-  if (auto s = CheckVariables(request->variables(), "variables", options_.limits); !s.ok()) {
-    return FinishNow(context, ToGrpc(s));
+void GatewayService::Execute(const gp::SetVariablesRequest& request,
+                             Reply<gp::SetVariablesResponse> reply) {
+  int64_t key = request.elementinstancekey();
+  if (auto s = CheckVariables(request.variables(), "variables", options_.limits); !s.ok()) {
+    return Fail(reply, ToGrpc(s));
   }
   if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "UPDATE",
                                      StrCat("Expected to update variables for element with key '",
                                             key, "', but no such element was found"))) {
-    return FinishNow(context, *error);
+    return Fail(reply, *error);
   }
   record::Record command = Command(-1, kVariableDocumentUpdate);
   auto* document = command.mutable_variable_document();
   document->set_scope_key(key);
-  document->set_variables(request->variables());
-  document->set_update_semantics(request->local() ? record::LOCAL : record::PROPAGATE);
-  CopyOperationReference(*request, command);
-  return SendAndFinish<gp::SetVariablesResponse>(
-      context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
-      "UPDATE", response, [](const record::Record& answer, gp::SetVariablesResponse* out) {
+  document->set_variables(request.variables());
+  document->set_update_semantics(request.local() ? record::LOCAL : record::PROPAGATE);
+  CopyOperationReference(request, command);
+  SendAndReply<gp::SetVariablesResponse>(
+      brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms, "UPDATE",
+      std::move(reply), [](const record::Record& answer, gp::SetVariablesResponse* out) {
         out->set_key(answer.key());
       });
 }
 
-grpc::ServerUnaryReactor* GatewayService::ResolveIncident(Ctx* context,
-                                                          const gp::ResolveIncidentRequest* request,
-                                                          gp::ResolveIncidentResponse* response) {
-  int64_t key = request->incidentkey();
+void GatewayService::Execute(const gp::ResolveIncidentRequest& request,
+                             Reply<gp::ResolveIncidentResponse> reply) {
+  int64_t key = request.incidentkey();
   if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "RESOLVE",
                                      StrCat("Expected to resolve incident with key '", key,
                                             "', but no such incident was found"))) {
-    return FinishNow(context, *error);
+    return Fail(reply, *error);
   }
   record::Record command = Command(key, kIncidentResolve);
   command.mutable_incident();
-  CopyOperationReference(*request, command);
-  return SendAndFinish<gp::ResolveIncidentResponse>(context, brokers_, PartitionOf(key),
-                                                    std::move(command), options_.request_timeout_ms,
-                                                    "RESOLVE", response, nullptr);
+  CopyOperationReference(request, command);
+  SendAndReply<gp::ResolveIncidentResponse>(brokers_, PartitionOf(key), std::move(command),
+                                            options_.request_timeout_ms, "RESOLVE",
+                                            std::move(reply), nullptr);
 }
 
 // --- Jobs ----------------------------------------------------------------------------------------
 
-grpc::ServerUnaryReactor* GatewayService::CompleteJob(Ctx* context,
-                                                      const gp::CompleteJobRequest* request,
-                                                      gp::CompleteJobResponse* response) {
-  int64_t key = request->jobkey();
-  if (auto s = CheckVariables(request->variables(), "variables", options_.limits); !s.ok()) {
-    return FinishNow(context, ToGrpc(s));
+void GatewayService::Execute(const gp::CompleteJobRequest& request,
+                             Reply<gp::CompleteJobResponse> reply) {
+  int64_t key = request.jobkey();
+  if (auto s = CheckVariables(request.variables(), "variables", options_.limits); !s.ok()) {
+    return Fail(reply, ToGrpc(s));
   }
   if (auto error = CheckKeyPartition(
           key, brokers_.partition_count(), "COMPLETE",
           StrCat("Expected to complete job with key '", key, "', but no such job was found"))) {
-    return FinishNow(context, *error);
+    return Fail(reply, *error);
   }
   record::Record command = Command(key, kJobComplete);
-  command.mutable_job()->set_variables(request->variables());
-  return SendAndFinish<gp::CompleteJobResponse>(context, brokers_, PartitionOf(key),
-                                                std::move(command), options_.request_timeout_ms,
-                                                "COMPLETE", response, nullptr);
+  command.mutable_job()->set_variables(request.variables());
+  SendAndReply<gp::CompleteJobResponse>(brokers_, PartitionOf(key), std::move(command),
+                                        options_.request_timeout_ms, "COMPLETE", std::move(reply),
+                                        nullptr);
 }
 
-grpc::ServerUnaryReactor* GatewayService::FailJob(Ctx* context, const gp::FailJobRequest* request,
-                                                  gp::FailJobResponse* response) {
-  int64_t key = request->jobkey();
-  if (auto s = CheckVariables(request->variables(), "variables", options_.limits); !s.ok()) {
-    return FinishNow(context, ToGrpc(s));
+void GatewayService::Execute(const gp::FailJobRequest& request, Reply<gp::FailJobResponse> reply) {
+  int64_t key = request.jobkey();
+  if (auto s = CheckVariables(request.variables(), "variables", options_.limits); !s.ok()) {
+    return Fail(reply, ToGrpc(s));
   }
-  if (request->errormessage().size() > static_cast<size_t>(options_.limits.max_variables_bytes)) {
-    return FinishNow(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                           "Expected 'errorMessage' to be at most 1 MiB"));
+  if (request.errormessage().size() > static_cast<size_t>(options_.limits.max_variables_bytes)) {
+    return Fail(reply, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                    "Expected 'errorMessage' to be at most 1 MiB"));
   }
   if (auto error = CheckKeyPartition(
           key, brokers_.partition_count(), "FAIL",
           StrCat("Expected to fail job with key '", key, "', but no such job was found"))) {
-    return FinishNow(context, *error);
+    return Fail(reply, *error);
   }
   record::Record command = Command(key, kJobFail);
   auto* job = command.mutable_job();
-  job->set_retries(request->retries());
-  job->set_error_message(request->errormessage());
-  job->set_retry_backoff(std::clamp<int64_t>(request->retrybackoff(), 0, int64_t{1} << 40));
-  job->set_variables(request->variables());
-  return SendAndFinish<gp::FailJobResponse>(context, brokers_, PartitionOf(key), std::move(command),
-                                            options_.request_timeout_ms, "FAIL", response, nullptr);
+  job->set_retries(request.retries());
+  job->set_error_message(request.errormessage());
+  job->set_retry_backoff(std::clamp<int64_t>(request.retrybackoff(), 0, int64_t{1} << 40));
+  job->set_variables(request.variables());
+  SendAndReply<gp::FailJobResponse>(brokers_, PartitionOf(key), std::move(command),
+                                    options_.request_timeout_ms, "FAIL", std::move(reply), nullptr);
 }
 
-grpc::ServerUnaryReactor* GatewayService::ThrowError(Ctx* context,
-                                                     const gp::ThrowErrorRequest* request,
-                                                     gp::ThrowErrorResponse* response) {
-  int64_t key = request->jobkey();
-  if (auto s = CheckVariables(request->variables(), "variables", options_.limits); !s.ok()) {
-    return FinishNow(context, ToGrpc(s));
+void GatewayService::Execute(const gp::ThrowErrorRequest& request,
+                             Reply<gp::ThrowErrorResponse> reply) {
+  int64_t key = request.jobkey();
+  if (auto s = CheckVariables(request.variables(), "variables", options_.limits); !s.ok()) {
+    return Fail(reply, ToGrpc(s));
   }
-  if (auto s = CheckName(request->errorcode(), "errorCode", true, options_.limits); !s.ok()) {
-    return FinishNow(context, ToGrpc(s));
+  if (auto s = CheckName(request.errorcode(), "errorCode", true, options_.limits); !s.ok()) {
+    return Fail(reply, ToGrpc(s));
   }
   if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "THROW_ERROR",
                                      StrCat("Expected to throw an error for job with key '", key,
                                             "', but no such job was found"))) {
-    return FinishNow(context, *error);
+    return Fail(reply, *error);
   }
   record::Record command = Command(key, kJobThrowError);
   auto* job = command.mutable_job();
-  job->set_error_code(request->errorcode());
-  job->set_error_message(request->errormessage());
-  job->set_variables(request->variables());
-  return SendAndFinish<gp::ThrowErrorResponse>(context, brokers_, PartitionOf(key),
-                                               std::move(command), options_.request_timeout_ms,
-                                               "THROW_ERROR", response, nullptr);
+  job->set_error_code(request.errorcode());
+  job->set_error_message(request.errormessage());
+  job->set_variables(request.variables());
+  SendAndReply<gp::ThrowErrorResponse>(brokers_, PartitionOf(key), std::move(command),
+                                       options_.request_timeout_ms, "THROW_ERROR", std::move(reply),
+                                       nullptr);
 }
 
-grpc::ServerUnaryReactor* GatewayService::UpdateJobRetries(
-    Ctx* context, const gp::UpdateJobRetriesRequest* request,
-    gp::UpdateJobRetriesResponse* response) {
-  int64_t key = request->jobkey();
+void GatewayService::Execute(const gp::UpdateJobRetriesRequest& request,
+                             Reply<gp::UpdateJobRetriesResponse> reply) {
+  int64_t key = request.jobkey();
   if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "UPDATE_RETRIES",
                                      StrCat("Expected to update retries of job with key '", key,
                                             "', but no such job was found"))) {
-    return FinishNow(context, *error);
+    return Fail(reply, *error);
   }
   record::Record command = Command(key, kJobUpdateRetries);
-  command.mutable_job()->set_retries(request->retries());
-  CopyOperationReference(*request, command);
-  return SendAndFinish<gp::UpdateJobRetriesResponse>(
-      context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
-      "UPDATE_RETRIES", response, nullptr);
+  command.mutable_job()->set_retries(request.retries());
+  CopyOperationReference(request, command);
+  SendAndReply<gp::UpdateJobRetriesResponse>(brokers_, PartitionOf(key), std::move(command),
+                                             options_.request_timeout_ms, "UPDATE_RETRIES",
+                                             std::move(reply), nullptr);
 }
 
-grpc::ServerUnaryReactor* GatewayService::UpdateJobTimeout(
-    Ctx* context, const gp::UpdateJobTimeoutRequest* request,
-    gp::UpdateJobTimeoutResponse* response) {
-  int64_t key = request->jobkey();
+void GatewayService::Execute(const gp::UpdateJobTimeoutRequest& request,
+                             Reply<gp::UpdateJobTimeoutResponse> reply) {
+  int64_t key = request.jobkey();
   if (auto error = CheckKeyPartition(key, brokers_.partition_count(), "UPDATE_TIMEOUT",
                                      StrCat("Expected to update the timeout of job with key '", key,
                                             "', but no such job was found"))) {
-    return FinishNow(context, *error);
+    return Fail(reply, *error);
   }
   record::Record command = Command(key, kJobUpdateTimeout);
-  command.mutable_job()->set_timeout(request->timeout());
-  CopyOperationReference(*request, command);
-  return SendAndFinish<gp::UpdateJobTimeoutResponse>(
-      context, brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
-      "UPDATE_TIMEOUT", response, nullptr);
-}
-
-grpc::ServerWriteReactor<gp::ActivateJobsResponse>* GatewayService::ActivateJobs(
-    Ctx* context, const gp::ActivateJobsRequest* request) {
-  return NewActivateJobsReactor(*this, context, *request);
-}
-
-grpc::ServerWriteReactor<gp::ActivatedJob>* GatewayService::StreamActivatedJobs(
-    Ctx* context, const gp::StreamActivatedJobsRequest* request) {
-  return NewJobStreamReactor(*this, context, *request);
+  command.mutable_job()->set_timeout(request.timeout());
+  CopyOperationReference(request, command);
+  SendAndReply<gp::UpdateJobTimeoutResponse>(brokers_, PartitionOf(key), std::move(command),
+                                             options_.request_timeout_ms, "UPDATE_TIMEOUT",
+                                             std::move(reply), nullptr);
 }
 
 // --- Messages, signals, decisions ---------------------------------------------------------------
 
-grpc::ServerUnaryReactor* GatewayService::PublishMessage(Ctx* context,
-                                                         const gp::PublishMessageRequest* request,
-                                                         gp::PublishMessageResponse* response) {
-  auto message = MessageFromRequest(*request, options_.limits);
-  if (!message.ok()) return FinishNow(context, ToGrpc(message.status()));
+void GatewayService::Execute(const gp::PublishMessageRequest& request,
+                             Reply<gp::PublishMessageResponse> reply) {
+  auto message = MessageFromRequest(request, options_.limits);
+  if (!message.ok()) return Fail(reply, ToGrpc(message.status()));
   int32_t partition =
       MessagePartitionId(message->correlation_key(), std::max(1, brokers_.partition_count()));
   record::Record command = Command(-1, kMessagePublish);
   *command.mutable_message() = *std::move(message);
-  return SendAndFinish<gp::PublishMessageResponse>(
-      context, brokers_, partition, std::move(command), options_.request_timeout_ms, "PUBLISH",
-      response, [](const record::Record& answer, gp::PublishMessageResponse* out) {
+  SendAndReply<gp::PublishMessageResponse>(
+      brokers_, partition, std::move(command), options_.request_timeout_ms, "PUBLISH",
+      std::move(reply), [](const record::Record& answer, gp::PublishMessageResponse* out) {
         out->set_key(answer.key());
         out->set_tenantid(answer.message().tenant_id().empty() ? std::string(kDefaultTenant)
                                                                : answer.message().tenant_id());
       });
 }
 
-grpc::ServerUnaryReactor* GatewayService::BroadcastSignal(Ctx* context,
-                                                          const gp::BroadcastSignalRequest* request,
-                                                          gp::BroadcastSignalResponse* response) {
-  auto signal = SignalFromRequest(*request, options_.limits);
-  if (!signal.ok()) return FinishNow(context, ToGrpc(signal.status()));
+void GatewayService::Execute(const gp::BroadcastSignalRequest& request,
+                             Reply<gp::BroadcastSignalResponse> reply) {
+  auto signal = SignalFromRequest(request, options_.limits);
+  if (!signal.ok()) return Fail(reply, ToGrpc(signal.status()));
   record::Record command = Command(-1, kSignalBroadcast);
   *command.mutable_signal() = *std::move(signal);
   // Partition 1 starts the instances of signal start events and relays the broadcast to the
   // other partitions, as the deployment partition does in Zeebe.
-  return SendAndFinish<gp::BroadcastSignalResponse>(
-      context, brokers_, 1, std::move(command), options_.request_timeout_ms, "BROADCAST", response,
+  SendAndReply<gp::BroadcastSignalResponse>(
+      brokers_, 1, std::move(command), options_.request_timeout_ms, "BROADCAST", std::move(reply),
       [](const record::Record& answer, gp::BroadcastSignalResponse* out) {
         out->set_key(answer.key());
         out->set_tenantid(answer.signal().tenant_id().empty() ? std::string(kDefaultTenant)
@@ -529,73 +547,66 @@ grpc::ServerUnaryReactor* GatewayService::BroadcastSignal(Ctx* context,
       });
 }
 
-grpc::ServerUnaryReactor* GatewayService::EvaluateDecision(
-    Ctx* context, const gp::EvaluateDecisionRequest* request,
-    gp::EvaluateDecisionResponse* response) {
-  auto evaluation = DecisionEvaluationFromRequest(*request, options_.limits);
-  if (!evaluation.ok()) return FinishNow(context, ToGrpc(evaluation.status()));
+void GatewayService::Execute(const gp::EvaluateDecisionRequest& request,
+                             Reply<gp::EvaluateDecisionResponse> reply) {
+  auto evaluation = DecisionEvaluationFromRequest(request, options_.limits);
+  if (!evaluation.ok()) return Fail(reply, ToGrpc(evaluation.status()));
   record::Record command = Command(-1, kDecisionEvaluationEvaluate);
   *command.mutable_decision_evaluation() = *std::move(evaluation);
   // Decisions are deployed to every partition: any of them can evaluate.
-  auto* reactor = context->DefaultReactor();
   CreateOnSomePartition(brokers_, std::move(command), options_.request_timeout_ms,
                         next_create_partition_++, brokers_.partition_count(),
-                        [reactor, response](absl::StatusOr<record::Record> answer) {
-                          if (!answer.ok())
-                            return reactor->Finish(BrokerErrorStatus(answer.status()));
+                        [reply = std::move(reply)](absl::StatusOr<record::Record> answer) {
+                          if (!answer.ok()) return Fail(reply, BrokerErrorStatus(answer.status()));
                           if (answer->record_type() == record::COMMAND_REJECTION) {
-                            return reactor->Finish(RejectionStatus(*answer, "EVALUATE"));
+                            return Fail(reply, RejectionStatus(*answer, "EVALUATE"));
                           }
-                          ToEvaluateDecisionResponse(*answer, response);
-                          reactor->Finish(grpc::Status::OK);
+                          gp::EvaluateDecisionResponse response;
+                          ToEvaluateDecisionResponse(*answer, &response);
+                          reply(grpc::Status::OK, std::move(response));
                         });
-  return reactor;
 }
 
 // --- Operations on instances and resources ------------------------------------------------------
 
-grpc::ServerUnaryReactor* GatewayService::ModifyProcessInstance(
-    Ctx* context, const gp::ModifyProcessInstanceRequest* request,
-    gp::ModifyProcessInstanceResponse* response) {
-  auto modification = ModificationFromRequest(*request, options_.limits);
-  if (!modification.ok()) return FinishNow(context, ToGrpc(modification.status()));
-  record::Record command = Command(request->processinstancekey(), kModificationModify);
+void GatewayService::Execute(const gp::ModifyProcessInstanceRequest& request,
+                             Reply<gp::ModifyProcessInstanceResponse> reply) {
+  auto modification = ModificationFromRequest(request, options_.limits);
+  if (!modification.ok()) return Fail(reply, ToGrpc(modification.status()));
+  record::Record command = Command(request.processinstancekey(), kModificationModify);
   *command.mutable_process_instance_modification() = *std::move(modification);
-  return SendToInstancePartition(context, brokers_, options_.request_timeout_ms, *request, "MODIFY",
-                                 "modify", std::move(command), response);
+  SendToInstancePartition(brokers_, options_.request_timeout_ms, request, "MODIFY", "modify",
+                          std::move(command), std::move(reply));
 }
 
-grpc::ServerUnaryReactor* GatewayService::MigrateProcessInstance(
-    Ctx* context, const gp::MigrateProcessInstanceRequest* request,
-    gp::MigrateProcessInstanceResponse* response) {
-  auto migration = MigrationFromRequest(*request, options_.limits);
-  if (!migration.ok()) return FinishNow(context, ToGrpc(migration.status()));
-  record::Record command = Command(request->processinstancekey(), kMigrationMigrate);
+void GatewayService::Execute(const gp::MigrateProcessInstanceRequest& request,
+                             Reply<gp::MigrateProcessInstanceResponse> reply) {
+  auto migration = MigrationFromRequest(request, options_.limits);
+  if (!migration.ok()) return Fail(reply, ToGrpc(migration.status()));
+  record::Record command = Command(request.processinstancekey(), kMigrationMigrate);
   *command.mutable_process_instance_migration() = *std::move(migration);
-  return SendToInstancePartition(context, brokers_, options_.request_timeout_ms, *request,
-                                 "MIGRATE", "migrate", std::move(command), response);
+  SendToInstancePartition(brokers_, options_.request_timeout_ms, request, "MIGRATE", "migrate",
+                          std::move(command), std::move(reply));
 }
 
-grpc::ServerUnaryReactor* GatewayService::DeleteResource(Ctx* context,
-                                                         const gp::DeleteResourceRequest* request,
-                                                         gp::DeleteResourceResponse* response) {
-  int64_t key = request->resourcekey();
+void GatewayService::Execute(const gp::DeleteResourceRequest& request,
+                             Reply<gp::DeleteResourceResponse> reply) {
+  int64_t key = request.resourcekey();
   if (key <= 0) {
-    return FinishNow(context,
-                     grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                  StrCat("Command 'DELETE' rejected with code 'NOT_FOUND': "
-                                         "Expected to delete resource but no resource found "
-                                         "with key `",
-                                         key, "`")));
+    return Fail(reply, grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                    StrCat("Command 'DELETE' rejected with code 'NOT_FOUND': "
+                                           "Expected to delete resource but no resource found "
+                                           "with key `",
+                                           key, "`")));
   }
   record::Record command = Command(key, kResourceDeletionDelete);
   command.mutable_resource_deletion()->set_resource_key(key);
   command.mutable_resource_deletion()->set_tenant_id(std::string(kDefaultTenant));
-  CopyOperationReference(*request, command);
+  CopyOperationReference(request, command);
   // Resources are deployed on partition 1, which distributes the deletion to the others.
-  return SendAndFinish<gp::DeleteResourceResponse>(context, brokers_, 1, std::move(command),
-                                                   options_.request_timeout_ms, "DELETE", response,
-                                                   nullptr);
+  SendAndReply<gp::DeleteResourceResponse>(brokers_, 1, std::move(command),
+                                           options_.request_timeout_ms, "DELETE", std::move(reply),
+                                           nullptr);
 }
 
 }  // namespace tern::gateway

@@ -5,13 +5,19 @@
 // answer. Job activation long-polls here (parked requests wake when a partition reports new
 // jobs of their type), as Zeebe's gateway does.
 //
-// Threading: handlers run on gRPC's callback threads; answers arrive on partition or transport
-// threads. Nothing blocks.
+// Each RPC's logic is a transport-neutral `Execute(request, reply)`: a gateway_protocol request
+// in, the answer or the (Zeebe-worded) gRPC status out through `reply`. The gRPC handlers below
+// and the REST API (rest/rest_api.h) both call it, so both transports send the same commands
+// through the same routing, retries and error mapping.
+//
+// Threading: handlers run on gRPC's callback threads or the REST server's threads; answers
+// arrive on partition or transport threads. Nothing blocks.
 
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +54,11 @@ struct GatewayOptions {
 };
 
 class LongPollingRegistry;
+
+// Receives an RPC's outcome: `status` is OK and `response` the answer, or `status` is the error
+// (response then default). Called exactly once, on any thread; must not block.
+template <typename Response>
+using Reply = std::function<void(grpc::Status status, Response response)>;
 
 class GatewayService final : public gateway_protocol::Gateway::CallbackService {
  public:
@@ -105,12 +116,57 @@ class GatewayService final : public gateway_protocol::Gateway::CallbackService {
   Unary* BroadcastSignal(Ctx* context, const gateway_protocol::BroadcastSignalRequest* request,
                          gateway_protocol::BroadcastSignalResponse* response) override;
 
+  // The transport-neutral commands (one per unary RPC; job activation is ActivateJobs* in
+  // long_polling.h).
+  void Execute(const gateway_protocol::TopologyRequest& request,
+               Reply<gateway_protocol::TopologyResponse> reply);
+  void Execute(const gateway_protocol::DeployResourceRequest& request,
+               Reply<gateway_protocol::DeployResourceResponse> reply);
+  void Execute(const gateway_protocol::DeployProcessRequest& request,
+               Reply<gateway_protocol::DeployProcessResponse> reply);
+  void Execute(const gateway_protocol::CreateProcessInstanceRequest& request,
+               Reply<gateway_protocol::CreateProcessInstanceResponse> reply);
+  void Execute(const gateway_protocol::CreateProcessInstanceWithResultRequest& request,
+               Reply<gateway_protocol::CreateProcessInstanceWithResultResponse> reply);
+  void Execute(const gateway_protocol::CancelProcessInstanceRequest& request,
+               Reply<gateway_protocol::CancelProcessInstanceResponse> reply);
+  void Execute(const gateway_protocol::SetVariablesRequest& request,
+               Reply<gateway_protocol::SetVariablesResponse> reply);
+  void Execute(const gateway_protocol::ResolveIncidentRequest& request,
+               Reply<gateway_protocol::ResolveIncidentResponse> reply);
+  void Execute(const gateway_protocol::CompleteJobRequest& request,
+               Reply<gateway_protocol::CompleteJobResponse> reply);
+  void Execute(const gateway_protocol::FailJobRequest& request,
+               Reply<gateway_protocol::FailJobResponse> reply);
+  void Execute(const gateway_protocol::ThrowErrorRequest& request,
+               Reply<gateway_protocol::ThrowErrorResponse> reply);
+  void Execute(const gateway_protocol::UpdateJobRetriesRequest& request,
+               Reply<gateway_protocol::UpdateJobRetriesResponse> reply);
+  void Execute(const gateway_protocol::UpdateJobTimeoutRequest& request,
+               Reply<gateway_protocol::UpdateJobTimeoutResponse> reply);
+  void Execute(const gateway_protocol::PublishMessageRequest& request,
+               Reply<gateway_protocol::PublishMessageResponse> reply);
+  void Execute(const gateway_protocol::BroadcastSignalRequest& request,
+               Reply<gateway_protocol::BroadcastSignalResponse> reply);
+  void Execute(const gateway_protocol::EvaluateDecisionRequest& request,
+               Reply<gateway_protocol::EvaluateDecisionResponse> reply);
+  void Execute(const gateway_protocol::ModifyProcessInstanceRequest& request,
+               Reply<gateway_protocol::ModifyProcessInstanceResponse> reply);
+  void Execute(const gateway_protocol::MigrateProcessInstanceRequest& request,
+               Reply<gateway_protocol::MigrateProcessInstanceResponse> reply);
+  void Execute(const gateway_protocol::DeleteResourceRequest& request,
+               Reply<gateway_protocol::DeleteResourceResponse> reply);
+
   BrokerClient& brokers() { return brokers_; }
   const GatewayOptions& options() const { return options_; }
   Scheduler& scheduler() { return scheduler_; }
   LongPollingRegistry& long_polling() { return *long_polling_; }
 
  private:
+  // Runs Execute for a gRPC unary call and finishes the call with its outcome.
+  template <typename Request, typename Response>
+  Unary* Serve(Ctx* context, const Request* request, Response* response);
+
   BrokerClient& brokers_;
   GatewayOptions options_;
   Scheduler scheduler_;

@@ -46,13 +46,15 @@ void Yield(BrokerClient& brokers, int64_t key) {
                [](absl::StatusOr<record::Record>) {});
 }
 
-class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJobsResponse>,
-                                  public ParkedRequest,
-                                  public std::enable_shared_from_this<ActivateJobsReactor> {
+// One ActivateJobs call, whatever the transport: asks the partitions, parks, hands the jobs
+// to the transport (WriteResponse, answered by WriteDone) and ends with FinishCall. The gRPC
+// reactor streams each partition's jobs as a message; the REST call collects them into one.
+class ActivateJobsCall : public ParkedRequest,
+                         public std::enable_shared_from_this<ActivateJobsCall> {
  public:
-  ActivateJobsReactor(GatewayService& service, grpc::CallbackServerContext* context,
-                      const gp::ActivateJobsRequest& request)
-      : service_(service), context_(context), request_(request) {}
+  ActivateJobsCall(GatewayService& service, const gp::ActivateJobsRequest& request)
+      : service_(service), request_(request) {}
+  ~ActivateJobsCall() override = default;
 
   void Start() {
     self_ = shared_from_this();
@@ -86,7 +88,7 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
                                : request_.requesttimeout();
     long_poll_ms = std::min<int64_t>(long_poll_ms, int64_t{24} * 3600 * 1000);
     if (request_.requesttimeout() >= 0) {
-      std::weak_ptr<ActivateJobsReactor> weak = shared_from_this();
+      std::weak_ptr<ActivateJobsCall> weak = shared_from_this();
       timer_ = service_.scheduler().Schedule(
           Scheduler::Clock::now() + std::chrono::milliseconds(long_poll_ms), [weak] {
             if (auto self = weak.lock()) self->OnLongPollTimeout();
@@ -102,7 +104,8 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
     if (!finished_ && !round_active_) StartRoundLocked();
   }
 
-  void OnWriteDone(bool ok) override {
+  // The transport took (ok) or could not deliver the response given to WriteResponse.
+  void WriteDone(bool ok) {
     std::lock_guard lock(mutex_);
     writing_ = false;
     if (!ok) {
@@ -115,7 +118,7 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
     WriteNextLocked();
   }
 
-  void OnCancel() override {
+  void Cancel() {
     std::lock_guard lock(mutex_);
     cancelled_ = true;
     if (parked_) {
@@ -128,14 +131,23 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
     }
   }
 
-  void OnDone() override {
+  // The transport is done with the call (after FinishCall): drops the self-reference.
+  void Release() {
     if (timer_ != 0) service_.scheduler().Cancel(timer_);
-    std::shared_ptr<ActivateJobsReactor> last_reference;
+    std::shared_ptr<ActivateJobsCall> last_reference;
     {
       std::lock_guard lock(mutex_);
       last_reference = std::move(self_);
     }
   }
+
+ protected:
+  // Hands one message of jobs to the transport; it answers with WriteDone. Called with the
+  // call's mutex held; `response` stays valid until WriteDone.
+  virtual void WriteResponse(const gp::ActivateJobsResponse& response) = 0;
+  // Ends the call (once). Called with the call's mutex held.
+  virtual void FinishCall(const grpc::Status& status) = 0;
+  GatewayService& service() { return service_; }
 
  private:
   void StartRoundLocked() {
@@ -176,7 +188,7 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
     for (const auto& tenant : request_.tenantids()) {
       batch->add_tenant_ids(tenant.empty() ? std::string(kDefaultTenant) : tenant);
     }
-    std::weak_ptr<ActivateJobsReactor> weak = shared_from_this();
+    std::weak_ptr<ActivateJobsCall> weak = shared_from_this();
     service_.brokers().Send(partition, std::move(command), service_.options().request_timeout_ms,
                             [weak](absl::StatusOr<record::Record> answer) {
                               if (auto self = weak.lock()) self->OnAnswer(std::move(answer));
@@ -289,7 +301,7 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
       return;
     }
     writing_ = true;
-    StartWrite(&writes_.front());
+    WriteResponse(writes_.front());
   }
 
   void FailBackQueuedLocked(bool include_in_flight) {
@@ -306,13 +318,12 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
   void FinishLocked(const grpc::Status& status) {
     if (finished_) return;
     finished_ = true;
-    Finish(status);
+    FinishCall(status);
   }
 
   GatewayService& service_;
-  grpc::CallbackServerContext* context_;
   gp::ActivateJobsRequest request_;
-  std::shared_ptr<ActivateJobsReactor> self_;
+  std::shared_ptr<ActivateJobsCall> self_;
   std::mutex mutex_;
   uint64_t timer_ = 0;
   int32_t remaining_ = 0;
@@ -331,6 +342,46 @@ class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJo
   absl::Status last_error_;
   std::optional<grpc::Status> pending_status_;
   std::deque<gp::ActivateJobsResponse> writes_;
+};
+
+class ActivateJobsReactor final : public grpc::ServerWriteReactor<gp::ActivateJobsResponse>,
+                                  public ActivateJobsCall {
+ public:
+  using ActivateJobsCall::ActivateJobsCall;
+  void OnWriteDone(bool ok) override { WriteDone(ok); }
+  void OnCancel() override { Cancel(); }
+  void OnDone() override { Release(); }
+
+ private:
+  void WriteResponse(const gp::ActivateJobsResponse& response) override { StartWrite(&response); }
+  void FinishCall(const grpc::Status& status) override { Finish(status); }
+};
+
+// Collects the jobs of every partition into one answer (REST has one response per request).
+// Writes are acknowledged from the scheduler thread, never inline: WriteResponse runs with the
+// call's mutex held and WriteDone takes it.
+class CollectedActivateJobsCall final : public ActivateJobsCall {
+ public:
+  CollectedActivateJobsCall(GatewayService& service, const gp::ActivateJobsRequest& request,
+                            Reply<gp::ActivateJobsResponse> reply)
+      : ActivateJobsCall(service, request), reply_(std::move(reply)) {}
+
+ private:
+  void WriteResponse(const gp::ActivateJobsResponse& response) override {
+    for (const auto& job : response.jobs()) *collected_.add_jobs() = job;
+    std::weak_ptr<ActivateJobsCall> weak = shared_from_this();
+    service().scheduler().Schedule(Scheduler::Clock::now(), [weak] {
+      if (auto self = weak.lock()) self->WriteDone(true);
+    });
+  }
+  void FinishCall(const grpc::Status& status) override {
+    reply_(status, status.ok() ? std::move(collected_) : gp::ActivateJobsResponse());
+    auto self = shared_from_this();
+    service().scheduler().Schedule(Scheduler::Clock::now(), [self] { self->Release(); });
+  }
+
+  Reply<gp::ActivateJobsResponse> reply_;
+  gp::ActivateJobsResponse collected_;
 };
 
 // Pushes jobs to one StreamActivatedJobs call. Jobs wait in a bounded queue behind the message
@@ -556,9 +607,16 @@ void LongPollingRegistry::Notify(const std::string& type) {
 grpc::ServerWriteReactor<gp::ActivateJobsResponse>* NewActivateJobsReactor(
     GatewayService& service, grpc::CallbackServerContext* context,
     const gp::ActivateJobsRequest& request) {
-  auto reactor = std::make_shared<ActivateJobsReactor>(service, context, request);
+  (void)context;  // cancellation arrives through OnCancel
+  auto reactor = std::make_shared<ActivateJobsReactor>(service, request);
   reactor->Start();
   return reactor.get();
+}
+
+void ActivateJobsCollected(GatewayService& service, const gp::ActivateJobsRequest& request,
+                           Reply<gp::ActivateJobsResponse> reply) {
+  auto call = std::make_shared<CollectedActivateJobsCall>(service, request, std::move(reply));
+  call->Start();
 }
 
 grpc::ServerWriteReactor<gp::ActivatedJob>* NewJobStreamReactor(

@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,12 @@ class LongPollingRegistry {
 grpc::ServerWriteReactor<gateway_protocol::ActivateJobsResponse>* NewActivateJobsReactor(
     GatewayService& service, grpc::CallbackServerContext* context,
     const gateway_protocol::ActivateJobsRequest& request);
+
+// ActivateJobs for a transport with one answer per request (REST): the jobs of every partition
+// asked in the round, in one response. Same checks, long polling and errors as the gRPC call.
+void ActivateJobsCollected(
+    GatewayService& service, const gateway_protocol::ActivateJobsRequest& request,
+    std::function<void(grpc::Status, gateway_protocol::ActivateJobsResponse)> reply);
 
 grpc::ServerWriteReactor<gateway_protocol::ActivatedJob>* NewJobStreamReactor(
     GatewayService& service, grpc::CallbackServerContext* context,

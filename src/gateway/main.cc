@@ -16,6 +16,7 @@
 #include "base/strings.h"
 #include "gateway/cluster_client.h"
 #include "gateway/gateway_service.h"
+#include "gateway/rest/rest_server.h"
 #include "gateway/server.h"
 
 int main(int argc, char** argv) {
@@ -25,8 +26,10 @@ int main(int argc, char** argv) {
   std::string address = "127.0.0.1:26500";
   std::vector<std::string> brokers = {"127.0.0.1:26501"};
   std::string log_level = "info";
-  std::string log_format = "text";
   int64_t request_timeout_ms = 15'000;
+  std::string rest_address = "127.0.0.1:8080";
+  int rest_max_connections = 1'000;
+  std::string log_format = "text";
   app.add_option("--address", address, "host:port the gateway serves clients on")
       ->envname("TERN_ADDRESS")
       ->capture_default_str();
@@ -34,6 +37,15 @@ int main(int argc, char** argv) {
                  "every broker's cluster address (host:port), in node-id order, comma-separated")
       ->envname("TERN_BROKERS")
       ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rest-address", rest_address,
+                 "host:port of the REST API (Camunda 8.8's /v2); empty or 'none' turns it off")
+      ->envname("TERN_REST_ADDRESS")
+      ->capture_default_str();
+  app.add_option("--rest-max-connections", rest_max_connections,
+                 "open REST connections at most; more are answered 503 and closed")
+      ->envname("TERN_REST_MAX_CONNECTIONS")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--request-timeout", request_timeout_ms,
                  "milliseconds a command may take when the request does not say")
@@ -107,6 +119,24 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}", ToStd(server.status().message()));
     return 1;
   }
+  std::unique_ptr<gateway::rest::RestServer> rest;
+  if (rest_address == "none") rest_address.clear();
+  if (!rest_address.empty() && tls.enabled()) {
+    // REST has no TLS yet: do not serve it in plaintext next to a TLS-protected gRPC port.
+    spdlog::warn("REST API off: it has no TLS yet and --tls-certificate is set");
+  } else if (!rest_address.empty()) {
+    gateway::rest::HttpServerOptions rest_options;
+    rest_options.address = rest_address;
+    rest_options.max_body_bytes = server_options.max_message_bytes;
+    rest_options.max_connections = rest_max_connections;
+    auto started = gateway::rest::RestServer::Start(rest_options, service);
+    if (!started.ok()) {
+      spdlog::critical("cannot start: {}", ToStd(started.status().message()));
+      return 1;
+    }
+    rest = *std::move(started);
+    spdlog::info("REST API (/v2) on {}", rest_address);
+  }
   spdlog::info("tern-gateway on {} ({}) for brokers {} ({})", address,
                tls.enabled() ? (tls.client_ca.empty() ? "TLS" : "TLS, client certificates required")
                              : "plaintext",
@@ -119,6 +149,7 @@ int main(int argc, char** argv) {
         gateway::kTlsRefreshIntervalSeconds);
   }
   spdlog::info("received signal {}, shutting down", signal);
+  if (rest) rest->Shutdown();
   (*server)->Shutdown(2'000);
   client.Stop();
   spdlog::info("stopped");

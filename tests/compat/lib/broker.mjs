@@ -35,6 +35,11 @@ export class Broker {
     this.log = '';
   }
 
+  // The REST API (/v2) of the embedded gateway.
+  get restUrl() {
+    return `http://127.0.0.1:${this.restPort}`;
+  }
+
   get address() {
     return `127.0.0.1:${this.gatewayPort}`;
   }
@@ -44,7 +49,7 @@ export class Broker {
   async start() {
     for (let attempt = 1; ; attempt++) {
       const picked = [];
-      for (const name of ['gatewayPort', 'monitoringPort', 'clusterPort']) {
+      for (const name of ['gatewayPort', 'monitoringPort', 'clusterPort', 'restPort']) {
         if (this[name] === undefined) {
           this[name] = await freePort();
           picked.push(name);
@@ -67,6 +72,7 @@ export class Broker {
       '--gateway-address', this.address,
       '--monitoring-address', `127.0.0.1:${this.monitoringPort}`,
       '--cluster-address', `127.0.0.1:${this.clusterPort}`,
+      '--rest-address', `127.0.0.1:${this.restPort}`,
       ...(this.options.args ?? []),
     ];
     this.process = spawn(brokerBinary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: brokerEnv() });

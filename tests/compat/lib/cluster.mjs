@@ -64,7 +64,7 @@ export class Cluster {
 
   async startGateway() {
     this.gatewayPort ??= await freePort();
-    this.gateway = spawn(gatewayBinary, ['--address', this.address, '--brokers', this.gatewayBrokerList ?? this.peers, ...this.gatewayArgs], {
+    this.gateway = spawn(gatewayBinary, ['--address', this.address, '--brokers', this.gatewayBrokerList ?? this.peers, '--rest-address', '127.0.0.1:0', ...this.gatewayArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (chunk) => {

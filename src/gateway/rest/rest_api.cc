@@ -1,0 +1,904 @@
+#include "gateway/rest/rest_api.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
+
+#include "base/strings.h"
+#include "gateway/long_polling.h"
+#include "gateway/rest/multipart.h"
+#include "gateway/rest/text.h"
+
+namespace tern::gateway::rest {
+namespace {
+
+namespace gp = gateway_protocol;
+using json = nlohmann::json;
+using Call = RestApi::Call;
+
+// --- Answers -------------------------------------------------------------------------------------
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+HttpResponse Ok(const json& body) { return HttpResponse{200, "application/json", Dump(body)}; }
+HttpResponse NoContent() { return HttpResponse{204, "", ""}; }
+
+HttpResponse BadRequest(std::string_view detail, std::string_view instance) {
+  return Problem(400, "Bad Request", detail, instance);
+}
+
+std::string KeyString(int64_t key) { return std::to_string(key); }
+
+// A JSON document the engine produced (variables, custom headers); an empty object if there is
+// none.
+json ParseDocument(const std::string& text) {
+  if (text.empty()) return json::object();
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return value.is_discarded() ? json::object() : value;
+}
+
+// --- Reading requests ----------------------------------------------------------------------------
+
+// Reads fields of a JSON object; the first problem is kept (as a 400 detail) and later reads
+// return defaults, so a handler reads everything and checks ok() once.
+class Fields {
+ public:
+  Fields(const json& object, std::string prefix = "")
+      : object_(object), prefix_(std::move(prefix)) {}
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  bool Has(std::string_view key) const {
+    auto it = object_.find(key);
+    return it != object_.end() && !it->is_null();
+  }
+
+  std::string String(std::string_view key, bool required = false) {
+    const json* value = Find(key, required);
+    if (value == nullptr) return "";
+    if (!value->is_string()) return Fail(key, "a string"), "";
+    return value->get<std::string>();
+  }
+
+  int64_t Int64(std::string_view key, int64_t fallback, bool required = false) {
+    const json* value = Find(key, required);
+    if (value == nullptr) return fallback;
+    if (value->is_number_integer()) {
+      if (value->is_number_unsigned() && value->get<uint64_t>() > uint64_t{INT64_MAX}) {
+        return Fail(key, "a 64-bit integer"), fallback;
+      }
+      return value->get<int64_t>();
+    }
+    return Fail(key, "an integer"), fallback;
+  }
+
+  int32_t Int32(std::string_view key, int32_t fallback, bool required = false) {
+    int64_t value = Int64(key, fallback, required);
+    if (value < INT32_MIN || value > INT32_MAX) return Fail(key, "a 32-bit integer"), fallback;
+    return static_cast<int32_t>(value);
+  }
+
+  bool Bool(std::string_view key, bool fallback) {
+    const json* value = Find(key, false);
+    if (value == nullptr) return fallback;
+    if (!value->is_boolean()) return Fail(key, "a boolean"), fallback;
+    return value->get<bool>();
+  }
+
+  // A key: a string of digits as 8.8 sends them, or a JSON number. 0 when absent.
+  int64_t Key(std::string_view key, bool required = false) {
+    const json* value = Find(key, required);
+    if (value == nullptr) return 0;
+    if (value->is_number_integer() && !value->is_number_unsigned()) return value->get<int64_t>();
+    if (value->is_number_unsigned() && value->get<uint64_t>() <= uint64_t{INT64_MAX}) {
+      return static_cast<int64_t>(value->get<uint64_t>());
+    }
+    if (value->is_string()) {
+      const std::string& text = value->get_ref<const std::string&>();
+      int64_t parsed = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+      if (ec == std::errc() && end == text.data() + text.size() && !text.empty()) return parsed;
+    }
+    return Fail(key, "a key (a string of digits)"), 0;
+  }
+
+  // The operation reference (uint64 in the gRPC contract).
+  std::optional<uint64_t> OperationReference() {
+    const json* value = Find("operationReference", false);
+    if (value == nullptr) return std::nullopt;
+    if (value->is_number_unsigned()) return value->get<uint64_t>();
+    if (value->is_number_integer() && value->get<int64_t>() >= 0) {
+      return static_cast<uint64_t>(value->get<int64_t>());
+    }
+    if (value->is_string()) {
+      const std::string& text = value->get_ref<const std::string&>();
+      uint64_t parsed = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+      if (ec == std::errc() && end == text.data() + text.size() && !text.empty()) return parsed;
+    }
+    return Fail("operationReference", "a positive integer"), std::nullopt;
+  }
+
+  // A variables document: a JSON object, passed on as its text ("" when absent or null). The
+  // gateway's own checks (size, depth) follow in Execute.
+  std::string Variables(std::string_view key, bool required = false) {
+    const json* value = Find(key, required);
+    if (value == nullptr) return "";
+    if (!value->is_object()) return Fail(key, "a JSON object"), "";
+    return Dump(*value);
+  }
+
+  std::vector<std::string> Strings(std::string_view key) {
+    std::vector<std::string> out;
+    const json* value = Find(key, false);
+    if (value == nullptr) return out;
+    if (!value->is_array()) return Fail(key, "an array of strings"), out;
+    for (const auto& item : *value) {
+      if (!item.is_string()) return Fail(key, "an array of strings"), out;
+      out.push_back(item.get<std::string>());
+    }
+    return out;
+  }
+
+  // The objects of an array field, each read with its own Fields (whose errors must be merged
+  // with Take).
+  std::vector<const json*> Objects(std::string_view key, bool required = false) {
+    std::vector<const json*> out;
+    const json* value = Find(key, required);
+    if (value == nullptr) return out;
+    if (!value->is_array()) return Fail(key, "an array of objects"), out;
+    for (const auto& item : *value) {
+      if (!item.is_object()) return Fail(key, "an array of objects"), out;
+      out.push_back(&item);
+    }
+    return out;
+  }
+
+  const json* Object(std::string_view key, bool required = false) {
+    const json* value = Find(key, required);
+    if (value == nullptr) return nullptr;
+    if (!value->is_object()) return Fail(key, "an object"), nullptr;
+    return value;
+  }
+
+  std::string Path(std::string_view key) const { return StrCat(prefix_, key); }
+
+  // Keeps the first error of a nested reader.
+  void Take(const Fields& nested) {
+    if (ok() && !nested.ok()) error_ = nested.error();
+  }
+
+ private:
+  const json* Find(std::string_view key, bool required) {
+    auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) {
+      if (required && ok()) error_ = StrCat("No ", Path(key), " provided.");
+      return nullptr;
+    }
+    return &*it;
+  }
+  void Fail(std::string_view key, std::string_view what) {
+    if (ok()) error_ = StrCat("Expected '", Path(key), "' to be ", what, ".");
+  }
+
+  const json& object_;
+  std::string prefix_;
+  std::string error_;
+};
+
+// A key in the path: digits only.
+std::optional<int64_t> PathKey(const std::string& text) {
+  int64_t key = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), key);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return key;
+}
+
+// Runs one command on the common path and answers with `ok(response)` or the problem.
+template <typename Request, typename Response, typename OkFn>
+void Run(GatewayService& service, const Call& call, const Request& request, OkFn ok) {
+  service.Execute(
+      request, Reply<Response>([respond = call.respond, instance = call.path, ok = std::move(ok)](
+                                   grpc::Status status, Response response) {
+        if (!status.ok()) return respond(ProblemFor(status, instance));
+        respond(ok(response));
+      }));
+}
+
+template <typename Request, typename Response>
+void RunNoContent(GatewayService& service, const Call& call, const Request& request) {
+  Run<Request, Response>(service, call, request, [](const Response&) { return NoContent(); });
+}
+
+// Reads the path key `index` into `out`, or answers 400.
+bool ReadPathKey(const Call& call, size_t index, int64_t* out) {
+  auto key = PathKey(call.params[index]);
+  if (!key) {
+    call.respond(BadRequest(
+        StrCat("The key '", call.params[index], "' in the path is not a number"), call.path));
+    return false;
+  }
+  *out = *key;
+  return true;
+}
+
+bool Check(const Fields& fields, const Call& call) {
+  if (fields.ok()) return true;
+  call.respond(BadRequest(fields.error(), call.path));
+  return false;
+}
+
+// --- Cluster -------------------------------------------------------------------------------------
+
+std::string_view RoleName(gp::Partition::PartitionBrokerRole role) {
+  switch (role) {
+    case gp::Partition::LEADER:
+      return "leader";
+    case gp::Partition::FOLLOWER:
+      return "follower";
+    default:
+      return "inactive";
+  }
+}
+
+std::string_view HealthName(gp::Partition::PartitionBrokerHealth health) {
+  switch (health) {
+    case gp::Partition::HEALTHY:
+      return "healthy";
+    case gp::Partition::UNHEALTHY:
+      return "unhealthy";
+    default:
+      return "dead";
+  }
+}
+
+void GetTopology(GatewayService& service, Call call) {
+  Run<gp::TopologyRequest, gp::TopologyResponse>(
+      service, call, gp::TopologyRequest(), [](const gp::TopologyResponse& topology) {
+        json brokers = json::array();
+        for (const auto& broker : topology.brokers()) {
+          json partitions = json::array();
+          for (const auto& partition : broker.partitions()) {
+            partitions.push_back({{"partitionId", partition.partitionid()},
+                                  {"role", RoleName(partition.role())},
+                                  {"health", HealthName(partition.health())}});
+          }
+          brokers.push_back({{"nodeId", broker.nodeid()},
+                             {"host", broker.host()},
+                             {"port", broker.port()},
+                             {"partitions", std::move(partitions)},
+                             {"version", broker.version()}});
+        }
+        return Ok({{"brokers", std::move(brokers)},
+                   {"clusterSize", topology.clustersize()},
+                   {"partitionsCount", topology.partitionscount()},
+                   {"replicationFactor", topology.replicationfactor()},
+                   {"gatewayVersion", topology.gatewayversion()},
+                   // Tern has no dynamic cluster changes.
+                   {"lastCompletedChangeId", "-1"}});
+      });
+}
+
+// Tern has no license; 8.8 answers this shape without one.
+void GetLicense(GatewayService&, Call call) {
+  call.respond(Ok({{"validLicense", false},
+                   {"licenseType", "unknown"},
+                   {"isCommercial", false},
+                   {"expiresAt", nullptr}}));
+}
+
+// --- Deployments and resources -------------------------------------------------------------------
+
+void CreateDeployment(GatewayService& service, Call call) {
+  auto boundary = MultipartBoundary(call.request.content_type);
+  if (!boundary.ok()) {
+    return call.respond(
+        Problem(415, "Unsupported Media Type", ToStd(boundary.status().message()), call.path));
+  }
+  auto parts = ParseMultipart(call.request.body, *boundary);
+  if (!parts.ok()) return call.respond(BadRequest(ToStd(parts.status().message()), call.path));
+  gp::DeployResourceRequest request;
+  for (auto& part : *parts) {
+    if (part.name == "resources") {
+      auto* resource = request.add_resources();
+      resource->set_name(part.filename.empty() ? part.name : part.filename);
+      resource->set_content(std::move(part.content));
+    } else if (part.name == "tenantId") {
+      request.set_tenantid(part.content);
+    }
+  }
+  if (request.resources().empty()) {
+    return call.respond(BadRequest("No resources provided.", call.path));
+  }
+  Run<gp::DeployResourceRequest, gp::DeployResourceResponse>(
+      service, call, request, [](const gp::DeployResourceResponse& answer) {
+        json deployments = json::array();
+        for (const auto& deployment : answer.deployments()) {
+          if (deployment.has_process()) {
+            const auto& p = deployment.process();
+            deployments.push_back(
+                {{"processDefinition",
+                  {{"processDefinitionId", p.bpmnprocessid()},
+                   {"processDefinitionVersion", p.version()},
+                   {"resourceName", p.resourcename()},
+                   {"tenantId", p.tenantid()},
+                   {"processDefinitionKey", KeyString(p.processdefinitionkey())}}}});
+          } else if (deployment.has_decision()) {
+            const auto& d = deployment.decision();
+            deployments.push_back(
+                {{"decisionDefinition",
+                  {{"decisionDefinitionId", d.dmndecisionid()},
+                   {"version", d.version()},
+                   {"name", d.dmndecisionname()},
+                   {"tenantId", d.tenantid()},
+                   {"decisionRequirementsId", d.dmndecisionrequirementsid()},
+                   {"decisionDefinitionKey", KeyString(d.decisionkey())},
+                   {"decisionRequirementsKey", KeyString(d.decisionrequirementskey())}}}});
+          } else if (deployment.has_decisionrequirements()) {
+            const auto& r = deployment.decisionrequirements();
+            deployments.push_back(
+                {{"decisionRequirements",
+                  {{"decisionRequirementsId", r.dmndecisionrequirementsid()},
+                   {"version", r.version()},
+                   {"decisionRequirementsName", r.dmndecisionrequirementsname()},
+                   {"tenantId", r.tenantid()},
+                   {"resourceName", r.resourcename()},
+                   {"decisionRequirementsKey", KeyString(r.decisionrequirementskey())}}}});
+          } else if (deployment.has_form()) {
+            const auto& f = deployment.form();
+            deployments.push_back({{"form",
+                                    {{"formId", f.formid()},
+                                     {"version", f.version()},
+                                     {"resourceName", f.resourcename()},
+                                     {"tenantId", f.tenantid()},
+                                     {"formKey", KeyString(f.formkey())}}}});
+          }
+        }
+        return Ok({{"deploymentKey", KeyString(answer.key())},
+                   {"tenantId",
+                    answer.tenantid().empty() ? std::string(kDefaultTenant) : answer.tenantid()},
+                   {"deployments", std::move(deployments)}});
+      });
+}
+
+void DeleteResource(GatewayService& service, Call call) {
+  gp::DeleteResourceRequest request;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  request.set_resourcekey(key);
+  Fields fields(call.body);
+  if (auto reference = fields.OperationReference()) request.set_operationreference(*reference);
+  if (!Check(fields, call)) return;
+  // 8.8 answers 200 with no body.
+  Run<gp::DeleteResourceRequest, gp::DeleteResourceResponse>(service, call, request,
+                                                             [](const gp::DeleteResourceResponse&) {
+                                                               return HttpResponse{200, "", ""};
+                                                             });
+}
+
+// --- Process instances ---------------------------------------------------------------------------
+
+void CreateProcessInstance(GatewayService& service, Call call) {
+  Fields fields(call.body);
+  gp::CreateProcessInstanceRequest request;
+  request.set_processdefinitionkey(fields.Key("processDefinitionKey"));
+  request.set_bpmnprocessid(fields.String("processDefinitionId"));
+  // -1: the latest version, as the gRPC contract has it.
+  request.set_version(fields.Int32("processDefinitionVersion", -1));
+  request.set_variables(fields.Variables("variables"));
+  request.set_tenantid(fields.String("tenantId"));
+  if (auto reference = fields.OperationReference()) request.set_operationreference(*reference);
+  for (const json* item : fields.Objects("startInstructions")) {
+    Fields instruction(*item, "startInstructions[].");
+    request.add_startinstructions()->set_elementid(instruction.String("elementId", true));
+    fields.Take(instruction);
+  }
+  bool await_completion = fields.Bool("awaitCompletion", false);
+  std::vector<std::string> fetch_variables = fields.Strings("fetchVariables");
+  int64_t request_timeout = fields.Int64("requestTimeout", 0);
+  if (fields.ok() && request.processdefinitionkey() == 0 && request.bpmnprocessid().empty()) {
+    return call.respond(BadRequest(
+        "At least one of [processDefinitionId, processDefinitionKey] is required.", call.path));
+  }
+  if (!Check(fields, call)) return;
+  if (!await_completion) {
+    return Run<gp::CreateProcessInstanceRequest, gp::CreateProcessInstanceResponse>(
+        service, call, request, [](const gp::CreateProcessInstanceResponse& created) {
+          return Ok({{"processDefinitionId", created.bpmnprocessid()},
+                     {"processDefinitionVersion", created.version()},
+                     {"processDefinitionKey", KeyString(created.processdefinitionkey())},
+                     {"processInstanceKey", KeyString(created.processinstancekey())},
+                     {"tenantId", created.tenantid()},
+                     {"variables", json::object()}});
+        });
+  }
+  gp::CreateProcessInstanceWithResultRequest with_result;
+  *with_result.mutable_request() = std::move(request);
+  with_result.set_requesttimeout(request_timeout);
+  for (auto& name : fetch_variables) with_result.add_fetchvariables(std::move(name));
+  Run<gp::CreateProcessInstanceWithResultRequest, gp::CreateProcessInstanceWithResultResponse>(
+      service, call, with_result, [](const gp::CreateProcessInstanceWithResultResponse& result) {
+        return Ok({{"processDefinitionId", result.bpmnprocessid()},
+                   {"processDefinitionVersion", result.version()},
+                   {"processDefinitionKey", KeyString(result.processdefinitionkey())},
+                   {"processInstanceKey", KeyString(result.processinstancekey())},
+                   {"tenantId", result.tenantid()},
+                   {"variables", ParseDocument(result.variables())}});
+      });
+}
+
+void CancelProcessInstance(GatewayService& service, Call call) {
+  gp::CancelProcessInstanceRequest request;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  request.set_processinstancekey(key);
+  Fields fields(call.body);
+  if (auto reference = fields.OperationReference()) request.set_operationreference(*reference);
+  if (!Check(fields, call)) return;
+  RunNoContent<gp::CancelProcessInstanceRequest, gp::CancelProcessInstanceResponse>(service, call,
+                                                                                    request);
+}
+
+void ModifyProcessInstance(GatewayService& service, Call call) {
+  gp::ModifyProcessInstanceRequest request;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  request.set_processinstancekey(key);
+  Fields fields(call.body);
+  if (auto reference = fields.OperationReference()) request.set_operationreference(*reference);
+  for (const json* item : fields.Objects("activateInstructions")) {
+    Fields activate(*item, "activateInstructions[].");
+    auto* instruction = request.add_activateinstructions();
+    instruction->set_elementid(activate.String("elementId", true));
+    instruction->set_ancestorelementinstancekey(activate.Key("ancestorElementInstanceKey"));
+    for (const json* variable_item : activate.Objects("variableInstructions")) {
+      Fields variable(*variable_item, "activateInstructions[].variableInstructions[].");
+      auto* variables = instruction->add_variableinstructions();
+      variables->set_variables(variable.Variables("variables", true));
+      variables->set_scopeid(variable.String("scopeId"));
+      activate.Take(variable);
+    }
+    fields.Take(activate);
+  }
+  for (const json* item : fields.Objects("terminateInstructions")) {
+    Fields terminate(*item, "terminateInstructions[].");
+    request.add_terminateinstructions()->set_elementinstancekey(
+        terminate.Key("elementInstanceKey", true));
+    fields.Take(terminate);
+  }
+  if (!Check(fields, call)) return;
+  RunNoContent<gp::ModifyProcessInstanceRequest, gp::ModifyProcessInstanceResponse>(service, call,
+                                                                                    request);
+}
+
+void MigrateProcessInstance(GatewayService& service, Call call) {
+  gp::MigrateProcessInstanceRequest request;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  request.set_processinstancekey(key);
+  Fields fields(call.body);
+  if (auto reference = fields.OperationReference()) request.set_operationreference(*reference);
+  auto* plan = request.mutable_migrationplan();
+  plan->set_targetprocessdefinitionkey(fields.Key("targetProcessDefinitionKey", true));
+  for (const json* item : fields.Objects("mappingInstructions", true)) {
+    Fields mapping(*item, "mappingInstructions[].");
+    auto* instruction = plan->add_mappinginstructions();
+    instruction->set_sourceelementid(mapping.String("sourceElementId", true));
+    instruction->set_targetelementid(mapping.String("targetElementId", true));
+    fields.Take(mapping);
+  }
+  if (!Check(fields, call)) return;
+  RunNoContent<gp::MigrateProcessInstanceRequest, gp::MigrateProcessInstanceResponse>(service, call,
+                                                                                      request);
+}
+
+// --- Jobs ----------------------------------------------------------------------------------------
+
+void ActivateJobs(GatewayService& service, Call call) {
+  Fields fields(call.body);
+  gp::ActivateJobsRequest request;
+  request.set_type(fields.String("type", true));
+  request.set_worker(fields.String("worker"));
+  request.set_timeout(fields.Int64("timeout", 0, true));
+  request.set_maxjobstoactivate(fields.Int32("maxJobsToActivate", 0, true));
+  for (auto& name : fields.Strings("fetchVariable")) request.add_fetchvariable(std::move(name));
+  request.set_requesttimeout(fields.Int64("requestTimeout", 0));
+  for (auto& tenant : fields.Strings("tenantIds")) request.add_tenantids(std::move(tenant));
+  if (!Check(fields, call)) return;
+  ActivateJobsCollected(
+      service, request,
+      [respond = call.respond, instance = call.path](grpc::Status status,
+                                                     gp::ActivateJobsResponse response) {
+        if (!status.ok()) return respond(ProblemFor(status, instance));
+        json jobs = json::array();
+        for (const auto& job : response.jobs()) {
+          jobs.push_back({{"type", job.type()},
+                          {"processDefinitionId", job.bpmnprocessid()},
+                          {"processDefinitionVersion", job.processdefinitionversion()},
+                          {"elementId", job.elementid()},
+                          {"customHeaders", ParseDocument(job.customheaders())},
+                          {"worker", job.worker()},
+                          {"retries", job.retries()},
+                          {"deadline", job.deadline()},
+                          {"variables", ParseDocument(job.variables())},
+                          {"tenantId", job.tenantid()},
+                          {"jobKey", KeyString(job.key())},
+                          {"processInstanceKey", KeyString(job.processinstancekey())},
+                          {"processDefinitionKey", KeyString(job.processdefinitionkey())},
+                          {"elementInstanceKey", KeyString(job.elementinstancekey())},
+                          // Tern's jobs are service-task-like jobs; listeners come later.
+                          {"kind", "BPMN_ELEMENT"},
+                          {"listenerEventType", "UNSPECIFIED"}});
+        }
+        respond(Ok({{"jobs", std::move(jobs)}}));
+      });
+}
+
+void CompleteJob(GatewayService& service, Call call) {
+  gp::CompleteJobRequest request;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  request.set_jobkey(key);
+  Fields fields(call.body);
+  request.set_variables(fields.Variables("variables"));
+  if (fields.Has("result")) {
+    // Job results (user task corrections, ad-hoc activations) need the user-task work.
+    return call.respond(Problem(501, "Not Implemented",
+                                "Job completion with a 'result' is not built yet", call.path));
+  }
+  if (!Check(fields, call)) return;
+  RunNoContent<gp::CompleteJobRequest, gp::CompleteJobResponse>(service, call, request);
+}
+
+void FailJob(GatewayService& service, Call call) {
+  gp::FailJobRequest request;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  request.set_jobkey(key);
+  Fields fields(call.body);
+  request.set_retries(fields.Int32("retries", 0));
+  request.set_errormessage(fields.String("errorMessage"));
+  request.set_retrybackoff(fields.Int64("retryBackOff", 0));
+  request.set_variables(fields.Variables("variables"));
+  if (!Check(fields, call)) return;
+  RunNoContent<gp::FailJobRequest, gp::FailJobResponse>(service, call, request);
+}
+
+void ThrowJobError(GatewayService& service, Call call) {
+  gp::ThrowErrorRequest request;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  request.set_jobkey(key);
+  Fields fields(call.body);
+  request.set_errorcode(fields.String("errorCode", true));
+  request.set_errormessage(fields.String("errorMessage"));
+  request.set_variables(fields.Variables("variables"));
+  if (!Check(fields, call)) return;
+  RunNoContent<gp::ThrowErrorRequest, gp::ThrowErrorResponse>(service, call, request);
+}
+
+// PATCH /jobs/{key}: the changeset's retries, then its timeout, each its own command (as Zeebe
+// 8.8's gateway does: a job update is the two commands).
+void UpdateJob(GatewayService& service, Call call) {
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  Fields fields(call.body);
+  std::optional<uint64_t> reference = fields.OperationReference();
+  const json* changeset = fields.Object("changeset", true);
+  std::optional<int32_t> retries;
+  std::optional<int64_t> timeout;
+  if (changeset != nullptr) {
+    Fields changes(*changeset, "changeset.");
+    if (changes.Has("retries")) retries = changes.Int32("retries", 0);
+    if (changes.Has("timeout")) timeout = changes.Int64("timeout", 0);
+    fields.Take(changes);
+    if (fields.ok() && !retries && !timeout) {
+      return call.respond(BadRequest(
+          "At least one of [retries, timeout] is required in the changeset.", call.path));
+    }
+  }
+  if (!Check(fields, call)) return;
+  auto update_timeout = [&service, call, key, reference, timeout]() {
+    if (!timeout) return call.respond(NoContent());
+    gp::UpdateJobTimeoutRequest request;
+    request.set_jobkey(key);
+    request.set_timeout(*timeout);
+    if (reference) request.set_operationreference(*reference);
+    RunNoContent<gp::UpdateJobTimeoutRequest, gp::UpdateJobTimeoutResponse>(service, call, request);
+  };
+  if (!retries) return update_timeout();
+  gp::UpdateJobRetriesRequest request;
+  request.set_jobkey(key);
+  request.set_retries(*retries);
+  if (reference) request.set_operationreference(*reference);
+  service.Execute(request, Reply<gp::UpdateJobRetriesResponse>(
+                               [respond = call.respond, instance = call.path, update_timeout](
+                                   grpc::Status status, gp::UpdateJobRetriesResponse) {
+                                 if (!status.ok()) return respond(ProblemFor(status, instance));
+                                 update_timeout();
+                               }));
+}
+
+// --- Incidents, messages, signals, decisions, variables
+// -------------------------------------------
+
+void ResolveIncident(GatewayService& service, Call call) {
+  gp::ResolveIncidentRequest request;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  request.set_incidentkey(key);
+  Fields fields(call.body);
+  if (auto reference = fields.OperationReference()) request.set_operationreference(*reference);
+  if (!Check(fields, call)) return;
+  RunNoContent<gp::ResolveIncidentRequest, gp::ResolveIncidentResponse>(service, call, request);
+}
+
+void PublishMessage(GatewayService& service, Call call) {
+  Fields fields(call.body);
+  gp::PublishMessageRequest request;
+  request.set_name(fields.String("name", true));
+  request.set_correlationkey(fields.String("correlationKey"));
+  request.set_timetolive(fields.Int64("timeToLive", 0));
+  request.set_messageid(fields.String("messageId"));
+  request.set_variables(fields.Variables("variables"));
+  request.set_tenantid(fields.String("tenantId"));
+  if (!Check(fields, call)) return;
+  Run<gp::PublishMessageRequest, gp::PublishMessageResponse>(
+      service, call, request, [](const gp::PublishMessageResponse& published) {
+        return Ok({{"tenantId", published.tenantid()}, {"messageKey", KeyString(published.key())}});
+      });
+}
+
+void BroadcastSignal(GatewayService& service, Call call) {
+  Fields fields(call.body);
+  gp::BroadcastSignalRequest request;
+  request.set_signalname(fields.String("signalName", true));
+  request.set_variables(fields.Variables("variables"));
+  request.set_tenantid(fields.String("tenantId"));
+  if (!Check(fields, call)) return;
+  Run<gp::BroadcastSignalRequest, gp::BroadcastSignalResponse>(
+      service, call, request, [](const gp::BroadcastSignalResponse& broadcast) {
+        return Ok({{"tenantId", broadcast.tenantid()}, {"signalKey", KeyString(broadcast.key())}});
+      });
+}
+
+void EvaluateDecision(GatewayService& service, Call call) {
+  Fields fields(call.body);
+  gp::EvaluateDecisionRequest request;
+  request.set_decisionkey(fields.Key("decisionDefinitionKey"));
+  request.set_decisionid(fields.String("decisionDefinitionId"));
+  request.set_variables(fields.Variables("variables"));
+  request.set_tenantid(fields.String("tenantId"));
+  if (fields.ok() && request.decisionkey() == 0 && request.decisionid().empty()) {
+    return call.respond(BadRequest(
+        "At least one of [decisionDefinitionId, decisionDefinitionKey] is required.", call.path));
+  }
+  if (!Check(fields, call)) return;
+  Run<gp::EvaluateDecisionRequest, gp::EvaluateDecisionResponse>(
+      service, call, request, [](const gp::EvaluateDecisionResponse& result) {
+        json evaluated = json::array();
+        for (const auto& decision : result.evaluateddecisions()) {
+          json rules = json::array();
+          for (const auto& rule : decision.matchedrules()) {
+            json outputs = json::array();
+            for (const auto& output : rule.evaluatedoutputs()) {
+              outputs.push_back({{"outputId", output.outputid()},
+                                 {"outputName", output.outputname()},
+                                 {"outputValue", output.outputvalue()}});
+            }
+            rules.push_back({{"ruleId", rule.ruleid()},
+                             {"ruleIndex", rule.ruleindex()},
+                             {"evaluatedOutputs", std::move(outputs)}});
+          }
+          json inputs = json::array();
+          for (const auto& input : decision.evaluatedinputs()) {
+            inputs.push_back({{"inputId", input.inputid()},
+                              {"inputName", input.inputname()},
+                              {"inputValue", input.inputvalue()}});
+          }
+          evaluated.push_back({{"decisionDefinitionId", decision.decisionid()},
+                               {"decisionDefinitionName", decision.decisionname()},
+                               {"decisionDefinitionVersion", decision.decisionversion()},
+                               {"decisionDefinitionType", decision.decisiontype()},
+                               {"output", decision.decisionoutput()},
+                               {"tenantId", decision.tenantid()},
+                               {"matchedRules", std::move(rules)},
+                               {"evaluatedInputs", std::move(inputs)},
+                               {"decisionDefinitionKey", KeyString(decision.decisionkey())}});
+        }
+        return Ok({{"decisionDefinitionId", result.decisionid()},
+                   {"decisionDefinitionName", result.decisionname()},
+                   {"decisionDefinitionVersion", result.decisionversion()},
+                   {"decisionRequirementsId", result.decisionrequirementsid()},
+                   {"output", result.decisionoutput()},
+                   {"failedDecisionDefinitionId", result.faileddecisionid()},
+                   {"failureMessage", result.failuremessage()},
+                   {"tenantId", result.tenantid()},
+                   {"decisionDefinitionKey", KeyString(result.decisionkey())},
+                   {"decisionRequirementsKey", KeyString(result.decisionrequirementskey())},
+                   {"decisionInstanceKey", KeyString(result.decisioninstancekey())},
+                   {"decisionEvaluationKey", KeyString(result.decisioninstancekey())},
+                   {"evaluatedDecisions", std::move(evaluated)}});
+      });
+}
+
+void SetElementInstanceVariables(GatewayService& service, Call call) {
+  gp::SetVariablesRequest request;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  request.set_elementinstancekey(key);
+  Fields fields(call.body);
+  request.set_variables(fields.Variables("variables", true));
+  request.set_local(fields.Bool("local", false));
+  if (auto reference = fields.OperationReference()) request.set_operationreference(*reference);
+  if (!Check(fields, call)) return;
+  RunNoContent<gp::SetVariablesRequest, gp::SetVariablesResponse>(service, call, request);
+}
+
+// --- Routing -------------------------------------------------------------------------------------
+
+constexpr std::string_view kUserTasksNotBuilt =
+    "native user tasks are not built yet (issue 13, in progress)";
+
+std::vector<RestApi::Route> RouteTable() {
+  using Body = RestApi::Body;
+  return {
+      {"GET", "/v2/topology", Body::kNone, GetTopology},
+      {"GET", "/v2/license", Body::kNone, GetLicense},
+      {"POST", "/v2/deployments", Body::kMultipart, CreateDeployment},
+      {"POST", "/v2/resources/{resourceKey}/deletion", Body::kJson, DeleteResource},
+      {"POST", "/v2/process-instances", Body::kJson, CreateProcessInstance},
+      {"POST", "/v2/process-instances/{processInstanceKey}/cancellation", Body::kJson,
+       CancelProcessInstance},
+      {"POST", "/v2/process-instances/{processInstanceKey}/modification", Body::kJson,
+       ModifyProcessInstance},
+      {"POST", "/v2/process-instances/{processInstanceKey}/migration", Body::kJson,
+       MigrateProcessInstance},
+      {"POST", "/v2/jobs/activation", Body::kJson, ActivateJobs},
+      {"POST", "/v2/jobs/{jobKey}/completion", Body::kJson, CompleteJob},
+      {"POST", "/v2/jobs/{jobKey}/failure", Body::kJson, FailJob},
+      {"POST", "/v2/jobs/{jobKey}/error", Body::kJson, ThrowJobError},
+      {"PATCH", "/v2/jobs/{jobKey}", Body::kJson, UpdateJob},
+      {"POST", "/v2/incidents/{incidentKey}/resolution", Body::kJson, ResolveIncident},
+      {"POST", "/v2/messages/publication", Body::kJson, PublishMessage},
+      {"POST", "/v2/signals/broadcast", Body::kJson, BroadcastSignal},
+      {"POST", "/v2/decision-definitions/evaluation", Body::kJson, EvaluateDecision},
+      {"PUT", "/v2/element-instances/{elementInstanceKey}/variables", Body::kJson,
+       SetElementInstanceVariables},
+      // Being built (issue 13): fill in the handler when the engine has the command.
+      {"POST", "/v2/messages/correlation", Body::kJson, nullptr,
+       "message correlation is not built yet (issue 13, in progress)"},
+      {"PUT", "/v2/clock", Body::kJson, nullptr, "the clock is not built yet (issue 13)"},
+      {"POST", "/v2/clock/reset", Body::kJson, nullptr, "the clock is not built yet (issue 13)"},
+      {"POST", "/v2/user-tasks/search", Body::kJson, nullptr, kUserTasksNotBuilt},
+      {"GET", "/v2/user-tasks/{userTaskKey}", Body::kNone, nullptr, kUserTasksNotBuilt},
+      {"PATCH", "/v2/user-tasks/{userTaskKey}", Body::kJson, nullptr, kUserTasksNotBuilt},
+      {"GET", "/v2/user-tasks/{userTaskKey}/form", Body::kNone, nullptr, kUserTasksNotBuilt},
+      {"POST", "/v2/user-tasks/{userTaskKey}/completion", Body::kJson, nullptr, kUserTasksNotBuilt},
+      {"POST", "/v2/user-tasks/{userTaskKey}/assignment", Body::kJson, nullptr, kUserTasksNotBuilt},
+      {"DELETE", "/v2/user-tasks/{userTaskKey}/assignee", Body::kJson, nullptr, kUserTasksNotBuilt},
+      {"POST", "/v2/user-tasks/{userTaskKey}/variables/search", Body::kJson, nullptr,
+       kUserTasksNotBuilt},
+  };
+}
+
+// Matches `path` against `pattern` segment by segment; {name} segments are captured.
+bool Match(std::string_view pattern, std::string_view path, std::vector<std::string>* params) {
+  std::vector<std::string_view> want = Split(pattern, '/');
+  std::vector<std::string_view> have = Split(path, '/');
+  if (want.size() != have.size()) return false;
+  params->clear();
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].size() >= 2 && want[i].front() == '{' && want[i].back() == '}') {
+      if (have[i].empty()) return false;
+      params->emplace_back(have[i]);
+    } else if (want[i] != have[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsJson(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  media = Trim(media);
+  return EqualsIgnoreCase(media, "application/json") ||
+         (StartsWithIgnoreCase(media, "application/") && EndsWithIgnoreCase(media, "+json"));
+}
+
+}  // namespace
+
+HttpResponse ProblemFor(const grpc::Status& status, std::string_view instance) {
+  int http_status = 500;
+  std::string_view title = "INTERNAL";
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      http_status = 400, title = "INVALID_ARGUMENT";
+      break;
+    case grpc::StatusCode::NOT_FOUND:
+      http_status = 404, title = "NOT_FOUND";
+      break;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      http_status = 409, title = "INVALID_STATE";
+      break;
+    case grpc::StatusCode::ALREADY_EXISTS:
+      http_status = 409, title = "ALREADY_EXISTS";
+      break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      http_status = 429, title = "RESOURCE_EXHAUSTED";
+      break;
+    case grpc::StatusCode::UNAVAILABLE:
+      http_status = 503, title = "UNAVAILABLE";
+      break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      http_status = 504, title = "DEADLINE_EXCEEDED";
+      break;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      http_status = 403, title = "FORBIDDEN";
+      break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      http_status = 401, title = "UNAUTHORIZED";
+      break;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      http_status = 501, title = "NOT_IMPLEMENTED";
+      break;
+    default:
+      break;
+  }
+  return Problem(http_status, title, status.error_message(), instance);
+}
+
+RestApi::RestApi(GatewayService& service) : service_(service), routes_(RouteTable()) {}
+
+void RestApi::Handle(HttpRequest request, Respond respond) {
+  std::string path = request.target.substr(0, request.target.find('?'));
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  bool path_known = false;
+  std::vector<std::string> params;
+  for (const Route& route : routes_) {
+    if (!Match(route.pattern, path, &params)) continue;
+    path_known = true;
+    if (route.method != request.method) continue;
+    if (route.handler == nullptr) {
+      return respond(Problem(501, "Not Implemented",
+                             StrCat(request.method, " ", route.pattern, ": ", route.not_built),
+                             path));
+    }
+    Call call{path, std::move(params), json::object(), {}, std::move(respond)};
+    if (route.body == Body::kJson && !Trim(request.body).empty()) {
+      if (!IsJson(request.content_type)) {
+        return call.respond(Problem(415, "Unsupported Media Type",
+                                    StrCat("Expected Content-Type application/json, but it was '",
+                                           request.content_type, "'"),
+                                    path));
+      }
+      call.body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+      if (call.body.is_discarded()) {
+        return call.respond(BadRequest("The request body is not valid JSON", path));
+      }
+      if (!call.body.is_object()) {
+        return call.respond(BadRequest("The request body is not a JSON object", path));
+      }
+    }
+    call.request = std::move(request);
+    return route.handler(service_, std::move(call));
+  }
+  if (path_known) {
+    return respond(Problem(405, "Method Not Allowed",
+                           StrCat("Method ", request.method, " is not supported for ", path),
+                           path));
+  }
+  if (path == "/v2" || path.starts_with("/v2/")) {
+    return respond(Problem(
+        501, "Not Implemented",
+        StrCat(request.method, " ", path, " is not built in Tern (docs/rest-api.md lists what is)"),
+        path));
+  }
+  respond(
+      Problem(404, "Not Found", StrCat("No resource at ", path, "; the API is under /v2"), path));
+}
+
+}  // namespace tern::gateway::rest

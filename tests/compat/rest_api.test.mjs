@@ -1,0 +1,220 @@
+// Camunda's own REST clients against tern-broker's REST API (/v2): @camunda8/orchestration-cluster-api
+// 8.8 deploys, creates with awaitCompletion, publishes a message, broadcasts a signal, activates,
+// completes and fails jobs and resolves an incident; @camunda8/sdk 8.6's Camunda REST client reads
+// the topology. Both pinned in package-lock.json.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createRequire } from 'node:module';
+
+import { Broker, bpmnDir, sleep } from './lib/broker.mjs';
+
+const require = createRequire(import.meta.url);
+const { createCamundaClient } = require('@camunda8/orchestration-cluster-api');
+
+// A service task, then a message catch correlated by orderId.
+const taskThenMessage = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-rest" targetNamespace="http://tern.test/bpmn">
+  <bpmn:process id="rest-order" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:serviceTask id="charge"><bpmn:extensionElements><zeebe:taskDefinition type="rest-charge" retries="2"/></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:intermediateCatchEvent id="paid"><bpmn:messageEventDefinition messageRef="m-paid"/></bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="charge"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="charge" targetRef="paid"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="paid" targetRef="end"/>
+  </bpmn:process>
+  <bpmn:message id="m-paid" name="rest-paid"><bpmn:extensionElements><zeebe:subscription correlationKey="=orderId"/></bpmn:extensionElements></bpmn:message>
+</bpmn:definitions>`;
+
+function bpmnFile(name, text) {
+  return new File([text], name, { type: 'application/xml' });
+}
+
+describe('@camunda8/orchestration-cluster-api 8.8 against tern-broker', () => {
+  let broker;
+  let camunda;
+  before(async () => {
+    broker = await new Broker().start();
+    camunda = createCamundaClient({
+      config: {
+        CAMUNDA_REST_ADDRESS: broker.restUrl,
+        CAMUNDA_AUTH_STRATEGY: 'NONE',
+        // Each call's own answer, no client retries.
+        CAMUNDA_SDK_HTTP_RETRY_MAX_ATTEMPTS: 1,
+        CAMUNDA_SDK_VALIDATION: 'res:strict',
+        CAMUNDA_SDK_LOG_LEVEL: 'error',
+      },
+    });
+  });
+  after(async () => {
+    await broker.cleanup();
+  });
+
+  // Activates jobs of `type` until one of `processInstanceKey` comes (other tests' jobs may too).
+  async function activateJobOf(type, processInstanceKey) {
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const { jobs } = await camunda.activateJobs({
+        type, worker: 'rest-compat', maxJobsToActivate: 10, timeout: 60_000, requestTimeout: 1_000,
+      });
+      const job = jobs.find((j) => j.processInstanceKey === processInstanceKey);
+      if (job) return job;
+    }
+    assert.fail(`no ${type} job of instance ${processInstanceKey}`);
+  }
+
+  test('topology and license', async () => {
+    const topology = await camunda.getTopology();
+    assert.equal(topology.clusterSize, 1);
+    assert.equal(topology.partitionsCount, 1);
+    assert.equal(topology.brokers[0].partitions[0].role, 'leader');
+    const license = await camunda.getLicense();
+    assert.equal(license.validLicense, false);
+  });
+
+  test('deploy, create, activate, fail, complete, publish a message, awaitCompletion', async () => {
+    const deployment = await camunda.createDeployment({
+      resources: [bpmnFile('rest-order.bpmn', taskThenMessage)],
+    });
+    assert.equal(deployment.processes.length, 1);
+    assert.equal(deployment.processes[0].processDefinitionId, 'rest-order');
+    assert.equal(typeof deployment.processes[0].processDefinitionKey, 'string');
+
+    const created = await camunda.createProcessInstance({
+      processDefinitionId: 'rest-order', variables: { orderId: 'o-1', amount: 12 },
+    });
+    assert.equal(typeof created.processInstanceKey, 'string');
+
+    // Fail once (a retry left), then complete the job when it comes back.
+    const first = await activateJobOf('rest-charge', created.processInstanceKey);
+    assert.equal(first.variables.orderId, 'o-1');
+    assert.equal(first.retries, 2);
+    await camunda.failJob({ jobKey: first.jobKey, retries: 1, errorMessage: 'card declined once' });
+    const again = await activateJobOf('rest-charge', created.processInstanceKey);
+    assert.equal(again.jobKey, first.jobKey);
+    assert.equal(again.retries, 1);
+    await camunda.completeJob({ jobKey: again.jobKey, variables: { charged: true } });
+
+    // awaitCompletion waits for an instance that a message ends: publish it while waiting.
+    const second = await camunda.createProcessInstance({
+      processDefinitionId: 'rest-order', variables: { orderId: 'o-2' },
+    });
+    const job = await activateJobOf('rest-charge', second.processInstanceKey);
+    await camunda.completeJob({ jobKey: job.jobKey });
+    const published = await camunda.publishMessage({
+      name: 'rest-paid', correlationKey: 'o-1', timeToLive: 60_000, variables: { paid: 'o-1' },
+    });
+    assert.equal(typeof published.messageKey, 'string');
+    await camunda.publishMessage({ name: 'rest-paid', correlationKey: 'o-2', timeToLive: 60_000 });
+
+    const oneTask = readFileSync(path.join(bpmnDir, 'one-task.bpmn'), 'utf8');
+    await camunda.createDeployment({ resources: [bpmnFile('one-task.bpmn', oneTask)] });
+    const waiting = camunda.createProcessInstance({
+      processDefinitionId: 'one-task', variables: { input: 7 }, awaitCompletion: true,
+      requestTimeout: 30_000, fetchVariables: ['input', 'output'],
+    });
+    // Complete its job while the create waits (it answers only once the instance completed).
+    let completedJob = false;
+    const deadline = Date.now() + 20_000;
+    while (!completedJob && Date.now() < deadline) {
+      const { jobs } = await camunda.activateJobs({
+        type: 'work', worker: 'rest-compat', maxJobsToActivate: 1, timeout: 60_000, requestTimeout: 1_000,
+      });
+      for (const j of jobs) {
+        await camunda.completeJob({ jobKey: j.jobKey, variables: { output: j.variables.input * 2 } });
+        completedJob = true;
+      }
+    }
+    assert.ok(completedJob);
+    const result = await waiting;
+    assert.deepEqual(result.variables, { input: 7, output: 14 });
+  });
+
+  test('a signal starts an instance', async () => {
+    const signalStart = readFileSync(path.join(bpmnDir, 'elements/signal-start.bpmn'), 'utf8');
+    await camunda.createDeployment({ resources: [bpmnFile('signal-start.bpmn', signalStart)] });
+    const broadcast = await camunda.broadcastSignal({ signalName: 'ss-go', variables: { via: 'rest' } });
+    assert.equal(typeof broadcast.signalKey, 'string');
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const { jobs } = await camunda.activateJobs({
+        type: 'ss-work', worker: 'rest-compat', maxJobsToActivate: 10, timeout: 60_000, requestTimeout: 1_000,
+      });
+      const job = jobs.find((j) => j.variables.via === 'rest');
+      if (job) {
+        assert.equal(job.processDefinitionId, 'signal-start');
+        await camunda.completeJob({ jobKey: job.jobKey });
+        return;
+      }
+    }
+    assert.fail('the signal started no instance');
+  });
+
+  test('an incident is resolved after its variables are fixed', async () => {
+    const routing = readFileSync(path.join(bpmnDir, 'gateway-incident.bpmn'), 'utf8');
+    await camunda.createDeployment({ resources: [bpmnFile('gateway-incident.bpmn', routing)] });
+    const created = await camunda.createProcessInstance({
+      processDefinitionId: 'route-on-decision', variables: { decision: 'maybe' },
+    });
+    let incident;
+    const deadline = Date.now() + 20_000;
+    while (!incident && Date.now() < deadline) {
+      [incident] = await broker.incidentsOf(created.processInstanceKey);
+      if (!incident) await sleep(100);
+    }
+    assert.ok(incident, 'no incident at the gateway');
+    await camunda.createElementInstanceVariables({
+      elementInstanceKey: created.processInstanceKey, variables: { decision: 'no' },
+    });
+    await camunda.resolveIncident({ incidentKey: incident.key });
+    const cleared = Date.now() + 20_000;
+    while (Date.now() < cleared && (await broker.incidentsOf(created.processInstanceKey)).length > 0) {
+      await sleep(100);
+    }
+    assert.equal((await broker.incidentsOf(created.processInstanceKey)).length, 0);
+  });
+
+  test('rejections are problem details with Camunda\'s status codes', async () => {
+    const unusedKey = String(2n ** 51n + 2n ** 50n);
+    await assert.rejects(camunda.completeJob({ jobKey: unusedKey }), (error) => {
+      assert.equal(error.status ?? error.response?.status, 404, String(error));
+      return true;
+    });
+    await assert.rejects(
+      camunda.createProcessInstance({ processDefinitionId: 'no-such-process' }),
+      (error) => {
+        assert.equal(error.status ?? error.response?.status, 404, String(error));
+        return true;
+      },
+    );
+  });
+});
+
+describe('@camunda8/sdk 8.6 Camunda REST client against tern-broker', () => {
+  let broker;
+  before(async () => {
+    broker = await new Broker().start();
+  });
+  after(async () => {
+    await broker.cleanup();
+  });
+
+  test('reads the topology', async () => {
+    const { Camunda8 } = require('@camunda8/sdk');
+    const c8 = new Camunda8({
+      ZEEBE_REST_ADDRESS: broker.restUrl,
+      ZEEBE_GRPC_ADDRESS: `grpc://${broker.address}`,
+      CAMUNDA_AUTH_STRATEGY: 'NONE',
+      CAMUNDA_OAUTH_DISABLED: true,
+      CAMUNDA_SECURE_CONNECTION: false,
+      zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE' },
+    });
+    const rest = c8.getCamundaRestClient();
+    const topology = await rest.getTopology();
+    assert.equal(topology.clusterSize, 1);
+    assert.equal(topology.brokers.length, 1);
+    assert.equal(topology.brokers[0].partitions[0].partitionId, 1);
+  });
+});

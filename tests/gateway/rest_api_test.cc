@@ -1,0 +1,394 @@
+// The REST API of a real tern-broker process on loopback, spoken over raw sockets: limits
+// (body, header size, header timeout, connections), keep-alive, problem details, and one
+// process run through deploy, create, activate and complete.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "tests/client/test_util.h"
+
+namespace tern::testing {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxConnections = 8;
+
+struct HttpAnswer {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  json Json() const { return json::parse(body, nullptr, false); }
+};
+
+class Connection {
+ public:
+  explicit Connection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  }
+  ~Connection() { ::close(fd_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  bool connected() const { return connected_; }
+
+  bool Send(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // Reads one response (Content-Length framed); nullopt when the connection closes first or
+  // nothing complete arrives within `timeout`.
+  std::optional<HttpAnswer> Read(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    auto deadline = Clock::now() + timeout;
+    while (true) {
+      if (auto answer = TryParse()) return answer;
+      if (!Fill(deadline)) return std::nullopt;
+    }
+  }
+
+  // Whether the server closed the connection within `timeout` (reads and drops any data).
+  bool ClosedWithin(std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      if (!Fill(deadline)) return closed_;
+    }
+    return false;
+  }
+
+ private:
+  bool Fill(Clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buffer[65536];
+    ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+    if (n <= 0) {
+      closed_ = true;
+      return false;
+    }
+    data_.append(buffer, static_cast<size_t>(n));
+    return true;
+  }
+
+  std::optional<HttpAnswer> TryParse() {
+    auto end = data_.find("\r\n\r\n");
+    if (end == std::string::npos) return std::nullopt;
+    HttpAnswer answer;
+    std::string head = data_.substr(0, end);
+    answer.status = std::stoi(head.substr(head.find(' ') + 1, 3));
+    size_t line = head.find("\r\n");
+    while (line != std::string::npos) {
+      size_t next = head.find("\r\n", line + 2);
+      std::string header =
+          head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
+      auto colon = header.find(':');
+      std::string name = header.substr(0, colon);
+      for (auto& c : name) c = static_cast<char>(std::tolower(c));
+      std::string value = header.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      answer.headers[name] = value;
+      line = next;
+    }
+    size_t length = answer.headers.contains("content-length")
+                        ? std::stoul(answer.headers["content-length"])
+                        : 0;
+    if (data_.size() < end + 4 + length) return std::nullopt;
+    answer.body = data_.substr(end + 4, length);
+    data_.erase(0, end + 4 + length);
+    return answer;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  bool closed_ = false;
+  std::string data_;
+};
+
+std::string RequestText(const std::string& method, const std::string& path,
+                        const std::string& content_type = "", const std::string& body = "",
+                        bool close = false) {
+  std::string text = method + " " + path + " HTTP/1.1\r\nHost: test\r\n";
+  if (!content_type.empty()) text += "Content-Type: " + content_type + "\r\n";
+  if (!body.empty() || method != "GET") {
+    text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  if (close) text += "Connection: close\r\n";
+  return text + "\r\n" + body;
+}
+
+class RestApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    broker_ = new BrokerProcess({"--rest-max-connections", std::to_string(kMaxConnections)});
+    broker_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete broker_;
+    broker_ = nullptr;
+  }
+
+  static HttpAnswer Call(const std::string& method, const std::string& path,
+                         const std::string& content_type = "", const std::string& body = "") {
+    Connection connection(broker_->rest_port());
+    EXPECT_TRUE(connection.connected());
+    EXPECT_TRUE(connection.Send(RequestText(method, path, content_type, body, true)));
+    auto answer = connection.Read();
+    EXPECT_TRUE(answer.has_value()) << method << " " << path;
+    return answer.value_or(HttpAnswer{});
+  }
+
+  static HttpAnswer PostJson(const std::string& path, const json& body) {
+    return Call("POST", path, "application/json", body.dump());
+  }
+
+  // A problem document with every RFC 9457 member, for `path`.
+  static void ExpectProblem(const HttpAnswer& answer, int status, const std::string& path) {
+    EXPECT_EQ(answer.status, status) << answer.body;
+    EXPECT_EQ(answer.headers.at("content-type"), "application/problem+json");
+    json problem = answer.Json();
+    ASSERT_TRUE(problem.is_object()) << answer.body;
+    EXPECT_TRUE(problem["type"].is_string());
+    EXPECT_TRUE(problem["title"].is_string());
+    EXPECT_EQ(problem["status"], status);
+    EXPECT_TRUE(problem["detail"].is_string());
+    EXPECT_FALSE(problem["detail"].get<std::string>().empty());
+    if (!path.empty()) {
+      EXPECT_EQ(problem["instance"], path);
+    }
+  }
+
+  static BrokerProcess* broker_;
+};
+
+BrokerProcess* RestApiTest::broker_ = nullptr;
+
+TEST_F(RestApiTest, TopologyAndLicense) {
+  HttpAnswer topology = Call("GET", "/v2/topology");
+  ASSERT_EQ(topology.status, 200) << topology.body;
+  EXPECT_EQ(topology.headers["content-type"], "application/json");
+  json body = topology.Json();
+  EXPECT_EQ(body["clusterSize"], 1);
+  EXPECT_EQ(body["partitionsCount"], 1);
+  ASSERT_EQ(body["brokers"].size(), 1u);
+  EXPECT_EQ(body["brokers"][0]["partitions"][0]["role"], "leader");
+  EXPECT_EQ(body["brokers"][0]["partitions"][0]["health"], "healthy");
+  HttpAnswer license = Call("GET", "/v2/license");
+  ASSERT_EQ(license.status, 200);
+  EXPECT_EQ(license.Json()["validLicense"], false);
+}
+
+TEST_F(RestApiTest, MalformedJsonIsBadRequest) {
+  ExpectProblem(Call("POST", "/v2/messages/publication", "application/json", "{\"name\": "), 400,
+                "/v2/messages/publication");
+  ExpectProblem(Call("POST", "/v2/messages/publication", "application/json", "[1, 2]"), 400,
+                "/v2/messages/publication");
+}
+
+TEST_F(RestApiTest, WrongContentTypeIsUnsupportedMediaType) {
+  ExpectProblem(Call("POST", "/v2/messages/publication", "text/plain", "{\"name\": \"m\"}"), 415,
+                "/v2/messages/publication");
+  ExpectProblem(Call("POST", "/v2/deployments", "application/json", "{}"), 415, "/v2/deployments");
+}
+
+TEST_F(RestApiTest, InvalidFieldsAreBadRequestNamingTheField) {
+  HttpAnswer answer = PostJson("/v2/messages/publication", {{"name", 5}});
+  ExpectProblem(answer, 400, "/v2/messages/publication");
+  EXPECT_NE(answer.Json()["detail"].get<std::string>().find("name"), std::string::npos);
+  HttpAnswer variables =
+      PostJson("/v2/messages/publication", {{"name", "m"}, {"variables", json::array({1})}});
+  ExpectProblem(variables, 400, "/v2/messages/publication");
+  ExpectProblem(PostJson("/v2/jobs/not-a-key/completion", json::object()), 400,
+                "/v2/jobs/not-a-key/completion");
+}
+
+TEST_F(RestApiTest, BodyOverTheLimitIsPayloadTooLarge) {
+  Connection connection(broker_->rest_port());
+  ASSERT_TRUE(connection.Send(
+      "POST /v2/messages/publication HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string((4 << 20) + 1) + "\r\n\r\n{\"name\":"));
+  auto answer = connection.Read();
+  ASSERT_TRUE(answer.has_value());
+  ExpectProblem(*answer, 413, "/v2/messages/publication");
+  EXPECT_TRUE(connection.ClosedWithin(std::chrono::seconds(30)));
+}
+
+TEST_F(RestApiTest, HeadersOverTheLimitAreRefused) {
+  Connection connection(broker_->rest_port());
+  ASSERT_TRUE(connection.Send("GET /v2/topology HTTP/1.1\r\nHost: test\r\nX-Big: " +
+                              std::string(32 << 10, 'x') + "\r\n\r\n"));
+  auto answer = connection.Read();
+  ASSERT_TRUE(answer.has_value());
+  ExpectProblem(*answer, 431, "");
+}
+
+TEST_F(RestApiTest, UnknownKeysAreNotFound) {
+  // A key of partition 1 that no test reaches, and one whose partition does not exist.
+  const int64_t unused_key = (int64_t{1} << 51) + (int64_t{1} << 50);
+  for (const std::string& path :
+       {"/v2/jobs/" + std::to_string(unused_key) + "/completion",
+        "/v2/incidents/" + std::to_string(unused_key) + "/resolution",
+        "/v2/process-instances/" + std::to_string(unused_key) + "/cancellation",
+        "/v2/jobs/" + std::to_string(int64_t{7} << 51) + "/failure"}) {
+    ExpectProblem(PostJson(path, json::object()), 404, path);
+  }
+}
+
+TEST_F(RestApiTest, EndpointsNotBuiltAnswerNotImplemented) {
+  HttpAnswer user_task = PostJson("/v2/user-tasks/1/completion", json::object());
+  ExpectProblem(user_task, 501, "/v2/user-tasks/1/completion");
+  EXPECT_NE(user_task.Json()["detail"].get<std::string>().find("user task"), std::string::npos);
+  ExpectProblem(PostJson("/v2/messages/correlation", {{"name", "m"}}), 501,
+                "/v2/messages/correlation");
+  HttpAnswer search = PostJson("/v2/process-definitions/search", json::object());
+  ExpectProblem(search, 501, "/v2/process-definitions/search");
+  EXPECT_NE(search.Json()["detail"].get<std::string>().find("/v2/process-definitions/search"),
+            std::string::npos);
+  ExpectProblem(Call("GET", "/v1/anything"), 404, "/v1/anything");
+}
+
+TEST_F(RestApiTest, KeepAliveServesRequestsInTurn) {
+  Connection connection(broker_->rest_port());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(connection.Send(RequestText("GET", "/v2/topology")));
+    auto answer = connection.Read();
+    ASSERT_TRUE(answer.has_value()) << "request " << i;
+    EXPECT_EQ(answer->status, 200);
+  }
+  // Two requests sent at once (pipelined) are answered in order.
+  ASSERT_TRUE(connection.Send(RequestText("GET", "/v2/license") + RequestText("GET", "/v2/nope")));
+  auto first = connection.Read();
+  auto second = connection.Read();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(second->status, 501);
+}
+
+TEST_F(RestApiTest, SlowHeaderClientIsClosedWhileOthersAreServed) {
+  Connection slow(broker_->rest_port());
+  ASSERT_TRUE(slow.connected());
+  std::atomic<bool> stop = false;
+  std::atomic<bool> slow_send_failed = false;
+  std::thread trickle([&] {
+    const std::string request = RequestText("GET", "/v2/topology");
+    for (size_t i = 0; i < request.size() - 1 && !stop; ++i) {
+      if (!slow.Send(request.substr(i, 1))) {
+        slow_send_failed = true;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  });
+  // While it trickles, other clients are answered.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Call("GET", "/v2/topology").status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // The header timeout (10 s) closes it long before it could finish its headers (~25 s).
+  bool closed = slow.ClosedWithin(std::chrono::seconds(20));
+  stop = true;
+  trickle.join();
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(Call("GET", "/v2/topology").status, 200);
+}
+
+TEST_F(RestApiTest, ConnectionsBeyondTheLimitAreRefused) {
+  std::vector<std::unique_ptr<Connection>> open;
+  for (int i = 0; i < kMaxConnections; ++i) {
+    auto connection = std::make_unique<Connection>(broker_->rest_port());
+    // A request answered shows the connection was accepted and counted.
+    ASSERT_TRUE(connection->Send(RequestText("GET", "/v2/license")));
+    auto answer = connection->Read();
+    ASSERT_TRUE(answer.has_value()) << "connection " << i;
+    ASSERT_EQ(answer->status, 200);
+    open.push_back(std::move(connection));
+  }
+  Connection extra(broker_->rest_port());
+  auto refused = extra.Read();
+  ASSERT_TRUE(refused.has_value());
+  ExpectProblem(*refused, 503, "");
+  EXPECT_TRUE(extra.ClosedWithin(std::chrono::seconds(30)));
+  // Once one closes, a new client is served again (the close is noticed asynchronously).
+  open.pop_back();
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  int status = 0;
+  while (Clock::now() < deadline) {
+    Connection retry(broker_->rest_port());
+    retry.Send(RequestText("GET", "/v2/license", "", "", true));
+    auto answer = retry.Read();
+    status = answer ? answer->status : 0;
+    if (status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(RestApiTest, DeployCreateActivateCompleteOverRest) {
+  std::string bpmn =
+      ReadFileOrEmpty(std::string(TERN_SOURCE_DIR) + "/tests/compat/bpmn/one-task.bpmn");
+  ASSERT_FALSE(bpmn.empty());
+  std::string multipart =
+      "--XYZ\r\nContent-Disposition: form-data; name=\"resources\"; filename=\"one-task.bpmn\"\r\n"
+      "Content-Type: application/xml\r\n\r\n" +
+      bpmn + "\r\n--XYZ--\r\n";
+  HttpAnswer deployed =
+      Call("POST", "/v2/deployments", "multipart/form-data; boundary=XYZ", multipart);
+  ASSERT_EQ(deployed.status, 200) << deployed.body;
+  json deployment = deployed.Json();
+  ASSERT_TRUE(deployment["deploymentKey"].is_string());
+  const json& process = deployment["deployments"][0]["processDefinition"];
+  EXPECT_EQ(process["processDefinitionId"], "one-task");
+  EXPECT_EQ(process["resourceName"], "one-task.bpmn");
+  ASSERT_TRUE(process["processDefinitionKey"].is_string());
+
+  HttpAnswer created = PostJson("/v2/process-instances",
+                                {{"processDefinitionId", "one-task"}, {"variables", {{"n", 1}}}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  ASSERT_TRUE(created.Json()["processInstanceKey"].is_string());
+  // Keys are accepted as numbers too.
+  HttpAnswer by_key = PostJson(
+      "/v2/process-instances",
+      {{"processDefinitionKey", std::stoll(process["processDefinitionKey"].get<std::string>())}});
+  ASSERT_EQ(by_key.status, 200) << by_key.body;
+
+  HttpAnswer activated = PostJson(
+      "/v2/jobs/activation",
+      {{"type", "work"}, {"maxJobsToActivate", 10}, {"timeout", 60000}, {"requestTimeout", 5000}});
+  ASSERT_EQ(activated.status, 200) << activated.body;
+  json jobs = activated.Json()["jobs"];
+  ASSERT_GE(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["customHeaders"]["kind"], "benchmark");
+  ASSERT_TRUE(jobs[0]["jobKey"].is_string());
+  std::string path = "/v2/jobs/" + jobs[0]["jobKey"].get<std::string>() + "/completion";
+  HttpAnswer completed = PostJson(path, {{"variables", {{"done", true}}}});
+  EXPECT_EQ(completed.status, 204) << completed.body;
+  // The job is gone: completing it again is a 404 problem.
+  ExpectProblem(PostJson(path, json::object()), 404, path);
+}
+
+}  // namespace
+}  // namespace tern::testing
