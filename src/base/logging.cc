@@ -59,7 +59,8 @@ class JsonFormatter : public spdlog::formatter {
     std::time_t time = static_cast<std::time_t>(seconds.count());
     std::tm utc{};
     gmtime_r(&time, &utc);
-    char timestamp[40];
+    // Room for any int the fields could hold (GCC checks the worst case at -O3), not just dates.
+    char timestamp[80];
     std::snprintf(timestamp, sizeof(timestamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                   utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
                   utc.tm_sec, static_cast<int>(millis.count()));
