@@ -185,18 +185,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // The handler's own deadlines bound the wait (requestTimeout, long polling).
     stream_.expires_never();
     // Authentication (a later issue) is checked here, before the handler sees the request.
-    Respond respond = [weak_core = core_.weak_from_this(),
-                       weak_self = weak_from_this()](HttpResponse response) {
+    Respond respond([weak_core = core_.weak_from_this(),
+                     weak_self = weak_from_this()](std::function<HttpResponse()> make) {
       auto core = weak_core.lock();
       if (!core) return;
       std::lock_guard lock(core->mutex);
       if (!core->alive) return;
       auto self = weak_self.lock();
       if (!self) return;
-      net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-        self->Write(std::move(response), /*close=*/false);
-      });
-    };
+      net::post(self->stream_.get_executor(),
+                [self, make = std::move(make)] { self->Write(make(), /*close=*/false); });
+    });
     core_.handler(std::move(request), std::move(respond));
   }
 

@@ -52,7 +52,22 @@ struct HttpResponse {
   std::string body;
 };
 
-using Respond = std::function<void(HttpResponse response)>;
+// Answers one request, once, from any thread. Build runs `make` on the server's threads (on
+// the connection's strand), so that turning an answer into JSON does not cost the thread the
+// answer arrived on (a partition's).
+class Respond {
+ public:
+  using Post = std::function<void(std::function<HttpResponse()> make)>;
+  Respond() = default;
+  explicit Respond(Post post) : post_(std::move(post)) {}
+  void operator()(HttpResponse response) const {
+    post_([response = std::move(response)]() mutable { return std::move(response); });
+  }
+  void Build(std::function<HttpResponse()> make) const { post_(std::move(make)); }
+
+ private:
+  Post post_;
+};
 using HttpHandler = std::function<void(HttpRequest request, Respond respond)>;
 
 class HttpServer {

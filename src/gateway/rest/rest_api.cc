@@ -204,7 +204,8 @@ void Run(GatewayService& service, const Call& call, const Request& request, OkFn
       request, Reply<Response>([respond = call.respond, instance = call.path, ok = std::move(ok)](
                                    grpc::Status status, Response response) {
         if (!status.ok()) return respond(ProblemFor(status, instance));
-        respond(ok(response));
+        // The JSON is made on the HTTP server's threads, not on the partition thread here.
+        respond.Build([ok, response = std::move(response)] { return ok(response); });
       }));
 }
 
@@ -513,27 +514,29 @@ void ActivateJobs(GatewayService& service, Call call) {
       [respond = call.respond, instance = call.path](grpc::Status status,
                                                      gp::ActivateJobsResponse response) {
         if (!status.ok()) return respond(ProblemFor(status, instance));
-        json jobs = json::array();
-        for (const auto& job : response.jobs()) {
-          jobs.push_back({{"type", job.type()},
-                          {"processDefinitionId", job.bpmnprocessid()},
-                          {"processDefinitionVersion", job.processdefinitionversion()},
-                          {"elementId", job.elementid()},
-                          {"customHeaders", ParseDocument(job.customheaders())},
-                          {"worker", job.worker()},
-                          {"retries", job.retries()},
-                          {"deadline", job.deadline()},
-                          {"variables", ParseDocument(job.variables())},
-                          {"tenantId", job.tenantid()},
-                          {"jobKey", KeyString(job.key())},
-                          {"processInstanceKey", KeyString(job.processinstancekey())},
-                          {"processDefinitionKey", KeyString(job.processdefinitionkey())},
-                          {"elementInstanceKey", KeyString(job.elementinstancekey())},
-                          // Tern's jobs are service-task-like jobs; listeners come later.
-                          {"kind", "BPMN_ELEMENT"},
-                          {"listenerEventType", "UNSPECIFIED"}});
-        }
-        respond(Ok({{"jobs", std::move(jobs)}}));
+        respond.Build([response = std::move(response)] {
+          json jobs = json::array();
+          for (const auto& job : response.jobs()) {
+            jobs.push_back({{"type", job.type()},
+                            {"processDefinitionId", job.bpmnprocessid()},
+                            {"processDefinitionVersion", job.processdefinitionversion()},
+                            {"elementId", job.elementid()},
+                            {"customHeaders", ParseDocument(job.customheaders())},
+                            {"worker", job.worker()},
+                            {"retries", job.retries()},
+                            {"deadline", job.deadline()},
+                            {"variables", ParseDocument(job.variables())},
+                            {"tenantId", job.tenantid()},
+                            {"jobKey", KeyString(job.key())},
+                            {"processInstanceKey", KeyString(job.processinstancekey())},
+                            {"processDefinitionKey", KeyString(job.processdefinitionkey())},
+                            {"elementInstanceKey", KeyString(job.elementinstancekey())},
+                            // Tern's jobs are service-task-like jobs; listeners come later.
+                            {"kind", "BPMN_ELEMENT"},
+                            {"listenerEventType", "UNSPECIFIED"}});
+          }
+          return Ok({{"jobs", std::move(jobs)}});
+        });
       });
 }
 
