@@ -90,5 +90,35 @@ TEST(BrokerConfigBackpressure, LatencyFloorIsAutomaticUnlessGiven) {
   EXPECT_FALSE(Load({"--backpressure-latency-floor", "slow"}).ok());
 }
 
+TEST(BrokerConfigRest, AddressFromFlagFileAndEnvironmentAndOff) {
+  auto defaults = Load({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->rest_address, "127.0.0.1:8080");
+  EXPECT_EQ(defaults->rest_max_connections, 1000);
+
+  auto flag = Load({"--rest-address", "0.0.0.0:8081", "--rest-max-connections", "5"});
+  ASSERT_TRUE(flag.ok()) << flag.status();
+  EXPECT_EQ(flag->rest_address, "0.0.0.0:8081");
+  EXPECT_EQ(flag->rest_max_connections, 5);
+
+  std::string file = ::testing::TempDir() + "/tern_config_rest.yaml";
+  std::ofstream(file) << "rest-address: none\n";
+  auto off = Load({"--config", file});
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->rest_address, "");
+
+  ::setenv("TERN_REST_ADDRESS", "127.0.0.1:9090", 1);
+  auto env = Load({});
+  ::unsetenv("TERN_REST_ADDRESS");
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(env->rest_address, "127.0.0.1:9090");
+
+  // Without the embedded gateway there is no REST API either.
+  auto no_gateway = Load({"--no-gateway"});
+  ASSERT_TRUE(no_gateway.ok()) << no_gateway.status();
+  EXPECT_EQ(no_gateway->rest_address, "");
+  EXPECT_FALSE(Load({"--rest-max-connections", "0"}).ok());
+}
+
 }  // namespace
 }  // namespace tern::broker
