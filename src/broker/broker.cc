@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
+#include "broker/exporter_config.h"
 #include "broker/version.h"
 
 namespace tern::broker {
@@ -81,6 +82,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
     // Validated with the rest of the configuration.
     partition_config.disk_watermark = ParseDiskWatermark(c.disk_free_watermark).value();
     partition_config.backpressure.enabled = c.backpressure;
+    partition_config.exporters = ExporterOptionsFor(c);
     partition_config.backpressure.latency_floor_ms =
         c.backpressure_latency_floor_ms > 0 ? c.backpressure_latency_floor_ms
         : members.size() > 1                ? kReplicatedLatencyFloorMs
@@ -349,6 +351,7 @@ std::string Broker::MetricsText() {
         &disk_rejections, &write_failures, &snapshots_taken, &snapshot_blocking, &snapshot_total}) {
     families.push_back(std::move(*family));
   }
+  AppendExporterMetrics(partitions_, families);
   if (cluster_service_) {
     // What the cluster port refused (docs/security.md): Raft traffic from outside a partition's
     // group or not decodable, and commands no gateway or partition sends.

@@ -9,6 +9,7 @@
 
 #include "base/strings.h"
 #include "broker/backpressure.h"
+#include "broker/exporter_config.h"
 
 namespace tern::broker {
 namespace {
@@ -152,6 +153,13 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
       "free disk space below which partitions refuse new work (e.g. 2GiB, 10%, 0 = off, auto)");
   add("backpressure", config.backpressure,
       "refuse new work beyond an adaptive limit of commands in flight (true/false)");
+  add("history", config.history,
+      "history store: sqlite:PATH, postgresql://user:password@host:port/db or none "
+      "(default: SQLite at <data-dir>/history.db)");
+  add("export-jsonl", config.export_jsonl,
+      "also export every record as a JSON line to this file (- for stdout)");
+  add("export-max-log-entries", config.export_max_log_entries,
+      "log entries kept for exporters behind the newest snapshot, at most");
   add("tls-certificate", config.tls.certificate,
       "PEM certificate chain for TLS on the gateway port (with tls-private-key)");
   add("tls-private-key", config.tls.private_key, "PEM private key of tls-certificate");
@@ -178,6 +186,12 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
         std::string key = item.first.as<std::string>();
         if (key == "no-gateway") {
           no_gateway = item.second.as<bool>();
+          continue;
+        }
+        if (key == "exporters") {
+          auto exporters = ParseExportersYaml(item.second, file);
+          if (!exporters.ok()) return exporters.status();
+          config.exporters = *std::move(exporters);
           continue;
         }
         if (!options.contains(key)) {
@@ -258,6 +272,7 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   if (!current.empty()) config.peers.push_back(current);
   if (config.peers.empty() && config.cluster_size == 1) config.peers = {config.cluster_address};
   if (auto status = ValidateBrokerConfig(config); !status.ok()) return status;
+  if (auto status = ValidateExporterConfig(config); !status.ok()) return status;
   return config;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "exporter/exporter.h"
 #include "gateway/tls.h"
 
 namespace tern::broker {
@@ -57,6 +58,15 @@ struct BrokerConfig {
   std::string disk_free_watermark = "auto";
   // The adaptive limit on commands in flight per partition; off only to measure without it.
   bool backpressure = true;
+  // The history store, kept by the built-in `sql` exporter (docs/exporters.md): empty for SQLite
+  // at <data-dir>/history.db, `sqlite:PATH`, `postgresql://user:password@host:port/db` or `none`.
+  std::string history;
+  // A `jsonl` exporter writing every record to this file (`-`: stdout); empty: none. More
+  // exporters, with their settings, come from `exporters:` in the YAML file.
+  std::string export_jsonl;
+  std::vector<exporter::ExporterSpec> exporters;
+  // Exporters hold the log back at most this many entries behind the newest snapshot.
+  int64_t export_max_log_entries = 1'000'000;
   // Command latencies below this never shrink the backpressure limit; 0 means automatic: 25 ms
   // for a partition with one replica, 100 ms for a replicated one (its commit waits for a round
   // trip and a follower's fsync, and under full load the followers' work shares the CPU, so a

@@ -22,6 +22,12 @@ absl::StatusOr<std::unique_ptr<Partition>> Partition::Open(PartitionConfig confi
   environment.state = NewRocksDbBackend(config.directory, config.state);
   environment.transport = transport;
   environment.seed = static_cast<uint64_t>(clock.WallMillis());
+  if (!config.exporters.exporters.empty()) {
+    auto director = ExporterDirector::Create(config.partition_id, config.exporters);
+    if (!director.ok()) return director.status();
+    partition->exporters_ = *director;
+    environment.exporters = *director;
+  }
   environment.disk_space = [directory = config.directory]() -> absl::StatusOr<DiskSpace> {
     // A partition opened for the first time has no directory yet: its parent's disk is the one.
     auto space = ReadDiskSpace(directory);
@@ -164,6 +170,10 @@ absl::Status Partition::TransferLeadership(int32_t to_node_id) {
     return status;
   }
   return result;
+}
+
+std::vector<ExporterMetrics> Partition::ExporterMetricsSnapshot() const {
+  return exporters_ ? exporters_->Metrics() : std::vector<ExporterMetrics>{};
 }
 
 PartitionMetrics Partition::Metrics() const {

@@ -48,6 +48,9 @@ class Partition {
 
   int32_t id() const { return id_; }
   PartitionMetrics Metrics() const;
+  // The exporters' metrics (empty when none is configured); the director, for tests.
+  std::vector<ExporterMetrics> ExporterMetricsSnapshot() const;
+  const std::shared_ptr<ExporterDirector>& exporters() const { return exporters_; }
   // Background verification of the journal's sealed segments (journal::Journal::ScrubStep),
   // a budget of bytes per period on the partition thread.
   struct JournalScrub {
@@ -100,6 +103,8 @@ class Partition {
   PartitionMetrics metrics_;
   JournalScrub journal_scrub_;         // guarded by mutex_
   int64_t next_journal_scrub_ms_ = 0;  // partition thread only
+  // Set at Open; thread-safe itself.
+  std::shared_ptr<ExporterDirector> exporters_;
   std::thread thread_;
 };
 

@@ -93,7 +93,7 @@ PartitionCore::PartitionCore(PartitionConfig config, PartitionEnvironment enviro
       streams_(std::make_unique<StreamRegistry>()),
       limiter_(config_.backpressure) {}
 
-PartitionCore::~PartitionCore() = default;
+PartitionCore::~PartitionCore() { StopExport(); }
 
 absl::StatusOr<std::unique_ptr<PartitionCore>> PartitionCore::Open(
     PartitionConfig config, PartitionEnvironment environment) {
@@ -216,6 +216,7 @@ absl::Status PartitionCore::OpenState(uint64_t min_index) {
   engine_config.partition_count = config_.partition_count;
   engine_ = std::make_unique<engine::Engine>(engine_config, *store_, streams_.get());
   next_due_ms_ = engine_->NextDueTime();
+  LoadExporterPositions();
   return absl::OkStatus();
 }
 
@@ -384,6 +385,7 @@ void PartitionCore::Poll() {
   MaybeRedistribute(now);
   MaybeBalanceLeadership(now);
   PumpSnapshotTransfers(now);
+  PumpExport(now);
   UpdateMetrics();
 }
 
@@ -630,6 +632,7 @@ void PartitionCore::ApplyCommitted(const raft::Entry& entry) {
     last_redistribution_ms_ = 0;
     spdlog::info("partition {}: leader for term {}, processing from index {}", config_.partition_id,
                  term_, entry.index());
+    StartExport();
   }
 }
 
@@ -652,6 +655,9 @@ bool PartitionCore::ApplyEntry(const raft::Entry& entry) {
     return false;
   }
   if (*decoded) engine_->ApplyBatch(**decoded);
+  if (*decoded && ((*decoded)->exporter_positions_size() > 0 || (*decoded)->exported_index() > 0)) {
+    ApplyExporterPositions(**decoded);
+  }
   return true;
 }
 
@@ -661,6 +667,7 @@ void PartitionCore::Refuse(absl::Status cause) {
       "Restore the partition's data from a healthy replica.",
       ToStd(cause.message()));
   refused_ = std::move(cause);
+  StopExport();
   Shutdown(absl::UnavailableError(refused_.message()), absl::AbortedError(refused_.message()));
   in_flight_.clear();
   outgoing_snapshots_.clear();
@@ -777,6 +784,7 @@ void PartitionCore::OnRoleChange(const raft::SoftState& soft_state) {
   } else if (!is_leader() && was_leader) {
     spdlog::info("partition {}: lost leadership", config_.partition_id);
     processing_ready_ = false;
+    StopExport();
     bool dirty = !in_flight_.empty();
     Shutdown(absl::UnavailableError(StrCat("partition ", config_.partition_id,
                                            " lost its leader; the command was not processed")),
@@ -903,8 +911,10 @@ void PartitionCore::FinishSnapshot(bool wait) {
   // A snapshot installed from the leader meanwhile (InstallSnapshot waits for this one after
   // the journal was reset) may have moved the log past it: nothing left to compact then.
   auto compact_start = std::chrono::steady_clock::now();
-  absl::Status compacted = storage_ && info.index >= storage_->FirstIndex()
-                               ? storage_->Compact(info.index, "")
+  // Exporters may hold the log back (the state snapshot still covers info.index).
+  const uint64_t compact_index = storage_ ? ExportCompactionIndex(info.index) : info.index;
+  absl::Status compacted = storage_ && compact_index >= storage_->FirstIndex()
+                               ? storage_->Compact(compact_index, "")
                                : absl::OkStatus();
   int64_t compact_us = std::chrono::duration_cast<std::chrono::microseconds>(
                            std::chrono::steady_clock::now() - compact_start)
@@ -984,6 +994,7 @@ void PartitionCore::SuspendAfterWriteFailure(const absl::Status& cause) {
   incoming_snapshot_.reset();
   limiter_.Reset();
   processing_ready_ = false;
+  StopExport();
   role_ = raft::StateRole::kFollower;
   lead_ = 0;
   // What is in memory may be ahead of what is durable: rebuild everything from disk, exactly
@@ -1025,26 +1036,34 @@ void PartitionCore::MaybeResume(int64_t now_ms) {
 
 void PartitionCore::StartSnapshotTransfer(const raft::Message& message) {
   int32_t to = NodeId(message.to());
+  // The log may be compacted to an index before the newest state snapshot (exporters held it
+  // back, partition_export.cc): send the newest one; the follower's answer carries its index.
+  raft::Message sent = message;
+  if (auto latest = environment_.state->Latest();
+      latest && latest->index > message.snapshot().index()) {
+    sent.mutable_snapshot()->set_index(latest->index);
+    sent.mutable_snapshot()->set_term(latest->term);
+  }
   auto existing = outgoing_snapshots_.find(to);
   if (existing != outgoing_snapshots_.end() &&
-      existing->second.message.snapshot().index() == message.snapshot().index()) {
+      existing->second.message.snapshot().index() == sent.snapshot().index()) {
     return;  // already streaming this one
   }
   auto source =
-      environment_.state->Read(SnapshotInfo{message.snapshot().index(), message.snapshot().term()});
+      environment_.state->Read(SnapshotInfo{sent.snapshot().index(), sent.snapshot().term()});
   if (!source.ok()) {
     spdlog::warn("partition {}: cannot send snapshot {} to node {}: {}", config_.partition_id,
-                 message.snapshot().index(), to, ToStd(source.status().message()));
+                 sent.snapshot().index(), to, ToStd(source.status().message()));
     raft_->ReportSnapshot(message.to(), false);
     return;
   }
   OutgoingSnapshot transfer;
-  transfer.message = message;
+  transfer.message = sent;
   transfer.source = *std::move(source);
   transfer.last_progress_ms = clock_.MonotonicMillis();
   outgoing_snapshots_[to] = std::move(transfer);
   spdlog::info("partition {}: sending snapshot {} ({} bytes) to node {}", config_.partition_id,
-               message.snapshot().index(), outgoing_snapshots_[to].source->size(), to);
+               sent.snapshot().index(), outgoing_snapshots_[to].source->size(), to);
 }
 
 void PartitionCore::PumpSnapshotTransfers(int64_t now_ms) {

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "base/clock.h"
 #include "broker/backpressure.h"
+#include "broker/exporter_director.h"
 #include "broker/state_backend.h"
 #include "engine/engine.h"
 #include "gateway/broker_client.h"
@@ -82,6 +83,8 @@ struct PartitionConfig {
   journal::JournalOptions journal;
   engine::EngineConfig engine;
   engine::state::RocksDbStoreOptions state;
+  // Exporters fed by this partition while it leads (Partition::Open creates the director).
+  ExporterOptions exporters;
 };
 
 // Carries Raft traffic to the other members of a partition's group. Sends never block and may
@@ -121,6 +124,8 @@ struct PartitionEnvironment {
   uint64_t seed = 0;
   // Free space of the disk holding the partition's directory; none in the simulator.
   std::function<absl::StatusOr<DiskSpace>()> disk_space;
+  // The partition's exporters (exporter_director.h); none when no exporter is configured.
+  std::shared_ptr<ExporterDirector> exporters;
   // Called on the partition thread, before the snapshot or the log can change, when a backup
   // checkpoint this leader wrote is committed (backup_service.h); none in the simulator.
   std::function<void(const CommittedCheckpoint&)> checkpoint_committed;
@@ -163,6 +168,12 @@ struct PartitionMetrics {
   int64_t snapshot_total_us = 0;
   // Follow-up commands waiting in the log for a later batch (see EngineConfig).
   uint64_t deferred_commands = 0;
+  // Export (partition_export.cc): log entries kept past the newest snapshot because an exporter
+  // has not acknowledged them, committed entries not yet handed to the exporters (leader), and
+  // entries compacted or skipped before every exporter had them.
+  uint64_t export_retained_entries = 0;
+  uint64_t export_unread_entries = 0;
+  uint64_t export_skipped_entries = 0;
 };
 
 class PartitionCore {
@@ -308,6 +319,17 @@ class PartitionCore {
   bool ApplyEntry(const raft::Entry& entry);
   // Stops this replica for good (until restart): its log holds something it cannot apply.
   void Refuse(absl::Status cause);
+  // Export (partition_export.cc). Start/Stop follow processing leadership; Pump offers committed
+  // entries to the director and writes its acknowledged positions to the log; the positions
+  // are applied on every replica (ApplyExporterPositions) and read back after OpenState.
+  void StartExport();
+  void StopExport();
+  void PumpExport(int64_t now_ms);
+  void ApplyExporterPositions(const record::RecordBatch& batch);
+  void LoadExporterPositions();
+  // The index to compact the log to after a snapshot at `snapshot_index`: no further than the
+  // exporters have acknowledged, within the configured cap.
+  uint64_t ExportCompactionIndex(uint64_t snapshot_index);
 
   PartitionConfig config_;
   PartitionEnvironment environment_;
@@ -359,6 +381,11 @@ class PartitionCore {
   // no part in Raft.
   absl::Status refused_;
   uint64_t dropped_heartbeats_ = 0;
+  // Export state: replicated (exporter_positions_, exported_index_) and the leader's feed.
+  std::map<std::string, int64_t> exporter_positions_;
+  uint64_t exported_index_ = 0;
+  uint64_t export_next_index_ = 0;
+  int64_t last_export_proposal_ms_ = 0;
 };
 
 }  // namespace tern::broker
