@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { bpmnDir, sleep, zbctl } from '../compat/lib/broker.mjs';
 import { Cluster } from '../compat/lib/cluster.mjs';
 import { activateJobs, call, rawClient } from '../compat/lib/raw_client.mjs';
+import { waitForEqualChecksums } from './lib/replicas.mjs';
 
 const oneTask = readFileSync(path.join(bpmnDir, 'one-task.bpmn'));
 const chaosSeconds = Number(process.env.TERN_CHAOS_SECONDS ?? 40);
@@ -202,19 +203,7 @@ describe('cluster', () => {
     assert.ok(acknowledged.size > 0);
 
     // All replicas of each partition converge on the same state.
-    let agreed = false;
-    let last = [];
-    const checksumDeadline = Date.now() + 60_000;
-    while (!agreed && Date.now() < checksumDeadline) {
-      last = await cluster.partitionViews({ checksum: true });
-      agreed = [1, 2, 3].every((partitionId) => {
-        const replicas = last.filter((p) => p.partitionId === partitionId && p.checksum && p.checksum.value);
-        return replicas.length === 3 &&
-          replicas.every((r) => r.checksum.appliedIndex === replicas[0].checksum.appliedIndex &&
-            r.checksum.value === replicas[0].checksum.value);
-      });
-      if (!agreed) await sleep(250);
-    }
+    const { agreed, last } = await waitForEqualChecksums(cluster);
     assert.ok(agreed, `replicas disagree: ${JSON.stringify(last.map((p) => [p.partitionId, p.nodeId, p.checksum]))}`);
     client.close();
   });

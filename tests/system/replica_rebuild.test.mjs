@@ -8,26 +8,18 @@
 // It prints how long the rebuild took and how much data the empty broker received, for the
 // operator's guide; nothing here asserts on time.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { bpmnDir, sleep } from '../compat/lib/broker.mjs';
 import { Cluster } from '../compat/lib/cluster.mjs';
 import { activateJobs, call, rawClient } from '../compat/lib/raw_client.mjs';
+import { directoryBytes, waitForEqualChecksums } from './lib/replicas.mjs';
 
 const oneTask = readFileSync(path.join(bpmnDir, 'one-task.bpmn'));
 const loadSeconds = Number(process.env.TERN_REBUILD_LOAD_SECONDS ?? 8);
 const grpcNotFound = 5;
-
-function directoryBytes(directory) {
-  let total = 0;
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const full = path.join(directory, entry.name);
-    total += entry.isDirectory() ? directoryBytes(full) : statSync(full).size;
-  }
-  return total;
-}
 
 describe('replica rebuild', () => {
   // Frequent snapshots, so the rebuilt broker needs a snapshot and the log after it.
@@ -134,18 +126,8 @@ describe('replica rebuild', () => {
     assert.ok(acknowledged.size > acknowledgedBeforeWipe, 'instances were created while the broker rebuilt');
 
     // The rebuilt replicas hold the same state as the others.
-    let agreed = false;
-    const checksumDeadline = Date.now() + 60_000;
-    while (!agreed && Date.now() < checksumDeadline) {
-      last = await cluster.partitionViews({ checksum: true });
-      agreed = [1, 2, 3].every((partitionId) => {
-        const replicas = last.filter((p) => p.partitionId === partitionId && p.checksum && p.checksum.value);
-        return replicas.length === 3 &&
-          replicas.every((r) => r.checksum.appliedIndex === replicas[0].checksum.appliedIndex &&
-            r.checksum.value === replicas[0].checksum.value);
-      });
-      if (!agreed) await sleep(250);
-    }
+    let agreed;
+    ({ agreed, last } = await waitForEqualChecksums(cluster));
     assert.ok(agreed, `replicas disagree: ${JSON.stringify(last.map((p) => [p.partitionId, p.nodeId, p.checksum]))}`);
     client.close();
   });
