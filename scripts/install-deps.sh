@@ -9,13 +9,15 @@ packages=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   librocksdb-dev libabsl-dev libspdlog-dev libfmt-dev libpugixml-dev nlohmann-json3-dev
   libyaml-cpp-dev libre2-dev libcli11-dev prometheus-cpp-dev libcivetweb-dev
-  libintelrdfpmath-dev libcurl4-openssl-dev tzdata
+  libintelrdfpmath-dev libcurl4-openssl-dev tzdata libsqlite3-dev
   libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   command -v node > /dev/null || packages+=(nodejs)
   command -v npm > /dev/null || packages+=(npm)
+  # The history test reads the broker's SQLite store with the sqlite3 shell.
+  command -v sqlite3 > /dev/null || packages+=(sqlite3)
   # systemd-analyze, for the deploy tests of the unit files (present on most Debian systems).
   command -v systemd-analyze > /dev/null || packages+=(systemd)
 fi
