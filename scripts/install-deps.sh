@@ -9,7 +9,7 @@ packages=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   librocksdb-dev libabsl-dev libspdlog-dev libfmt-dev libpugixml-dev nlohmann-json3-dev
   libyaml-cpp-dev libre2-dev libcli11-dev prometheus-cpp-dev libcivetweb-dev
-  libintelrdfpmath-dev libcurl4-openssl-dev tzdata libsqlite3-dev
+  libintelrdfpmath-dev libcurl4-openssl-dev libssl-dev libsodium-dev tzdata libsqlite3-dev
   libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
