@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "gateway/auth/flags.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -370,6 +371,45 @@ TEST(BasicConfig, RefusesNonArgon2idHashesAndDuplicates) {
   auto hash = HashPassword("pw", kMinOps, kMinMemory);
   ASSERT_TRUE(hash.ok());
   EXPECT_FALSE(MakeBasicAuthenticator({{"demo", *hash}, {"demo", *hash}}).ok());
+}
+
+// ---- flags ----
+
+absl::Status ParseFlags(std::vector<std::string> args, AuthFlags& flags,
+                        const std::string& address) {
+  CLI::App app;
+  AddAuthFlags(app, flags);
+  args.insert(args.begin(), "tern-gateway");
+  std::vector<const char*> argv;
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  return FinishAuthFlags(flags, address);
+}
+
+TEST(AuthFlagsTest, NoAuthOnlyOnLoopbackUnlessInsecure) {
+  EXPECT_TRUE(IsLoopbackAddress("127.0.0.1:26500"));
+  EXPECT_TRUE(IsLoopbackAddress("localhost:26500"));
+  EXPECT_TRUE(IsLoopbackAddress("[::1]:26500"));
+  EXPECT_FALSE(IsLoopbackAddress("0.0.0.0:26500"));
+  EXPECT_FALSE(IsLoopbackAddress("[::]:26500"));
+  EXPECT_FALSE(IsLoopbackAddress("10.0.0.5:26500"));
+
+  AuthFlags defaults;
+  EXPECT_TRUE(ParseFlags({}, defaults, "127.0.0.1:26500").ok());
+  AuthFlags exposed;
+  auto status = ParseFlags({}, exposed, "0.0.0.0:26500");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("--insecure-no-auth"));
+  AuthFlags insecure;
+  EXPECT_TRUE(ParseFlags({"--insecure-no-auth"}, insecure, "0.0.0.0:26500").ok());
+  AuthFlags oidc;
+  ASSERT_TRUE(ParseFlags({"--auth-mode", "oidc", "--oidc-issuer", kIssuer, "--oidc-jwks-url",
+                          "https://issuer.test/certs"},
+                         oidc, "0.0.0.0:26500")
+                  .ok());
+  EXPECT_EQ(oidc.config.mode, AuthMode::kOidc);
+  EXPECT_EQ(oidc.config.oidc.audience, "zeebe-api");
+  EXPECT_EQ(oidc.config.oidc_jwks_url, "https://issuer.test/certs");
 }
 
 }  // namespace
