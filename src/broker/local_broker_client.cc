@@ -49,6 +49,16 @@ void LocalBrokerClient::Send(int32_t partition_id, record::Record command, int64
   partition->Submit(std::move(command), timeout_ms, std::move(done));
 }
 
+void LocalBrokerClient::QueryUserTasks(int32_t partition_id, record::UserTaskQuery query,
+                                       gateway::UserTaskQueryCallback done) {
+  Partition* partition = Find(partition_id);
+  if (partition == nullptr) {
+    done(absl::UnavailableError(StrCat("partition ", partition_id, " is not on this broker")));
+    return;
+  }
+  partition->QueryUserTasks(std::move(query), std::move(done));
+}
+
 void LocalBrokerClient::SetJobsAvailableListener(std::function<void(const std::string&)> listener) {
   std::lock_guard lock(listener_mutex_);
   jobs_listener_ = std::move(listener);

@@ -30,6 +30,10 @@ class LocalBrokerClient : public gateway::BrokerClient {
   void RemoveJobStream(int64_t stream_id) override;
   // The broker calls this when a partition has new activatable jobs.
   void NotifyJobsAvailable(const std::string& type);
+  // Native user tasks of a partition this broker leads (get: query.user_task_key; search):
+  // Partition::QueryUserTasks. UNAVAILABLE when the partition is not here or not led here.
+  void QueryUserTasks(int32_t partition_id, record::UserTaskQuery query,
+                      gateway::UserTaskQueryCallback done) override;
 
  private:
   Partition* Find(int32_t partition_id) const;

@@ -24,6 +24,10 @@ namespace tern::gateway {
 //  - RESOURCE_EXHAUSTED: the partition is overloaded and did not accept the command.
 using CommandCallback = std::function<void(absl::StatusOr<record::Record> answer)>;
 
+// The answer to a user task read (record::UserTaskQuery) from one partition's leader.
+using UserTaskQueryCallback =
+    std::function<void(absl::StatusOr<record::UserTaskQueryResult> result)>;
+
 enum class PartitionRole { kLeader, kFollower, kInactive };
 enum class PartitionHealth { kHealthy, kUnhealthy, kDead };
 
@@ -80,6 +84,11 @@ class BrokerClient {
   // Opens a job stream on every partition; returns its id.
   virtual int64_t AddJobStream(const JobStreamSpec& spec, JobPushCallback push) = 0;
   virtual void RemoveJobStream(int64_t stream_id) = 0;
+
+  // Reads native user tasks of a partition from its leader's state (get: query.user_task_key;
+  // search: the filters, paged by after_key). UNAVAILABLE when no leader answered.
+  virtual void QueryUserTasks(int32_t partition_id, record::UserTaskQuery query,
+                              UserTaskQueryCallback done) = 0;
 };
 
 }  // namespace tern::gateway

@@ -83,6 +83,15 @@ struct ExecuteCall {
   cluster::ExecuteResponse response;
 };
 
+struct QueryUserTasksCall {
+  grpc::ClientContext context;
+  cluster::QueryUserTasksRequest request;
+  cluster::QueryUserTasksResponse response;
+};
+
+// A read of a partition's state is quick; this bounds a broker that does not answer.
+constexpr int64_t kQueryTimeoutMs = 10'000;
+
 }  // namespace
 
 ClusterBrokerClient::ClusterBrokerClient(ClusterClientOptions options)
@@ -391,6 +400,39 @@ void ClusterBrokerClient::TrySend(std::shared_ptr<Attempt> attempt) {
           } else {
             attempt->done(absl::Status(code, response.message()));
           }
+        }
+        --calls_in_flight_;
+      });
+}
+
+// One attempt at the leader the topology names: a read changes nothing, so a client that gets
+// UNAVAILABLE may simply ask again once the topology caught up.
+void ClusterBrokerClient::QueryUserTasks(int32_t partition_id, record::UserTaskQuery query,
+                                         UserTaskQueryCallback done) {
+  const int32_t leader = LeaderOf(partition_id);
+  Peer* peer = leader < 0 ? nullptr : PeerForNode(leader);
+  if (peer == nullptr) {
+    return done(absl::UnavailableError(StrCat("no known leader for partition ", partition_id)));
+  }
+  auto* call = new QueryUserTasksCall();
+  call->request.set_partition_id(partition_id);
+  *call->request.mutable_query() = std::move(query);
+  call->context.set_deadline(DeadlineIn(kQueryTimeoutMs));
+  ++calls_in_flight_;
+  peer->stub->async()->QueryUserTasks(
+      &call->context, &call->request, &call->response,
+      [this, call, partition_id, leader, done = std::move(done)](grpc::Status status) {
+        std::unique_ptr<QueryUserTasksCall> owned(call);
+        if (!status.ok()) {
+          done(absl::UnavailableError(StrCat("no answer from node ", leader,
+                                             " (leader of partition ", partition_id,
+                                             "): ", status.error_message())));
+        } else if (call->response.code() != 0) {
+          const auto code = static_cast<absl::StatusCode>(call->response.code());
+          if (code == absl::StatusCode::kUnavailable) Forget(partition_id, leader);
+          done(absl::Status(code, call->response.message()));
+        } else {
+          done(std::move(*call->response.mutable_result()));
         }
         --calls_in_flight_;
       });

@@ -64,6 +64,8 @@ class ClusterBrokerClient : public BrokerClient {
   void SetJobsAvailableListener(std::function<void(const std::string& type)> listener) override;
   int64_t AddJobStream(const JobStreamSpec& spec, JobPushCallback push) override;
   void RemoveJobStream(int64_t stream_id) override;
+  void QueryUserTasks(int32_t partition_id, record::UserTaskQuery query,
+                      UserTaskQueryCallback done) override;
 
   // The node id of the broker that leads the partition, or -1.
   int32_t LeaderOf(int32_t partition_id);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "base/strings.h"
 #include "gateway/long_polling.h"
 
@@ -32,6 +33,7 @@ constexpr int32_t kDecisionEvaluationEvaluate = 0;
 constexpr int32_t kModificationModify = 0;
 constexpr int32_t kMigrationMigrate = 0;
 constexpr int32_t kResourceDeletionDelete = 0;
+constexpr int32_t kMessageCorrelationCorrelate = 1;
 
 constexpr int kPartitionBits = 51;
 
@@ -607,6 +609,109 @@ void GatewayService::Execute(const gp::DeleteResourceRequest& request,
   SendAndReply<gp::DeleteResourceResponse>(brokers_, 1, std::move(command),
                                            options_.request_timeout_ms, "DELETE", std::move(reply),
                                            nullptr);
+}
+
+void GatewayService::Execute(const UserTaskCommand& request, Reply<record::UserTaskRecord> reply) {
+  const int64_t key = request.user_task_key;
+  if (auto s = CheckVariables(request.task.variables(), "variables", options_.limits); !s.ok()) {
+    return Fail(reply, ToGrpc(s));
+  }
+  if (auto error = CheckKeyPartition(
+          key, brokers_.partition_count(), request.intent_name,
+          StrCat("Expected to ", absl::AsciiStrToLower(request.intent_name),
+                 " user task with key '", key, "', but no such user task was found"))) {
+    return Fail(reply, *error);
+  }
+  record::Record command = Command(key, request.intent);
+  *command.mutable_user_task() = request.task;
+  command.mutable_user_task()->set_user_task_key(key);
+  SendAndReply<record::UserTaskRecord>(
+      brokers_, PartitionOf(key), std::move(command), options_.request_timeout_ms,
+      request.intent_name, std::move(reply),
+      [](const record::Record& answer, record::UserTaskRecord* out) { *out = answer.user_task(); });
+}
+
+void GatewayService::Execute(const record::MessageCorrelationRecord& request,
+                             Reply<record::MessageCorrelationRecord> reply) {
+  if (request.name().empty()) {
+    return Fail(reply, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "No name provided."));
+  }
+  if (auto s = CheckVariables(request.variables(), "variables", options_.limits); !s.ok()) {
+    return Fail(reply, ToGrpc(s));
+  }
+  // The partition of the correlation key, like a publication, so that the message meets the
+  // same subscriptions a published one would.
+  const int32_t partition =
+      MessagePartitionId(request.correlation_key(), std::max(1, brokers_.partition_count()));
+  record::Record command = Command(-1, kMessageCorrelationCorrelate);
+  *command.mutable_message_correlation() = request;
+  SendAndReply<record::MessageCorrelationRecord>(
+      brokers_, partition, std::move(command), options_.request_timeout_ms, "CORRELATE",
+      std::move(reply), [](const record::Record& answer, record::MessageCorrelationRecord* out) {
+        *out = answer.message_correlation();
+        if (out->message_key() == 0) out->set_message_key(answer.key());
+        if (out->tenant_id().empty()) out->set_tenant_id(std::string(kDefaultTenant));
+      });
+}
+
+namespace {
+
+// A search across partitions in key order: every key of partition p is below every key of
+// partition p + 1, so the pages of partitions p, p + 1, ... (each after `after_key`) concatenate
+// to one page in key order.
+struct UserTaskSearch {
+  BrokerClient* brokers = nullptr;
+  record::UserTaskQuery query;
+  int32_t limit = 0;
+  int32_t last_partition = 0;
+  record::UserTaskQueryResult collected;
+  Reply<record::UserTaskQueryResult> reply;
+};
+
+void SearchFrom(std::shared_ptr<UserTaskSearch> search, int32_t partition) {
+  record::UserTaskQuery query = search->query;
+  query.set_limit(search->limit - search->collected.tasks_size());
+  search->brokers->QueryUserTasks(
+      partition, std::move(query),
+      [search, partition](absl::StatusOr<record::UserTaskQueryResult> page) {
+        if (!page.ok()) return search->reply(BrokerErrorStatus(page.status()), {});
+        for (auto& task : *page->mutable_tasks()) *search->collected.add_tasks() = std::move(task);
+        const bool full = search->collected.tasks_size() >= search->limit;
+        if (!full && partition < search->last_partition) return SearchFrom(search, partition + 1);
+        search->collected.set_next_after_key(
+            full ? search->collected.tasks(search->collected.tasks_size() - 1)
+                       .record()
+                       .user_task_key()
+                 : 0);
+        search->reply(grpc::Status::OK, std::move(search->collected));
+      });
+}
+
+}  // namespace
+
+void GatewayService::Execute(const record::UserTaskQuery& request,
+                             Reply<record::UserTaskQueryResult> reply) {
+  const int32_t partitions = std::max(1, brokers_.partition_count());
+  auto search = std::make_shared<UserTaskSearch>();
+  search->brokers = &brokers_;
+  search->query = request;
+  search->limit = request.limit() <= 0 ? 100 : std::min(request.limit(), 1000);
+  search->reply = std::move(reply);
+  search->last_partition = partitions;
+  // A key names its partition: a get, or a search within one process instance, asks only it.
+  const int64_t pinned =
+      request.user_task_key() != 0 ? request.user_task_key() : request.process_instance_key();
+  int32_t first = request.after_key() > 0 ? PartitionOf(request.after_key()) : 1;
+  if (pinned != 0) {
+    const int32_t partition = PartitionOf(pinned);
+    if (pinned < 0 || partition < 1 || partition > partitions || partition < first) {
+      return search->reply(grpc::Status::OK, {});
+    }
+    first = partition;
+    search->last_partition = partition;
+  }
+  if (first < 1 || first > partitions) return search->reply(grpc::Status::OK, {});
+  SearchFrom(std::move(search), first);
 }
 
 }  // namespace tern::gateway

@@ -157,6 +157,27 @@ class GatewayService final : public gateway_protocol::Gateway::CallbackService {
   void Execute(const gateway_protocol::DeleteResourceRequest& request,
                Reply<gateway_protocol::DeleteResourceResponse> reply);
 
+  // Native user tasks and 8.8's message correlation have no gRPC RPC (Zeebe offers them over
+  // REST only), so their requests are the internal records. A user task command (intent: one of
+  // engine/intent.h's UserTaskIntent commands) goes to the partition of its key and answers with
+  // the -ED event's record; `task` holds only what the command sets.
+  struct UserTaskCommand {
+    int64_t user_task_key = 0;
+    int32_t intent = 0;
+    std::string intent_name;  // for rejection messages: "ASSIGN", "UPDATE", "COMPLETE"
+    record::UserTaskRecord task;
+  };
+  void Execute(const UserTaskCommand& request, Reply<record::UserTaskRecord> reply);
+  // Publishes with no time to live and correlates at once; answers with the CORRELATED record
+  // (message_key, process_instance_key), NOT_FOUND when nothing correlates.
+  void Execute(const record::MessageCorrelationRecord& request,
+               Reply<record::MessageCorrelationRecord> reply);
+  // Reads user tasks from the partitions' leaders (strongly consistent: a leader has processed
+  // every command it acknowledged). With user_task_key: that task's partition. Otherwise a search
+  // in key order across partitions, resumed after `after_key`; next_after_key is the last key of
+  // a full page (0: no more).
+  void Execute(const record::UserTaskQuery& request, Reply<record::UserTaskQueryResult> reply);
+
   BrokerClient& brokers() { return brokers_; }
   const GatewayOptions& options() const { return options_; }
   Scheduler& scheduler() { return scheduler_; }

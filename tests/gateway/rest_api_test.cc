@@ -165,6 +165,34 @@ class RestApiTest : public ::testing::Test {
     return Call("POST", path, "application/json", body.dump());
   }
 
+  // Deploys a model of tests/compat/bpmn; true when the broker accepted it.
+  static bool Deploy(const std::string& file) {
+    std::string bpmn = ReadFileOrEmpty(std::string(TERN_SOURCE_DIR) + "/tests/compat/bpmn/" + file);
+    EXPECT_FALSE(bpmn.empty()) << file;
+    std::string name = file.substr(file.rfind('/') + 1);
+    std::string multipart =
+        "--XYZ\r\nContent-Disposition: form-data; name=\"resources\"; filename=\"" + name +
+        "\"\r\nContent-Type: application/xml\r\n\r\n" + bpmn + "\r\n--XYZ--\r\n";
+    HttpAnswer deployed =
+        Call("POST", "/v2/deployments", "multipart/form-data; boundary=XYZ", multipart);
+    EXPECT_EQ(deployed.status, 200) << deployed.body;
+    return deployed.status == 200;
+  }
+
+  // Searches user tasks until `done(items)` holds or 30 s passed; the last answer's items.
+  template <typename Done>
+  static json SearchUserTasksUntil(const json& query, Done done) {
+    auto deadline = Clock::now() + std::chrono::seconds(30);
+    json items;
+    while (true) {
+      HttpAnswer answer = PostJson("/v2/user-tasks/search", query);
+      EXPECT_EQ(answer.status, 200) << answer.body;
+      items = answer.Json()["items"];
+      if (done(items) || Clock::now() > deadline) return items;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
   // A problem document with every RFC 9457 member, for `path`.
   static void ExpectProblem(const HttpAnswer& answer, int status, const std::string& path) {
     EXPECT_EQ(answer.status, status) << answer.body;
@@ -259,11 +287,10 @@ TEST_F(RestApiTest, UnknownKeysAreNotFound) {
 }
 
 TEST_F(RestApiTest, EndpointsNotBuiltAnswerNotImplemented) {
-  HttpAnswer user_task = PostJson("/v2/user-tasks/1/completion", json::object());
-  ExpectProblem(user_task, 501, "/v2/user-tasks/1/completion");
-  EXPECT_NE(user_task.Json()["detail"].get<std::string>().find("user task"), std::string::npos);
-  ExpectProblem(PostJson("/v2/messages/correlation", {{"name", "m"}}), 501,
-                "/v2/messages/correlation");
+  HttpAnswer variables = PostJson("/v2/user-tasks/1/variables/search", json::object());
+  ExpectProblem(variables, 501, "/v2/user-tasks/1/variables/search");
+  EXPECT_NE(variables.Json()["detail"].get<std::string>().find("user task"), std::string::npos);
+  ExpectProblem(Call("PUT", "/v2/clock", "application/json", "{}"), 501, "/v2/clock");
   HttpAnswer search = PostJson("/v2/process-definitions/search", json::object());
   ExpectProblem(search, 501, "/v2/process-definitions/search");
   EXPECT_NE(search.Json()["detail"].get<std::string>().find("/v2/process-definitions/search"),
@@ -388,6 +415,111 @@ TEST_F(RestApiTest, DeployCreateActivateCompleteOverRest) {
   EXPECT_EQ(completed.status, 204) << completed.body;
   // The job is gone: completing it again is a 404 problem.
   ExpectProblem(PostJson(path, json::object()), 404, path);
+}
+
+TEST_F(RestApiTest, NativeUserTaskLifecycleOverRest) {
+  ASSERT_TRUE(Deploy("native-user-task.bpmn"));
+  HttpAnswer created =
+      PostJson("/v2/process-instances", {{"processDefinitionId", "native-user-task"},
+                                         {"variables", {{"reviewers", {"rest-test-reviewers"}}}}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string instance = created.Json()["processInstanceKey"].get<std::string>();
+
+  // Found by candidate group (and the instance), in the state 8.8 names.
+  json items = SearchUserTasksUntil(
+      {{"filter", {{"candidateGroup", "rest-test-reviewers"}, {"processInstanceKey", instance}}}},
+      [](const json& found) { return found.size() == 1; });
+  ASSERT_EQ(items.size(), 1u) << items.dump();
+  EXPECT_EQ(items[0]["state"], "CREATED");
+  EXPECT_EQ(items[0]["elementId"], "review");
+  EXPECT_EQ(items[0]["processDefinitionId"], "native-user-task");
+  EXPECT_EQ(items[0]["priority"], 70);
+  EXPECT_EQ(items[0]["candidateUsers"], json::array({"carol"}));
+  EXPECT_FALSE(items[0].contains("assignee"));
+  const std::string key = items[0]["userTaskKey"].get<std::string>();
+  const std::string task_path = "/v2/user-tasks/" + key;
+
+  HttpAnswer got = Call("GET", task_path);
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.Json()["userTaskKey"], key);
+  EXPECT_EQ(got.Json()["processInstanceKey"], instance);
+
+  // Assign, then search by assignee; refusing to override another assignee is a conflict.
+  EXPECT_EQ(PostJson(task_path + "/assignment", {{"assignee", "rest-dave"}}).status, 204);
+  json assigned =
+      SearchUserTasksUntil({{"filter", {{"assignee", "rest-dave"}}}, {"page", {{"limit", 10}}}},
+                           [](const json& found) { return !found.empty(); });
+  ASSERT_EQ(assigned.size(), 1u) << assigned.dump();
+  EXPECT_EQ(assigned[0]["userTaskKey"], key);
+  ExpectProblem(
+      PostJson(task_path + "/assignment", {{"assignee", "rest-erin"}, {"allowOverride", false}}),
+      409, task_path + "/assignment");
+
+  // Update, unassign, assign again.
+  HttpAnswer updated = Call("PATCH", task_path, "application/json",
+                            json({{"changeset", {{"priority", 90}}}}).dump());
+  EXPECT_EQ(updated.status, 204) << updated.body;
+  EXPECT_EQ(Call("GET", task_path).Json()["priority"], 90);
+  HttpAnswer unassigned = Call("DELETE", task_path + "/assignee");
+  EXPECT_EQ(unassigned.status, 204) << unassigned.body;
+  EXPECT_FALSE(Call("GET", task_path).Json().contains("assignee"));
+  ExpectProblem(Call("PATCH", task_path, "application/json",
+                     json({{"changeset", {{"priority", 101}}}}).dump()),
+                400, task_path);
+
+  // Complete with variables; completing again is a conflict (the task is COMPLETED).
+  HttpAnswer completed = PostJson(task_path + "/completion", {{"variables", {{"approved", true}}}});
+  EXPECT_EQ(completed.status, 204) << completed.body;
+  ExpectProblem(PostJson(task_path + "/completion", json::object()), 409,
+                task_path + "/completion");
+  EXPECT_EQ(Call("GET", task_path).Json()["state"], "COMPLETED");
+
+  // The instance went on with the task's variables; once its job completes the instance ends and
+  // its tasks leave the partition's state.
+  HttpAnswer activated = PostJson("/v2/jobs/activation", {{"type", "archive-reviewed"},
+                                                          {"maxJobsToActivate", 1},
+                                                          {"timeout", 60000},
+                                                          {"requestTimeout", 10000}});
+  ASSERT_EQ(activated.status, 200) << activated.body;
+  json jobs = activated.Json()["jobs"];
+  ASSERT_EQ(jobs.size(), 1u) << activated.body;
+  EXPECT_EQ(jobs[0]["processInstanceKey"], instance);
+  EXPECT_EQ(jobs[0]["variables"]["approved"], true);
+  EXPECT_EQ(
+      PostJson("/v2/jobs/" + jobs[0]["jobKey"].get<std::string>() + "/completion", json::object())
+          .status,
+      204);
+  json left = SearchUserTasksUntil({{"filter", {{"processInstanceKey", instance}}}},
+                                   [](const json& found) { return found.empty(); });
+  EXPECT_TRUE(left.empty()) << left.dump();
+  ExpectProblem(Call("GET", task_path), 404, task_path);
+  ExpectProblem(PostJson(task_path + "/completion", json::object()), 404,
+                task_path + "/completion");
+}
+
+TEST_F(RestApiTest, MessageCorrelationAnswersTheInstanceOrNotFound) {
+  ASSERT_TRUE(Deploy("elements/message-catch.bpmn"));
+  HttpAnswer created = PostJson(
+      "/v2/process-instances",
+      {{"processDefinitionId", "message-catch"}, {"variables", {{"orderId", "rest-c-1"}}}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  const json instance = created.Json()["processInstanceKey"];
+  // The subscription opens on the message's partition shortly after the instance waits.
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  HttpAnswer correlated;
+  do {
+    correlated =
+        PostJson("/v2/messages/correlation", {{"name", "mc-paid"}, {"correlationKey", "rest-c-1"}});
+    if (correlated.status != 404) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (Clock::now() < deadline);
+  ASSERT_EQ(correlated.status, 200) << correlated.body;
+  EXPECT_EQ(correlated.Json()["processInstanceKey"], instance);
+  EXPECT_TRUE(correlated.Json()["messageKey"].is_string());
+  // Nothing waits any more.
+  ExpectProblem(
+      PostJson("/v2/messages/correlation", {{"name", "mc-paid"}, {"correlationKey", "rest-c-1"}}),
+      404, "/v2/messages/correlation");
 }
 
 }  // namespace

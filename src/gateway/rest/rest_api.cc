@@ -1,6 +1,8 @@
 #include "gateway/rest/rest_api.h"
 
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <utility>
@@ -741,10 +743,279 @@ void SetElementInstanceVariables(GatewayService& service, Call call) {
   RunNoContent<gp::SetVariablesRequest, gp::SetVariablesResponse>(service, call, request);
 }
 
+// --- Message correlation and native user tasks (8.8) ---------------------------------------------
+
+void CorrelateMessage(GatewayService& service, Call call) {
+  Fields fields(call.body);
+  record::MessageCorrelationRecord request;
+  request.set_name(fields.String("name", true));
+  request.set_correlation_key(fields.String("correlationKey"));
+  request.set_variables(fields.Variables("variables"));
+  request.set_tenant_id(fields.String("tenantId"));
+  if (!Check(fields, call)) return;
+  Run<record::MessageCorrelationRecord, record::MessageCorrelationRecord>(
+      service, call, request, [](const record::MessageCorrelationRecord& correlated) {
+        return Ok({{"tenantId", correlated.tenant_id()},
+                   {"messageKey", KeyString(correlated.message_key())},
+                   {"processInstanceKey", KeyString(correlated.process_instance_key())}});
+      });
+}
+
+// Zeebe's UserTaskIntent command numbers (engine/intent.h).
+constexpr int32_t kUserTaskComplete = 2;
+constexpr int32_t kUserTaskAssign = 7;
+constexpr int32_t kUserTaskClaim = 10;
+constexpr int32_t kUserTaskUpdate = 11;
+
+void RunUserTaskCommand(GatewayService& service, const Call& call,
+                        GatewayService::UserTaskCommand command) {
+  RunNoContent<GatewayService::UserTaskCommand, record::UserTaskRecord>(service, call, command);
+}
+
+void AssignUserTask(GatewayService& service, Call call) {
+  GatewayService::UserTaskCommand command;
+  if (!ReadPathKey(call, 0, &command.user_task_key)) return;
+  Fields fields(call.body);
+  std::string assignee = fields.String("assignee", true);
+  // allowOverride false: refuse a task assigned to someone else, which is Zeebe's CLAIM.
+  const bool allow_override = fields.Bool("allowOverride", true);
+  std::string action = fields.String("action");
+  if (!Check(fields, call)) return;
+  if (assignee.empty()) return call.respond(BadRequest("No assignee provided.", call.path));
+  command.intent = allow_override ? kUserTaskAssign : kUserTaskClaim;
+  command.intent_name = allow_override ? "ASSIGN" : "CLAIM";
+  command.task.set_assignee(std::move(assignee));
+  command.task.set_action(action.empty() ? (allow_override ? "assign" : "claim") : action);
+  RunUserTaskCommand(service, call, std::move(command));
+}
+
+void UnassignUserTask(GatewayService& service, Call call) {
+  GatewayService::UserTaskCommand command;
+  if (!ReadPathKey(call, 0, &command.user_task_key)) return;
+  // ASSIGN with an empty assignee unassigns (Zeebe does the same).
+  command.intent = kUserTaskAssign;
+  command.intent_name = "ASSIGN";
+  command.task.set_action("unassign");
+  RunUserTaskCommand(service, call, std::move(command));
+}
+
+void UpdateUserTask(GatewayService& service, Call call) {
+  GatewayService::UserTaskCommand command;
+  if (!ReadPathKey(call, 0, &command.user_task_key)) return;
+  Fields fields(call.body);
+  std::string action = fields.String("action");
+  auto& task = command.task;
+  if (const json* changeset = fields.Object("changeset")) {
+    // A null or absent attribute keeps its value; "" or [] resets it.
+    Fields changes(*changeset, "changeset.");
+    if (changes.Has("dueDate")) {
+      task.set_due_date(changes.String("dueDate"));
+      task.add_changed_attributes("dueDate");
+    }
+    if (changes.Has("followUpDate")) {
+      task.set_follow_up_date(changes.String("followUpDate"));
+      task.add_changed_attributes("followUpDate");
+    }
+    if (changes.Has("candidateUsers")) {
+      for (auto& user : changes.Strings("candidateUsers")) task.add_candidate_users(user);
+      task.add_changed_attributes("candidateUsersList");
+    }
+    if (changes.Has("candidateGroups")) {
+      for (auto& group : changes.Strings("candidateGroups")) task.add_candidate_groups(group);
+      task.add_changed_attributes("candidateGroupsList");
+    }
+    if (changes.Has("priority")) {
+      const int32_t priority = changes.Int32("priority", 50);
+      if (changes.ok() && (priority < 0 || priority > 100)) {
+        return call.respond(BadRequest("The value for priority is '" + std::to_string(priority) +
+                                           "' but must be within the [0,100] range.",
+                                       call.path));
+      }
+      task.set_priority(priority);
+      task.add_changed_attributes("priority");
+    }
+    fields.Take(changes);
+  }
+  if (!Check(fields, call)) return;
+  if (task.changed_attributes().empty() && action.empty()) {
+    return call.respond(
+        BadRequest("No update data provided. Provide at least an \"action\" or a non-null value "
+                   "for a supported attribute in the \"changeset\".",
+                   call.path));
+  }
+  command.intent = kUserTaskUpdate;
+  command.intent_name = "UPDATE";
+  task.set_action(action.empty() ? "update" : action);
+  RunUserTaskCommand(service, call, std::move(command));
+}
+
+void CompleteUserTask(GatewayService& service, Call call) {
+  GatewayService::UserTaskCommand command;
+  if (!ReadPathKey(call, 0, &command.user_task_key)) return;
+  Fields fields(call.body);
+  command.task.set_variables(fields.Variables("variables"));
+  std::string action = fields.String("action");
+  if (!Check(fields, call)) return;
+  command.intent = kUserTaskComplete;
+  command.intent_name = "COMPLETE";
+  command.task.set_action(action.empty() ? "complete" : action);
+  RunUserTaskCommand(service, call, std::move(command));
+}
+
+// Epoch millis as 8.8 writes dates: 2024-01-02T03:04:05.678Z.
+std::string FormatIsoMillis(int64_t epoch_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(epoch_ms % 1000));
+  return text;
+}
+
+json UserTaskJson(const record::UserTaskView& view) {
+  const record::UserTaskRecord& task = view.record();
+  json out = {{"state", view.state()},
+              {"elementId", task.element_id()},
+              {"candidateGroups", task.candidate_groups()},
+              {"candidateUsers", task.candidate_users()},
+              {"processDefinitionId", task.bpmn_process_id()},
+              {"tenantId", task.tenant_id()},
+              {"processDefinitionVersion", task.process_definition_version()},
+              {"customHeaders", ParseDocument(task.custom_headers())},
+              {"priority", task.priority()},
+              {"userTaskKey", KeyString(task.user_task_key())},
+              {"elementInstanceKey", KeyString(task.element_instance_key())},
+              {"processDefinitionKey", KeyString(task.process_definition_key())},
+              {"processInstanceKey", KeyString(task.process_instance_key())}};
+  // Absent rather than empty, as 8.8 answers.
+  if (!task.assignee().empty()) out["assignee"] = task.assignee();
+  if (!task.due_date().empty()) out["dueDate"] = task.due_date();
+  if (!task.follow_up_date().empty()) out["followUpDate"] = task.follow_up_date();
+  if (!task.external_form_reference().empty()) {
+    out["externalFormReference"] = task.external_form_reference();
+  }
+  if (task.form_key() != 0) out["formKey"] = KeyString(task.form_key());
+  if (task.creation_timestamp() > 0)
+    out["creationDate"] = FormatIsoMillis(task.creation_timestamp());
+  return out;
+}
+
+void GetUserTask(GatewayService& service, Call call) {
+  record::UserTaskQuery query;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  query.set_user_task_key(key);
+  query.set_limit(1);
+  service.Execute(
+      query, Reply<record::UserTaskQueryResult>([respond = call.respond, instance = call.path, key](
+                                                    grpc::Status status,
+                                                    record::UserTaskQueryResult result) {
+        if (!status.ok()) return respond(ProblemFor(status, instance));
+        if (result.tasks().empty()) {
+          return respond(Problem(404, "NOT_FOUND",
+                                 StrCat("User task with key '", key, "' not found"), instance));
+        }
+        respond.Build([task = result.tasks(0)] { return Ok(UserTaskJson(task)); });
+      }));
+}
+
+// A filter property: a plain value or {"$eq": value}; other operators are not built.
+std::string StringFilter(Fields& filter, const json& object, std::string_view key,
+                         std::string* unsupported) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return "";
+  if (it->is_object() && it->size() == 1 && it->contains("$eq") && (*it)["$eq"].is_string()) {
+    return (*it)["$eq"].get<std::string>();
+  }
+  if (it->is_object()) {
+    if (unsupported->empty()) {
+      *unsupported =
+          StrCat("Tern filters '", filter.Path(key), "' by a value or {\"$eq\": value} only");
+    }
+    return "";
+  }
+  return filter.String(key);
+}
+
+void SearchUserTasks(GatewayService& service, Call call) {
+  Fields fields(call.body);
+  record::UserTaskQuery query;
+  std::string unsupported;
+  if (const json* filter_object = fields.Object("filter")) {
+    Fields filter(*filter_object, "filter.");
+    query.set_state(StringFilter(filter, *filter_object, "state", &unsupported));
+    query.set_assignee(StringFilter(filter, *filter_object, "assignee", &unsupported));
+    query.set_candidate_user(StringFilter(filter, *filter_object, "candidateUser", &unsupported));
+    query.set_candidate_group(StringFilter(filter, *filter_object, "candidateGroup", &unsupported));
+    query.set_tenant_id(StringFilter(filter, *filter_object, "tenantId", &unsupported));
+    query.set_element_id(filter.String("elementId"));
+    query.set_bpmn_process_id(filter.String("processDefinitionId"));
+    query.set_user_task_key(filter.Key("userTaskKey"));
+    query.set_process_instance_key(filter.Key("processInstanceKey"));
+    query.set_process_definition_key(filter.Key("processDefinitionKey"));
+    query.set_element_instance_key(filter.Key("elementInstanceKey"));
+    for (std::string_view other :
+         {"priority", "name", "creationDate", "completionDate", "followUpDate", "dueDate",
+          "processInstanceVariables", "localVariables"}) {
+      if (filter.Has(other) && unsupported.empty()) {
+        unsupported = StrCat("Tern does not filter user tasks by '", filter.Path(other), "'");
+      }
+    }
+    fields.Take(filter);
+  }
+  int32_t limit = 100;
+  if (const json* page_object = fields.Object("page")) {
+    Fields page(*page_object, "page.");
+    limit = page.Int32("limit", 100);
+    if (page.Has("after")) {
+      // The cursor is the last key of the previous page, as a string.
+      query.set_after_key(page.Key("after"));
+    }
+    if (page.Has("before") && unsupported.empty()) {
+      unsupported = "Tern pages user tasks forward only (page.after)";
+    }
+    if (page.Int64("from", 0) != 0 && unsupported.empty()) {
+      unsupported = "Tern pages user tasks with a cursor (page.after), not with page.from";
+    }
+    fields.Take(page);
+  }
+  // Results come in key order, which is creation order.
+  for (const json* sort : fields.Objects("sort")) {
+    Fields order(*sort, "sort.");
+    std::string field = order.String("field", true);
+    std::string direction = order.String("order");
+    fields.Take(order);
+    if (fields.ok() && unsupported.empty() &&
+        (field != "creationDate" || (!direction.empty() && !EqualsIgnoreCase(direction, "asc")))) {
+      unsupported = "Tern sorts user tasks by creationDate ascending (their key order) only";
+    }
+  }
+  if (!Check(fields, call)) return;
+  if (!unsupported.empty()) return call.respond(BadRequest(unsupported, call.path));
+  if (limit < 1 || limit > 1000) {
+    return call.respond(BadRequest("Expected 'page.limit' to be between 1 and 1000.", call.path));
+  }
+  query.set_limit(limit);
+  Run<record::UserTaskQuery, record::UserTaskQueryResult>(
+      service, call, query, [](const record::UserTaskQueryResult& result) {
+        json items = json::array();
+        for (const auto& task : result.tasks()) items.push_back(UserTaskJson(task));
+        json page = {{"totalItems", result.tasks_size()},
+                     {"hasMoreTotalItems", result.next_after_key() != 0}};
+        if (!result.tasks().empty()) {
+          page["startCursor"] = KeyString(result.tasks(0).record().user_task_key());
+        }
+        if (result.next_after_key() != 0) page["endCursor"] = KeyString(result.next_after_key());
+        return Ok({{"items", std::move(items)}, {"page", std::move(page)}});
+      });
+}
+
 // --- Routing -------------------------------------------------------------------------------------
 
 constexpr std::string_view kUserTasksNotBuilt =
-    "native user tasks are not built yet (issue 13, in progress)";
+    "user task variables are not searchable in Tern yet";
 
 std::vector<RestApi::Route> RouteTable() {
   using Body = RestApi::Body;
@@ -771,18 +1042,18 @@ std::vector<RestApi::Route> RouteTable() {
       {"POST", "/v2/decision-definitions/evaluation", Body::kJson, EvaluateDecision},
       {"PUT", "/v2/element-instances/{elementInstanceKey}/variables", Body::kJson,
        SetElementInstanceVariables},
+      {"POST", "/v2/messages/correlation", Body::kJson, CorrelateMessage},
+      {"POST", "/v2/user-tasks/search", Body::kJson, SearchUserTasks},
+      {"GET", "/v2/user-tasks/{userTaskKey}", Body::kNone, GetUserTask},
+      {"PATCH", "/v2/user-tasks/{userTaskKey}", Body::kJson, UpdateUserTask},
+      {"POST", "/v2/user-tasks/{userTaskKey}/completion", Body::kJson, CompleteUserTask},
+      {"POST", "/v2/user-tasks/{userTaskKey}/assignment", Body::kJson, AssignUserTask},
+      {"DELETE", "/v2/user-tasks/{userTaskKey}/assignee", Body::kJson, UnassignUserTask},
       // Being built (issue 13): fill in the handler when the engine has the command.
-      {"POST", "/v2/messages/correlation", Body::kJson, nullptr,
-       "message correlation is not built yet (issue 13, in progress)"},
       {"PUT", "/v2/clock", Body::kJson, nullptr, "the clock is not built yet (issue 13)"},
       {"POST", "/v2/clock/reset", Body::kJson, nullptr, "the clock is not built yet (issue 13)"},
-      {"POST", "/v2/user-tasks/search", Body::kJson, nullptr, kUserTasksNotBuilt},
-      {"GET", "/v2/user-tasks/{userTaskKey}", Body::kNone, nullptr, kUserTasksNotBuilt},
-      {"PATCH", "/v2/user-tasks/{userTaskKey}", Body::kJson, nullptr, kUserTasksNotBuilt},
-      {"GET", "/v2/user-tasks/{userTaskKey}/form", Body::kNone, nullptr, kUserTasksNotBuilt},
-      {"POST", "/v2/user-tasks/{userTaskKey}/completion", Body::kJson, nullptr, kUserTasksNotBuilt},
-      {"POST", "/v2/user-tasks/{userTaskKey}/assignment", Body::kJson, nullptr, kUserTasksNotBuilt},
-      {"DELETE", "/v2/user-tasks/{userTaskKey}/assignee", Body::kJson, nullptr, kUserTasksNotBuilt},
+      {"GET", "/v2/user-tasks/{userTaskKey}/form", Body::kNone, nullptr,
+       "forms are not deployed in Tern yet"},
       {"POST", "/v2/user-tasks/{userTaskKey}/variables/search", Body::kJson, nullptr,
        kUserTasksNotBuilt},
   };
