@@ -1,6 +1,7 @@
 // Camunda's own REST clients against tern-broker's REST API (/v2): @camunda8/orchestration-cluster-api
 // 8.8 deploys, creates with awaitCompletion, publishes a message, broadcasts a signal, activates,
-// completes and fails jobs and resolves an incident; @camunda8/sdk 8.6's Camunda REST client reads
+// completes and fails jobs, resolves an incident, runs a native user task (search, assign, update,
+// unassign, complete) and correlates a message; @camunda8/sdk 8.6's Camunda REST client reads
 // the topology. Both pinned in package-lock.json.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -174,6 +175,81 @@ describe('@camunda8/orchestration-cluster-api 8.8 against tern-broker', () => {
       await sleep(100);
     }
     assert.equal((await broker.incidentsOf(created.processInstanceKey)).length, 0);
+  });
+
+  test('native user task: search, assign, update, unassign, complete; completing again is 409', async () => {
+    const model = readFileSync(path.join(bpmnDir, 'native-user-task.bpmn'), 'utf8');
+    await camunda.createDeployment({ resources: [bpmnFile('native-user-task.bpmn', model)] });
+    const created = await camunda.createProcessInstance({
+      processDefinitionId: 'native-user-task', variables: { reviewers: ['compat-reviewers'] },
+    });
+    const found = await camunda.searchUserTasks(
+      { filter: { candidateGroup: 'compat-reviewers', processInstanceKey: created.processInstanceKey } },
+      { consistency: { waitUpToMs: 20_000, predicate: (page) => page.items.length === 1 } },
+    );
+    assert.equal(found.items.length, 1);
+    const task = found.items[0];
+    assert.equal(task.state, 'CREATED');
+    assert.equal(task.elementId, 'review');
+    assert.equal(task.priority, 70);
+    assert.deepEqual(task.candidateUsers, ['carol']);
+    const { userTaskKey } = task;
+
+    await camunda.assignUserTask({ userTaskKey, assignee: 'compat-dave' });
+    const mine = await camunda.searchUserTasks(
+      { filter: { assignee: 'compat-dave' }, page: { limit: 5 } },
+      { consistency: { waitUpToMs: 0 } },
+    );
+    assert.deepEqual(mine.items.map((t) => t.userTaskKey), [userTaskKey]);
+    await camunda.updateUserTask({ userTaskKey, changeset: { priority: 20, candidateUsers: [] } });
+    await camunda.unassignUserTask({ userTaskKey });
+    const read = await camunda.getUserTask({ userTaskKey }, { consistency: { waitUpToMs: 0 } });
+    assert.equal(read.priority, 20);
+    assert.deepEqual(read.candidateUsers, []);
+    assert.equal(read.assignee, undefined);
+
+    await camunda.completeUserTask({ userTaskKey, variables: { approved: true } });
+    await assert.rejects(camunda.completeUserTask({ userTaskKey }), (error) => {
+      assert.equal(error.status ?? error.response?.status, 409, String(error));
+      return true;
+    });
+    // The job after the task sees its variables; completing it ends the instance.
+    const job = await activateJobOf('archive-reviewed', created.processInstanceKey);
+    assert.equal(job.variables.approved, true);
+    await camunda.completeJob({ jobKey: job.jobKey });
+    const left = await camunda.searchUserTasks(
+      { filter: { processInstanceKey: created.processInstanceKey } },
+      { consistency: { waitUpToMs: 20_000, predicate: (page) => page.items.length === 0 } },
+    );
+    assert.equal(left.items.length, 0);
+  });
+
+  test('message correlation answers the instance, or 404 when nothing waits', async () => {
+    const model = readFileSync(path.join(bpmnDir, 'elements/message-catch.bpmn'), 'utf8');
+    await camunda.createDeployment({ resources: [bpmnFile('message-catch.bpmn', model)] });
+    const created = await camunda.createProcessInstance({
+      processDefinitionId: 'message-catch', variables: { orderId: 'compat-c-1' },
+    });
+    // The subscription opens on the message's partition shortly after the instance waits.
+    let correlated;
+    const deadline = Date.now() + 20_000;
+    while (!correlated) {
+      try {
+        correlated = await camunda.correlateMessage({ name: 'mc-paid', correlationKey: 'compat-c-1' });
+      } catch (error) {
+        if ((error.status ?? error.response?.status) !== 404 || Date.now() > deadline) throw error;
+        await sleep(50);
+      }
+    }
+    assert.equal(correlated.processInstanceKey, created.processInstanceKey);
+    assert.equal(typeof correlated.messageKey, 'string');
+    await assert.rejects(
+      camunda.correlateMessage({ name: 'mc-paid', correlationKey: 'compat-c-1' }),
+      (error) => {
+        assert.equal(error.status ?? error.response?.status, 404, String(error));
+        return true;
+      },
+    );
   });
 
   test('rejections are problem details with Camunda\'s status codes', async () => {
