@@ -2,7 +2,7 @@
 // 8.8 deploys, creates with awaitCompletion, publishes a message, broadcasts a signal, activates,
 // completes and fails jobs, resolves an incident, runs a native user task (search, assign, update,
 // unassign, complete) and correlates a message; @camunda8/sdk 8.6's Camunda REST client reads
-// the topology. Both pinned in package-lock.json.
+// the topology and assigns and completes a user task. Both pinned in package-lock.json.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -277,7 +277,7 @@ describe('@camunda8/sdk 8.6 Camunda REST client against tern-broker', () => {
     await broker.cleanup();
   });
 
-  test('reads the topology', async () => {
+  test('reads the topology, assigns and completes a user task', async () => {
     const { Camunda8 } = require('@camunda8/sdk');
     const c8 = new Camunda8({
       ZEEBE_REST_ADDRESS: broker.restUrl,
@@ -292,5 +292,34 @@ describe('@camunda8/sdk 8.6 Camunda REST client against tern-broker', () => {
     assert.equal(topology.clusterSize, 1);
     assert.equal(topology.brokers.length, 1);
     assert.equal(topology.brokers[0].partitions[0].partitionId, 1);
+
+    // Its user task calls (8.6 paths, the same as 8.8's for assignment and completion) on a task
+    // made and read over plain HTTP.
+    const api = (p, init = {}) => fetch(`${broker.restUrl}/v2${p}`, init);
+    const form = new FormData();
+    form.append('resources', new Blob([readFileSync(path.join(bpmnDir, 'native-user-task.bpmn'))]),
+      'native-user-task.bpmn');
+    assert.equal((await api('/deployments', { method: 'POST', body: form })).status, 200);
+    const json = { 'content-type': 'application/json' };
+    const created = await (await api('/process-instances', {
+      method: 'POST', headers: json,
+      body: JSON.stringify({ processDefinitionId: 'native-user-task', variables: { reviewers: ['sdk'] } }),
+    })).json();
+    let task;
+    const deadline = Date.now() + 20_000;
+    while (!task && Date.now() < deadline) {
+      const page = await (await api('/user-tasks/search', {
+        method: 'POST', headers: json,
+        body: JSON.stringify({ filter: { processInstanceKey: created.processInstanceKey } }),
+      })).json();
+      [task] = page.items;
+      if (!task) await sleep(50);
+    }
+    assert.ok(task, 'no user task');
+    await rest.assignUserTask({ userTaskKey: task.userTaskKey, assignee: 'sdk-user' });
+    await rest.completeUserTask({ userTaskKey: task.userTaskKey, variables: { viaSdk: true } });
+    const read = await (await api(`/user-tasks/${task.userTaskKey}`)).json();
+    assert.equal(read.assignee, 'sdk-user');
+    assert.equal(read.state, 'COMPLETED');
   });
 });
