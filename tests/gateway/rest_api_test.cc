@@ -14,8 +14,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/client/test_util.h"
 
@@ -520,6 +522,54 @@ TEST_F(RestApiTest, MessageCorrelationAnswersTheInstanceOrNotFound) {
   ExpectProblem(
       PostJson("/v2/messages/correlation", {{"name", "mc-paid"}, {"correlationKey", "rest-c-1"}}),
       404, "/v2/messages/correlation");
+}
+
+// A broker with three partitions: a user task search walks them in key order.
+class RestApiThreePartitionsTest : public RestApiTest {
+ public:
+  static void SetUpTestSuite() {
+    broker_ = new BrokerProcess({"--partitions", "3"});
+    broker_->Start();
+  }
+};
+
+TEST_F(RestApiThreePartitionsTest, UserTaskSearchPagesAcrossPartitionsInKeyOrder) {
+  ASSERT_TRUE(Deploy("native-user-task.bpmn"));
+  constexpr size_t kTasks = 6;
+  for (size_t i = 0; i < kTasks; ++i) {
+    HttpAnswer created =
+        PostJson("/v2/process-instances", {{"processDefinitionId", "native-user-task"},
+                                           {"variables", {{"reviewers", {"paged-reviewers"}}}}});
+    ASSERT_EQ(created.status, 200) << created.body;
+  }
+  const json filter = {{"candidateGroup", "paged-reviewers"}};
+  json all = SearchUserTasksUntil({{"filter", filter}},
+                                  [](const json& found) { return found.size() == kTasks; });
+  ASSERT_EQ(all.size(), kTasks) << all.dump();
+  std::set<int64_t> partitions;
+  for (const auto& task : all) {
+    partitions.insert(std::stoll(task["userTaskKey"].get<std::string>()) >> 51);
+  }
+  // Instances are created round-robin over the partitions.
+  EXPECT_GT(partitions.size(), 1u);
+
+  // Pages of 4: the cursor of a full page leads to the rest, in the same key order.
+  std::vector<std::string> paged;
+  json page_request = {{"filter", filter}, {"page", {{"limit", 4}}}};
+  for (int round = 0; round < 5; ++round) {
+    HttpAnswer answer = PostJson("/v2/user-tasks/search", page_request);
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    json page = answer.Json();
+    for (const auto& task : page["items"]) paged.push_back(task["userTaskKey"]);
+    if (!page["page"].contains("endCursor")) break;
+    page_request["page"]["after"] = page["page"]["endCursor"];
+  }
+  std::vector<std::string> expected;
+  for (const auto& task : all) expected.push_back(task["userTaskKey"]);
+  EXPECT_EQ(paged, expected);
+  for (size_t i = 1; i < expected.size(); ++i) {
+    EXPECT_LT(std::stoll(expected[i - 1]), std::stoll(expected[i]));
+  }
 }
 
 }  // namespace
