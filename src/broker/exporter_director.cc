@@ -48,6 +48,7 @@ struct ExporterDirector::Slot {
   int64_t cursor = 0;
   int64_t cursor_timestamp = 0;
   int64_t flushed_cursor = 0;
+  int64_t flushed_at_ms = 0;
   int64_t retry_at_ms = 0;
   int64_t backoff_ms = 0;
   uint64_t errors = 0;
@@ -240,13 +241,15 @@ bool ExporterDirector::Round() {
     if (exported > 0) did = true;
     // Caught up with everything offered: make it durable now rather than when the next batch
     // fills up, so an idle partition's export completes.
-    if (slot.cursor >= last_offered_position_ && slot.flushed_cursor < slot.cursor) {
+    if (slot.cursor >= last_offered_position_ && slot.flushed_cursor < slot.cursor &&
+        now - slot.flushed_at_ms >= options_.min_flush_interval_ms) {
       absl::Status flushed = Guarded([&] { return slot.exporter->Flush(); });
       if (!flushed.ok()) {
         Fail(slot, flushed, "flush");
         continue;
       }
       slot.flushed_cursor = slot.cursor;
+      slot.flushed_at_ms = now;
       did = true;
     }
     if (slot.acknowledged >= slot.cursor) slot.backoff_ms = 0;
@@ -371,6 +374,13 @@ void ExporterDirector::Run() {
     // Nothing to do until an entry is offered or a failed exporter's retry is due. An exporter
     // that has records it has not acknowledged (it batches) gets its Flush on the next round.
     int64_t wait_ms = next_retry_ms < 0 ? 1'000 : std::max<int64_t>(1, next_retry_ms - NowMillis());
+    for (const auto& slot : slots_) {
+      if (slot->open && slot->flushed_cursor < slot->cursor) {
+        wait_ms = std::min(
+            wait_ms, std::max<int64_t>(
+                         1, slot->flushed_at_ms + options_.min_flush_interval_ms - NowMillis()));
+      }
+    }
     wakeup_.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(wait_ms, 1'000)));
   }
   lock.unlock();

@@ -45,6 +45,11 @@ struct ExporterOptions {
   int64_t max_retry_ms = 10'000;
   // How often the leader writes the acknowledged positions to the log when they moved.
   int64_t position_interval_ms = 1'000;
+  // A caught-up exporter is flushed at most this often. Flushing at every catch-up made the
+  // SQLite history store commit (and fsync) after every few records at moderate load; those
+  // fsyncs queued behind and in front of the Raft journal's and took a 3-broker cluster's
+  // create->complete p50 at 500 instances/s from 36 ms (history off) to 146 ms.
+  int64_t min_flush_interval_ms = 200;
   // The log is kept from the slowest exporter's position on, but never more than this many
   // entries behind the newest snapshot: a sink down for longer loses the records in between
   // (logged, and counted in tern_exporter_skipped_records_total) instead of filling the disk.
