@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace tern::base {
 
@@ -15,6 +16,10 @@ class Clock {
   // Monotonic milliseconds from an arbitrary origin. Used for timeouts and ticks.
   virtual int64_t MonotonicMillis() = 0;
 };
+
+// Epoch milliseconds as UTC RFC 3339 text with milliseconds: 2024-01-02T03:04:05.678Z (the form
+// Camunda's REST API and log collectors expect).
+std::string FormatIsoMillisUtc(int64_t epoch_ms);
 
 // The process clock (system_clock and steady_clock).
 Clock& SystemClock();

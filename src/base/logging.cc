@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "base/clock.h"
 
 namespace tern::base {
 namespace {
@@ -53,17 +54,8 @@ void AppendJsonEscaped(std::string_view text, spdlog::memory_buf_t& out) {
 class JsonFormatter : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    auto since_epoch = msg.time.time_since_epoch();
-    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
-    std::time_t time = static_cast<std::time_t>(seconds.count());
-    std::tm utc{};
-    gmtime_r(&time, &utc);
-    // Room for any int the fields could hold (GCC checks the worst case at -O3), not just dates.
-    char timestamp[80];
-    std::snprintf(timestamp, sizeof(timestamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                  utc.tm_sec, static_cast<int>(millis.count()));
+    const std::string timestamp = FormatIsoMillisUtc(
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count());
     auto level = spdlog::level::to_string_view(msg.level);
     dest.append(std::string_view("{\"timestamp\":\""));
     dest.append(std::string_view(timestamp));

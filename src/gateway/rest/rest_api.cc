@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "base/clock.h"
 #include "base/strings.h"
 #include "gateway/long_polling.h"
 #include "gateway/rest/multipart.h"
@@ -862,18 +863,6 @@ void CompleteUserTask(GatewayService& service, Call call) {
   RunUserTaskCommand(service, call, std::move(command));
 }
 
-// Epoch millis as 8.8 writes dates: 2024-01-02T03:04:05.678Z.
-std::string FormatIsoMillis(int64_t epoch_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(epoch_ms % 1000));
-  return text;
-}
-
 json UserTaskJson(const record::UserTaskView& view) {
   const record::UserTaskRecord& task = view.record();
   json out = {{"state", view.state()},
@@ -898,7 +887,7 @@ json UserTaskJson(const record::UserTaskView& view) {
   }
   if (task.form_key() != 0) out["formKey"] = KeyString(task.form_key());
   if (task.creation_timestamp() > 0)
-    out["creationDate"] = FormatIsoMillis(task.creation_timestamp());
+    out["creationDate"] = base::FormatIsoMillisUtc(task.creation_timestamp());
   return out;
 }
 
