@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/strings.h"
+#include "broker/metric_family.h"
 #include "broker/partition.h"
 #include "exporter/sql.h"
 
@@ -14,26 +15,6 @@ namespace {
 
 constexpr char kHistoryExporterId[] = "history";
 constexpr char kJsonlExporterId[] = "jsonl";
-
-prometheus::MetricFamily Family(std::string name, std::string help, prometheus::MetricType type) {
-  prometheus::MetricFamily family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  return family;
-}
-
-void Add(prometheus::MetricFamily& family, double value,
-         std::vector<prometheus::ClientMetric::Label> labels) {
-  prometheus::ClientMetric metric;
-  metric.label = std::move(labels);
-  if (family.type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(std::move(metric));
-}
 
 }  // namespace
 
@@ -153,17 +134,17 @@ void AppendExporterMetrics(const std::vector<std::unique_ptr<Partition>>& partit
     any = true;
     const std::string id = std::to_string(partition->id());
     PartitionMetrics m = partition->Metrics();
-    Add(retained, static_cast<double>(m.export_retained_entries), {{"partition", id}});
-    Add(unread, static_cast<double>(m.export_unread_entries), {{"partition", id}});
-    Add(skipped, static_cast<double>(m.export_skipped_entries), {{"partition", id}});
+    AddValue(retained, static_cast<double>(m.export_retained_entries), {{"partition", id}});
+    AddValue(unread, static_cast<double>(m.export_unread_entries), {{"partition", id}});
+    AddValue(skipped, static_cast<double>(m.export_skipped_entries), {{"partition", id}});
     for (const auto& e : partition->ExporterMetricsSnapshot()) {
       std::vector<prometheus::ClientMetric::Label> labels = {{"partition", id}, {"exporter", e.id}};
-      Add(position, static_cast<double>(e.acknowledged_position), labels);
-      Add(lag_records, static_cast<double>(e.lag_records), labels);
-      Add(lag_seconds, e.lag_seconds, labels);
-      Add(errors, static_cast<double>(e.errors), labels);
-      Add(exported, static_cast<double>(e.exported_records), labels);
-      Add(failing, e.failing ? 1.0 : 0.0, labels);
+      AddValue(position, static_cast<double>(e.acknowledged_position), labels);
+      AddValue(lag_records, static_cast<double>(e.lag_records), labels);
+      AddValue(lag_seconds, e.lag_seconds, labels);
+      AddValue(errors, static_cast<double>(e.errors), labels);
+      AddValue(exported, static_cast<double>(e.exported_records), labels);
+      AddValue(failing, e.failing ? 1.0 : 0.0, labels);
     }
   }
   if (!any) return;

@@ -47,8 +47,7 @@ class EngineHarness {
     engine_->ProcessClientCommand(std::move(command));
     auto output = engine_->EndBatch();
     Keep(output);
-    late_responses_.insert(late_responses_.end(), output.responses.begin(),
-                           output.responses.end());
+    late_responses_.insert(late_responses_.end(), output.responses.begin(), output.responses.end());
   }
 
   // Commands for other partitions produced so far (taken: the list is emptied).
