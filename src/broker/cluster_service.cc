@@ -214,6 +214,15 @@ bool CertificateNamesNode(const grpc::CallbackServerContext& context, int32_t no
   return false;
 }
 
+// The answer of a partition-bound call that did not succeed: the status and, when a partition
+// answered, who leads it (-1: unknown), so the gateway can go there next.
+template <typename Response>
+void SetFailure(Response* response, const absl::Status& status, int32_t leader_hint) {
+  response->set_code(static_cast<int>(status.code()));
+  response->set_message(std::string(ToStd(status.message())));
+  response->set_leader_hint(leader_hint);
+}
+
 }  // namespace
 
 void ClusterService::CountDrop(const RaftDrop& drop, int32_t from_node_id) {
@@ -269,6 +278,11 @@ grpc::ServerUnaryReactor* ClusterService::Raft(grpc::CallbackServerContext* cont
   return reactor;
 }
 
+absl::Status ClusterService::NoReplica(int32_t partition_id) const {
+  return absl::UnavailableError(
+      StrCat("partition ", partition_id, " has no replica on node ", config_.node_id));
+}
+
 grpc::ServerUnaryReactor* ClusterService::Execute(grpc::CallbackServerContext* context,
                                                   const cluster::ExecuteRequest* request,
                                                   cluster::ExecuteResponse* response) {
@@ -281,34 +295,27 @@ grpc::ServerUnaryReactor* ClusterService::Execute(grpc::CallbackServerContext* c
       spdlog::warn("cluster port: refused a command for partition {}: {} ({} refused since start)",
                    request->partition_id(), ToStd(refused.message()), count);
     }
-    response->set_code(static_cast<int>(refused.code()));
-    response->set_message(std::string(ToStd(refused.message())));
-    response->set_leader_hint(-1);
+    SetFailure(response, refused, -1);
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
   Partition* partition = Find(request->partition_id());
   if (partition == nullptr) {
-    response->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
-    response->set_message(
-        StrCat("partition ", request->partition_id(), " has no replica on node ", config_.node_id));
-    response->set_leader_hint(-1);
+    SetFailure(response, NoReplica(request->partition_id()), -1);
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-  partition->Submit(
-      request->command(), std::max<int64_t>(1, request->timeout_ms()),
-      [reactor, response, partition](absl::StatusOr<record::Record> answer) {
-        if (answer.ok()) {
-          response->set_code(0);
-          *response->mutable_record() = *std::move(answer);
-        } else {
-          response->set_code(static_cast<int>(answer.status().code()));
-          response->set_message(std::string(ToStd(answer.status().message())));
-          response->set_leader_hint(static_cast<int32_t>(partition->Metrics().leader_node_id));
-        }
-        reactor->Finish(grpc::Status::OK);
-      });
+  partition->Submit(request->command(), std::max<int64_t>(1, request->timeout_ms()),
+                    [reactor, response, partition](absl::StatusOr<record::Record> answer) {
+                      if (answer.ok()) {
+                        response->set_code(0);
+                        *response->mutable_record() = *std::move(answer);
+                      } else {
+                        SetFailure(response, answer.status(),
+                                   static_cast<int32_t>(partition->Metrics().leader_node_id));
+                      }
+                      reactor->Finish(grpc::Status::OK);
+                    });
   return reactor;
 }
 
@@ -318,10 +325,7 @@ grpc::ServerUnaryReactor* ClusterService::QueryUserTasks(
   auto* reactor = context->DefaultReactor();
   Partition* partition = Find(request->partition_id());
   if (partition == nullptr) {
-    response->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
-    response->set_message(
-        StrCat("partition ", request->partition_id(), " has no replica on node ", config_.node_id));
-    response->set_leader_hint(-1);
+    SetFailure(response, NoReplica(request->partition_id()), -1);
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
@@ -332,9 +336,8 @@ grpc::ServerUnaryReactor* ClusterService::QueryUserTasks(
           response->set_code(0);
           *response->mutable_result() = *std::move(result);
         } else {
-          response->set_code(static_cast<int>(result.status().code()));
-          response->set_message(std::string(ToStd(result.status().message())));
-          response->set_leader_hint(static_cast<int32_t>(partition->Metrics().leader_node_id));
+          SetFailure(response, result.status(),
+                     static_cast<int32_t>(partition->Metrics().leader_node_id));
         }
         reactor->Finish(grpc::Status::OK);
       });

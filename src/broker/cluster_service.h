@@ -63,6 +63,8 @@ class ClusterService final : public cluster::BrokerService::CallbackService {
 
  private:
   Partition* Find(int32_t partition_id) const;
+  // UNAVAILABLE: this broker holds no replica of the partition (the gateway's map is stale).
+  absl::Status NoReplica(int32_t partition_id) const;
   void Unregister(void* writer);
   // Counts a dropped envelope and logs it, at most every few seconds per reason: a flood of
   // forged messages must not flood the log too.
