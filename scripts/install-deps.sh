@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Tern needs that are not installed yet.
 #   scripts/install-deps.sh          what building and running needs
-#   scripts/install-deps.sh --test   also what the tests need (Node.js for the Zeebe clients)
+#   scripts/install-deps.sh --test   also what the tests need (the Zeebe clients' Node.js, and
+#                                    Chromium for the console's browser tests)
 set -euo pipefail
 
 packages=(
@@ -13,9 +14,14 @@ packages=(
   libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# Node.js and npm build the web console (console/, bundled at build time) and run the Node
+# test clients; a node installed otherwise (e.g. NodeSource) is kept.
+command -v node > /dev/null || packages+=(nodejs)
+command -v npm > /dev/null || packages+=(npm)
 if [[ "${1:-}" == "--test" ]]; then
-  command -v node > /dev/null || packages+=(nodejs)
-  command -v npm > /dev/null || packages+=(npm)
+  # The console's end-to-end tests drive Debian's Chromium headless (puppeteer-core, no
+  # browser download).
+  packages+=(chromium)
   # The history test reads the broker's SQLite store with the sqlite3 shell.
   command -v sqlite3 > /dev/null || packages+=(sqlite3)
   # systemd-analyze, for the deploy tests of the unit files (present on most Debian systems).
