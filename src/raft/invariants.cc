@@ -1,6 +1,7 @@
 #include "raft/invariants.h"
 
 #include "absl/strings/str_cat.h"
+#include "raft/conf_change.h"
 
 namespace tern::raft {
 
@@ -27,8 +28,20 @@ absl::Status CheckInvariants(const RawNode& node, const NodeStatus* previous) {
     if (e.term() < prev_term) return fail("log term decreases at ", e.index());
     prev_term = e.term();
   }
+  // The tracker follows the latest membership in the log.
+  ConfState cs = r.conf_state();
+  if (!SameConfState(cs, r.tracker().ToConfState())) {
+    return fail("tracker membership ", ConfStateToString(r.tracker().ToConfState()),
+                " differs from the log's ", ConfStateToString(cs));
+  }
+  if (r.last_conf_index() > log.LastIndex()) {
+    return fail("membership change at ", r.last_conf_index(), " beyond the last index");
+  }
   switch (r.role()) {
     case StateRole::kLeader: {
+      for (const auto& [id, pr] : r.tracker().progress()) {
+        if (!IsMember(cs, id)) return fail("leader tracks non-member ", id);
+      }
       if (r.lead() != r.id()) return fail("leader does not know itself as leader");
       if (r.vote() != r.id()) return fail("leader did not vote for itself");
       for (const auto& [id, pr] : r.tracker().progress()) {

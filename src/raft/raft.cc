@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "raft/conf_change.h"
 
 namespace tern::raft {
 
@@ -22,6 +23,10 @@ absl::Status Config::Validate() const {
   }
   if (max_inflight_msgs == 0) {
     return absl::InvalidArgumentError("raft: max_inflight_msgs must be > 0");
+  }
+  if (join && !voters.empty()) {
+    return absl::InvalidArgumentError(
+        "raft: a joining member takes its membership from the leader");
   }
   return absl::OkStatus();
 }
@@ -48,11 +53,22 @@ Raft::Raft(const Config& c, const Storage* storage)
   absl::StatusOr<RaftState> st = storage->InitialState();
   TERN_CHECK_OK(st.status());
   ConfState cs = st->conf_state;
-  if (cs.voters().empty()) {
+  if (cs.voters().empty() && cs.learners().empty() && !c.join) {
     TERN_CHECK(!c.voters.empty(), "raft: no membership in storage and none in the config");
     for (uint64_t v : c.voters) cs.add_voters(v);
   }
-  ApplyConfState(cs);
+  // The storage's membership is the one as of its snapshot; the conf changes in the log after
+  // the snapshot apply on top (the log may still hold entries before the snapshot).
+  absl::StatusOr<SnapshotMetadata> snap = storage->Snapshot();
+  uint64_t base_index = snap.ok() ? snap->index() : log_.FirstIndex() - 1;
+  SetBaseConf(cs, base_index);
+  for (uint64_t lo = std::max(base_index + 1, log_.FirstIndex()); lo <= log_.LastIndex();) {
+    absl::StatusOr<std::vector<Entry>> ents = log_.Slice(lo, log_.LastIndex() + 1, 1 << 20);
+    TERN_CHECK_OK(ents.status());
+    TrackConfEntries(*ents);
+    lo = ents->back().index() + 1;
+  }
+  UseLatestConf();
   const HardState& hs = st->hard_state;
   if (!IsEmpty(hs)) {
     TERN_CHECK(hs.commit() >= log_.committed() && hs.commit() <= log_.LastIndex(),
@@ -84,6 +100,75 @@ HardState Raft::hard_state() const {
 bool Raft::Promotable() const {
   const Progress* pr = const_cast<ProgressTracker&>(trk_).Get(id_);
   return pr != nullptr && trk_.voters().contains(id_) && !log_.UnstableSnapshot() && !recovering_;
+}
+
+ConfState Raft::conf_state() const {
+  return conf_history_.empty() ? base_conf_ : conf_history_.rbegin()->second.conf;
+}
+
+uint64_t Raft::last_conf_index() const {
+  return conf_history_.empty() ? 0 : conf_history_.rbegin()->first;
+}
+
+absl::StatusOr<ConfState> Raft::ConfStateAt(uint64_t index) const {
+  if (index < base_conf_index_) {
+    return absl::OutOfRangeError(absl::StrCat("raft: membership at ", index,
+                                              " is before the snapshot at ", base_conf_index_));
+  }
+  auto it = conf_history_.upper_bound(index);
+  if (it == conf_history_.begin()) return base_conf_;
+  return std::prev(it)->second.conf;
+}
+
+void Raft::SetBaseConf(ConfState cs, uint64_t index) {
+  base_conf_ = std::move(cs);
+  base_conf_index_ = index;
+  conf_history_.clear();
+}
+
+void Raft::TrackConfEntries(const std::vector<Entry>& written) {
+  if (written.empty()) return;
+  // Conf changes replaced by a conflicting suffix no longer count: membership follows the log.
+  for (auto it = conf_history_.lower_bound(written.front().index()); it != conf_history_.end();) {
+    it = log_.MatchTerm(it->first, it->second.term) ? std::next(it) : conf_history_.erase(it);
+  }
+  for (const Entry& e : written) {
+    if (e.type() != ENTRY_CONF_CHANGE || e.index() <= base_conf_index_) continue;
+    if (conf_history_.count(e.index()) || !log_.MatchTerm(e.index(), e.term())) continue;
+    absl::StatusOr<ConfState> before = ConfStateAt(e.index() - 1);
+    TERN_CHECK_OK(before.status());
+    conf_history_[e.index()] = ConfPoint{e.term(), ConfStateAfter(*before, e)};
+  }
+}
+
+void Raft::UseLatestConf() { ApplyConfState(conf_state()); }
+
+void Raft::MaybeHandOffLeadership() {
+  if (state_ != StateRole::kLeader || trk_.voters().contains(id_)) return;
+  // Until the change that removed us is committed we keep replicating it (thesis 4.2.2).
+  if (last_conf_index() > log_.committed() || lead_transferee_ != kNone) return;
+  uint64_t best = kNone;
+  uint64_t best_match = 0;
+  for (uint64_t id : trk_.voters().Ids()) {
+    const Progress* pr = trk_.Get(id);
+    if (pr != nullptr && (best == kNone || pr->match > best_match)) {
+      best = id;
+      best_match = pr->match;
+    }
+  }
+  if (best == kNone) return;
+  // As a leadership transfer: the target is brought up to date, then told to campaign at once.
+  election_elapsed_ = 0;
+  lead_transferee_ = best;
+  if (best_match == log_.LastIndex()) {
+    SendTimeoutNow(best);
+    // Nothing is left for us to do in the group; stepping down now also ends our term's
+    // heartbeats, which nobody answers any longer with a higher term (we are in no one's
+    // membership).
+    BecomeFollower(term_, kNone);
+  } else {
+    SendAppend(best);
+  }
 }
 
 void Raft::ApplyConfState(const ConfState& cs) {
@@ -262,6 +347,8 @@ void Raft::TickHeartbeat() {
     // A transfer that did not finish within an election timeout is abandoned.
     if (state_ == StateRole::kLeader && lead_transferee_ != kNone) AbortLeaderTransfer();
   }
+  // A removed leader whose hand-off was abandoned tries again (perhaps with another voter).
+  MaybeHandOffLeadership();
   if (state_ != StateRole::kLeader) return;
   if (heartbeat_elapsed_ >= heartbeat_timeout_) {
     heartbeat_elapsed_ = 0;
@@ -555,7 +642,13 @@ absl::Status Raft::StepLeader(const Message& m) {
       }
       if (m.from() == lead_transferee_ && pr->match == log_.LastIndex()) {
         SendTimeoutNow(m.from());
+        // A removed leader hands off for good (MaybeHandOffLeadership).
+        if (!trk_.voters().contains(id_)) {
+          BecomeFollower(term_, kNone);
+          return absl::OkStatus();
+        }
       }
+      MaybeHandOffLeadership();
       return absl::OkStatus();
     }
     case MSG_HEARTBEAT_RESP:
@@ -718,6 +811,11 @@ void Raft::HandleAppendEntries(const Message& m) {
   }
   std::vector<Entry> ents(m.entries().begin(), m.entries().end());
   if (std::optional<uint64_t> last = log_.MaybeAppend(m.index(), m.log_term(), m.commit(), ents)) {
+    if (!ents.empty()) {
+      // Membership takes effect when appended, and reverts if a new leader replaces the entry.
+      TrackConfEntries(ents);
+      UseLatestConf();
+    }
     r.set_index(*last);
     Send(std::move(r));
     MaybeFinishRecovery(m.commit());
@@ -769,19 +867,19 @@ void Raft::HandleSnapshot(const Message& m) {
 bool Raft::Restore(const SnapshotMetadata& s) {
   if (s.index() <= log_.committed()) return false;
   TERN_CHECK(state_ == StateRole::kFollower, "non-follower restoring a snapshot");
-  // A snapshot that leaves us out of the group would strand us; ignore it.
-  bool found = false;
-  for (uint64_t v : s.conf_state().voters()) found |= v == id_;
-  for (uint64_t v : s.conf_state().voters_outgoing()) found |= v == id_;
-  for (uint64_t v : s.conf_state().learners()) found |= v == id_;
-  if (!found) return false;
+  // A snapshot that leaves a voter out of the group would strand it; ignore it. A member that
+  // does not vote (a learner, or one joining with no membership yet) takes a snapshot from
+  // before it was added: the leader sends it only because its log, after the snapshot, holds
+  // the change that added us.
+  if (!IsMember(s.conf_state(), id_) && trk_.voters().contains(id_)) return false;
   if (log_.MatchTerm(s.index(), s.term())) {
     // We already have the snapshot's last entry: just fast-forward the commit index.
     log_.CommitTo(s.index());
     return false;
   }
   log_.Restore(s);
-  ApplyConfState(s.conf_state());
+  SetBaseConf(s.conf_state(), s.index());
+  UseLatestConf();
   ResetProgress();
   return true;
 }
@@ -812,6 +910,41 @@ absl::StatusOr<EntryId> Raft::Propose(std::string data) {
   absl::Status s = Step(m);
   if (!s.ok()) return s;
   return EntryId{log_.LastIndex(), term_};
+}
+
+absl::StatusOr<EntryId> Raft::ProposeConfChange(const ConfChange& cc) {
+  if (state_ != StateRole::kLeader) {
+    return absl::FailedPreconditionError(absl::StrCat("raft: not leader (leader is ", lead_, ")"));
+  }
+  if (!trk_.voters().contains(id_)) {
+    return absl::FailedPreconditionError("raft: this leader is being removed from the group");
+  }
+  if (lead_transferee_ != kNone) {
+    return absl::UnavailableError(
+        absl::StrCat("raft: membership change refused, leadership transfer to ", lead_transferee_,
+                     " in progress"));
+  }
+  // Ongaro's fix for single-server changes (raft-dev, 2015): a new leader first commits an
+  // entry of its own term, so a change appended by a leader of an earlier term that was never
+  // committed cannot combine with ours into two disjoint majorities.
+  if (log_.ZeroTermOnOutOfBounds(log_.committed()) != term_) {
+    return absl::UnavailableError(
+        "raft: membership change refused, the leader has not committed an entry of its term yet");
+  }
+  if (last_conf_index() > log_.committed()) {
+    return absl::UnavailableError(absl::StrCat("raft: membership change refused, the change at ",
+                                               last_conf_index(), " is not committed yet"));
+  }
+  absl::StatusOr<ConfState> next = ApplyConfChange(conf_state(), cc);
+  if (!next.ok()) return next.status();
+  Entry e = MakeConfChangeEntry(cc, *next);
+  AppendEntries({e});
+  e.set_index(log_.LastIndex());
+  e.set_term(term_);
+  TrackConfEntries({e});
+  UseLatestConf();
+  BcastAppend();
+  return EntryId{e.index(), e.term()};
 }
 
 }  // namespace tern::raft

@@ -4,6 +4,7 @@
 // wraps this class and turns its effects into Readies. Single-threaded; owned by RawNode.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,13 +18,19 @@
 
 namespace tern::raft {
 
+class ConfChange;  // tern/conf_change.pb.h, included by raft/conf_change.h
+
 struct Config {
   // This member's id; non-zero.
   uint64_t id = 0;
   // The group's voters, used only when the storage has no membership yet (first start of a
-  // new group). Membership lives in Storage::InitialState().conf_state afterwards; changing it
-  // (joint consensus or one server at a time) will go through ENTRY_CONF_CHANGE entries.
+  // new group). Afterwards membership is Storage::InitialState().conf_state (as of the storage's
+  // snapshot) followed by the ENTRY_CONF_CHANGE entries of the log (README.md, "Membership").
   std::vector<uint64_t> voters;
+  // This member is being added to an existing group: its storage is empty and `voters` must be
+  // too. It starts without membership, never campaigns, and learns the membership from the
+  // leader's log or snapshot once the leader added it as a learner.
+  bool join = false;
   // A follower that hears nothing from a leader for a randomized [election, 2*election) ticks
   // starts an election. Must be greater than heartbeat_ticks (10x is typical).
   int election_ticks = 10;
@@ -76,6 +83,15 @@ class Raft {
   void Tick();
   // Leader only: appends a normal entry. Returns the entry's id.
   absl::StatusOr<EntryId> Propose(std::string data);
+  // Leader only: appends a membership change once that is safe (see RawNode).
+  absl::StatusOr<EntryId> ProposeConfChange(const ConfChange& cc);
+
+  // The membership in effect: the latest in the log, committed or not (Raft thesis 4.1).
+  ConfState conf_state() const;
+  // The membership as of log index `index` (from the snapshot's index to the last index).
+  absl::StatusOr<ConfState> ConfStateAt(uint64_t index) const;
+  // Index of the latest membership change in the log; 0 when none follows the snapshot.
+  uint64_t last_conf_index() const;
 
   // Called by RawNode::Advance once the application persisted entries up to `last`.
   void OnPersisted(EntryId last);
@@ -139,6 +155,16 @@ class Raft {
   void HandleSnapshot(const Message& m);
   bool Restore(const SnapshotMetadata& s);
   void ApplyConfState(const ConfState& cs);
+  // Membership as a function of the log: the base (as of the snapshot at `index`) and every
+  // conf-change entry after it.
+  void SetBaseConf(ConfState cs, uint64_t index);
+  // Entries were just written to the log (some may have replaced a conflicting suffix): forget
+  // conf changes that are gone, record new ones, and switch the tracker to the latest.
+  void TrackConfEntries(const std::vector<Entry>& written);
+  void UseLatestConf();
+  // A leader that the committed membership no longer lists as a voter hands leadership to the
+  // most caught-up voter and steps down.
+  void MaybeHandOffLeadership();
   void MaybeFinishRecovery(uint64_t leader_commit);
 
   uint64_t id_;
@@ -161,6 +187,14 @@ class Raft {
   uint64_t max_msg_size_;
   bool recovering_;
   Rng rng_;
+
+  struct ConfPoint {
+    uint64_t term;
+    ConfState conf;  // the membership from this entry on
+  };
+  ConfState base_conf_;
+  uint64_t base_conf_index_ = 0;
+  std::map<uint64_t, ConfPoint> conf_history_;  // conf-change entries after base_conf_index_
 };
 
 }  // namespace tern::raft

@@ -48,6 +48,10 @@ absl::StatusOr<EntryId> RawNode::Propose(std::string data) {
   return raft_.Propose(std::move(data));
 }
 
+absl::StatusOr<EntryId> RawNode::ProposeConfChange(const ConfChange& cc) {
+  return raft_.ProposeConfChange(cc);
+}
+
 absl::Status RawNode::TransferLeadership(uint64_t to) {
   if (raft_.role() != StateRole::kLeader) {
     return absl::FailedPreconditionError("raft: not leader, cannot transfer leadership");
@@ -153,6 +157,8 @@ NodeStatus RawNode::Status() const {
   s.last_index = r.log().LastIndex();
   s.lead_transferee = r.lead_transferee();
   s.recovering_from_data_loss = r.recovering();
+  s.conf_state = r.conf_state();
+  s.last_conf_index = r.last_conf_index();
   if (r.role() == StateRole::kLeader) {
     for (const auto& [id, pr] : r.tracker().progress()) {
       s.progress.push_back({id, pr.match, pr.next, pr.state, pr.pending_snapshot, pr.recent_active,

@@ -77,6 +77,10 @@ struct NodeStatus {
   uint64_t last_index = 0;
   uint64_t lead_transferee = 0;
   bool recovering_from_data_loss = false;
+  // The membership in effect (the latest in the log, perhaps not committed yet).
+  ConfState conf_state;
+  // Index of the latest membership change in the log (0: none after the snapshot).
+  uint64_t last_conf_index = 0;
   // Only filled on the leader.
   std::vector<ProgressStatus> progress;
   std::string ToString() const;
@@ -98,6 +102,25 @@ class RawNode {
   // the (index, term) the entry got: it is committed when an entry with that index and term
   // appears in committed_entries (a different term there means it was lost to a new leader).
   absl::StatusOr<EntryId> Propose(std::string data);
+  // Proposes a membership change (tern/conf_change.proto: add a learner, promote a learner,
+  // remove a member), one member at a time. It takes effect on every member as soon as the
+  // entry is in its log, and the leader refuses another change until it is committed. Refused
+  // with kFailedPrecondition when this member is not the leader or is itself being removed;
+  // kUnavailable (try again shortly) while a leadership transfer runs, before the leader has
+  // committed an entry of its own term, or while an earlier change is not committed;
+  // kInvalidArgument when the change does not apply to the current membership (adding a member
+  // twice, promoting a voter or a non-member, removing a non-member or the last voter).
+  // On success returns the entry's id: committed once it shows up in committed_entries with
+  // that term (a different term there means a new leader dropped it; membership then reverted).
+  // A leader that removed itself hands leadership to the most caught-up voter once the change
+  // is committed, and steps down.
+  absl::StatusOr<EntryId> ProposeConfChange(const ConfChange& cc);
+  // The membership in effect: the latest in the log, committed or not.
+  ConfState conf_state() const { return raft_.conf_state(); }
+  // The membership as of log index `index` (at or after the last snapshot): what a snapshot
+  // taken at applied index `index` must record (Storage::InitialState().conf_state is read as
+  // the membership at the storage's snapshot index).
+  absl::StatusOr<ConfState> ConfStateAt(uint64_t index) const { return raft_.ConfStateAt(index); }
   // Asks the leader to hand leadership to `to` once `to` has caught up (MSG_TIMEOUT_NOW).
   absl::Status TransferLeadership(uint64_t to);
   // The transport could not deliver to `id`: the leader falls back to probing it.

@@ -93,7 +93,9 @@ absl::StatusOr<SnapshotMetadata> MemoryStorage::CreateSnapshot(uint64_t index,
   snapshot_.set_index(index);
   snapshot_.set_term(entries_[index - offset].term());
   if (conf_state != nullptr) {
+    // The membership as of the snapshot: what InitialState() reports from now on.
     *snapshot_.mutable_conf_state() = *conf_state;
+    conf_state_ = *conf_state;
   } else {
     *snapshot_.mutable_conf_state() = conf_state_;
   }

@@ -36,7 +36,10 @@ class Storage {
   virtual ~Storage() = default;
 
   // The persisted hard state and membership. An empty ConfState means "not bootstrapped yet":
-  // RawNode then takes the voters from its Config.
+  // RawNode then takes the voters from its Config (or, joining, from the leader). The
+  // membership is the one as of Snapshot().index(): Raft applies the ENTRY_CONF_CHANGE entries
+  // after that index on top, so whoever records a snapshot must record the membership at its
+  // index (RawNode::ConfStateAt).
   virtual absl::StatusOr<RaftState> InitialState() const = 0;
 
   // Entries in [lo, hi), at most `max_bytes` by EntrySize() but always at least one entry when
@@ -87,7 +90,8 @@ class MemoryStorage : public Storage {
   absl::Status ApplySnapshot(const SnapshotMetadata& snapshot);
 
   // Records a snapshot of the application's state at `index` (<= LastIndex()); log entries are
-  // kept until Compact().
+  // kept until Compact(). `conf_state` is the membership at `index` (null: unchanged since the
+  // previous snapshot); it becomes InitialState()'s.
   absl::StatusOr<SnapshotMetadata> CreateSnapshot(uint64_t index, const ConfState* conf_state,
                                                   std::string data);
 

@@ -1,5 +1,7 @@
 #include "cluster.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/check.h"
@@ -7,20 +9,50 @@
 namespace tern::raft::testing {
 
 Cluster::Cluster(std::vector<uint64_t> ids, std::function<void(Config&)> tweak)
-    : ids_(std::move(ids)), tweak_(std::move(tweak)) {
+    : ids_(std::move(ids)), initial_ids_(ids_), tweak_(std::move(tweak)) {
   for (uint64_t id : ids_) {
     auto n = std::make_unique<TestNode>();
     n->id = id;
     n->storage = std::make_unique<MemoryStorage>(ids_);
-    n->node = std::make_unique<RawNode>(MakeConfig(id), n->storage.get());
+    for (uint64_t v : ids_) n->applied_conf.add_voters(v);
     nodes_[id] = std::move(n);
+    nodes_[id]->node = std::make_unique<RawNode>(MakeConfig(id), nodes_[id]->storage.get());
   }
+}
+
+void Cluster::AddNode(uint64_t id) {
+  TERN_CHECK(!nodes_.count(id), "member ", id, " exists");
+  auto n = std::make_unique<TestNode>();
+  n->id = id;
+  n->joined = true;
+  n->storage = std::make_unique<MemoryStorage>();
+  nodes_[id] = std::move(n);
+  nodes_[id]->node = std::make_unique<RawNode>(MakeConfig(id), nodes_[id]->storage.get());
+  ids_.push_back(id);
+}
+
+void Cluster::RemoveNode(uint64_t id) {
+  down_.insert(id);
+  ids_.erase(std::remove(ids_.begin(), ids_.end(), id), ids_.end());
+}
+
+absl::StatusOr<EntryId> Cluster::ProposeConfChange(uint64_t leader, ConfChangeType type,
+                                                   uint64_t id) {
+  ConfChange cc;
+  cc.set_type(type);
+  cc.set_node_id(id);
+  return nodes_.at(leader)->node->ProposeConfChange(cc);
 }
 
 Config Cluster::MakeConfig(uint64_t id) const {
   Config c;
   c.id = id;
-  c.voters = ids_;
+  auto it = nodes_.find(id);
+  if (it != nodes_.end() && it->second->joined) {
+    c.join = true;
+  } else {
+    c.voters = initial_ids_;
+  }
   c.election_ticks = 10;
   c.heartbeat_ticks = 1;
   c.seed = 42;
@@ -35,6 +67,7 @@ void Cluster::ProcessReady(uint64_t id) {
   if (rd.snapshot) {
     TERN_CHECK_OK(n.storage->ApplySnapshot(*rd.snapshot));
     n.applied_snapshot = *rd.snapshot;
+    n.applied_conf = rd.snapshot->conf_state();
     n.applied_data.clear();
     for (absl::string_view d : absl::StrSplit(rd.snapshot->data(), '\x1e', absl::SkipEmpty())) {
       n.applied_data.emplace_back(d);
@@ -46,6 +79,7 @@ void Cluster::ProcessReady(uint64_t id) {
   for (const Entry& e : rd.committed_entries) {
     n.applied.push_back(e);
     if (e.type() == ENTRY_NORMAL) n.applied_data.push_back(e.data());
+    n.applied_conf = ConfStateAfter(n.applied_conf, e);
   }
   n.node->Advance(rd);
 }
@@ -144,10 +178,12 @@ void Cluster::Restart(uint64_t id, bool data_loss) {
   TestNode& n = *nodes_.at(id);
   Config c = MakeConfig(id);
   if (data_loss) {
-    n.storage = std::make_unique<MemoryStorage>(ids_);
+    n.storage = n.joined ? std::make_unique<MemoryStorage>()
+                         : std::make_unique<MemoryStorage>(initial_ids_);
     n.applied.clear();
     n.applied_data.clear();
     n.applied_snapshot = SnapshotMetadata();
+    n.applied_conf = n.storage->InitialState()->conf_state;
     c.recovering_from_data_loss = true;
   } else {
     c.applied = n.applied.empty() ? n.applied_snapshot.index() : n.applied.back().index();
@@ -158,10 +194,12 @@ void Cluster::Restart(uint64_t id, bool data_loss) {
 
 void Cluster::RestartWiped(uint64_t id) {
   TestNode& n = *nodes_.at(id);
-  n.storage = std::make_unique<MemoryStorage>(ids_);
+  n.storage =
+      n.joined ? std::make_unique<MemoryStorage>() : std::make_unique<MemoryStorage>(initial_ids_);
   n.applied.clear();
   n.applied_data.clear();
   n.applied_snapshot = SnapshotMetadata();
+  n.applied_conf = n.storage->InitialState()->conf_state;
   n.node = std::make_unique<RawNode>(MakeConfig(id), n.storage.get());
   down_.erase(id);
 }
@@ -169,8 +207,15 @@ void Cluster::RestartWiped(uint64_t id) {
 void Cluster::SnapshotAndCompact(uint64_t id) {
   TestNode& n = *nodes_.at(id);
   uint64_t applied = n.node->Status().applied;
+  // The application's membership at its applied index is what Raft says it is there.
+  absl::StatusOr<ConfState> at = n.node->ConfStateAt(applied);
+  TERN_CHECK_OK(at.status());
+  TERN_CHECK(SameConfState(*at, n.applied_conf), "member ", id, " applied membership ",
+             ConfStateToString(n.applied_conf), " but Raft has ", ConfStateToString(*at), " at ",
+             applied);
   TERN_CHECK_OK(
-      n.storage->CreateSnapshot(applied, nullptr, absl::StrJoin(n.applied_data, "\x1e")).status());
+      n.storage->CreateSnapshot(applied, &n.applied_conf, absl::StrJoin(n.applied_data, "\x1e"))
+          .status());
   TERN_CHECK_OK(n.storage->Compact(applied));
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "raft/conf_change.h"
 #include "raft/raw_node.h"
 #include "raft/storage.h"
 
@@ -25,6 +26,10 @@ struct TestNode {
   // The application state: data of every normal entry applied (restored from snapshots).
   std::vector<std::string> applied_data;
   SnapshotMetadata applied_snapshot;
+  // The membership as of the last applied entry (what the application records with snapshots).
+  ConfState applied_conf;
+  // Added by a membership change (starts with Config::join).
+  bool joined = false;
 };
 
 class Cluster {
@@ -51,6 +56,13 @@ class Cluster {
   void TickAll(int n = 1);
   void Campaign(uint64_t id);
   absl::StatusOr<EntryId> Propose(uint64_t id, std::string data);
+
+  // Membership. AddNode starts member `id` with empty storage and Config::join, as a broker
+  // starts a replica it is about to add (the leader must still add it as a learner); RemoveNode
+  // stops a member for good (after its removal committed).
+  void AddNode(uint64_t id);
+  void RemoveNode(uint64_t id);
+  absl::StatusOr<EntryId> ProposeConfChange(uint64_t leader, ConfChangeType type, uint64_t id);
 
   // Network faults.
   void Isolate(uint64_t id);
@@ -83,7 +95,8 @@ class Cluster {
  private:
   bool Blocked(const Message& m) const;
 
-  std::vector<uint64_t> ids_;
+  std::vector<uint64_t> ids_;          // running members (TickAll, Isolate)
+  std::vector<uint64_t> initial_ids_;  // the bootstrap voters
   std::function<void(Config&)> tweak_;
   std::map<uint64_t, std::unique_ptr<TestNode>> nodes_;
   std::deque<Message> queue_;
