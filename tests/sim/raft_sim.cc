@@ -1,9 +1,11 @@
 #include "raft_sim.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "base/check.h"
+#include "raft/conf_change.h"
 #include "raft/invariants.h"
 
 namespace tern::sim {
@@ -69,6 +71,11 @@ SimOptions SimOptions::Random(uint64_t seed) {
   SimRng marker(seed ^ 0xda7a1055ULL);
   o.data_loss_marker = marker.Chance(0.5);
   o.crash_before_persist = marker.Real(0, 0.02);
+  // Membership changes in 40 % of the seeds with the memory disk (the journal records a
+  // snapshot's membership only once the broker side of issue 17 passes it), again from a
+  // stream of their own; seeds without them run exactly as before.
+  SimRng members(seed ^ 0x3e3be75c4a11ULL);
+  if (members.Chance(0.4) && !o.journal_disk) o.membership_per_tick = members.Real(0.005, 0.03);
   return o;
 }
 
@@ -81,7 +88,8 @@ std::string SimOptions::ToString() const {
       " partition=", partition_per_tick, " propose=", propose_per_tick,
       " snapshot=", snapshot_per_tick, " transfer=", transfer_per_tick, " pre_vote=", pre_vote,
       " check_quorum=", check_quorum, " max_msg=", max_size_per_msg,
-      " inflight=", max_inflight_msgs);
+      " inflight=", max_inflight_msgs, journal_disk ? " journal" : "",
+      membership_per_tick > 0 ? absl::StrCat(" membership=", membership_per_tick) : "");
 }
 
 std::string AppState::Encode() const { return absl::StrCat(applied, ":", hash); }
@@ -177,6 +185,16 @@ void SafetyChecker::OnSnapshotInstalled(uint64_t id, const raft::SnapshotMetadat
   }
 }
 
+void SafetyChecker::OnConfApplied(uint64_t id, uint64_t index, const raft::ConfState& cs) {
+  if (index > committed_conf_index_) {
+    committed_conf_index_ = index;
+    committed_conf_ = cs;
+  } else if (index == committed_conf_index_ && !raft::SameConfState(cs, committed_conf_)) {
+    Fail(absl::StrCat("member ", id, " applied membership ", raft::ConfStateToString(cs), " at ",
+                      index, ", another member ", raft::ConfStateToString(committed_conf_)));
+  }
+}
+
 void SafetyChecker::OnProposed(EntryId id, const std::string& data) {
   proposed_[{id.index, id.term}] = data;
 }
@@ -204,10 +222,13 @@ void SafetyChecker::CheckLeaderLog(uint64_t id, const raft::RaftLog& log) {
 RaftSim::RaftSim(uint64_t seed, SimOptions options, bool verbose)
     : seed_(seed), opt_(options), verbose_(verbose), rng_(seed), net_(&rng_) {
   for (int i = 1; i <= opt_.members; ++i) ids_.push_back(static_cast<uint64_t>(i));
+  initial_ids_ = ids_;
+  next_id_ = ids_.size() + 1;
   net_.set_faults(opt_.net);
   for (uint64_t id : ids_) {
     Node& n = nodes_[id];
     n.id = id;
+    n.was_member = true;
     if (opt_.journal_disk) {
       n.disk = std::make_unique<JournalSimDisk>(ids_);
     } else {
@@ -223,10 +244,33 @@ void RaftSim::Log(const std::string& s) {
   if (verbose_) std::fprintf(stderr, "[%6lld] %s\n", static_cast<long long>(now_), s.c_str());
 }
 
+void RaftSim::AddMember(uint64_t id) {
+  // As a broker starts a replica it is about to add: empty disk, no membership of its own.
+  Node& n = nodes_[id];
+  n.id = id;
+  n.joined = true;
+  n.disk = std::make_unique<MemorySimDisk>(std::vector<uint64_t>{});
+  ids_.push_back(id);
+  Restart(n);
+}
+
+bool RaftSim::IsMemberNow(uint64_t id) const {
+  const raft::ConfState& cs = checker_.committed_conf();
+  if (cs.voters().empty()) {
+    return std::find(initial_ids_.begin(), initial_ids_.end(), id) != initial_ids_.end();
+  }
+  return raft::IsMember(cs, id);
+}
+
 void RaftSim::Restart(Node& n) {
+  TERN_CHECK(!n.removed, "restart of removed member ", n.id);
   raft::Config c;
   c.id = n.id;
-  c.voters = ids_;
+  if (n.joined) {
+    c.join = true;
+  } else {
+    c.voters = initial_ids_;
+  }
   c.election_ticks = opt_.election_ticks;
   c.heartbeat_ticks = opt_.heartbeat_ticks;
   c.pre_vote = opt_.pre_vote;
@@ -239,6 +283,7 @@ void RaftSim::Restart(Node& n) {
   // committed entries after it.
   raft::SnapshotMetadata snap = n.disk->DurableSnapshot();
   n.app = AppState::Decode(snap.data());
+  n.app_conf = snap.conf_state();
   TERN_CHECK(n.app.applied == snap.index(), "app snapshot mismatch");
   c.applied = n.app.applied;
   n.raft = std::make_unique<raft::RawNode>(c, n.disk->storage());
@@ -280,7 +325,7 @@ bool RaftSim::OthersHoldLogOf(Node& n) {
   uint64_t last = log.LastIndex();
   uint64_t term = log.LastTerm();
   for (auto& [id, o] : nodes_) {
-    if (id == n.id) continue;
+    if (id == n.id || o.removed || !IsMemberNow(id)) continue;
     const raft::Storage& st = *o.disk->storage();
     if (last + 1 < st.FirstIndex()) continue;  // compacted: committed, so held
     absl::StatusOr<uint64_t> t = st.Term(last);
@@ -334,6 +379,7 @@ void RaftSim::ProcessReady(Node& n) {
     n.disk->Save(rd);
     if (rd.snapshot) {
       n.app = AppState::Decode(rd.snapshot->data());
+      n.app_conf = rd.snapshot->conf_state();
       checker_.OnSnapshotInstalled(n.id, *rd.snapshot, n.app);
       ++snapshots_installed_;
       Log(absl::StrCat(n.id, " installs snapshot ", rd.snapshot->index()));
@@ -361,6 +407,12 @@ void RaftSim::ProcessReady(Node& n) {
     for (const Entry& e : rd.committed_entries) {
       n.app.Apply(e);
       checker_.OnApplied(n.id, e, n.app);
+      if (e.type() == raft::ENTRY_CONF_CHANGE) {
+        n.app_conf = raft::ConfStateAfter(n.app_conf, e);
+        checker_.OnConfApplied(n.id, e.index(), n.app_conf);
+        Log(absl::StrCat(n.id, " applies membership ", raft::ConfStateToString(n.app_conf), " at ",
+                         e.index()));
+      }
     }
     n.raft->Advance(rd);
   }
@@ -397,7 +449,16 @@ void RaftSim::MaybeSnapshot(Node& n) {
   if (applied - cur->index() < 5) return;
   // Keep a random tail of entries before the snapshot for slightly lagging followers.
   uint64_t keep = rng_.Uniform(8);
-  n.disk->Snapshot(applied, n.app.Encode(), keep);
+  // The membership recorded with the snapshot is the application's, at its applied index.
+  absl::StatusOr<raft::ConfState> at = n.raft->ConfStateAt(applied);
+  if (!at.ok() || !raft::SameConfState(*at, n.app_conf)) {
+    checker_.Fail(absl::StrCat("member ", n.id, " applied membership ",
+                               raft::ConfStateToString(n.app_conf), " at ", applied,
+                               " but Raft says ",
+                               at.ok() ? raft::ConfStateToString(*at) : at.status().ToString()));
+    return;
+  }
+  n.disk->Snapshot(applied, n.app.Encode(), n.app_conf, keep);
   Log(absl::StrCat(n.id, " snapshot at ", applied, " keeping ", keep));
 }
 
@@ -410,7 +471,9 @@ void RaftSim::RandomFaults() {
         // At most one member may be without its data at a time: two would lose a majority's
         // copy of committed entries, which no protocol survives.
         bool anyone_recovering = false;
-        for (auto& [oid, o] : nodes_) anyone_recovering |= o.data_missing || o.needs_recovery;
+        for (auto& [oid, o] : nodes_) {
+          anyone_recovering |= !o.removed && (o.data_missing || o.needs_recovery);
+        }
         bool loss = !anyone_recovering && rng_.Chance(opt_.data_loss_fraction);
         // Without the marker, the documented disk-replacement procedure applies: the rest of
         // the group holds everything the member had (docs/cluster.md). A member that cannot
@@ -454,6 +517,122 @@ void RaftSim::RandomFaults() {
   for (uint64_t id : ids_) {
     if (rng_.Chance(opt_.snapshot_per_tick)) MaybeSnapshot(nodes_[id]);
   }
+  if (rng_.Chance(opt_.membership_per_tick)) MaybeChangeMembership();
+}
+
+void RaftSim::MaybeChangeMembership() {
+  uint64_t l = Leader();
+  if (l == 0) return;
+  raft::RawNode& leader = *nodes_[l].raft;
+  raft::ConfState cs = leader.conf_state();
+  std::vector<uint64_t> voters(cs.voters().begin(), cs.voters().end());
+  std::vector<uint64_t> learners(cs.learners().begin(), cs.learners().end());
+  raft::ConfChange cc;
+  if (!learners.empty() && rng_.Chance(0.6)) {
+    cc.set_type(raft::CONF_CHANGE_PROMOTE_LEARNER);
+    cc.set_node_id(rng_.Pick(learners));
+  } else if (voters.size() > 3 && rng_.Chance(0.6)) {
+    cc.set_type(raft::CONF_CHANGE_REMOVE);
+    cc.set_node_id(rng_.Pick(voters));
+  } else if (!learners.empty() && rng_.Chance(0.2)) {
+    cc.set_type(raft::CONF_CHANGE_REMOVE);
+    cc.set_node_id(rng_.Pick(learners));
+  } else if (voters.size() + learners.size() < 7) {
+    cc.set_type(raft::CONF_CHANGE_ADD_LEARNER);
+    cc.set_node_id(next_id_);
+  } else {
+    return;
+  }
+  absl::StatusOr<EntryId> id = leader.ProposeConfChange(cc);
+  Log(absl::StrCat("leader ", l, " proposes ", raft::ConfChangeType_Name(cc.type()), " ",
+                   cc.node_id(), ": ",
+                   id.ok() ? absl::StrCat("index ", id->index) : id.status().ToString()));
+  if (!id.ok()) {
+    ++conf_changes_refused_;
+    return;
+  }
+  ++conf_changes_proposed_;
+  if (cc.type() == raft::CONF_CHANGE_ADD_LEARNER) {
+    // The new member runs from now on; if a new leader drops the change it never becomes a
+    // member, and nobody talks to it.
+    AddMember(next_id_++);
+  }
+  if (cc.type() == raft::CONF_CHANGE_REMOVE && cc.node_id() == l) ++leader_removals_;
+}
+
+void RaftSim::StopRemovedMembers() {
+  const raft::ConfState& committed = checker_.committed_conf();
+  if (committed.voters().empty()) return;  // no change committed yet
+  for (size_t i = 0; i < ids_.size();) {
+    Node& n = nodes_[ids_[i]];
+    if (raft::IsMember(committed, n.id)) {
+      n.was_member = true;
+      ++i;
+      continue;
+    }
+    if (!n.was_member) {
+      ++i;  // joining, or its addition was dropped
+      continue;
+    }
+    if (n.removal_seen_at < 0) n.removal_seen_at = now_;
+    // A removed leader hands off first (it steps down once its removal is committed);
+    // the operator stops it anyway if that takes long.
+    bool leading = n.raft && n.raft->raft().role() == StateRole::kLeader;
+    if (leading && now_ - n.removal_seen_at < 300) {
+      ++i;
+      continue;
+    }
+    Log(absl::StrCat("stop removed member ", n.id, leading ? " (still leading)" : ""));
+    if (n.raft) {
+      n.raft.reset();
+      std::vector<SimNetwork<Message>::Packet> lost;
+      net_.DropNode(n.id, &lost);
+      for (auto& p : lost) {
+        if (p.payload.type() == raft::MSG_SNAP && p.from != n.id && nodes_[p.from].raft) {
+          nodes_[p.from].raft->ReportSnapshot(p.to, false);
+        }
+      }
+    }
+    n.removed = true;
+    ++members_removed_;
+    ids_.erase(ids_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+}
+
+void RaftSim::CheckMembership(Node& n, bool full) {
+  const raft::Raft& r = n.raft->raft();
+  // The application's membership (snapshot + applied changes) is Raft's at that index.
+  absl::StatusOr<raft::ConfState> at = r.ConfStateAt(n.app.applied);
+  if (at.ok() && !raft::SameConfState(*at, n.app_conf)) {
+    checker_.Fail(absl::StrCat("member ", n.id, " applied membership ",
+                               raft::ConfStateToString(n.app_conf), " at ", n.app.applied,
+                               " but Raft has ", raft::ConfStateToString(*at)));
+    return;
+  }
+  if (!full || r.log().UnstableSnapshot()) return;
+  // The membership in effect is the storage's (as of its snapshot) followed by every change in
+  // the log after it.
+  const raft::Storage& st = *n.disk->storage();
+  absl::StatusOr<raft::RaftState> init = st.InitialState();
+  absl::StatusOr<raft::SnapshotMetadata> snap = st.Snapshot();
+  TERN_CHECK_OK(init.status());
+  TERN_CHECK_OK(snap.status());
+  raft::ConfState cs = init->conf_state;
+  if (cs.voters().empty() && cs.learners().empty() && !n.joined) {
+    for (uint64_t v : initial_ids_) cs.add_voters(v);
+  }
+  uint64_t last = r.log().LastIndex();
+  for (uint64_t lo = std::max(snap->index() + 1, r.log().FirstIndex()); lo <= last;) {
+    absl::StatusOr<std::vector<Entry>> ents = r.log().Slice(lo, last + 1, 1 << 20);
+    TERN_CHECK_OK(ents.status());
+    for (const Entry& e : *ents) cs = raft::ConfStateAfter(cs, e);
+    lo = ents->back().index() + 1;
+  }
+  if (!raft::SameConfState(cs, r.conf_state())) {
+    checker_.Fail(absl::StrCat("member ", n.id, " uses membership ",
+                               raft::ConfStateToString(r.conf_state()), " but its log says ",
+                               raft::ConfStateToString(cs)));
+  }
 }
 
 void RaftSim::CheckStep() {
@@ -494,7 +673,9 @@ void RaftSim::CheckStep() {
         n.app.applied > 0) {
       n.data_missing = false;
     }
+    if (opt_.membership_per_tick > 0) CheckMembership(n, now_ % 8 == 0);
   }
+  if (opt_.membership_per_tick > 0) StopRemovedMembers();
 }
 
 void RaftSim::Step(bool faults) {
@@ -544,8 +725,12 @@ bool RaftSim::Run() {
       }
     }
     if (!marker || !checker_.IsCommitted(*marker)) continue;
+    // Every member of the group (joiners whose addition was dropped are not) applies it.
+    if (l == 0) continue;
+    raft::ConfState cs = nodes_[l].raft->conf_state();
     bool all = true;
     for (uint64_t id : ids_) {
+      if (!raft::IsMember(cs, id)) continue;
       all = all && nodes_[id].app.applied >= marker->index && !nodes_[id].data_missing;
     }
     if (all) return true;
@@ -563,12 +748,18 @@ bool RaftSim::Run() {
 }
 
 std::string RaftSim::Summary() const {
-  return absl::StrCat("ticks=", now_, " committed=", checker_.committed(),
-                      " acknowledged=", checker_.acknowledged(), " proposals=", proposals_,
-                      " elections=", elections_, " crashes=", crashes_,
-                      " data_losses=", data_losses_,
-                      " residual_r12_double_votes=", checker_.residual_double_votes(),
-                      " snapshots_installed=", snapshots_installed_, " messages=", messages_);
+  return absl::StrCat(
+      "ticks=", now_, " committed=", checker_.committed(),
+      " acknowledged=", checker_.acknowledged(), " proposals=", proposals_,
+      " elections=", elections_, " crashes=", crashes_, " data_losses=", data_losses_,
+      " residual_r12_double_votes=", checker_.residual_double_votes(),
+      " snapshots_installed=", snapshots_installed_, " messages=", messages_,
+      opt_.membership_per_tick > 0
+          ? absl::StrCat(" conf_changes=", conf_changes_proposed_,
+                         " refused=", conf_changes_refused_, " removed=", members_removed_,
+                         " leader_removals=", leader_removals_,
+                         " membership=", raft::ConfStateToString(checker_.committed_conf()))
+          : "");
 }
 
 }  // namespace tern::sim

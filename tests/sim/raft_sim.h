@@ -59,6 +59,11 @@ struct SimOptions {
   // The member's disk is the real journal on a fault-injecting MemFileSystem (else a
   // MemoryStorage with an fsync watermark).
   bool journal_disk = false;
+  // Chance per tick that the operator asks the leader for the next membership change: add a
+  // learner (a new member id, started empty), promote a learner, remove a voter (the leader
+  // too) or a learner, at random, keeping at least 3 voters and at most 7 members. Removed
+  // members are stopped once their removal is committed. 0: membership never changes.
+  double membership_per_tick = 0;
 
   static SimOptions Random(uint64_t seed);
   std::string ToString() const;
@@ -96,6 +101,12 @@ class SafetyChecker {
   void OnApplied(uint64_t id, const raft::Entry& e, const AppState& after);
   void OnSnapshotInstalled(uint64_t id, const raft::SnapshotMetadata& s, const AppState& app);
   void OnProposed(raft::EntryId id, const std::string& data);
+  // The membership committed at `index` (from a member's applied ENTRY_CONF_CHANGE); every
+  // member must apply the same one there (state machine safety covers the entry; this names it).
+  void OnConfApplied(uint64_t id, uint64_t index, const raft::ConfState& cs);
+  // The latest committed membership and its index.
+  const raft::ConfState& committed_conf() const { return committed_conf_; }
+  uint64_t committed_conf_index() const { return committed_conf_index_; }
   bool IsCommitted(raft::EntryId id) const;
   // Every committed entry must be in the log of a new leader.
   void CheckLeaderLog(uint64_t id, const raft::RaftLog& log);
@@ -123,6 +134,8 @@ class SafetyChecker {
   std::map<uint64_t, Applied> chain_;                          // index -> (term, state hash)
   std::map<std::pair<uint64_t, uint64_t>, std::string> proposed_;
   size_t acknowledged_ = 0;
+  raft::ConfState committed_conf_;
+  uint64_t committed_conf_index_ = 0;
   std::string failure_;
 };
 
@@ -144,6 +157,11 @@ class RaftSim {
  private:
   struct Node {
     uint64_t id = 0;
+    bool joined = false;   // added by a membership change (started with Config::join)
+    bool removed = false;  // stopped for good after its removal committed
+    bool was_member = false;
+    int64_t removal_seen_at = -1;
+    raft::ConfState app_conf;  // the membership as of app.applied
     std::unique_ptr<SimDisk> disk;
     std::unique_ptr<raft::RawNode> raft;  // null while down
     AppState app;
@@ -170,6 +188,14 @@ class RaftSim {
   void Deliver();
   void MaybeSnapshot(Node& n);
   void CheckStep();
+  // The operator: proposes the next membership change to the leader.
+  void MaybeChangeMembership();
+  // Stops members whose removal is committed (a removed leader first gets time to hand off).
+  void StopRemovedMembers();
+  // Every member's membership is the one its log says: the snapshot's plus the changes after.
+  void CheckMembership(Node& n, bool full);
+  bool IsMemberNow(uint64_t id) const;
+  void AddMember(uint64_t id);
   uint64_t Leader() const;
   void Log(const std::string& s);
 
@@ -178,7 +204,9 @@ class RaftSim {
   bool verbose_;
   SimRng rng_;
   SimNetwork<raft::Message> net_;
-  std::vector<uint64_t> ids_;
+  std::vector<uint64_t> ids_;          // running (or restartable) members, joiners included
+  std::vector<uint64_t> initial_ids_;  // the bootstrap voters
+  uint64_t next_id_ = 0;
   std::map<uint64_t, Node> nodes_;
   SafetyChecker checker_;
   int64_t now_ = 0;
@@ -189,6 +217,10 @@ class RaftSim {
   uint64_t snapshots_installed_ = 0;
   uint64_t elections_ = 0;
   uint64_t messages_ = 0;
+  uint64_t conf_changes_proposed_ = 0;
+  uint64_t conf_changes_refused_ = 0;
+  uint64_t members_removed_ = 0;
+  uint64_t leader_removals_ = 0;
 };
 
 }  // namespace tern::sim

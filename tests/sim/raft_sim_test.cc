@@ -40,6 +40,21 @@ TEST(RaftSim, TestFigure8Unreliable) {
   }
 }
 
+// Membership changes (add a learner, promote it, remove a voter, the leader included, or a
+// learner) mixed with crashes, partitions and message loss; at least 3 voters throughout.
+TEST(RaftSim, TestMembershipChangesUnreliable) {
+  RunSeeds(
+      "membership", 4000, 20,
+      [](SimOptions& o) {
+        o.journal_disk = false;
+        o.membership_per_tick = 0.03;
+        o.crash_per_tick = 0.006;
+        o.partition_per_tick = 0.008;
+        o.net.drop = 0.05;
+      },
+      1200);
+}
+
 // Members crash and restart constantly (losing unsynced writes) under load.
 TEST(RaftSim, TestUnreliableChurn) {
   RunSeeds("unreliable-churn", 2000, 15, [](SimOptions& o) {

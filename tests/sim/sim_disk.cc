@@ -11,9 +11,10 @@ void MemorySimDisk::Save(const raft::Ready& rd) {
   if (rd.must_sync) s_.Sync();
 }
 
-void MemorySimDisk::Snapshot(uint64_t applied, std::string app_data, uint64_t keep) {
+void MemorySimDisk::Snapshot(uint64_t applied, std::string app_data, const raft::ConfState& conf,
+                             uint64_t keep) {
   const raft::MemoryStorage& view = s_.view();
-  s_.CreateSnapshot(applied, std::move(app_data));
+  s_.CreateSnapshot(applied, std::move(app_data), conf);
   uint64_t compact = applied > keep ? applied - keep : 0;
   if (compact >= view.FirstIndex()) s_.Compact(compact);
   s_.Sync();
@@ -42,7 +43,8 @@ void JournalSimDisk::Open() {
 
 void JournalSimDisk::Save(const raft::Ready& rd) { TERN_CHECK_OK(js_->Save(rd)); }
 
-void JournalSimDisk::Snapshot(uint64_t applied, std::string app_data, uint64_t) {
+void JournalSimDisk::Snapshot(uint64_t applied, std::string app_data, const raft::ConfState&,
+                              uint64_t) {
   // The journal compacts whole segments only; `keep` is implied by the segment size.
   TERN_CHECK_OK(js_->Compact(applied, std::move(app_data)));
 }

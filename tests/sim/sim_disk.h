@@ -25,8 +25,10 @@ class SimDisk {
   virtual const raft::Storage* storage() const = 0;
   // Steps 1-2 of the Ready contract (fsync when rd.must_sync).
   virtual void Save(const raft::Ready& rd) = 0;
-  // The application took a snapshot at `applied` (<= last index); keep `keep` entries before it.
-  virtual void Snapshot(uint64_t applied, std::string app_data, uint64_t keep) = 0;
+  // The application took a snapshot at `applied` (<= last index), where the membership was
+  // `conf`; keep `keep` entries before it.
+  virtual void Snapshot(uint64_t applied, std::string app_data, const raft::ConfState& conf,
+                        uint64_t keep) = 0;
   // The latest durable snapshot (what a restarted application restores).
   virtual raft::SnapshotMetadata DurableSnapshot() const = 0;
   // Process death: unsynced writes are lost (maybe partly kept, torn).
@@ -40,7 +42,8 @@ class MemorySimDisk : public SimDisk {
   explicit MemorySimDisk(std::vector<uint64_t> voters) : s_(voters) {}
   const raft::Storage* storage() const override { return s_.storage(); }
   void Save(const raft::Ready& rd) override;
-  void Snapshot(uint64_t applied, std::string app_data, uint64_t keep) override;
+  void Snapshot(uint64_t applied, std::string app_data, const raft::ConfState& conf,
+                uint64_t keep) override;
   raft::SnapshotMetadata DurableSnapshot() const override;
   void Crash(SimRng* rng) override { s_.Crash(rng); }
   void Wipe() override { s_.Wipe(); }
@@ -54,7 +57,10 @@ class JournalSimDisk : public SimDisk {
   explicit JournalSimDisk(std::vector<uint64_t> voters);
   const raft::Storage* storage() const override { return js_.get(); }
   void Save(const raft::Ready& rd) override;
-  void Snapshot(uint64_t applied, std::string app_data, uint64_t keep) override;
+  // JournalStorage::Compact records the membership it was opened with: seeds with the journal
+  // disk do not change membership (that is the broker side's part of issue 17).
+  void Snapshot(uint64_t applied, std::string app_data, const raft::ConfState& conf,
+                uint64_t keep) override;
   raft::SnapshotMetadata DurableSnapshot() const override;
   void Crash(SimRng* rng) override;
   void Wipe() override;

@@ -17,7 +17,7 @@ void SimRaftStorage::ApplyTo(raft::MemoryStorage& s, const Op& op) {
   } else if (auto* o = std::get_if<ApplySnapshotOp>(&op)) {
     TERN_CHECK_OK(s.ApplySnapshot(o->snapshot));
   } else if (auto* o = std::get_if<CreateSnapshotOp>(&op)) {
-    absl::StatusOr<raft::SnapshotMetadata> r = s.CreateSnapshot(o->index, nullptr, o->data);
+    absl::StatusOr<raft::SnapshotMetadata> r = s.CreateSnapshot(o->index, &o->conf, o->data);
     // An older snapshot than the one held is a no-op on replay.
     (void)r;
   } else if (auto* o = std::get_if<CompactOp>(&op)) {

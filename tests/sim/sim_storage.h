@@ -32,7 +32,10 @@ class SimRaftStorage {
   void SetHardState(const raft::HardState& hs) { Do(SetHardStateOp{hs}); }
   void Append(std::vector<raft::Entry> entries) { Do(AppendOp{std::move(entries)}); }
   void ApplySnapshot(const raft::SnapshotMetadata& s) { Do(ApplySnapshotOp{s}); }
-  void CreateSnapshot(uint64_t index, std::string data) { Do(CreateSnapshotOp{index, data}); }
+  // `conf` is the membership at `index` (what the restarted member starts from).
+  void CreateSnapshot(uint64_t index, std::string data, raft::ConfState conf) {
+    Do(CreateSnapshotOp{index, data, std::move(conf)});
+  }
   void Compact(uint64_t index) { Do(CompactOp{index}); }
 
   void Sync();
@@ -55,6 +58,7 @@ class SimRaftStorage {
   struct CreateSnapshotOp {
     uint64_t index;
     std::string data;
+    raft::ConfState conf;
   };
   struct CompactOp {
     uint64_t index;
