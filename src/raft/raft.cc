@@ -98,8 +98,17 @@ HardState Raft::hard_state() const {
 }
 
 bool Raft::Promotable() const {
-  const Progress* pr = const_cast<ProgressTracker&>(trk_).Get(id_);
-  return pr != nullptr && trk_.voters().contains(id_) && !log_.UnstableSnapshot() && !recovering_;
+  if (log_.UnstableSnapshot() || recovering_) return false;
+  if (trk_.voters().contains(id_)) return true;
+  // Not a voter in the latest membership of our log. If that membership is not known to be
+  // committed and we vote in the committed one, we may hold the uncommitted change that removes
+  // us, and the most up-to-date log: without us nobody could win an election (the simulator
+  // found this, seed 1332). So we campaign, counting only the new membership's votes (not
+  // ours); as leader we commit the change, then hand off (MaybeHandOffLeadership). Once the
+  // removal is committed we never campaign again.
+  if (last_conf_index() <= log_.committed()) return false;
+  absl::StatusOr<ConfState> committed = ConfStateAt(log_.committed());
+  return committed.ok() && IsVoter(*committed, id_);
 }
 
 ConfState Raft::conf_state() const {
@@ -400,11 +409,13 @@ void Raft::BecomeLeader() {
   Reset(term_);
   lead_ = id_;
   state_ = StateRole::kLeader;
-  // We know our own log; replicate optimistically to ourselves.
-  Progress* self = trk_.Get(id_);
-  self->BecomeReplicate();
-  self->recent_active = true;
-  self->next = log_.LastIndex() + 1;
+  // We know our own log; replicate optimistically to ourselves. (A leader elected while the
+  // change that removes it is uncommitted is not in the membership and tracks only the others.)
+  if (Progress* self = trk_.Get(id_)) {
+    self->BecomeReplicate();
+    self->recent_active = true;
+    self->next = log_.LastIndex() + 1;
+  }
   // An empty entry of the new term lets the leader commit entries of earlier terms (§5.4.2).
   Entry empty;
   empty.set_type(ENTRY_EMPTY);

@@ -205,6 +205,38 @@ TEST(Membership, RemovedLeaderStepsDownEvenWhenTheHandOffIsLost) {
   EXPECT_TRUE(ProposeCommits(c, leader, "after"));
 }
 
+TEST(Membership, MemberHoldingItsOwnUncommittedRemovalCampaignsWhenOnlyItCanWin) {
+  // Found by the simulator (tern_raft_sim --seed 1332): the only member holding the uncommitted
+  // change that removes it also has the most up-to-date log, so nobody else can win; it must
+  // campaign (for the new membership, which does not count it) and complete the change.
+  Cluster c({1, 2, 3, 4});
+  c.Campaign(2);
+  c.Stabilize();
+  ASSERT_EQ(c.LeaderOrZero(), 2u);
+  c.Crash(1);
+  c.Isolate(2);
+  ASSERT_TRUE(c.ProposeConfChange(2, CONF_CHANGE_REMOVE, 2).ok());
+  Settle(c, 30);  // 2 steps down (CheckQuorum); 3 and 4 cannot win without 1 or 2
+  EXPECT_EQ(c.LeaderOrZero(), 0u);
+  EXPECT_EQ(Voters(c.raw(2).conf_state()), (std::set<uint64_t>{1, 3, 4}));
+  c.Heal();
+  Settle(c, 60);
+  uint64_t l = c.LeaderOrZero();
+  EXPECT_TRUE(l == 3 || l == 4) << l;
+  for (uint64_t id : {2, 3, 4}) {
+    EXPECT_EQ(Voters(c.raw(id).conf_state()), (std::set<uint64_t>{1, 3, 4})) << id;
+  }
+  EXPECT_GE(c.raw(2).Status().commit, c.raw(2).Status().last_conf_index);
+  ASSERT_NE(l, 0u);
+  EXPECT_TRUE(ProposeCommits(c, l, "after"));
+  // Its removal committed, 2 never campaigns again.
+  uint64_t term = c.raft(l).term();
+  c.Tick(2, 200);
+  c.Stabilize();
+  EXPECT_EQ(c.raft(l).term(), term);
+  EXPECT_EQ(c.LeaderOrZero(), l);
+}
+
 TEST(Membership, Refusals) {
   Cluster c({1, 2, 3});
   c.Campaign(1);

@@ -55,6 +55,18 @@ TEST(RaftSim, TestMembershipChangesUnreliable) {
       1200);
 }
 
+// Seeds of the swarm (tern_raft_sim) that found membership bugs, kept as regressions with
+// their own options. 1332: the only member holding the uncommitted change that removed it also
+// held the most up-to-date log and did not campaign, so no leader could be elected.
+TEST(RaftSim, TestMembershipRegressionSeeds) {
+  for (uint64_t s : {1332}) {
+    SimOptions o = SimOptions::Random(s);
+    ASSERT_GT(o.membership_per_tick, 0) << "seed " << s << " changes no membership";
+    RaftSim sim(s, o, false);
+    ASSERT_TRUE(sim.Run()) << "seed " << s << ": " << sim.failure() << "\n  " << o.ToString();
+  }
+}
+
 // Members crash and restart constantly (losing unsynced writes) under load.
 TEST(RaftSim, TestUnreliableChurn) {
   RunSeeds("unreliable-churn", 2000, 15, [](SimOptions& o) {
