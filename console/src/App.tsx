@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { Link } from './components/Link';
 import { Notice } from './components/Messages';
-import { match, navigate, usePath } from './router';
+import { match, usePath } from './router';
 import { currentUser, setCurrentUser } from './user';
 import { Cluster } from './views/Cluster';
 import { Instance } from './views/Instance';
@@ -10,11 +10,12 @@ import { Tasklist } from './views/Tasklist';
 
 // The console's frame: navigation, the user name, and the view the path names.
 export function App() {
-  const path = usePath();
+  let path = usePath();
   const [user, setUser] = useState(currentUser());
   if (path === '/' || path === '') {
-    navigate('/tasklist', true);
-    return null;
+    // The Tasklist is the start page.
+    history.replaceState(null, '', '/tasklist');
+    path = '/tasklist';
   }
   return (
     <div class="app">

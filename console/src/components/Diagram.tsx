@@ -48,7 +48,7 @@ export function Diagram(props: {
           .filter(([, count]) => count > 0)
           .map(([kind, count]) => `<span class="diagram-badge ${kind}" title="${kind}">${count}</span>`)
           .join('');
-        if (html) overlays.add(stat.elementId, { position: { bottom: 10, left: -8 }, html: `<div>${html}</div>` });
+        if (html) overlays.add(stat.elementId, { position: { bottom: 10, left: -8 }, html: `<div class="diagram-badges">${html}</div>` });
       }
       for (const id of props.highlight ?? []) {
         if (registry.get(id)) canvas.addMarker(id, 'highlight');

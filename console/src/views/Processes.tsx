@@ -27,6 +27,7 @@ export function Processes() {
         ],
       }),
     [cursor],
+    10000,
   );
   return (
     <div data-testid="processes">
