@@ -11,6 +11,7 @@ packages=(
   librocksdb-dev libabsl-dev libspdlog-dev libfmt-dev libpugixml-dev nlohmann-json3-dev
   libyaml-cpp-dev libre2-dev libcli11-dev prometheus-cpp-dev libcivetweb-dev
   libintelrdfpmath-dev libcurl4-openssl-dev libssl-dev libsodium-dev tzdata libsqlite3-dev
+  libpq-dev
   libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
@@ -24,6 +25,9 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium)
   # The history test reads the broker's SQLite store with the sqlite3 shell.
   command -v sqlite3 > /dev/null || packages+=(sqlite3)
+  # The history store's tests run a real PostgreSQL server (initdb and pg_ctl of postgresql-15
+  # on a temporary directory; tests/exporter/postgres_server.h, tests/system/lib/postgres.mjs).
+  packages+=(postgresql-15 postgresql-client-15)
   # systemd-analyze, for the deploy tests of the unit files (present on most Debian systems).
   command -v systemd-analyze > /dev/null || packages+=(systemd)
 fi

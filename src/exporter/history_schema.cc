@@ -261,8 +261,16 @@ absl::Status MigrateHistorySchema(SqlConnection& connection) {
   for (const Migration& migration : HistoryMigrations()) {
     // One transaction per migration; the version check inside it, so that a second connection
     // migrating at the same time waits for the first and then finds the version recorded.
+    // The dialects differ here only: SQLite's BEGIN IMMEDIATE takes the database's write lock;
+    // on PostgreSQL, where every broker of a cluster migrates the one shared database at start,
+    // a transaction-scoped advisory lock makes the others wait (CREATE TABLE IF NOT EXISTS alone
+    // is not safe against a concurrent CREATE) until the first has committed. 1952805486 is
+    // "tern" in ASCII.
     const bool sqlite = connection.dialect() == "sqlite";
-    if (auto status = connection.Execute(sqlite ? "BEGIN IMMEDIATE" : "BEGIN"); !status.ok()) {
+    if (auto status = connection.Execute(
+            sqlite ? "BEGIN IMMEDIATE" : "BEGIN; SELECT pg_advisory_xact_lock(1952805486)");
+        !status.ok()) {
+      if (!sqlite) (void)connection.Execute("ROLLBACK");
       return status;
     }
     auto version = HistorySchemaVersion(connection);

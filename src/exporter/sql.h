@@ -6,7 +6,15 @@
 // to `$1`, `$2`), and in the SQL both accept: BIGINT/INTEGER/TEXT columns, INSERT ... ON
 // CONFLICT ... DO UPDATE/NOTHING, no AUTOINCREMENT, no backend-specific functions.
 //
-// A connection and its statements belong to one thread at a time.
+// A connection and its statements belong to one thread at a time. Reads: Prepare a SELECT, bind,
+// then Next() / Column*() row by row (PostgreSQL fetches the whole result at the first Next, so
+// page with LIMIT).
+//
+// Errors are absl::Status values naming the store (the URL without its password) and the
+// statement: UNAVAILABLE when the database cannot be reached or the connection broke (a later
+// call reconnects; a transaction the broken connection was in is lost, and calls fail until the
+// caller has run ROLLBACK), ABORTED for a deadlock or serialization failure (retry the
+// transaction), RESOURCE_EXHAUSTED for a full disk, INTERNAL otherwise.
 
 #include <cstdint>
 #include <memory>
@@ -58,10 +66,19 @@ struct HistoryUrl {
 absl::StatusOr<HistoryUrl> ParseHistoryUrl(std::string_view url,
                                            const std::string& default_sqlite_path);
 
-// Opens a connection: SQLite files are created (with their directory). PostgreSQL answers
-// UNIMPLEMENTED in this build.
+// Opens a connection: SQLite files are created (with their directory); PostgreSQL connects
+// (postgres_connection.cc).
 absl::StatusOr<std::unique_ptr<SqlConnection>> OpenSqlConnection(const HistoryUrl& url);
 
 absl::StatusOr<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path);
+// `postgresql://user:password@host:port/db` or `postgres://...`, with libpq's URL parameters
+// (`?sslmode=require&connect_timeout=5` ...); connect_timeout defaults to 10 s.
+absl::StatusOr<std::unique_ptr<SqlConnection>> OpenPostgresql(const std::string& url);
+
+// INVALID_ARGUMENT unless libpq can parse the URL (checked when the exporter is configured, so a
+// typo stops the broker at start instead of failing every retry).
+absl::Status CheckPostgresqlUrl(std::string_view url);
+// The URL with its password (user:PASSWORD@ or password=...) replaced by ***: for messages.
+std::string HistoryUrlForDisplay(std::string_view url);
 
 }  // namespace tern::exporter

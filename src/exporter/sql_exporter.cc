@@ -14,11 +14,6 @@ absl::Status SqlExporter::Configure(const ExporterContext& context) {
                                 StrCat(context.data_dir, "/history.db"));
   if (!parsed.ok()) return parsed.status();
   url_ = *parsed;
-  if (url_.kind == HistoryUrl::Kind::kPostgresql) {
-    return absl::UnimplementedError(
-        "history: PostgreSQL (postgresql://...) is not built into this broker yet; use "
-        "sqlite:PATH, or none to turn history off");
-  }
   if (url_.kind == HistoryUrl::Kind::kNone) {
     return absl::InvalidArgumentError(
         StrCat("exporter '", context.spec.id, "': history is turned off (url none)"));

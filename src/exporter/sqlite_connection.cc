@@ -150,11 +150,12 @@ absl::StatusOr<HistoryUrl> ParseHistoryUrl(std::string_view url,
     return parsed;
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    if (auto status = CheckPostgresqlUrl(url); !status.ok()) return status;
     parsed.kind = HistoryUrl::Kind::kPostgresql;
     parsed.location = std::string(url);
     return parsed;
   }
-  return absl::InvalidArgumentError(StrCat("history: '", url,
+  return absl::InvalidArgumentError(StrCat("history: '", HistoryUrlForDisplay(url),
                                            "' is not a history store (expected sqlite:PATH, "
                                            "postgresql://user:password@host:port/db or none)"));
 }
@@ -164,8 +165,7 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> OpenSqlConnection(const HistoryUr
     case HistoryUrl::Kind::kSqlite:
       return OpenSqlite(url.location);
     case HistoryUrl::Kind::kPostgresql:
-      return absl::UnimplementedError(
-          "history: PostgreSQL is not built into this broker yet; use sqlite:PATH or none");
+      return OpenPostgresql(url.location);
     case HistoryUrl::Kind::kNone:
       break;
   }

@@ -1,6 +1,7 @@
 // Exporter settings of the broker (docs/exporters.md): history on by default in SQLite under the
-// data directory, `--history` / TERN_HISTORY / `history:` choose or turn it off, PostgreSQL is a
-// clear error until it is built, `--export-jsonl` and `exporters:` in the YAML file add more.
+// data directory, `--history` / TERN_HISTORY / `history:` choose or turn it off (PostgreSQL
+// URLs too; a URL libpq cannot parse stops the broker without showing its password),
+// `--export-jsonl` and `exporters:` in the YAML file add more.
 
 #include "broker/exporter_config.h"
 
@@ -55,11 +56,20 @@ TEST(BrokerExporterConfig, HistoryFlagEnvironmentAndFile) {
   EXPECT_TRUE(ExporterOptionsFor(*from_file).exporters.empty());
 }
 
-TEST(BrokerExporterConfig, PostgresqlIsAClearErrorUntilBuiltAndBadUrlsAreRefused) {
-  auto postgres = Load({"--history", "postgresql://tern:secret@db:5432/tern"});
-  ASSERT_FALSE(postgres.ok());
-  EXPECT_EQ(postgres.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(std::string(postgres.status().message()).find("PostgreSQL"), std::string::npos);
+TEST(BrokerExporterConfig, PostgresqlUrlsAreTakenAndBadUrlsAreRefused) {
+  for (const char* url : {"postgresql://tern:secret@db:5432/tern",
+                          "postgres://tern:secret@db/tern?sslmode=require"}) {
+    auto postgres = Load({"--history", url});
+    ASSERT_TRUE(postgres.ok()) << postgres.status();
+    auto options = ExporterOptionsFor(*postgres);
+    ASSERT_EQ(options.exporters.size(), 1u);
+    EXPECT_EQ(options.exporters[0].args.at("url"), url);
+  }
+  auto unparsable = Load({"--history", "postgresql://tern:secret@db/tern?no_such_option=1"});
+  ASSERT_FALSE(unparsable.ok());
+  EXPECT_EQ(unparsable.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(unparsable.status().message()).find("no_such_option"), std::string::npos);
+  EXPECT_EQ(std::string(unparsable.status().message()).find("secret"), std::string::npos);
   auto bad = Load({"--history", "mysql://x"});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);

@@ -251,10 +251,11 @@ TEST_F(ExporterDirectorTest, ConfigurationErrorsNameTheExporter) {
   auto director = ExporterDirector::Create(1, options);
   ASSERT_FALSE(director.ok());
   EXPECT_NE(std::string(director.status().message()).find("exporter 'x'"), std::string::npos);
-  options.exporters = {{"h", "sql", {{"url", "postgresql://u:p@localhost/db"}}}};
+  options.exporters = {{"h", "sql", {{"url", "postgresql://u:p@localhost/db?bad_option=1"}}}};
   director = ExporterDirector::Create(1, options);
   ASSERT_FALSE(director.ok());
-  EXPECT_EQ(director.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(director.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(director.status().message()).find("exporter 'h'"), std::string::npos);
 }
 
 }  // namespace

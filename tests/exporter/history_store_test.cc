@@ -1,6 +1,7 @@
 // The history store built from the records of a mixed workload driven through the engine: its
 // view of instances (state, element instances, variables, incidents, jobs) equals the engine's
-// state, and records delivered again change nothing.
+// state, and records delivered again change nothing. Every test runs against SQLite and against a
+// real PostgreSQL server (tests/exporter/postgres_server.h), each test on a fresh database.
 
 #include "exporter/history_store.h"
 
@@ -23,6 +24,7 @@
 #include "tern/state.pb.h"
 #include "tests/engine/engine_harness.h"
 #include "tests/engine/models.h"
+#include "tests/exporter/postgres_server.h"
 
 namespace tern::exporter {
 namespace {
@@ -39,9 +41,20 @@ std::string ReadModel(const std::string& name) {
   return text.str();
 }
 
-class HistoryStoreTest : public ::testing::Test {
+class HistoryStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
+  bool postgres() const { return GetParam() == "postgresql"; }
+
   void SetUp() override {
+    if (postgres()) {
+      auto server = tern::testing::PostgresServer::Shared();
+      ASSERT_TRUE(server.ok()) << server.status();
+      static int databases = 0;
+      auto url = (*server)->CreateDatabase(StrCat("history_", getpid(), "_", ++databases));
+      ASSERT_TRUE(url.ok()) << url.status();
+      url_ = *url;
+      return;
+    }
     path_ = fs::temp_directory_path() /
             StrCat("tern-history-test-", getpid(), "-",
                    ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".db");
@@ -49,15 +62,20 @@ class HistoryStoreTest : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
-    Remove();
+    if (!postgres()) Remove();
   }
   void Remove() {
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path_.string() + suffix);
   }
 
+  // A new connection to this test's store.
+  absl::StatusOr<std::unique_ptr<SqlConnection>> Connect() {
+    return postgres() ? OpenPostgresql(url_) : OpenSqlite(path_.string());
+  }
+
   HistoryStore& Store() {
     if (!store_) {
-      auto connection = OpenSqlite(path_.string());
+      auto connection = Connect();
       EXPECT_TRUE(connection.ok()) << connection.status();
       auto store = HistoryStore::Open(*std::move(connection), 1);
       EXPECT_TRUE(store.ok()) << store.status();
@@ -101,7 +119,8 @@ class HistoryStoreTest : public ::testing::Test {
   }
   int64_t Count(const std::string& sql) { return std::stoll(Query(sql).at(0).at(0)); }
 
-  fs::path path_;
+  fs::path path_;    // SQLite
+  std::string url_;  // PostgreSQL
   std::unique_ptr<HistoryStore> store_;
 };
 
@@ -192,7 +211,7 @@ void RunMixedWorkload(EngineHarness& h) {
   h.CreateInstance("timer-catch");
 }
 
-TEST_F(HistoryStoreTest, StoreViewEqualsEngineStateAfterMixedWorkload) {
+TEST_P(HistoryStoreTest, StoreViewEqualsEngineStateAfterMixedWorkload) {
   EngineHarness h;
   RunMixedWorkload(h);
   if (HasFatalFailure()) return;
@@ -320,7 +339,7 @@ TEST_F(HistoryStoreTest, StoreViewEqualsEngineStateAfterMixedWorkload) {
   EXPECT_EQ(progress->records_applied, static_cast<int64_t>(records.size()));
 }
 
-TEST_F(HistoryStoreTest, RecordsDeliveredAgainChangeNothing) {
+TEST_P(HistoryStoreTest, RecordsDeliveredAgainChangeNothing) {
   EngineHarness h;
   RunMixedWorkload(h);
   if (HasFatalFailure()) return;
@@ -345,7 +364,7 @@ TEST_F(HistoryStoreTest, RecordsDeliveredAgainChangeNothing) {
   EXPECT_EQ(progress->records_applied, static_cast<int64_t>(records.size()));
 }
 
-TEST_F(HistoryStoreTest, RolledBackBatchLeavesNoTrace) {
+TEST_P(HistoryStoreTest, RolledBackBatchLeavesNoTrace) {
   EngineHarness h;
   h.Deploy("one-task.bpmn", engine::models::kOneTask);
   h.CreateInstance("one-task");
@@ -361,13 +380,13 @@ TEST_F(HistoryStoreTest, RolledBackBatchLeavesNoTrace) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM process_instance"), 1);
 }
 
-TEST_F(HistoryStoreTest, SchemaIsMigratedOnceAndVersioned) {
+TEST_P(HistoryStoreTest, SchemaIsMigratedOnceAndVersioned) {
   Store();
   auto version = HistorySchemaVersion(Store().connection());
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(*version, HistoryMigrations().back().version);
-  // A second store on the same file (another partition) finds the schema in place.
-  auto connection = OpenSqlite(path_.string());
+  // A second store on the same database (another partition) finds the schema in place.
+  auto connection = Connect();
   ASSERT_TRUE(connection.ok());
   auto second = HistoryStore::Open(*std::move(connection), 2);
   ASSERT_TRUE(second.ok()) << second.status();
@@ -389,11 +408,26 @@ TEST(HistoryUrlTest, ParsesTheDocumentedForms) {
   auto postgres = ParseHistoryUrl("postgresql://tern:secret@localhost:5432/tern", "");
   ASSERT_TRUE(postgres.ok());
   EXPECT_EQ(postgres->kind, HistoryUrl::Kind::kPostgresql);
-  auto opened = OpenSqlConnection(*postgres);
-  EXPECT_EQ(opened.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(std::string(opened.status().message()), ::testing::HasSubstr("PostgreSQL"));
+  // Nothing listens on port 1: UNAVAILABLE, naming the server but not the password.
+  auto unreachable = ParseHistoryUrl("postgresql://tern:secret@127.0.0.1:1/tern", "");
+  ASSERT_TRUE(unreachable.ok());
+  auto opened = OpenSqlConnection(*unreachable);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(opened.status().message()),
+              ::testing::HasSubstr("postgresql://tern:***@127.0.0.1:1/tern"));
+  EXPECT_THAT(std::string(opened.status().message()),
+              ::testing::Not(::testing::HasSubstr("secret")));
+  auto unparsable = ParseHistoryUrl("postgres://tern:secret@db/tern?no_such_option=1", "");
+  EXPECT_EQ(unparsable.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(unparsable.status().message()),
+              ::testing::Not(::testing::HasSubstr("secret")));
+  EXPECT_EQ(HistoryUrlForDisplay("postgresql://u:p%40ss@h/db?password=x&sslmode=require"),
+            "postgresql://u:***@h/db?password=***&sslmode=require");
   EXPECT_FALSE(ParseHistoryUrl("mysql://x", "").ok());
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, HistoryStoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace tern::exporter
