@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -162,7 +163,14 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
       rest_options.address = c.rest_address;
       rest_options.max_body_bytes = server_options.max_message_bytes;
       rest_options.max_connections = c.rest_max_connections;
-      auto rest = gateway::rest::RestServer::Start(rest_options, *broker->gateway_service_);
+      // Searches read the history store on a connection of their own (history off: none).
+      auto history = exporter::ParseHistoryUrl(c.history, c.data_dir + "/history.db");
+      if (history.ok() && history->kind != exporter::HistoryUrl::Kind::kNone) {
+        broker->history_search_ =
+            std::make_unique<HistorySearch>(*history, [self] { return self->HistoryLag(); });
+      }
+      auto rest = gateway::rest::RestServer::Start(rest_options, *broker->gateway_service_,
+                                                   broker->history_search_.get());
       if (!rest.ok()) return rest.status();
       broker->rest_server_ = *std::move(rest);
     }
@@ -205,6 +213,7 @@ void Broker::Stop() {
   if (transport_) transport_->Stop();
   for (auto& partition : partitions_) partition->Stop();
   rest_server_.reset();
+  history_search_.reset();  // after the REST server, whose handlers queue reads on it
   // After the partitions, whose threads hand it checkpoints; before the client it sends with.
   backups_.reset();
   gateway_server_.reset();
@@ -216,6 +225,22 @@ void Broker::Stop() {
   partitions_.clear();
   transport_.reset();
   lock_.reset();
+}
+
+std::string Broker::HistoryLag() const {
+  int64_t records = 0;
+  double seconds = 0;
+  for (const auto& partition : partitions_) {
+    for (const ExporterMetrics& metrics : partition->ExporterMetricsSnapshot()) {
+      if (metrics.id != "history") continue;
+      records += metrics.lag_records;
+      seconds = std::max(seconds, metrics.lag_seconds);
+    }
+  }
+  char text[64];
+  std::snprintf(text, sizeof(text), "records=%lld, seconds=%.3f", static_cast<long long>(records),
+                seconds);
+  return text;
 }
 
 bool Broker::Healthy() const {

@@ -11,6 +11,7 @@
 #include "broker/cluster_service.h"
 #include "broker/config.h"
 #include "broker/data_dir.h"
+#include "broker/history_search.h"
 #include "broker/local_broker_client.h"
 #include "broker/monitoring.h"
 #include "broker/partition.h"
@@ -40,6 +41,9 @@ class Broker {
   std::string JournalMetricsText();
   std::string PartitionsJson(bool with_checksum);
   std::string IncidentsJson();
+  // How far the history store is behind the log: "records=N, seconds=S" over the partitions
+  // exporting here (the history exporter's lag), for the REST API's Tern-History-Lag header.
+  std::string HistoryLag() const;
   const BrokerConfig& config() const { return config_; }
   int gateway_port() const { return gateway_server_ ? gateway_server_->port() : 0; }
   int rest_port() const { return rest_server_ ? rest_server_->port() : 0; }
@@ -62,6 +66,8 @@ class Broker {
   std::unique_ptr<LocalBrokerClient> local_client_;
   std::unique_ptr<gateway::ClusterBrokerClient> cluster_client_;
   std::unique_ptr<gateway::GatewayService> gateway_service_;
+  // The REST API's searches over the history store (none with history off).
+  std::unique_ptr<HistorySearch> history_search_;
   std::unique_ptr<gateway::GatewayServer> gateway_server_;
   std::unique_ptr<gateway::rest::RestServer> rest_server_;
   std::unique_ptr<BackupService> backups_;

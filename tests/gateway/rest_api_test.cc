@@ -293,10 +293,13 @@ TEST_F(RestApiTest, EndpointsNotBuiltAnswerNotImplemented) {
   ExpectProblem(variables, 501, "/v2/user-tasks/1/variables/search");
   EXPECT_NE(variables.Json()["detail"].get<std::string>().find("user task"), std::string::npos);
   ExpectProblem(Call("PUT", "/v2/clock", "application/json", "{}"), 501, "/v2/clock");
-  HttpAnswer search = PostJson("/v2/process-definitions/search", json::object());
-  ExpectProblem(search, 501, "/v2/process-definitions/search");
-  EXPECT_NE(search.Json()["detail"].get<std::string>().find("/v2/process-definitions/search"),
+  HttpAnswer batches = PostJson("/v2/batch-operations/search", json::object());
+  ExpectProblem(batches, 501, "/v2/batch-operations/search");
+  EXPECT_NE(batches.Json()["detail"].get<std::string>().find("/v2/batch-operations/search"),
             std::string::npos);
+  // Decision instances are routed but not built.
+  ExpectProblem(PostJson("/v2/decision-instances/search", json::object()), 501,
+                "/v2/decision-instances/search");
   ExpectProblem(Call("GET", "/v1/anything"), 404, "/v1/anything");
 }
 
@@ -524,6 +527,64 @@ TEST_F(RestApiTest, MessageCorrelationAnswersTheInstanceOrNotFound) {
       404, "/v2/messages/correlation");
 }
 
+// Searches and reads of history (the embedded gateway's history store): export is asynchronous,
+// so the first search polls until the instance is there.
+TEST_F(RestApiTest, SearchesAndReadsAnswerFromTheHistoryStore) {
+  ASSERT_TRUE(Deploy("one-task.bpmn"));
+  HttpAnswer created = PostJson("/v2/process-instances", {{"processDefinitionId", "one-task"},
+                                                          {"variables", {{"searchMe", "yes"}}}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string instance = created.Json()["processInstanceKey"];
+  const std::string definition = created.Json()["processDefinitionKey"];
+
+  const json by_instance = {{"filter", {{"processInstanceKey", instance}}}};
+  HttpAnswer found;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  do {
+    found = PostJson("/v2/process-instances/search", by_instance);
+    ASSERT_EQ(found.status, 200) << found.body;
+    if (found.Json()["items"].size() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (Clock::now() < deadline);
+  ASSERT_EQ(found.Json()["items"].size(), 1u) << found.body;
+  EXPECT_EQ(found.Json()["items"][0]["state"], "ACTIVE");
+  EXPECT_EQ(found.Json()["page"]["totalItems"], 1);
+  EXPECT_EQ(found.headers["content-type"], "application/json");
+  EXPECT_TRUE(found.headers["tern-history-lag"].starts_with("records=")) << found.headers.size();
+
+  HttpAnswer read = Call("GET", "/v2/process-instances/" + instance);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(read.Json()["processDefinitionId"], "one-task");
+  HttpAnswer variables =
+      PostJson("/v2/variables/search",
+               {{"filter", {{"processInstanceKey", instance}, {"name", "searchMe"}}}});
+  ASSERT_EQ(variables.status, 200) << variables.body;
+  ASSERT_EQ(variables.Json()["items"].size(), 1u) << variables.body;
+  EXPECT_EQ(variables.Json()["items"][0]["value"], "\"yes\"");
+  HttpAnswer elements = PostJson("/v2/element-instances/search", by_instance);
+  ASSERT_EQ(elements.status, 200) << elements.body;
+  EXPECT_GE(elements.Json()["items"].size(), 1u);
+
+  HttpAnswer xml = Call("GET", "/v2/process-definitions/" + definition + "/xml");
+  ASSERT_EQ(xml.status, 200) << xml.body;
+  EXPECT_EQ(xml.headers["content-type"], "text/xml");
+  EXPECT_NE(xml.body.find("one-task"), std::string::npos);
+  HttpAnswer statistics = PostJson(
+      "/v2/process-definitions/" + definition + "/statistics/element-instances", json::object());
+  ASSERT_EQ(statistics.status, 200) << statistics.body;
+  bool task_active = false;
+  for (const auto& item : statistics.Json()["items"]) {
+    if (item["active"].get<int64_t>() > 0) task_active = true;
+  }
+  EXPECT_TRUE(task_active) << statistics.body;
+
+  HttpAnswer bad = PostJson("/v2/process-instances/search", {{"filter", {{"color", "red"}}}});
+  ExpectProblem(bad, 400, "/v2/process-instances/search");
+  EXPECT_NE(bad.Json()["detail"].get<std::string>().find("'filter.color'"), std::string::npos);
+  ExpectProblem(Call("GET", "/v2/incidents/42"), 404, "/v2/incidents/42");
+  ExpectProblem(Call("GET", "/v2/variables/abc"), 400, "/v2/variables/abc");
+}
+
 // A broker with three partitions: a user task search walks them in key order.
 class RestApiThreePartitionsTest : public RestApiTest {
  public:
@@ -570,6 +631,22 @@ TEST_F(RestApiThreePartitionsTest, UserTaskSearchPagesAcrossPartitionsInKeyOrder
   for (size_t i = 1; i < expected.size(); ++i) {
     EXPECT_LT(std::stoll(expected[i - 1]), std::stoll(expected[i]));
   }
+}
+
+// A broker with history off: searches answer 501 saying why.
+class RestApiHistoryOffTest : public RestApiTest {
+ public:
+  static void SetUpTestSuite() {
+    broker_ = new BrokerProcess({"--history", "none"});
+    broker_->Start();
+  }
+};
+
+TEST_F(RestApiHistoryOffTest, SearchesAnswerNotImplementedSayingWhy) {
+  HttpAnswer search = PostJson("/v2/process-instances/search", json::object());
+  ExpectProblem(search, 501, "/v2/process-instances/search");
+  EXPECT_NE(search.Json()["detail"].get<std::string>().find("history"), std::string::npos);
+  ExpectProblem(Call("GET", "/v2/process-definitions/1/xml"), 501, "/v2/process-definitions/1/xml");
 }
 
 }  // namespace

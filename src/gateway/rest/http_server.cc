@@ -205,6 +205,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (!answer.content_type.empty()) {
       response_->set(http::field::content_type, answer.content_type);
     }
+    for (const auto& [name, value] : answer.headers) response_->set(name, value);
     response_->body() = std::move(answer.body);
     response_->keep_alive(keep_alive);
     response_->prepare_payload();

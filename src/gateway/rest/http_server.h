@@ -16,6 +16,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -50,6 +52,8 @@ struct HttpResponse {
   int status = 200;
   std::string content_type;  // empty: no body
   std::string body;
+  // Further header fields (e.g. WWW-Authenticate on a 401).
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 // Answers one request, once, from any thread. Build runs `make` on the server's threads (on

@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "gateway/long_polling.h"
 #include "gateway/rest/multipart.h"
+#include "gateway/rest/search_api.h"
 #include "gateway/rest/text.h"
 
 namespace tern::gateway::rest {
@@ -1008,7 +1009,7 @@ constexpr std::string_view kUserTasksNotBuilt =
 
 std::vector<RestApi::Route> RouteTable() {
   using Body = RestApi::Body;
-  return {
+  std::vector<RestApi::Route> routes = {
       {"GET", "/v2/topology", Body::kNone, GetTopology},
       {"GET", "/v2/license", Body::kNone, GetLicense},
       {"POST", "/v2/deployments", Body::kMultipart, CreateDeployment},
@@ -1046,6 +1047,9 @@ std::vector<RestApi::Route> RouteTable() {
       {"POST", "/v2/user-tasks/{userTaskKey}/variables/search", Body::kJson, nullptr,
        kUserTasksNotBuilt},
   };
+  // Searches and reads of history (search_api.cc).
+  for (RestApi::Route& route : SearchRoutes()) routes.push_back(route);
+  return routes;
 }
 
 // Matches `path` against `pattern` segment by segment; {name} segments are captured.
@@ -1114,7 +1118,8 @@ HttpResponse ProblemFor(const grpc::Status& status, std::string_view instance) {
   return Problem(http_status, title, status.error_message(), instance);
 }
 
-RestApi::RestApi(GatewayService& service) : service_(service), routes_(RouteTable()) {}
+RestApi::RestApi(GatewayService& service, SearchBackend* search)
+    : service_(service), search_(search), routes_(RouteTable()) {}
 
 void RestApi::Handle(HttpRequest request, Respond respond) {
   std::string path = request.target.substr(0, request.target.find('?'));
@@ -1130,7 +1135,7 @@ void RestApi::Handle(HttpRequest request, Respond respond) {
                              StrCat(request.method, " ", route.pattern, ": ", route.not_built),
                              path));
     }
-    Call call{path, std::move(params), json::object(), {}, std::move(respond)};
+    Call call{search_, path, std::move(params), json::object(), {}, std::move(respond)};
     if (route.body == Body::kJson && !Trim(request.body).empty()) {
       if (!IsJson(request.content_type)) {
         return call.respond(Problem(415, "Unsupported Media Type",

@@ -18,6 +18,7 @@
 
 #include "gateway/gateway_service.h"
 #include "gateway/rest/http_server.h"
+#include "gateway/search_backend.h"
 
 namespace tern::gateway::rest {
 
@@ -28,7 +29,8 @@ HttpResponse ProblemFor(const grpc::Status& status, std::string_view instance);
 
 class RestApi {
  public:
-  explicit RestApi(GatewayService& service);
+  // `search` answers the searches and reads of history (null: they answer 501).
+  explicit RestApi(GatewayService& service, SearchBackend* search = nullptr);
   RestApi(const RestApi&) = delete;
   RestApi& operator=(const RestApi&) = delete;
 
@@ -38,6 +40,8 @@ class RestApi {
   // What a route needs: the path parameters ({key}) in order, the parsed JSON body (an empty
   // object when the request had none), the request (multipart bodies) and where to answer.
   struct Call {
+    // The history store's reads (search_api.cc); null when this gateway has none.
+    SearchBackend* search = nullptr;
     std::string path;
     std::vector<std::string> params;
     nlohmann::json body;
@@ -56,6 +60,7 @@ class RestApi {
 
  private:
   GatewayService& service_;
+  SearchBackend* search_;
   std::vector<Route> routes_;
 };
 

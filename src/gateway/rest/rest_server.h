@@ -14,10 +14,12 @@ namespace tern::gateway::rest {
 
 class RestServer {
  public:
-  // Serves `service` (which must outlive the server) on options.address.
+  // Serves `service` (which must outlive the server) on options.address; `search` (which must
+  // outlive it too) answers the searches and reads of history, none when null.
   static absl::StatusOr<std::unique_ptr<RestServer>> Start(const HttpServerOptions& options,
-                                                           GatewayService& service) {
-    auto server = std::unique_ptr<RestServer>(new RestServer(service));
+                                                           GatewayService& service,
+                                                           SearchBackend* search = nullptr) {
+    auto server = std::unique_ptr<RestServer>(new RestServer(service, search));
     auto http = HttpServer::Start(options,
                                   [api = server->api_.get()](HttpRequest request, Respond respond) {
                                     api->Handle(std::move(request), std::move(respond));
@@ -33,7 +35,8 @@ class RestServer {
   int port() const { return http_ ? http_->port() : 0; }
 
  private:
-  explicit RestServer(GatewayService& service) : api_(std::make_unique<RestApi>(service)) {}
+  RestServer(GatewayService& service, SearchBackend* search)
+      : api_(std::make_unique<RestApi>(service, search)) {}
   std::unique_ptr<RestApi> api_;
   std::unique_ptr<HttpServer> http_;
 };
