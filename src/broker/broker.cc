@@ -173,6 +173,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
                                                    broker->history_search_.get());
       if (!rest.ok()) return rest.status();
       broker->rest_server_ = *std::move(rest);
+      broker->rest_server_->ServeConsole(c.console_dir);
     }
   }
   if (!c.monitoring_address.empty()) {

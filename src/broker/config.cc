@@ -132,6 +132,9 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
       "host:port of the embedded gateway's REST API (/v2); empty or 'none' turns it off");
   add("rest-max-connections", config.rest_max_connections,
       "open REST connections at most; more are answered 503 and closed");
+  add("console-dir", config.console_dir,
+      "directory of the web console served on the REST address (auto: share/tern/console beside "
+      "bin/; none: off)");
   add("log-level", config.log_level, "trace, debug, info, warn, error");
   add("log-format", config.log_format, "text, or json (one object per line)");
   add("backup-dir", config.backup_dir,

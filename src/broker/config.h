@@ -33,6 +33,9 @@ struct BrokerConfig {
   std::string rest_address = "127.0.0.1:8080";
   // Open REST connections; more are answered 503 and closed.
   int32_t rest_max_connections = 1'000;
+  // The web console's files, served on the REST address outside /v2 (docs/console.md): "auto"
+  // is share/tern/console beside the program's bin/ directory; "" or "none" turns it off.
+  std::string console_dir = "auto";
   std::string log_level = "info";
   // "text" (default) or "json" (one object per line: timestamp, level, logger, message, thread).
   std::string log_format = "text";

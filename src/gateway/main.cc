@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   int64_t request_timeout_ms = 15'000;
   std::string rest_address = "127.0.0.1:8080";
   int rest_max_connections = 1'000;
+  std::string console_dir = "auto";
   std::string log_format = "text";
   app.add_option("--address", address, "host:port the gateway serves clients on")
       ->envname("TERN_ADDRESS")
@@ -41,6 +42,11 @@ int main(int argc, char** argv) {
   app.add_option("--rest-address", rest_address,
                  "host:port of the REST API (Camunda 8.8's /v2); empty or 'none' turns it off")
       ->envname("TERN_REST_ADDRESS")
+      ->capture_default_str();
+  app.add_option("--console-dir", console_dir,
+                 "directory of the web console served on the REST address (auto: "
+                 "share/tern/console beside bin/; none: off)")
+      ->envname("TERN_CONSOLE_DIR")
       ->capture_default_str();
   app.add_option("--rest-max-connections", rest_max_connections,
                  "open REST connections at most; more are answered 503 and closed")
@@ -135,6 +141,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     rest = *std::move(started);
+    rest->ServeConsole(console_dir);
     spdlog::info("REST API (/v2) on {}", rest_address);
   }
   spdlog::info("tern-gateway on {} ({}) for brokers {} ({})", address,

@@ -107,6 +107,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void ReadHeader() {
+    head_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(core_.options.max_header_bytes));
     parser_->body_limit(static_cast<uint64_t>(core_.options.max_body_bytes));
@@ -176,6 +177,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto& message = parser_->get();
     version_ = message.version();
     keep_alive_ = message.keep_alive();
+    head_ = message.method() == http::verb::head;
     HttpRequest request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
@@ -206,9 +208,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       response_->set(http::field::content_type, answer.content_type);
     }
     for (const auto& [name, value] : answer.headers) response_->set(name, value);
-    response_->body() = std::move(answer.body);
     response_->keep_alive(keep_alive);
-    response_->prepare_payload();
+    if (head_) {
+      // HEAD: the GET answer's headers and length, without its body (RFC 9110 9.3.2).
+      response_->content_length(answer.body.size());
+    } else {
+      response_->body() = std::move(answer.body);
+      response_->prepare_payload();
+    }
     stream_.expires_after(Clock(core_.options.idle_timeout_ms));
     http::async_write(stream_, *response_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
@@ -236,6 +243,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::response<http::string_body>> response_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
+  bool head_ = false;  // the request being answered is a HEAD
   bool closed_ = false;
 };
 
