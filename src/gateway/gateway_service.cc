@@ -1,5 +1,7 @@
 #include "gateway/gateway_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <deque>
 #include <optional>
@@ -125,12 +127,67 @@ GatewayService::GatewayService(BrokerClient& brokers, GatewayOptions options)
 
 GatewayService::~GatewayService() { brokers_.SetJobsAvailableListener(nullptr); }
 
+// --- Authentication ------------------------------------------------------------------------------
+
+absl::StatusOr<auth::Principal> GatewayService::Authenticate(std::string_view authorization) {
+  if (!options_.authenticator) {
+    auth::Principal anonymous;
+    anonymous.mechanism = "none";
+    return anonymous;
+  }
+  auto principal = options_.authenticator->Authenticate(authorization);
+  if (!principal.ok()) {
+    // The reason only: messages never hold the credential (auth.h).
+    spdlog::debug("refused a caller: {}", ToStd(principal.status().message()));
+  }
+  return principal;
+}
+
+absl::StatusOr<auth::Principal> GatewayService::Authenticate(
+    const grpc::CallbackServerContext& context) {
+  if (!options_.authenticator) return Authenticate(std::string_view());
+  const auto& metadata = context.client_metadata();
+  auto [first, last] = metadata.equal_range("authorization");
+  if (first != last && std::next(first) != last) {
+    return absl::UnauthenticatedError("more than one authorization header");
+  }
+  return Authenticate(first == last ? std::string_view()
+                                    : std::string_view(first->second.data(), first->second.size()));
+}
+
+std::string_view GatewayService::AuthChallenge() const {
+  return options_.authenticator ? options_.authenticator->Challenge() : std::string_view();
+}
+
+namespace {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  // absl's and gRPC's canonical codes have the same numbers.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+// A streaming call refused before it starts (authentication): finishes at once with `status`.
+template <typename Message>
+class RefusedStream final : public grpc::ServerWriteReactor<Message> {
+ public:
+  explicit RefusedStream(const grpc::Status& status) { this->Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
 // --- gRPC handlers -------------------------------------------------------------------------------
 
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* GatewayService::Serve(Ctx* context, const Request* request,
                                                 Response* response) {
   auto* reactor = context->DefaultReactor();
+  // The caller, for authorization and tenants once they exist.
+  auto caller = Authenticate(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   Execute(*request, Reply<Response>([reactor, response](grpc::Status status, Response answer) {
     if (status.ok()) *response = std::move(answer);
     reactor->Finish(status);
@@ -167,11 +224,16 @@ TERN_GRPC_UNARY(DeleteResource)
 
 grpc::ServerWriteReactor<gp::ActivateJobsResponse>* GatewayService::ActivateJobs(
     Ctx* context, const gp::ActivateJobsRequest* request) {
+  auto caller = Authenticate(*context);
+  if (!caller.ok())
+    return new RefusedStream<gp::ActivateJobsResponse>(ToGrpcStatus(caller.status()));
   return NewActivateJobsReactor(*this, context, *request);
 }
 
 grpc::ServerWriteReactor<gp::ActivatedJob>* GatewayService::StreamActivatedJobs(
     Ctx* context, const gp::StreamActivatedJobsRequest* request) {
+  auto caller = Authenticate(*context);
+  if (!caller.ok()) return new RefusedStream<gp::ActivatedJob>(ToGrpcStatus(caller.status()));
   return NewJobStreamReactor(*this, context, *request);
 }
 

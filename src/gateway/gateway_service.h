@@ -24,7 +24,9 @@
 #include <set>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "gateway.grpc.pb.h"
+#include "gateway/auth/auth.h"
 #include "gateway/broker_client.h"
 #include "gateway/mapping.h"
 #include "gateway/scheduler.h"
@@ -51,6 +53,9 @@ struct GatewayOptions {
   // reading; its queued jobs are given back and the stream is cancelled (the client reopens).
   int64_t job_push_stall_ms = 5'000;
   std::string version = "8.6.0";
+  // Who may call (docs/security.md, "Authentication"): checked once at the start of every gRPC
+  // call and REST request. Null: everyone is an anonymous caller (auth-mode none).
+  std::shared_ptr<auth::Authenticator> authenticator;
 };
 
 class LongPollingRegistry;
@@ -177,6 +182,15 @@ class GatewayService final : public gateway_protocol::Gateway::CallbackService {
   // in key order across partitions, resumed after `after_key`; next_after_key is the last key of
   // a full page (0: no more).
   void Execute(const record::UserTaskQuery& request, Reply<record::UserTaskQueryResult> reply);
+
+  // Authentication, shared by both front doors: `authorization` is the request's header value
+  // (empty when absent). UNAUTHENTICATED names the reason, never the credential. The principal
+  // is what authorization and tenants will look at.
+  absl::StatusOr<auth::Principal> Authenticate(std::string_view authorization);
+  // The same for a gRPC call (its `authorization` metadata); the error is the call's status.
+  absl::StatusOr<auth::Principal> Authenticate(const grpc::CallbackServerContext& context);
+  // What a refused REST caller is told to send (WWW-Authenticate); empty without authentication.
+  std::string_view AuthChallenge() const;
 
   BrokerClient& brokers() { return brokers_; }
   const GatewayOptions& options() const { return options_; }

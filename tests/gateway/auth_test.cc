@@ -192,6 +192,11 @@ TEST_F(JwtTest, SchemeIsCaseInsensitive) {
   EXPECT_TRUE(authenticator_->Authenticate("bearer " + Token(*rsa_, kRs256, ValidClaims())).ok());
 }
 
+TEST_F(JwtTest, RefusedHttpCallersAreToldToSendABearerToken) {
+  EXPECT_EQ(authenticator_->Challenge(), "Bearer realm=\"tern\"");
+  EXPECT_EQ(MakeNoAuthenticator()->Challenge(), "");
+}
+
 TEST_F(JwtTest, RefusesMissingAndMalformed) {
   ExpectRefused(authenticator_->Authenticate(""), "missing");
   ExpectRefused(authenticator_->Authenticate("Basic dXNlcjpwdw=="), "malformed authorization");
@@ -360,6 +365,20 @@ TEST_F(BasicTest, RefusesWithoutNamingTheSecret) {
               HasSubstr("malformed"));
   EXPECT_THAT(std::string(authenticator_->Authenticate("Bearer x.y.z").status().message()),
               HasSubstr("malformed"));
+}
+
+// A verified credential is remembered (workers send the same header on every call); that must
+// never let a different password, a different user or a refused header through.
+TEST_F(BasicTest, ARememberedCredentialAdmitsNothingElse) {
+  for (int i = 0; i < 3; ++i) {
+    auto again = authenticator_->Authenticate(BasicHeader("demo:s3cret pass"));
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->subject, "demo");
+    EXPECT_FALSE(authenticator_->Authenticate(BasicHeader("demo:s3cret pas")).ok());
+    EXPECT_FALSE(authenticator_->Authenticate(BasicHeader("demo:s3cret pass ")).ok());
+    EXPECT_FALSE(authenticator_->Authenticate(BasicHeader("nobody:s3cret pass")).ok());
+  }
+  EXPECT_EQ(authenticator_->Challenge(), "Basic realm=\"tern\", charset=\"UTF-8\"");
 }
 
 TEST(BasicConfig, RefusesNonArgon2idHashesAndDuplicates) {

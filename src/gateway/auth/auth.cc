@@ -6,9 +6,11 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "base/strings.h"
@@ -40,6 +42,61 @@ absl::Status InitSodium() {
   return absl::OkStatus();
 }
 
+// Verified basic credentials are remembered for a short while, so that a client sending the
+// same header on every call (workers do) pays the argon2id verification once, not per call. The
+// key is a BLAKE2b hash of the header under a random per-process key: the cache never holds a
+// password, and its contents are useless outside this process. Refusals are never remembered, so
+// each guess still costs a full verification.
+class VerifiedCredentials {
+ public:
+  static constexpr int64_t kLifetimeMillis = 60'000;
+  static constexpr size_t kMaxEntries = 4096;
+
+  VerifiedCredentials() { crypto_generichash_keygen(key_); }
+  ~VerifiedCredentials() { sodium_memzero(key_, sizeof key_); }
+
+  std::string Digest(std::string_view header) const {
+    std::string digest(crypto_generichash_BYTES, '\0');
+    crypto_generichash(reinterpret_cast<unsigned char*>(digest.data()), digest.size(),
+                       reinterpret_cast<const unsigned char*>(header.data()), header.size(), key_,
+                       sizeof key_);
+    return digest;
+  }
+
+  std::optional<Principal> Find(const std::string& digest) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(digest);
+    if (it == entries_.end()) return std::nullopt;
+    if (NowMillis() >= it->second.expires_at_millis) {
+      entries_.erase(it);
+      return std::nullopt;
+    }
+    return it->second.principal;
+  }
+
+  void Remember(const std::string& digest, const Principal& principal) {
+    std::lock_guard lock(mutex_);
+    // Full: start over rather than track recency (a refill costs one verification per user).
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_[digest] = Entry{principal, NowMillis() + kLifetimeMillis};
+  }
+
+ private:
+  struct Entry {
+    Principal principal;
+    int64_t expires_at_millis;
+  };
+  static int64_t NowMillis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  unsigned char key_[crypto_generichash_KEYBYTES];
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
 class BasicAuthenticator final : public Authenticator {
  public:
   explicit BasicAuthenticator(std::vector<BasicUser> users) {
@@ -55,6 +112,21 @@ class BasicAuthenticator final : public Authenticator {
       return absl::UnauthenticatedError(
           "missing authorization header (expected basic credentials)");
     }
+    if (authorization.size() > kMaxBasicCredentialBytes + 16) {
+      return absl::UnauthenticatedError(
+          "malformed authorization header: expected 'Basic <base64 of user:password>'");
+    }
+    const std::string digest = verified_.Digest(authorization);
+    if (auto known = verified_.Find(digest)) return *std::move(known);
+    auto principal = Verify(authorization);
+    if (principal.ok()) verified_.Remember(digest, *principal);
+    return principal;
+  }
+
+  std::string_view Challenge() const override { return "Basic realm=\"tern\", charset=\"UTF-8\""; }
+
+ private:
+  absl::StatusOr<Principal> Verify(std::string_view authorization) {
     auto encoded = internal::StripScheme(authorization, "Basic");
     if (!encoded || encoded->size() > kMaxBasicCredentialBytes) {
       return absl::UnauthenticatedError(
@@ -86,6 +158,7 @@ class BasicAuthenticator final : public Authenticator {
  private:
   std::map<std::string, std::string, std::less<>> hashes_;
   std::string dummy_hash_;
+  VerifiedCredentials verified_;
 };
 
 bool IsLoopbackHost(std::string_view host) {

@@ -34,6 +34,9 @@ class Authenticator {
   // `authorization` is the header value as received ("Bearer ..." or "Basic ..."), empty when
   // the request has none. Thread-safe.
   virtual absl::StatusOr<Principal> Authenticate(std::string_view authorization) = 0;
+  // The scheme a refused HTTP caller is told to use (the 401's WWW-Authenticate header):
+  // "Bearer", "Basic realm=...", or empty when nothing is refused.
+  virtual std::string_view Challenge() const { return {}; }
 };
 
 // Accepts every request as an anonymous caller (mechanism "none").

@@ -318,6 +318,8 @@ class JwtAuthenticator final : public Authenticator {
     return principal;
   }
 
+  std::string_view Challenge() const override { return "Bearer realm=\"tern\""; }
+
  private:
   using KeyMap = std::map<std::string, Key>;
 

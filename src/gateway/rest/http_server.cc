@@ -62,7 +62,7 @@ namespace detail {
 // while keep-alive. Runs on its strand; the handler's answer is posted back to it.
 //
 // TLS plugs in here: wrap stream_ in a beast::ssl_stream and handshake in Start before the
-// first read. Authentication plugs in at OnRequest, before the handler is called.
+// first read. Authentication is the handler's first step (RestApi::Handle), shared with gRPC.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket socket, HttpServer::Core& core)
@@ -182,11 +182,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
     request.content_type = std::string(message[http::field::content_type]);
+    request.authorization = std::string(message[http::field::authorization]);
     request.body = std::move(message.body());
     parser_.reset();
     // The handler's own deadlines bound the wait (requestTimeout, long polling).
     stream_.expires_never();
-    // Authentication (a later issue) is checked here, before the handler sees the request.
+    // Authentication is the handler's first step (RestApi::Handle, with the gRPC calls' check).
     Respond respond([weak_core = core_.weak_from_this(),
                      weak_self = weak_from_this()](std::function<HttpResponse()> make) {
       auto core = weak_core.lock();

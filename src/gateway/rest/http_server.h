@@ -9,8 +9,8 @@
 // handler is called on a pool thread and must not block; it answers through `Respond`, which
 // may be called once from any thread, also after the server stopped (the answer is dropped).
 //
-// TLS and authentication plug in at one place: HttpSession in http_server.cc (the handshake
-// before the first read; the Authorization header checked before the handler is called).
+// TLS plugs in at HttpSession in http_server.cc (the handshake before the first read). The
+// Authorization header is handed to the handler, which checks it first (RestApi::Handle).
 
 #include <cstdint>
 #include <functional>
@@ -45,6 +45,7 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query, as sent
   std::string content_type;
+  std::string authorization;  // the Authorization header, empty when absent
   std::string body;
 };
 

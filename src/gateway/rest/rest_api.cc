@@ -1124,6 +1124,17 @@ RestApi::RestApi(GatewayService& service, SearchBackend* search)
 void RestApi::Handle(HttpRequest request, Respond respond) {
   std::string path = request.target.substr(0, request.target.find('?'));
   if (path.size() > 1 && path.back() == '/') path.pop_back();
+  // Every request is authenticated first, with the gRPC calls' authenticator: an unknown path
+  // tells a stranger nothing more than a known one.
+  auto caller = service_.Authenticate(request.authorization);
+  request.authorization.clear();  // no route sees (or could log) the credential
+  if (!caller.ok()) {
+    HttpResponse refused = Problem(401, "Unauthorized", ToStd(caller.status().message()), path);
+    if (const std::string_view challenge = service_.AuthChallenge(); !challenge.empty()) {
+      refused.headers.emplace_back("WWW-Authenticate", std::string(challenge));
+    }
+    return respond(std::move(refused));
+  }
   bool path_known = false;
   std::vector<std::string> params;
   for (const Route& route : routes_) {
@@ -1152,6 +1163,7 @@ void RestApi::Handle(HttpRequest request, Respond respond) {
       }
     }
     call.request = std::move(request);
+    call.caller = *std::move(caller);
     return route.handler(service_, std::move(call));
   }
   if (path_known) {

@@ -47,6 +47,8 @@ class RestApi {
     nlohmann::json body;
     HttpRequest request;
     Respond respond;
+    // Who is calling (authenticated before any route runs); for authorization and tenants.
+    auth::Principal caller = {};
   };
   enum class Body { kNone, kJson, kMultipart };
   struct Route {
