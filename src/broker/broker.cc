@@ -147,6 +147,11 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Start(BrokerConfig config, base:
   if (!c.gateway_address.empty()) {
     gateway::GatewayOptions options;
     options.version = std::string(kTernProtocolVersion);
+    if (c.auth.mode != gateway::auth::AuthMode::kNone) {
+      auto authenticator = gateway::auth::MakeAuthenticator(c.auth, clock);
+      if (!authenticator.ok()) return authenticator.status();
+      options.authenticator = *std::move(authenticator);
+    }
     broker->gateway_service_ = std::make_unique<gateway::GatewayService>(*client, options);
     gateway::ServerOptions server_options;
     server_options.address = c.gateway_address;

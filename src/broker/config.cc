@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "broker/backpressure.h"
 #include "broker/exporter_config.h"
+#include "gateway/auth/flags.h"
 
 namespace tern::broker {
 namespace {
@@ -176,6 +177,13 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
       "PEM private key of cluster-tls-certificate");
   app.add_flag("--no-gateway", no_gateway, "do not run the embedded gateway")
       ->envname("TERN_NO_GATEWAY");
+  // The same authentication flags as tern-gateway's; each is also a YAML key.
+  gateway::auth::AuthFlags auth_flags;
+  gateway::auth::AddAuthFlags(app, auth_flags);
+  for (const char* key : {"auth-mode", "oidc-issuer", "oidc-audience", "oidc-jwks-url",
+                          "oidc-jwks-file", "auth-users-file"}) {
+    options[key] = app.get_option(StrCat("--", key));
+  }
 
   // Defaults from the YAML file; flags and environment parsed afterwards override them.
   std::string file = FindConfigFile(argc, argv);
@@ -189,6 +197,10 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
         std::string key = item.first.as<std::string>();
         if (key == "no-gateway") {
           no_gateway = item.second.as<bool>();
+          continue;
+        }
+        if (key == "insecure-no-auth") {
+          auth_flags.insecure_no_auth = item.second.as<bool>();
           continue;
         }
         if (key == "exporters") {
@@ -223,6 +235,17 @@ absl::StatusOr<BrokerConfig> LoadBrokerConfig(int argc, char** argv) {
   }
   if (no_gateway) config.gateway_address.clear();
   if (no_gateway || config.rest_address == "none") config.rest_address.clear();
+  for (const std::string& address : {config.gateway_address, config.rest_address}) {
+    if (address.empty()) continue;
+    if (auto status = gateway::auth::FinishAuthFlags(auth_flags, address); !status.ok()) {
+      return status;
+    }
+  }
+  if (auto mode = gateway::auth::ParseAuthMode(auth_flags.mode); mode.ok()) {
+    auth_flags.config.mode = *mode;
+  }
+  config.auth = auth_flags.config;
+  config.insecure_no_auth = auth_flags.insecure_no_auth;
   if (config.rest_max_connections < 1) {
     return absl::InvalidArgumentError("rest-max-connections must be at least 1");
   }

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "exporter/exporter.h"
+#include "gateway/auth/auth.h"
 #include "gateway/tls.h"
 
 namespace tern::broker {
@@ -80,6 +81,11 @@ struct BrokerConfig {
   // when not given. docs/security.md explains both.
   gateway::ServerTlsFiles tls;
   gateway::ClusterTlsFiles cluster_tls;
+  // Client authentication on the embedded gateway's gRPC and REST listeners (auth-mode,
+  // oidc-issuer, oidc-audience, oidc-jwks-url, oidc-jwks-file, auth-users-file). Without it
+  // (none), a non-loopback gateway or REST address needs insecure-no-auth.
+  gateway::auth::AuthConfig auth;
+  bool insecure_no_auth = false;
   // Where the settings came from, for the start-up log line.
   std::string config_file;
 };

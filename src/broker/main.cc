@@ -122,6 +122,27 @@ int main(int argc, char** argv) {
                                                : StrCat(", gateway on ", config->gateway_address,
                                                         config->tls.enabled() ? " (TLS)" : ""),
                config->cluster_tls.enabled() ? ", cluster port with mutual TLS" : "");
+  if (!config->gateway_address.empty()) {
+    switch (config->auth.mode) {
+      case gateway::auth::AuthMode::kOidc:
+        spdlog::info("clients authenticate with bearer tokens from {} (audience {})",
+                     config->auth.oidc.issuer, config->auth.oidc.audience);
+        break;
+      case gateway::auth::AuthMode::kBasic:
+        spdlog::info("clients authenticate with basic credentials (users from {})",
+                     config->auth.basic_users_file);
+        break;
+      case gateway::auth::AuthMode::kNone:
+        if (config->insecure_no_auth) {
+          spdlog::warn(
+              "insecure-no-auth: clients are not authenticated; anyone who reaches {}{}{} can "
+              "deploy, start, cancel and complete anything",
+              config->gateway_address, config->rest_address.empty() ? "" : " or ",
+              config->rest_address);
+        }
+        break;
+    }
+  }
   if ((*broker)->rest_port() != 0) {
     spdlog::info("REST API (/v2) on {}", config->rest_address);
   }

@@ -7,13 +7,16 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "base/clock.h"
 #include "base/logging.h"
 #include "base/process.h"
 #include "base/strings.h"
+#include "gateway/auth/flags.h"
 #include "gateway/cluster_client.h"
 #include "gateway/gateway_service.h"
 #include "gateway/rest/rest_server.h"
@@ -84,17 +87,55 @@ int main(int argc, char** argv) {
   app.add_option("--cluster-tls-private-key", cluster_tls.private_key,
                  "PEM private key of --cluster-tls-certificate")
       ->envname("TERN_CLUSTER_TLS_PRIVATE_KEY");
+  gateway::auth::AuthFlags auth_flags;
+  gateway::auth::AddAuthFlags(app, auth_flags);
+  // `tern-gateway hash-password`: an argon2id hash for --auth-users-file, of the password read
+  // from standard input (so it is not in the shell history or the process list).
+  auto* hash_password = app.add_subcommand(
+      "hash-password", "print an argon2id hash of the password on standard input");
+  uint64_t hash_ops = 0;
+  size_t hash_memory_kib = 0;
+  hash_password->add_option("--ops", hash_ops, "argon2id passes (default: libsodium's moderate)");
+  hash_password->add_option("--memory-kib", hash_memory_kib,
+                            "argon2id memory in KiB (default: libsodium's moderate, 256 MiB)");
   CLI11_PARSE(app, argc, argv);
+  if (*hash_password) {
+    std::string password;
+    std::getline(std::cin, password);
+    auto hash = gateway::auth::HashPassword(password, hash_ops, hash_memory_kib * 1024);
+    if (!hash.ok()) {
+      std::fprintf(stderr, "tern-gateway: %s\n",
+                   std::string(ToStd(hash.status().message())).c_str());
+      return 1;
+    }
+    std::printf("%s\n", hash->c_str());
+    return 0;
+  }
   if (auto status = base::ConfigureLogging(log_format, log_level); !status.ok()) {
     std::fprintf(stderr, "tern-gateway: %s\n", std::string(ToStd(status.message())).c_str());
     return 2;
   }
+  if (rest_address == "none") rest_address.clear();
   for (const absl::Status& status :
-       {gateway::ValidateServerTls(tls), gateway::ValidateClusterTls(cluster_tls)}) {
+       {gateway::ValidateServerTls(tls), gateway::ValidateClusterTls(cluster_tls),
+        gateway::auth::FinishAuthFlags(auth_flags, address),
+        rest_address.empty() ? absl::OkStatus()
+                             : gateway::auth::FinishAuthFlags(auth_flags, rest_address)}) {
     if (!status.ok()) {
       spdlog::critical("cannot start: {}", ToStd(status.message()));
       return 2;
     }
+  }
+  auto authenticator = gateway::auth::MakeAuthenticator(auth_flags.config, base::SystemClock());
+  if (!authenticator.ok()) {
+    spdlog::critical("cannot start: {}", ToStd(authenticator.status().message()));
+    return 2;
+  }
+  if (auth_flags.config.mode == gateway::auth::AuthMode::kNone && auth_flags.insecure_no_auth) {
+    spdlog::warn(
+        "--insecure-no-auth: clients are not authenticated; anyone who reaches {}{}{} can deploy, "
+        "start, cancel and complete anything",
+        address, rest_address.empty() ? "" : " or ", rest_address);
   }
 
   sigset_t signals;
@@ -116,6 +157,7 @@ int main(int argc, char** argv) {
   }
   gateway::GatewayOptions options;
   options.request_timeout_ms = request_timeout_ms;
+  options.authenticator = *std::move(authenticator);
   gateway::GatewayService service(client, options);
   gateway::ServerOptions server_options;
   server_options.address = address;
@@ -126,7 +168,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<gateway::rest::RestServer> rest;
-  if (rest_address == "none") rest_address.clear();
   if (!rest_address.empty() && tls.enabled()) {
     // REST has no TLS yet: do not serve it in plaintext next to a TLS-protected gRPC port.
     spdlog::warn("REST API off: it has no TLS yet and --tls-certificate is set");
@@ -144,10 +185,11 @@ int main(int argc, char** argv) {
     rest->ServeConsole(console_dir);
     spdlog::info("REST API (/v2) on {}", rest_address);
   }
-  spdlog::info("tern-gateway on {} ({}) for brokers {} ({})", address,
+  spdlog::info("tern-gateway on {} ({}, authentication: {}) for brokers {} ({})", address,
                tls.enabled() ? (tls.client_ca.empty() ? "TLS" : "TLS, client certificates required")
                              : "plaintext",
-               absl::StrJoin(brokers, ","), cluster_tls.enabled() ? "mutual TLS" : "plaintext");
+               auth_flags.mode, absl::StrJoin(brokers, ","),
+               cluster_tls.enabled() ? "mutual TLS" : "plaintext");
   int signal = 0;
   while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
     spdlog::info(

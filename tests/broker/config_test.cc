@@ -96,7 +96,9 @@ TEST(BrokerConfigRest, AddressFromFlagFileAndEnvironmentAndOff) {
   EXPECT_EQ(defaults->rest_address, "127.0.0.1:8080");
   EXPECT_EQ(defaults->rest_max_connections, 1000);
 
-  auto flag = Load({"--rest-address", "0.0.0.0:8081", "--rest-max-connections", "5"});
+  // A non-loopback address without authentication needs --insecure-no-auth (BrokerConfigAuth).
+  auto flag =
+      Load({"--rest-address", "0.0.0.0:8081", "--rest-max-connections", "5", "--insecure-no-auth"});
   ASSERT_TRUE(flag.ok()) << flag.status();
   EXPECT_EQ(flag->rest_address, "0.0.0.0:8081");
   EXPECT_EQ(flag->rest_max_connections, 5);
@@ -118,6 +120,67 @@ TEST(BrokerConfigRest, AddressFromFlagFileAndEnvironmentAndOff) {
   ASSERT_TRUE(no_gateway.ok()) << no_gateway.status();
   EXPECT_EQ(no_gateway->rest_address, "");
   EXPECT_FALSE(Load({"--rest-max-connections", "0"}).ok());
+}
+
+// Issue 14 item 3: authentication is none by default only on loopback addresses.
+TEST(BrokerConfigAuth, NoAuthOnANonLoopbackAddressNeedsInsecureNoAuth) {
+  auto defaults = Load({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->auth.mode, gateway::auth::AuthMode::kNone);
+  EXPECT_FALSE(defaults->insecure_no_auth);
+
+  for (const char* key : {"--gateway-address", "--rest-address"}) {
+    auto exposed = Load({key, "0.0.0.0:26600"});
+    ASSERT_FALSE(exposed.ok()) << key;
+    EXPECT_NE(exposed.status().message().find("0.0.0.0:26600"), std::string::npos);
+    EXPECT_NE(exposed.status().message().find("--insecure-no-auth"), std::string::npos);
+    auto insecure = Load({key, "0.0.0.0:26600", "--insecure-no-auth"});
+    ASSERT_TRUE(insecure.ok()) << insecure.status();
+    EXPECT_TRUE(insecure->insecure_no_auth);
+  }
+  // Without the embedded gateway nothing serves clients.
+  EXPECT_TRUE(Load({"--gateway-address", "0.0.0.0:26600", "--no-gateway"}).ok());
+
+  ::setenv("TERN_INSECURE_NO_AUTH", "true", 1);
+  auto env = Load({"--gateway-address", "0.0.0.0:26600"});
+  ::unsetenv("TERN_INSECURE_NO_AUTH");
+  ASSERT_TRUE(env.ok()) << env.status();
+
+  std::string file = ::testing::TempDir() + "/tern_config_insecure.yaml";
+  std::ofstream(file) << "gateway-address: 0.0.0.0:26600\ninsecure-no-auth: true\n";
+  EXPECT_TRUE(Load({"--config", file}).ok());
+}
+
+TEST(BrokerConfigAuth, OidcAndBasicFromFlagsFileAndEnvironment) {
+  auto oidc =
+      Load({"--auth-mode", "oidc", "--oidc-issuer", "https://issuer.test", "--oidc-jwks-url",
+            "https://issuer.test/jwks", "--gateway-address", "0.0.0.0:26600"});
+  ASSERT_TRUE(oidc.ok()) << oidc.status();
+  EXPECT_EQ(oidc->auth.mode, gateway::auth::AuthMode::kOidc);
+  EXPECT_EQ(oidc->auth.oidc.issuer, "https://issuer.test");
+  EXPECT_EQ(oidc->auth.oidc.audience, "zeebe-api");
+  EXPECT_EQ(oidc->auth.oidc_jwks_url, "https://issuer.test/jwks");
+
+  std::string file = ::testing::TempDir() + "/tern_config_auth.yaml";
+  std::ofstream(file) << "auth-mode: oidc\noidc-issuer: https://file.test\n"
+                         "oidc-audience: orders\noidc-jwks-file: /etc/tern/jwks.json\n";
+  auto from_file = Load({"--config", file});
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->auth.mode, gateway::auth::AuthMode::kOidc);
+  EXPECT_EQ(from_file->auth.oidc.issuer, "https://file.test");
+  EXPECT_EQ(from_file->auth.oidc.audience, "orders");
+  EXPECT_EQ(from_file->auth.oidc_jwks_file, "/etc/tern/jwks.json");
+
+  ::setenv("TERN_AUTH_MODE", "basic", 1);
+  ::setenv("TERN_AUTH_USERS_FILE", "/etc/tern/users", 1);
+  auto env = Load({});
+  ::unsetenv("TERN_AUTH_MODE");
+  ::unsetenv("TERN_AUTH_USERS_FILE");
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(env->auth.mode, gateway::auth::AuthMode::kBasic);
+  EXPECT_EQ(env->auth.basic_users_file, "/etc/tern/users");
+
+  EXPECT_FALSE(Load({"--auth-mode", "kerberos"}).ok());
 }
 
 }  // namespace
