@@ -1,8 +1,8 @@
 #pragma once
 
 // Call credentials: what the client sends in the "authorization" header of every request.
-// Tern's gateway ignores the header today; a gateway behind an authenticating proxy, or
-// Camunda 8 SaaS, checks it.
+// Tern's gateway checks it with --auth-mode oidc or basic (docs/security.md), as do Camunda 8
+// SaaS and gateways behind an authenticating proxy.
 
 #include <chrono>
 #include <memory>
