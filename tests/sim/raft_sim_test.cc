@@ -137,6 +137,7 @@ TEST(RaftSim, TestHighLatencyKeepsAStableLeader) {
     o.crash_before_persist = 0;
     o.partition_per_tick = 0;
     o.transfer_per_tick = 0;
+    o.membership_per_tick = 0;  // removing the leader moves leadership: an election
     o.propose_per_tick = 0.5;
     o.fault_ticks = 1500;
     RaftSim sim(s, o, false);
