@@ -426,6 +426,9 @@ describe('a non-loopback address without authentication needs --insecure-no-auth
         await sleep(100);
       }
       assert.equal(answer?.status, 200, log);
+      // The warning follows the start-up lines (the REST API may answer before it is written).
+      const logged = Date.now() + 10_000;
+      while (!/insecure-no-auth: clients are not authenticated/.test(log) && Date.now() < logged) await sleep(50);
       assert.match(log, /insecure-no-auth: clients are not authenticated/);
     } finally {
       insecure.kill('SIGKILL');
