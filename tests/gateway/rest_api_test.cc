@@ -573,7 +573,8 @@ TEST_F(RestApiTest, SearchesAndReadsAnswerFromTheHistoryStore) {
       "/v2/process-definitions/" + definition + "/statistics/element-instances", json::object());
   ASSERT_EQ(statistics.status, 200) << statistics.body;
   bool task_active = false;
-  for (const auto& item : statistics.Json()["items"]) {
+  const json counts = statistics.Json();
+  for (const auto& item : counts["items"]) {
     if (item["active"].get<int64_t>() > 0) task_active = true;
   }
   EXPECT_TRUE(task_active) << statistics.body;
