@@ -63,24 +63,4 @@ absl::Status XmlProblem(std::string_view resource_name, int line, std::string_vi
   return problems.ToStatus(resource_name);
 }
 
-std::string Excerpt(std::string_view text, size_t max_bytes) {
-  std::string out;
-  size_t i = 0;
-  for (; i < text.size() && out.size() < max_bytes; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) {
-      out += '?';
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (i < text.size()) {
-    // Do not cut a UTF-8 sequence in half: drop trailing continuation bytes and their lead.
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
-    out += "...";
-  }
-  return out;
-}
-
 }  // namespace tern::bpmn

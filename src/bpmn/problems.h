@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "base/xml_scan.h"
 
 namespace tern::bpmn {
 
@@ -40,6 +41,6 @@ class Problems {
 absl::Status XmlProblem(std::string_view resource_name, int line, std::string_view message);
 
 // Keeps user-supplied text short and printable inside a one-line message.
-std::string Excerpt(std::string_view text, size_t max_bytes = 64);
+using base::Excerpt;
 
 }  // namespace tern::bpmn

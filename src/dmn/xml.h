@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/xml_scan.h"
 
 namespace pugi {
 class xml_document;
@@ -65,6 +66,6 @@ absl::StatusOr<std::unique_ptr<XmlDocument>> ReadXml(std::string_view xml,
                                                      std::string_view resource_name);
 
 // Keeps user-supplied text short and printable inside a one-line message.
-std::string Excerpt(std::string_view text, size_t max_bytes = 64);
+using base::Excerpt;
 
 }  // namespace tern::dmn::internal
