@@ -19,6 +19,7 @@
 #include "exporter/sql.h"
 #include "tests/engine/engine_harness.h"
 #include "tests/engine/models.h"
+#include "tests/exporter/postgres_server.h"
 
 namespace tern::exporter {
 namespace {
@@ -75,7 +76,8 @@ class HistoryQueryTest : public ::testing::Test {
     ASSERT_TRUE(connection.ok()) << connection.status();
     auto store = HistoryStore::Open(*std::move(connection), 1);
     ASSERT_TRUE(store.ok()) << store.status();
-    for (const auto& record : h.Records()) ASSERT_TRUE((*store)->Apply(record).ok());
+    records_ = h.Records();
+    for (const auto& record : records_) ASSERT_TRUE((*store)->Apply(record).ok());
     ASSERT_TRUE((*store)->Commit().ok());
   }
   static void TearDownTestSuite() {
@@ -124,6 +126,7 @@ class HistoryQueryTest : public ::testing::Test {
   }
 
   static fs::path* path_;
+  static std::vector<record::Record> records_;
   static std::vector<int64_t> instances_;
   static std::set<int64_t> completed_;
   static int64_t incident_;
@@ -133,6 +136,7 @@ class HistoryQueryTest : public ::testing::Test {
 };
 
 fs::path* HistoryQueryTest::path_ = nullptr;
+std::vector<record::Record> HistoryQueryTest::records_;
 std::vector<int64_t> HistoryQueryTest::instances_;
 std::set<int64_t> HistoryQueryTest::completed_;
 int64_t HistoryQueryTest::incident_ = 0;
@@ -417,6 +421,82 @@ TEST_F(HistoryQueryTest, ProgressPerPartition) {
   ASSERT_EQ(progress->size(), 1u);
   EXPECT_EQ((*progress)[0].partition_id, 1);
   EXPECT_GT((*progress)[0].position, 0);
+}
+
+// The same records in a real PostgreSQL store (Debian's postgresql-15, started by the test):
+// every search, get, XML and statistics answers exactly as on SQLite.
+TEST_F(HistoryQueryTest, PostgresqlAnswersAsSqlite) {
+  auto server = tern::testing::PostgresServer::Shared();
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto url = (*server)->CreateDatabase(StrCat("history_query_", getpid()));
+  ASSERT_TRUE(url.ok()) << url.status();
+  {
+    auto connection = OpenPostgresql(*url);
+    ASSERT_TRUE(connection.ok()) << connection.status();
+    auto store = HistoryStore::Open(*std::move(connection), 1);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (const auto& record : records_) ASSERT_TRUE((*store)->Apply(record).ok());
+    ASSERT_TRUE((*store)->Commit().ok());
+  }
+  auto connection = OpenPostgresql(*url);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  auto postgres = HistoryQuery::Open(*std::move(connection));
+  ASSERT_TRUE(postgres.ok()) << postgres.status();
+
+  const json one_task = {{"processDefinitionId", "one-task"}};
+  const std::vector<std::pair<std::string, json>> searches = {
+      {"process-instances", json::object()},
+      {"process-instances", {{"filter", {{"state", "ACTIVE"}, {"hasIncident", false}}}}},
+      {"process-instances",
+       {{"filter", one_task},
+        {"sort", json::array({{{"field", "startDate"}, {"order", "DESC"}}})},
+        {"page", {{"limit", 5}}}}},
+      {"process-instances",
+       {{"filter",
+         {{"variables", json::array({{{"name", "name"}, {"value", {{"$like", "*order-1*"}}}}})}}}}},
+      {"process-instances", {{"filter", {{"errorMessage", "no retries left"}}}}},
+      {"process-instances",
+       {{"sort", json::array({{{"field", "state"}}, {{"field", "endDate"}, {"order", "DESC"}}})},
+        {"page", {{"from", 3}, {"limit", 4}}}}},
+      {"process-definitions", {{"filter", {{"isLatestVersion", true}}}}},
+      {"element-instances",
+       {{"filter", {{"type", {{"$in", {"SERVICE_TASK", "END_EVENT"}}}}}},
+        {"sort", json::array({{{"field", "elementId"}}})}}},
+      {"variables", {{"filter", {{"name", {{"$neq", "n"}}}}}, {"page", {{"limit", 3}}}}},
+      {"incidents", json::object()},
+      {"jobs", {{"sort", json::array({{{"field", "state"}, {"order", "DESC"}}})}}},
+      {"decision-definitions", json::object()},
+  };
+  for (const auto& [entity, request] : searches) {
+    json expected = Search(entity, request);
+    auto answer = (*postgres)->Search(entity, request);
+    ASSERT_TRUE(answer.ok()) << answer.status() << " for " << entity << " " << request.dump();
+    EXPECT_EQ(*answer, expected) << entity << " " << request.dump();
+    // The next page by cursor, too.
+    if (!expected["page"].contains("endCursor")) continue;
+    json next = request;
+    next["page"] = {{"limit", 3}, {"after", expected["page"]["endCursor"]}};
+    auto next_answer = (*postgres)->Search(entity, next);
+    ASSERT_TRUE(next_answer.ok()) << next_answer.status();
+    EXPECT_EQ(*next_answer, Search(entity, next)) << entity << " " << next.dump();
+  }
+  EXPECT_EQ((*postgres)->Search("jobs", {{"filter", {{"speed", 1}}}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto definition = query_->Get("process-instances", incident_);
+  ASSERT_TRUE(definition.ok());
+  const int64_t definition_key =
+      std::stoll((*definition)["processDefinitionKey"].get<std::string>());
+  auto statistics = (*postgres)->ProcessDefinitionElementStatistics(
+      definition_key, {{"filter", {{"state", "ACTIVE"}}}});
+  ASSERT_TRUE(statistics.ok()) << statistics.status();
+  EXPECT_EQ(*statistics, *query_->ProcessDefinitionElementStatistics(
+                             definition_key, {{"filter", {{"state", "ACTIVE"}}}}));
+  auto xml = (*postgres)->ProcessDefinitionXml(definition_key);
+  ASSERT_TRUE(xml.ok()) << xml.status();
+  EXPECT_EQ(*xml, *query_->ProcessDefinitionXml(definition_key));
+  auto instance = (*postgres)->Get("process-instances", incident_);
+  ASSERT_TRUE(instance.ok()) << instance.status();
+  EXPECT_EQ(*instance, *definition);
 }
 
 }  // namespace
