@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "bpmn/strings.h"
+#include "bpmn/timer_expression.h"
 #if TERN_BPMN_HAVE_FEEL
 #include "feel/temporal.h"
 #endif
@@ -733,6 +734,12 @@ class ProcessValidator {
       }
     } else if (event.interrupting && kind == TimerKind::kCycle) {
       Problem(event, "an interrupting timer event must not have a timeCycle");
+    }
+    // A static text must parse now, not fail in a running instance. Evaluated at the epoch: only
+    // the text's form is checked here; the engine evaluates it at the batch's time.
+    if (!event.timer->value.is_feel()) {
+      auto schedule = timers::ScheduleFromText(kind, event.timer->value.static_text(), 0);
+      if (!schedule.ok()) Problem(event, std::string(schedule.status().message()));
     }
   }
 

@@ -532,6 +532,30 @@ TEST(ValidatorTest, TimerRules) {
       R"(<bpmn:startEvent id="s"><bpmn:timerEventDefinition><bpmn:timeDate>=later</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:startEvent>)");
 }
 
+TEST(ValidatorTest, StaticTimerTextsAreCheckedAtDeploy) {
+  EXPECT_THAT(
+      Errors(Catch(
+          R"(<bpmn:timerEventDefinition><bpmn:timeDuration>P1X</bpmn:timeDuration></bpmn:timerEventDefinition>)")),
+      HasSubstr("Invalid duration 'P1X'"));
+  EXPECT_THAT(
+      Errors(Catch(
+          R"(<bpmn:timerEventDefinition><bpmn:timeDuration>-PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>)")),
+      HasSubstr("the duration must not be negative"));
+  EXPECT_THAT(
+      Errors(Catch(
+          R"(<bpmn:timerEventDefinition><bpmn:timeDate>2030-13-01T00:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition>)")),
+      HasSubstr("2030-13-01T00:00:00Z"));
+  EXPECT_THAT(
+      Errors(
+          R"(<bpmn:startEvent id="s"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 25 * * ?</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>)"),
+      HasSubstr("Invalid timer cycle"));
+  // FEEL expressions are evaluated when the timer opens, not at deploy.
+  ExpectValid(
+      R"(<bpmn:startEvent id="s"><bpmn:timerEventDefinition><bpmn:timeCycle>=cycle</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>)");
+  ExpectValid(
+      R"(<bpmn:startEvent id="s"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0/15 * * * ?</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>)");
+}
+
 std::string Boundary(std::string_view attributes, std::string_view definition,
                      std::string_view activity = {}) {
   const std::string task = activity.empty() ? Service("t") : std::string(activity);

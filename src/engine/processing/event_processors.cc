@@ -43,9 +43,9 @@ void TimerProcessor::Trigger(const record::Record& command) {
     if (timer->repetitions() == 1) return;
     auto text = events_.TimerText(*catch_element->timer, scope_key);
     if (!text.ok()) return;
-    auto due = timers::NextCycleDue(*text, context_.timestamp());
+    auto due = bpmn::timers::NextCycleDue(*text, context_.timestamp());
     if (!due.ok()) return;
-    timers::Schedule next;
+    bpmn::timers::Schedule next;
     next.due_ms = *due;
     next.repetitions = timer->repetitions() < 0 ? -1 : timer->repetitions() - 1;
     events_.CreateTimer(owner, timer->process_instance_key(), timer->process_definition_key(),

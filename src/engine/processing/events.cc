@@ -227,7 +227,7 @@ void EventBehavior::Close(const ElementInstance& instance) {
 void EventBehavior::CreateTimer(int64_t owner_instance_key, int64_t process_instance_key,
                                 int64_t process_definition_key, const std::string& tenant,
                                 const std::string& target_element_id,
-                                const timers::Schedule& schedule) {
+                                const bpmn::timers::Schedule& schedule) {
   record::TimerRecord timer;
   timer.set_element_instance_key(owner_instance_key);
   timer.set_process_instance_key(process_instance_key);
@@ -338,14 +338,11 @@ absl::StatusOr<std::string> EventBehavior::TimerText(const bpmn::TimerDefinition
                                               "', but was '", ResultTypeName(*value), "'."));
 }
 
-absl::StatusOr<timers::Schedule> EventBehavior::EvaluateTimer(const bpmn::TimerDefinition& timer,
-                                                              int64_t scope_key) {
+absl::StatusOr<bpmn::timers::Schedule> EventBehavior::EvaluateTimer(
+    const bpmn::TimerDefinition& timer, int64_t scope_key) {
   auto text = TimerText(timer, scope_key);
   if (!text.ok()) return text.status();
-  timers::Kind kind = timer.kind == bpmn::TimerKind::kDuration ? timers::Kind::kDuration
-                      : timer.kind == bpmn::TimerKind::kDate   ? timers::Kind::kDate
-                                                               : timers::Kind::kCycle;
-  auto schedule = timers::ScheduleFromText(kind, *text, context_.timestamp());
+  auto schedule = bpmn::timers::ScheduleFromText(timer.kind, *text, context_.timestamp());
   if (!schedule.ok()) return absl::FailedPreconditionError(schedule.status().message());
   return schedule;
 }

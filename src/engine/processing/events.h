@@ -22,9 +22,9 @@
 
 #include "absl/status/statusor.h"
 #include "bpmn/model.h"
+#include "bpmn/timer_expression.h"
 #include "engine/processing/context.h"
 #include "engine/processing/expressions.h"
-#include "engine/processing/timers.h"
 #include "engine/processing/variables.h"
 
 namespace tern::engine {
@@ -41,8 +41,8 @@ class EventBehavior {
   struct Subscription {
     const bpmn::Element* catch_element = nullptr;
     bpmn::EventType type = bpmn::EventType::kNone;
-    timers::Schedule schedule;  // timers
-    std::string name;           // message or signal name
+    bpmn::timers::Schedule schedule;  // timers
+    std::string name;                 // message or signal name
     std::string correlation_key;
     bool interrupting = true;
   };
@@ -73,14 +73,14 @@ class EventBehavior {
   void CloseStartEvents(int64_t process_definition_key);
 
   // Evaluates a timer definition; `scope_key` <= 0 evaluates without variables (start events).
-  absl::StatusOr<timers::Schedule> EvaluateTimer(const bpmn::TimerDefinition& timer,
-                                                 int64_t scope_key);
+  absl::StatusOr<bpmn::timers::Schedule> EvaluateTimer(const bpmn::TimerDefinition& timer,
+                                                       int64_t scope_key);
   // The text of a timer definition (static text, or the FEEL result as Zeebe coerces it).
   absl::StatusOr<std::string> TimerText(const bpmn::TimerDefinition& timer, int64_t scope_key);
 
   void CreateTimer(int64_t owner_instance_key, int64_t process_instance_key,
                    int64_t process_definition_key, const std::string& tenant,
-                   const std::string& target_element_id, const timers::Schedule& schedule);
+                   const std::string& target_element_id, const bpmn::timers::Schedule& schedule);
 
   int32_t message_partition(std::string_view correlation_key) const {
     return MessagePartition(correlation_key, context_.config().partition_count);

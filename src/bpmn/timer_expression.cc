@@ -1,13 +1,14 @@
-#include "engine/processing/timers.h"
+#include "bpmn/timer_expression.h"
 
 #include <algorithm>
 #include <cctype>
 #include <vector>
 
 #include "base/strings.h"
+#include "bpmn/problems.h"
 #include "feel/temporal.h"
 
-namespace tern::engine::timers {
+namespace tern::bpmn::timers {
 namespace {
 
 constexpr int64_t kMsPerDay = 86'400'000;
@@ -15,7 +16,7 @@ constexpr int64_t kMsPerDay = 86'400'000;
 constexpr int64_t kMaxAmount = int64_t{1} << 40;
 
 absl::Status Invalid(std::string_view what, std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError(StrCat("Invalid ", what, " '", text, "': ", why));
+  return absl::InvalidArgumentError(StrCat("Invalid ", what, " '", Excerpt(text, 128), "': ", why));
 }
 
 bool ReadNumber(std::string_view text, size_t& i, int64_t* value) {
@@ -427,11 +428,11 @@ absl::StatusOr<Repeating> ParseRepeating(std::string_view text) {
 
 }  // namespace
 
-absl::StatusOr<Schedule> ScheduleFromText(Kind kind, std::string_view raw, int64_t now_ms) {
+absl::StatusOr<Schedule> ScheduleFromText(TimerKind kind, std::string_view raw, int64_t now_ms) {
   std::string text = Trim(raw);
   Schedule schedule;
   switch (kind) {
-    case Kind::kDuration: {
+    case TimerKind::kDuration: {
       auto interval = ParseInterval(text);
       if (!interval.ok()) return interval.status();
       if (interval->negative) {
@@ -442,13 +443,13 @@ absl::StatusOr<Schedule> ScheduleFromText(Kind kind, std::string_view raw, int64
       schedule.due_ms = *due;
       return schedule;
     }
-    case Kind::kDate: {
+    case TimerKind::kDate: {
       auto due = ParseDate(text);
       if (!due.ok()) return due.status();
       schedule.due_ms = *due;
       return schedule;
     }
-    case Kind::kCycle: {
+    case TimerKind::kCycle: {
       if (LooksLikeRepeating(text)) {
         auto repeating = ParseRepeating(text);
         if (!repeating.ok()) return repeating.status();
@@ -493,4 +494,4 @@ absl::StatusOr<int64_t> NextCycleDue(std::string_view raw, int64_t now_ms) {
   return *next;
 }
 
-}  // namespace tern::engine::timers
+}  // namespace tern::bpmn::timers

@@ -2,7 +2,9 @@
 
 // Timer definitions: ISO 8601 durations, dates and repeating intervals, and Spring-style cron
 // expressions, as Zeebe accepts them in timeDuration, timeDate and timeCycle. Pure functions of
-// their input and of the "now" the caller passes (the batch timestamp), so replays agree.
+// their input and of the "now" the caller passes (the engine passes the batch timestamp, so
+// replays agree). The validator checks a model's static timers with them at deploy; the engine
+// evaluates timers with them at run time.
 //
 // Limits (Tern's, documented in docs/bpmn-coverage.md): durations may not be negative, a
 // repeating interval must be longer than zero (R/PT0S would fire in a busy loop), and due dates
@@ -15,8 +17,9 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "bpmn/model.h"
 
-namespace tern::engine::timers {
+namespace tern::bpmn::timers {
 
 // The latest due date Tern accepts: 9999-12-31T23:59:59.999Z.
 inline constexpr int64_t kMaxDueDateMs = 253402300799999;
@@ -66,13 +69,11 @@ struct Schedule {
   int32_t repetitions = 1;
 };
 
-enum class Kind { kDuration, kDate, kCycle };
-
 // Evaluates the text of a timer definition of the given kind at `now_ms`.
-absl::StatusOr<Schedule> ScheduleFromText(Kind kind, std::string_view text, int64_t now_ms);
+absl::StatusOr<Schedule> ScheduleFromText(TimerKind kind, std::string_view text, int64_t now_ms);
 
 // A repeating interval "R[n]/[start/]duration" or a cron expression: the next due date after a
 // timer of this cycle fired at `now_ms` (repetitions are the caller's business).
 absl::StatusOr<int64_t> NextCycleDue(std::string_view text, int64_t now_ms);
 
-}  // namespace tern::engine::timers
+}  // namespace tern::bpmn::timers
