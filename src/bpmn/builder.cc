@@ -651,7 +651,6 @@ class Builder {
         user.form_id = std::string(ext.AttrOr("formId"));
         user.external_reference = std::string(ext.AttrOr("externalReference"));
         user.form_binding = ReadBinding(ext);
-        NoteBindingType(ext, index);
       } else if (name == "taskSchedule") {
         if (++info.task_schedules > 1) continue;
         UserTaskProperties& user = UserTask(index);
@@ -720,12 +719,6 @@ class Builder {
                                                        : BindingType::kLatest;
     binding.version_tag = std::string(ext.AttrOr("versionTag"));
     return binding;
-  }
-
-  // Linked forms are not deployed to Tern, so a form binding other than latest cannot be kept.
-  void NoteBindingType(const XmlNode& ext, ElementIndex index) {
-    const std::string_view binding = ext.AttrOr("bindingType", "latest");
-    if (binding != "latest") InfoAt(index).parser_features.push_back(Feature::kBindingType);
   }
 
   std::optional<Expression> OptionalExpr(ElementIndex index, const XmlNode& ext,

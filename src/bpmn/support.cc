@@ -121,7 +121,6 @@ constexpr FeatureEntry kFeatureTable[] = {
     {Feature::kLinkedResources, kNotYet, "linked resources (zeebe:linkedResources)"},
     {Feature::kPriorityDefinition, kYes, "a priority (zeebe:priorityDefinition)"},
     {Feature::kPublishMessage, kNotYet, "zeebe:publishMessage"},
-    {Feature::kBindingType, kNotYet, "a form bindingType other than 'latest'"},
 };
 static_assert(std::size(kFeatureTable) == static_cast<size_t>(Feature::kCount),
               "every Feature needs a row in kFeatureTable");

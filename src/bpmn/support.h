@@ -44,7 +44,6 @@ enum class Feature : uint8_t {
   kLinkedResources,      // zeebe:linkedResources
   kPriorityDefinition,   // zeebe:priorityDefinition
   kPublishMessage,       // zeebe:publishMessage
-  kBindingType,          // bindingType other than "latest" on calledElement/Decision/form
   kCount,
 };
 

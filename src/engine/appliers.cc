@@ -238,6 +238,13 @@ void EventAppliers::Apply(const record::Record& event) {
         state_.decisions.Delete(event.decision());
       }
       break;
+    case record::FORM:
+      if (event.intent() == ToInt(FormIntent::kCreated)) {
+        state_.forms.Put(event.form());
+      } else {
+        state_.forms.Delete(event.form());
+      }
+      break;
     case record::DECISION_REQUIREMENTS:
       if (event.intent() == ToInt(DecisionRequirementsIntent::kCreated)) {
         state_.decisions.PutRequirements(event.decision_requirements());

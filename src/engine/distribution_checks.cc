@@ -5,6 +5,7 @@
 #include "base/strings.h"
 #include "bpmn/parser.h"
 #include "dmn/dmn.h"
+#include "engine/forms.h"
 
 namespace tern::engine {
 namespace {
@@ -52,6 +53,26 @@ absl::Status CheckDistributedDeployment(const record::DeploymentRecord& deployme
           StrCat("Expected the distributed deployment to carry resource '",
                  requirements.resource_name(), "' defining decision requirements '",
                  requirements.decision_requirements_id(), "': ", ToStd(parsed.message())));
+    }
+  }
+  for (const auto& form : deployment.forms()) {
+    if (form.is_duplicate()) continue;
+    const auto* resource = FindResource(deployment, form.resource_name());
+    absl::Status parsed = absl::InvalidArgumentError("the resource is missing");
+    if (resource != nullptr) {
+      auto info = ReadForm(resource->resource(), resource->resource_name());
+      if (!info.ok()) {
+        parsed = info.status();
+      } else if (info->id != form.form_id()) {
+        parsed = absl::InvalidArgumentError("the form's id differs");
+      } else {
+        parsed = absl::OkStatus();
+      }
+    }
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          StrCat("Expected the distributed deployment to carry resource '", form.resource_name(),
+                 "' defining form '", form.form_id(), "': ", ToStd(parsed.message())));
     }
   }
   return absl::OkStatus();

@@ -228,7 +228,15 @@ class Engine::Impl {
     TERN_CHECK(!in_batch_);
     const int32_t limit =
         query.limit() <= 0 ? kDefaultUserTaskPage : std::min(query.limit(), kMaxUserTaskPage);
-    return state_.user_tasks.Query(query, limit);
+    record::UserTaskQueryResult result = state_.user_tasks.Query(query, limit);
+    // A task's form (GET /v2/user-tasks/{key}/form): the key the task was created with.
+    if (query.with_form() && query.user_task_key() != 0 && result.tasks_size() == 1) {
+      const int64_t form_key = result.tasks(0).record().form_key();
+      if (form_key > 0) {
+        if (auto form = state_.forms.ByKey(form_key)) *result.mutable_form() = *std::move(form);
+      }
+    }
+    return result;
   }
 
   uint64_t StateChecksum() {

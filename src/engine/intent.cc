@@ -140,6 +140,8 @@ std::string_view IntentName(record::ValueType value_type, int32_t intent) {
       return Lookup(kDecision, intent);
     case record::DECISION_REQUIREMENTS:
       return Lookup(kDecision, intent);
+    case record::FORM:  // CREATED, DELETED as for decisions
+      return Lookup(kDecision, intent);
     case record::DECISION_EVALUATION:
       return Lookup(kEvaluation, intent);
     case record::COMPENSATION_SUBSCRIPTION:

@@ -201,6 +201,11 @@ enum class DecisionRequirementsIntent : int32_t {
   kDeleted = 1,
 };
 
+enum class FormIntent : int32_t {
+  kCreated = 0,
+  kDeleted = 1,
+};
+
 enum class DecisionEvaluationIntent : int32_t {
   kEvaluate = 0,
   kEvaluated = 1,

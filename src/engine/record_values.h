@@ -65,6 +65,7 @@ TERN_RECORD_VALUE(UserTaskRecord, user_task, USER_TASK, UserTaskIntent)
 TERN_RECORD_VALUE(MessageCorrelationRecord, message_correlation, MESSAGE_CORRELATION,
                   MessageCorrelationIntent)
 TERN_RECORD_VALUE(CheckpointRecord, checkpoint, CHECKPOINT, CheckpointIntent)
+TERN_RECORD_VALUE(FormRecord, form, FORM, FormIntent)
 
 #undef TERN_RECORD_VALUE
 
@@ -137,6 +138,8 @@ inline record::ValueType ValueTypeOfValue(const record::Record& record) {
       return record::COMMAND_DISTRIBUTION;
     case record::Record::kClock:
       return record::CLOCK;
+    case record::Record::kForm:
+      return record::FORM;
     case record::Record::kProcessEvent:
       return record::PROCESS_EVENT;
     case record::Record::kProcessInstanceBatch:

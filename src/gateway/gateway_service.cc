@@ -738,6 +738,7 @@ void SearchFrom(std::shared_ptr<UserTaskSearch> search, int32_t partition) {
       [search, partition](absl::StatusOr<record::UserTaskQueryResult> page) {
         if (!page.ok()) return search->reply(BrokerErrorStatus(page.status()), {});
         for (auto& task : *page->mutable_tasks()) *search->collected.add_tasks() = std::move(task);
+        if (page->has_form()) *search->collected.mutable_form() = std::move(*page->mutable_form());
         const bool full = search->collected.tasks_size() >= search->limit;
         if (!full && partition < search->last_partition) return SearchFrom(search, partition + 1);
         search->collected.set_next_after_key(

@@ -265,6 +265,15 @@ void ToDeployResourceResponse(const record::Record& answer,
     ToDecisionRequirementsMetadata(requirements,
                                    out->add_deployments()->mutable_decisionrequirements());
   }
+  for (const auto& form : deployment.forms()) {
+    gateway_protocol::FormMetadata* metadata = out->add_deployments()->mutable_form();
+    metadata->set_formid(form.form_id());
+    metadata->set_version(form.version());
+    metadata->set_formkey(form.form_key());
+    metadata->set_resourcename(form.resource_name());
+    metadata->set_tenantid(form.tenant_id().empty() ? std::string(kDefaultTenant)
+                                                    : form.tenant_id());
+  }
 }
 
 void ToEvaluateDecisionResponse(const record::Record& answer,

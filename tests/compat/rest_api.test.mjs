@@ -224,6 +224,59 @@ describe('@camunda8/orchestration-cluster-api 8.8 against tern-broker', () => {
     assert.equal(left.items.length, 0);
   });
 
+  test('a deployed form: the deployment names it and the user task linked to it answers its schema', async () => {
+    const form = { id: 'compat-review-form', type: 'default', components: [{ type: 'textfield', key: 'comment', label: 'Comment' }] };
+    const model = readFileSync(path.join(bpmnDir, 'native-user-task.bpmn'), 'utf8')
+      .replaceAll('native-user-task', 'native-user-task-form')
+      .replace('<zeebe:userTask />', '<zeebe:userTask /><zeebe:formDefinition formId="compat-review-form" />');
+    assert.match(model, /formId="compat-review-form"/);
+    const deployment = await camunda.createDeployment({
+      resources: [
+        bpmnFile('native-user-task-form.bpmn', model),
+        new File([JSON.stringify(form)], 'review.form', { type: 'application/json' }),
+      ],
+    });
+    const deployedForm = deployment.deployments.find((d) => d.form)?.form;
+    assert.ok(deployedForm, JSON.stringify(deployment));
+    assert.equal(deployedForm.formId, 'compat-review-form');
+    assert.equal(deployedForm.version, 1);
+    const created = await camunda.createProcessInstance({
+      processDefinitionId: 'native-user-task-form', variables: { reviewers: ['compat-form-reviewers'] },
+    });
+    const found = await camunda.searchUserTasks(
+      { filter: { processInstanceKey: created.processInstanceKey } },
+      { consistency: { waitUpToMs: 20_000, predicate: (page) => page.items.length === 1 } },
+    );
+    const task = found.items[0];
+    assert.equal(task.formKey, deployedForm.formKey);
+    const linked = await camunda.getUserTaskForm({ userTaskKey: task.userTaskKey }, { consistency: { waitUpToMs: 0 } });
+    assert.equal(linked.formKey, deployedForm.formKey);
+    assert.equal(linked.formId, 'compat-review-form');
+    assert.deepEqual(linked.schema, form);
+    // A task without a form answers 204; an unknown task 404.
+    const plainModel = readFileSync(path.join(bpmnDir, 'native-user-task.bpmn'), 'utf8');
+    await camunda.createDeployment({ resources: [bpmnFile('native-user-task.bpmn', plainModel)] });
+    const plainInstance = await camunda.createProcessInstance({
+      processDefinitionId: 'native-user-task', variables: { reviewers: ['compat-no-form'] },
+    });
+    const plainTask = (await camunda.searchUserTasks(
+      { filter: { processInstanceKey: plainInstance.processInstanceKey } },
+      { consistency: { waitUpToMs: 20_000, predicate: (page) => page.items.length === 1 } },
+    )).items[0];
+    const plain = await fetch(`${broker.restUrl}/v2/user-tasks/${plainTask.userTaskKey}/form`);
+    assert.equal(plain.status, 204);
+    const unknown = await fetch(`${broker.restUrl}/v2/user-tasks/2251799813685000/form`);
+    assert.equal(unknown.status, 404);
+    // A form that is not a JSON object with an id is refused, naming the resource.
+    await assert.rejects(
+      camunda.createDeployment({ resources: [new File(['{"components": []}'], 'bad.form', { type: 'application/json' })] }),
+      (error) => {
+        assert.equal(error.status ?? error.response?.status, 400, String(error));
+        return true;
+      },
+    );
+  });
+
   test('message correlation answers the instance, or 404 when nothing waits', async () => {
     const model = readFileSync(path.join(bpmnDir, 'elements/message-catch.bpmn'), 'utf8');
     await camunda.createDeployment({ resources: [bpmnFile('message-catch.bpmn', model)] });

@@ -72,6 +72,11 @@ bool OwnedByDeployments(state::ColumnFamily cf) {
     case CF::kProcessKeyByIdAndVersionTag:
     case CF::kDecisionKeyByIdAndDeployment:
     case CF::kDecisionKeyByIdAndVersionTag:
+    case CF::kFormByKey:
+    case CF::kLatestForm:
+    case CF::kFormKeyByIdAndVersion:
+    case CF::kFormKeyByIdAndDeployment:
+    case CF::kFormKeyByIdAndVersionTag:
       return true;
     default:
       return false;

@@ -44,6 +44,28 @@ const std::string kFullTask = Model(R"(
         <zeebe:formDefinition formId="review-form"/>
         <zeebe:taskHeaders><zeebe:header key="kind" value="four-eyes"/></zeebe:taskHeaders>)");
 
+constexpr std::string_view kReviewForm =
+    R"({"id": "review-form", "type": "default", "components": [
+         {"type": "textfield", "key": "comment", "label": "Comment"}]})";
+
+// Deploys resources (name, content) in one deployment.
+record::Record DeployAll(EngineHarness& harness,
+                         std::vector<std::pair<std::string, std::string>> resources) {
+  record::DeploymentRecord deployment;
+  for (auto& [name, content] : resources) {
+    auto* resource = deployment.add_resources();
+    resource->set_resource_name(name);
+    resource->set_resource(content);
+  }
+  return *harness.Send(MakeCommand(-1, DeploymentIntent::kCreate, deployment));
+}
+
+// kFullTask with the form it links to.
+record::Record DeployFullTask(EngineHarness& harness) {
+  return DeployAll(harness,
+                   {{"approval.bpmn", kFullTask}, {"review.form", std::string(kReviewForm)}});
+}
+
 record::Record UserTaskCommand(int64_t key, UserTaskIntent intent, record::UserTaskRecord value) {
   return MakeCommand(key, intent, std::move(value));
 }
@@ -77,7 +99,7 @@ std::vector<int64_t> Keys(const record::UserTaskQueryResult& result) {
 
 TEST(UserTaskTest, ActivationEvaluatesTheTaskAndCompletionMovesTheProcessOn) {
   EngineHarness harness;
-  auto deployed = harness.Deploy("approval.bpmn", kFullTask);
+  auto deployed = DeployFullTask(harness);
   ASSERT_EQ(deployed.record_type(), record::EVENT) << deployed.rejection_reason();
   auto created = harness.CreateInstance(
       "approval", R"({"owner": "carol", "urgency": 7, "followUp": "2030-01-01T09:00:00+01:00"})",
@@ -98,6 +120,8 @@ TEST(UserTaskTest, ActivationEvaluatesTheTaskAndCompletionMovesTheProcessOn) {
   EXPECT_EQ(task.follow_up_date(), "2030-01-01T09:00:00+01:00");
   EXPECT_EQ(task.priority(), 70);
   EXPECT_EQ(task.form_id(), "review-form");
+  ASSERT_EQ(harness.Events(FormIntent::kCreated).size(), 1u);
+  EXPECT_EQ(task.form_key(), harness.Events(FormIntent::kCreated)[0].key());
   EXPECT_EQ(task.bpmn_process_id(), "approval");
   EXPECT_EQ(task.element_id(), "review");
   EXPECT_EQ(task.creation_timestamp(), harness.now());
@@ -264,7 +288,7 @@ TEST(UserTaskTest, CommandsOnAFinishedTaskAreInvalidStateWhileItsInstanceRuns) {
 
 TEST(UserTaskTest, CancellingTheInstanceCancelsTheTaskAndLeavesNoState) {
   EngineHarness harness;
-  harness.Deploy("approval.bpmn", kFullTask);
+  DeployFullTask(harness);
   auto created = harness.CreateInstance("approval", R"({"owner": "x", "urgency": 1})");
   const int64_t key = OnlyTaskKey(harness);
   const int64_t instance = created.process_instance_creation().process_instance_key();
@@ -278,8 +302,11 @@ TEST(UserTaskTest, CancellingTheInstanceCancelsTheTaskAndLeavesNoState) {
         cf == state::ColumnFamily::kProcessKeyByIdAndVersion ||
         cf == state::ColumnFamily::kLatestProcessVersion ||
         cf == state::ColumnFamily::kProcessVersionHighWater ||
-        cf == state::ColumnFamily::kProcessKeyByIdAndDeployment) {
-      continue;
+        cf == state::ColumnFamily::kProcessKeyByIdAndDeployment ||
+        cf == state::ColumnFamily::kFormByKey || cf == state::ColumnFamily::kLatestForm ||
+        cf == state::ColumnFamily::kFormKeyByIdAndVersion ||
+        cf == state::ColumnFamily::kFormKeyByIdAndDeployment) {
+      continue;  // the deployment's process and form stay
     }
     EXPECT_EQ(harness.CountEntries(cf), 0) << state::ColumnFamilyName(cf);
   }
@@ -621,6 +648,136 @@ TEST(UserTaskTest, ModificationTerminatesTheTaskAndActivatesANewOne) {
   EXPECT_EQ(Complete(harness, second).record_type(), record::EVENT);
   EXPECT_EQ(harness.CountEntries(state::ColumnFamily::kUserTask), 0);
   EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(FormTest, DeployingFormsVersionsThemAndAnswersTheirMetadata) {
+  EngineHarness harness;
+  auto first = DeployAll(harness, {{"review.form", std::string(kReviewForm)}});
+  ASSERT_EQ(first.record_type(), record::EVENT) << first.rejection_reason();
+  ASSERT_EQ(first.deployment().forms_size(), 1);
+  const record::FormMetadata& v1 = first.deployment().forms(0);
+  EXPECT_EQ(v1.form_id(), "review-form");
+  EXPECT_EQ(v1.version(), 1);
+  EXPECT_GT(v1.form_key(), 0);
+  EXPECT_FALSE(v1.is_duplicate());
+  // The same resource again is a duplicate with the same key; a changed one is version 2.
+  auto again = DeployAll(harness, {{"review.form", std::string(kReviewForm)}});
+  ASSERT_EQ(again.deployment().forms_size(), 1);
+  EXPECT_TRUE(again.deployment().forms(0).is_duplicate());
+  EXPECT_EQ(again.deployment().forms(0).form_key(), v1.form_key());
+  auto changed = DeployAll(
+      harness, {{"review.form", R"({"id": "review-form", "versionTag": "v2", "components": []})"}});
+  ASSERT_EQ(changed.deployment().forms_size(), 1);
+  EXPECT_EQ(changed.deployment().forms(0).version(), 2);
+  EXPECT_EQ(changed.deployment().forms(0).version_tag(), "v2");
+  EXPECT_EQ(harness.CountEntries(state::ColumnFamily::kFormByKey), 2);
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+TEST(FormTest, InvalidFormsAreRefusedNamingTheResource) {
+  EngineHarness harness;
+  for (const auto& [content, why] : std::vector<std::pair<std::string, std::string>>{
+           {"[1, 2]", "must be a JSON object"},
+           {R"({"components": []})", "has no 'id'"},
+           {R"({"id": 7})", "'id' must be a string"},
+           {R"({"id": "f", "versionTag": {}})", "'versionTag' must be a string"},
+           {R"({"id": "f", )", "invalid JSON"},
+           {std::string(100, '[') + std::string(100, ']'), "must be a JSON object"},
+           {R"({"id": "f", "x": )" + std::string(100, '[') + std::string(100, ']') + "}",
+            "nested deeper than 64 levels"},
+       }) {
+    auto rejected = DeployAll(harness, {{"bad.form", content}});
+    EXPECT_EQ(rejected.rejection_type(), record::INVALID_ARGUMENT) << content;
+    EXPECT_THAT(rejected.rejection_reason(), HasSubstr("'bad.form': not a valid form: "))
+        << content;
+    EXPECT_THAT(rejected.rejection_reason(), HasSubstr(why)) << content;
+  }
+  auto duplicated =
+      DeployAll(harness, {{"a.form", R"({"id": "same"})"}, {"b.form", R"({"id": "same"})"}});
+  EXPECT_THAT(duplicated.rejection_reason(),
+              HasSubstr("Duplicated form id 'same' in resources 'a.form' and 'b.form'"));
+}
+
+TEST(FormTest, ATaskWhoseFormIsMissingWaitsInAnIncidentUntilTheFormIsDeployed) {
+  EngineHarness harness;
+  harness.Deploy("approval.bpmn", kFullTask);
+  harness.CreateInstance("approval", R"({"owner": "carol", "urgency": 1})");
+  EXPECT_TRUE(harness.Events(UserTaskIntent::kCreated).empty());
+  auto incidents = harness.Events(IncidentIntent::kCreated);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].incident().error_type(), "FORM_NOT_FOUND");
+  EXPECT_THAT(incidents[0].incident().error_message(),
+              HasSubstr("Expected to find a form with id 'review-form'"));
+
+  auto form = DeployAll(harness, {{"review.form", std::string(kReviewForm)}});
+  ASSERT_EQ(harness.ResolveIncident(incidents[0].key()).record_type(), record::EVENT);
+  const int64_t task_key = OnlyTaskKey(harness);
+  EXPECT_EQ(harness.engine().GetUserTask(task_key)->record().form_key(),
+            form.deployment().forms(0).form_key());
+  EXPECT_EQ(harness.ReplayChecksum(), harness.engine().StateChecksum());
+}
+
+// The model with process id `id` instead of "approval".
+std::string Renamed(std::string model, const std::string& id) {
+  const std::string from = R"(<bpmn:process id="approval")";
+  model.replace(model.find(from), from.size(), R"(<bpmn:process id=")" + id + "\"");
+  return model;
+}
+
+TEST(FormTest, BindingTypesPickTheVersion) {
+  EngineHarness harness;
+  auto tagged =
+      DeployAll(harness, {{"review.form", R"({"id": "review-form", "versionTag": "t1"})"}});
+  // The process is deployed with version 2 of the form; version 3 comes later.
+  auto with_process = DeployAll(
+      harness,
+      {{"review.form", R"({"id": "review-form", "versionTag": "t2"})"},
+       {"approval.bpmn",
+        Model(R"(<zeebe:formDefinition formId="review-form" bindingType="deployment"/>)")},
+       {"tagged.bpmn",
+        Renamed(
+            Model(
+                R"(<zeebe:formDefinition formId="review-form" bindingType="versionTag" versionTag="t1"/>)"),
+            "tagged")}});
+  ASSERT_EQ(with_process.record_type(), record::EVENT) << with_process.rejection_reason();
+  DeployAll(harness, {{"review.form", R"({"id": "review-form", "versionTag": "t3"})"}});
+
+  harness.CreateInstance("approval");
+  harness.CreateInstance("tagged");
+  auto created = harness.Events(UserTaskIntent::kCreated);
+  ASSERT_EQ(created.size(), 2u);
+  EXPECT_EQ(created[0].user_task().form_key(), with_process.deployment().forms(0).form_key());
+  EXPECT_EQ(created[1].user_task().form_key(), tagged.deployment().forms(0).form_key());
+}
+
+TEST(FormTest, QueryWithFormAnswersTheLinkedSchema) {
+  EngineHarness harness;
+  DeployFullTask(harness);
+  harness.CreateInstance("approval", R"({"owner": "carol", "urgency": 1})");
+  record::UserTaskQuery query;
+  query.set_user_task_key(OnlyTaskKey(harness));
+  query.set_with_form(true);
+  auto result = harness.engine().QueryUserTasks(query);
+  ASSERT_EQ(result.tasks_size(), 1);
+  EXPECT_EQ(result.form().form_id(), "review-form");
+  EXPECT_EQ(result.form().resource(), kReviewForm);
+  query.set_with_form(false);
+  EXPECT_FALSE(harness.engine().QueryUserTasks(query).has_form());
+}
+
+TEST(FormTest, AJobBasedUserTaskCarriesTheLinkedFormKeyAsAHeader) {
+  EngineHarness harness;
+  std::string model = Model(R"(<zeebe:formDefinition formId="review-form"/>)");
+  const std::string native = "<zeebe:userTask/>";
+  model.erase(model.find(native), native.size());
+  auto deployed =
+      DeployAll(harness, {{"approval.bpmn", model}, {"review.form", std::string(kReviewForm)}});
+  ASSERT_EQ(deployed.record_type(), record::EVENT) << deployed.rejection_reason();
+  harness.CreateInstance("approval");
+  auto jobs = harness.Events(JobIntent::kCreated);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(Json(jobs[0].job().custom_headers())["io.camunda.zeebe:formKey"],
+            std::to_string(deployed.deployment().forms(0).form_key()));
 }
 
 }  // namespace

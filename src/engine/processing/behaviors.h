@@ -21,6 +21,7 @@ inline constexpr std::string_view kJobNoRetries = "JOB_NO_RETRIES";
 inline constexpr std::string_view kExecutionListenerNoRetries = "EXECUTION_LISTENER_NO_RETRIES";
 inline constexpr std::string_view kUnhandledErrorEvent = "UNHANDLED_ERROR_EVENT";
 inline constexpr std::string_view kMessageSizeExceeded = "MESSAGE_SIZE_EXCEEDED";
+inline constexpr std::string_view kFormNotFound = "FORM_NOT_FOUND";
 
 class IncidentBehavior {
  public:

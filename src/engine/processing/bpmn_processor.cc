@@ -1067,6 +1067,12 @@ bool BpmnProcessor::CreateJob(const ElementInstance& instance, const Target& tar
       if (!list->empty()) headers[header] = JsonArrayOfStrings(*list);
     }
     if (!task.form_key.empty()) headers["io.camunda.zeebe:formKey"] = task.form_key;
+    if (!task.form_id.empty()) {
+      // A linked form: the header carries the deployed form's key, as Zeebe's does.
+      auto form_key = LinkedFormKey(instance, target);
+      if (!form_key) return false;
+      headers["io.camunda.zeebe:formKey"] = std::to_string(*form_key);
+    }
     for (auto [expression, header] :
          {std::pair{&task.due_date, "io.camunda.zeebe:dueDate"},
           std::pair{&task.follow_up_date, "io.camunda.zeebe:followUpDate"}}) {

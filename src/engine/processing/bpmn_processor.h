@@ -177,6 +177,10 @@ class BpmnProcessor {
   // CREATING and CREATED; false after raising an incident (nothing written then).
   bool CreateUserTask(const tern::state::ElementInstance& instance, const Target& target,
                       const std::vector<EventBehavior::Subscription>& subscriptions);
+  // The key of the deployed form a user task (native or job-based) links to with formId, by
+  // its binding type; nullopt after raising a FORM_NOT_FOUND incident.
+  std::optional<int64_t> LinkedFormKey(const tern::state::ElementInstance& instance,
+                                       const Target& target);
   // CANCELING and CANCELED for the element's open user task, if it has one.
   void CancelUserTask(const tern::state::ElementInstance& instance);
   // The outgoing flow an exclusive gateway takes; nullptr after raising an incident.

@@ -17,6 +17,49 @@ namespace {
 // Zeebe's default priority of a user task without zeebe:priorityDefinition.
 constexpr int64_t kDefaultUserTaskPriority = 50;
 
+// The form a user task links to with zeebe:formDefinition formId, per its binding type, or
+// NOT_FOUND with the message of the incident that waits for the form to be deployed.
+absl::StatusOr<record::FormRecord> LinkedForm(state::FormState& forms,
+                                              const bpmn::UserTaskProperties& properties,
+                                              std::string_view tenant, int64_t deployment_key) {
+  const std::string& id = properties.form_id;
+  std::optional<record::FormRecord> form;
+  switch (properties.form_binding.type) {
+    case bpmn::BindingType::kLatest:
+      form = forms.Latest(tenant, id);
+      if (!form) {
+        return absl::NotFoundError(tern::StrCat(
+            "Expected to find a form with id '", id,
+            "', but no form with this id is deployed. To resolve this incident, deploy a form "
+            "with this id."));
+      }
+      break;
+    case bpmn::BindingType::kDeployment:
+      form = forms.ByIdAndDeployment(tenant, id, deployment_key);
+      if (!form) {
+        return absl::NotFoundError(tern::StrCat(
+            "Expected to use form '", id,
+            "' with binding type 'deployment', but no such form was deployed with the process "
+            "(deployment key ",
+            deployment_key,
+            "). To resolve this incident, migrate the process instance to a process definition "
+            "deployed together with the form."));
+      }
+      break;
+    case bpmn::BindingType::kVersionTag:
+      form = forms.ByIdAndVersionTag(tenant, id, properties.form_binding.version_tag);
+      if (!form) {
+        return absl::NotFoundError(tern::StrCat(
+            "Expected to use form '", id, "' with version tag '",
+            properties.form_binding.version_tag,
+            "', but no such form is deployed. To resolve this incident, deploy a form with this "
+            "id and version tag."));
+      }
+      break;
+  }
+  return *std::move(form);
+}
+
 }  // namespace
 
 bool BpmnProcessor::CreateUserTask(const ElementInstance& instance, const Target& target,
@@ -72,6 +115,11 @@ bool BpmnProcessor::CreateUserTask(const ElementInstance& instance, const Target
   task.set_priority(static_cast<int32_t>(priority));
   task.set_form_id(properties.form_id);
   task.set_external_form_reference(properties.external_reference);
+  if (!properties.form_id.empty()) {
+    auto form_key = LinkedFormKey(instance, target);
+    if (!form_key) return false;
+    task.set_form_key(*form_key);
+  }
   nlohmann::ordered_json headers = nlohmann::ordered_json::object();
   for (const auto& header : element.task_headers) headers[header.key] = header.value;
   task.set_custom_headers(
@@ -92,6 +140,19 @@ bool BpmnProcessor::CreateUserTask(const ElementInstance& instance, const Target
   context_.AppendEvent(key, UserTaskIntent::kCreating, task);
   context_.AppendEvent(key, UserTaskIntent::kCreated, std::move(task));
   return true;
+}
+
+std::optional<int64_t> BpmnProcessor::LinkedFormKey(const ElementInstance& instance,
+                                                    const Target& target) {
+  const std::string& tenant = instance.record().tenant_id();
+  auto form = LinkedForm(context_.state().forms, *target.element->user_task,
+                         tenant.empty() ? state::kDefaultTenant : std::string_view(tenant),
+                         target.process->deployment_key);
+  if (!form.ok()) {
+    incidents_.RaiseElementIncident(instance, kFormNotFound, std::string(form.status().message()));
+    return std::nullopt;
+  }
+  return form->form_key();
 }
 
 void BpmnProcessor::CancelUserTask(const ElementInstance& instance) {

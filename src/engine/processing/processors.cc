@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "base/strings.h"
 #include "bpmn/parser.h"
+#include "engine/forms.h"
 
 namespace tern::engine {
 namespace {
@@ -120,8 +121,14 @@ void DeploymentProcessor::Process(const record::Record& command) {
     const record::DeploymentResource* resource;
     std::shared_ptr<const dmn::Drg> graph;
   };
+  struct ParsedForm {
+    const record::DeploymentResource* resource;
+    FormInfo info;
+  };
   std::vector<Parsed> parsed;
   std::vector<ParsedDmn> parsed_dmn;
+  std::vector<ParsedForm> parsed_forms;
+  std::map<std::string, std::string> form_ids;  // form id -> resource name
   std::vector<std::string> errors;
   std::map<std::string, std::string> process_ids;   // bpmn process id -> resource name
   std::map<std::string, std::string> drg_ids;       // decision requirements id -> resource name
@@ -170,10 +177,20 @@ void DeploymentProcessor::Process(const record::Record& command) {
         parsed_dmn.push_back({&resource, *std::move(graph)});
         break;
       }
-      case ResourceKind::kForm:
-        errors.push_back(
-            tern::StrCat("'", resource.resource_name(), "': forms are not supported by Tern yet"));
+      case ResourceKind::kForm: {
+        auto form = ReadForm(resource.resource(), resource.resource_name());
+        if (!form.ok()) {
+          errors.push_back(std::string(form.status().message()));
+          break;
+        }
+        auto [f, fresh] = form_ids.emplace(form->id, resource.resource_name());
+        if (!fresh) {
+          errors.push_back(tern::StrCat("Duplicated form id '", form->id, "' in resources '",
+                                        f->second, "' and '", resource.resource_name(), "'"));
+        }
+        parsed_forms.push_back({&resource, *std::move(form)});
         break;
+      }
       case ResourceKind::kUnknown:
         errors.push_back(tern::StrCat("'", resource.resource_name(), "': unknown resource type"));
         break;
@@ -207,6 +224,12 @@ void DeploymentProcessor::Process(const record::Record& command) {
   }
   for (const auto& [resource, graph] : parsed_dmn) {
     auto latest = decisions.LatestRequirements(tenant, graph->id());
+    all_duplicates &= latest && latest->resource_name() == resource->resource_name() &&
+                      latest->resource() == resource->resource();
+  }
+  auto& forms = context_.state().forms;
+  for (const auto& [resource, info] : parsed_forms) {
+    auto latest = forms.Latest(tenant, info.id);
     all_duplicates &= latest && latest->resource_name() == resource->resource_name() &&
                       latest->resource() == resource->resource();
   }
@@ -315,8 +338,40 @@ void DeploymentProcessor::Process(const record::Record& command) {
       context_.AppendEvent(decision.decision_key(), DecisionIntent::kCreated, std::move(decision));
     }
   }
+  bool created_forms = false;
+  for (const auto& [resource, info] : parsed_forms) {
+    created.add_resources()->set_resource_name(resource->resource_name());
+    record::FormMetadata* metadata = created.add_forms();
+    metadata->set_form_id(info.id);
+    metadata->set_resource_name(resource->resource_name());
+    metadata->set_tenant_id(tenant);
+    auto latest = forms.Latest(tenant, info.id);
+    if (all_duplicates) {
+      metadata->set_version(latest->version());
+      metadata->set_form_key(latest->form_key());
+      metadata->set_deployment_key(latest->deployment_key());
+      metadata->set_version_tag(latest->version_tag());
+      metadata->set_is_duplicate(true);
+      continue;
+    }
+    created_forms = true;
+    record::FormRecord form;
+    form.set_form_id(info.id);
+    form.set_version(latest ? latest->version() + 1 : 1);
+    form.set_form_key(context_.NextKey());
+    form.set_resource_name(resource->resource_name());
+    form.set_resource(resource->resource());
+    form.set_tenant_id(tenant);
+    form.set_deployment_key(deployment_key);
+    form.set_version_tag(info.version_tag);
+    metadata->set_version(form.version());
+    metadata->set_form_key(form.form_key());
+    metadata->set_deployment_key(deployment_key);
+    metadata->set_version_tag(form.version_tag());
+    context_.AppendEvent(form.form_key(), FormIntent::kCreated, std::move(form));
+  }
   for (const auto& process : new_processes) MoveStartEvents(process, /*with_timers=*/true);
-  bool created_any = created_decisions;
+  bool created_any = created_decisions || created_forms;
   for (const auto& process : created.processes()) created_any |= !process.is_duplicate();
   // What other partitions need: the new definitions with their keys and resources.
   record::DeploymentRecord distributed = created;
@@ -404,6 +459,26 @@ void DeploymentProcessor::ProcessDistributed(const record::Record& command) {
     requirements.set_tenant_id(metadata.tenant_id());
     context_.AppendEvent(requirements.decision_requirements_key(),
                          DecisionRequirementsIntent::kCreated, std::move(requirements));
+  }
+  auto& forms = context_.state().forms;
+  for (const auto& metadata : deployment.forms()) {
+    if (metadata.is_duplicate() || forms.ByKey(metadata.form_key())) continue;
+    const record::DeploymentResource* resource = nullptr;
+    for (const auto& candidate : deployment.resources()) {
+      if (candidate.resource_name() == metadata.resource_name()) resource = &candidate;
+    }
+    TERN_CHECK(resource != nullptr, "distributed deployment lacks resource ",
+               metadata.resource_name());
+    record::FormRecord form;
+    form.set_form_id(metadata.form_id());
+    form.set_version(metadata.version());
+    form.set_form_key(metadata.form_key());
+    form.set_resource_name(metadata.resource_name());
+    form.set_resource(resource->resource());
+    form.set_tenant_id(metadata.tenant_id());
+    form.set_deployment_key(command.key());
+    form.set_version_tag(metadata.version_tag());
+    context_.AppendEvent(form.form_key(), FormIntent::kCreated, std::move(form));
   }
   for (const auto& metadata : deployment.decisions()) {
     if (metadata.is_duplicate() || decisions.ByKey(metadata.decision_key())) continue;

@@ -98,6 +98,16 @@ std::string_view ColumnFamilyName(ColumnFamily cf) {
       return "user_task_by_process_instance";
     case ColumnFamily::kPendingMessageCorrelation:
       return "pending_message_correlation";
+    case ColumnFamily::kFormByKey:
+      return "form_by_key";
+    case ColumnFamily::kLatestForm:
+      return "latest_form";
+    case ColumnFamily::kFormKeyByIdAndVersion:
+      return "form_key_by_id_and_version";
+    case ColumnFamily::kFormKeyByIdAndDeployment:
+      return "form_key_by_id_and_deployment";
+    case ColumnFamily::kFormKeyByIdAndVersionTag:
+      return "form_key_by_id_and_version_tag";
   }
   TERN_UNREACHABLE("unknown column family ", static_cast<int>(cf));
 }

@@ -115,6 +115,16 @@ enum class ColumnFamily : uint16_t {
   // message key -> PendingMessageCorrelation. Correlations (8.8) whose answer waits for a
   // subscription on another partition to confirm.
   kPendingMessageCorrelation = 49,
+  // form key -> FormRecord (with the schema).
+  kFormByKey = 50,
+  // (tenant, form id) -> key of the latest version.
+  kLatestForm = 51,
+  // (tenant, form id, version) -> form key.
+  kFormKeyByIdAndVersion = 52,
+  // (tenant, form id, deployment key) -> form key. Forms linked with bindingType "deployment".
+  kFormKeyByIdAndDeployment = 53,
+  // (tenant, form id, version tag) -> key of the latest version with that tag.
+  kFormKeyByIdAndVersionTag = 54,
 };
 
 inline constexpr std::array kAllColumnFamilies = {
@@ -164,6 +174,11 @@ inline constexpr std::array kAllColumnFamilies = {
     ColumnFamily::kUserTaskByCandidateUser,
     ColumnFamily::kUserTaskByProcessInstance,
     ColumnFamily::kPendingMessageCorrelation,
+    ColumnFamily::kFormByKey,
+    ColumnFamily::kLatestForm,
+    ColumnFamily::kFormKeyByIdAndVersion,
+    ColumnFamily::kFormKeyByIdAndDeployment,
+    ColumnFamily::kFormKeyByIdAndVersionTag,
 };
 
 std::string_view ColumnFamilyName(ColumnFamily cf);

@@ -259,6 +259,7 @@ class EngineState {
         event_triggers(store.transaction()),
         compensations(store.transaction()),
         decisions(store.transaction()),
+        forms(store.transaction()),
         user_tasks(store.transaction()),
         pending_correlations(store.transaction()) {}
 
@@ -286,6 +287,7 @@ class EngineState {
   EventTriggerState event_triggers;
   CompensationState compensations;
   DecisionState decisions;
+  FormState forms;
   UserTaskState user_tasks;
   PendingCorrelationState pending_correlations;
 };

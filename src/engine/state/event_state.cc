@@ -522,7 +522,7 @@ void CompensationState::DeleteInstance(int64_t process_instance_key) {
   }
 }
 
-// --- Decisions ---------------------------------------------------------------------------------
+// --- Versioned definitions (decisions, forms) ------------------------------------------------
 
 namespace {
 
@@ -538,14 +538,118 @@ std::optional<int64_t> GetKey(Transaction& txn, ColumnFamily cf, std::string_vie
   return ReadInt64(value);
 }
 
-std::string DecisionVersionTagKey(std::string_view tenant, std::string_view id,
-                                  std::string_view version_tag) {
+std::string VersionTagKey(std::string_view tenant, std::string_view id,
+                          std::string_view version_tag) {
   std::string key = TwoStrings(tenant, id);
   AppendString(key, version_tag);
   return key;
 }
 
+// The column families that index one kind of versioned definition.
+struct DefinitionIndexes {
+  ColumnFamily by_key;          // key -> record
+  ColumnFamily latest;          // (tenant, id) -> key of the highest version
+  ColumnFamily by_version;      // (tenant, id, version) -> key
+  ColumnFamily by_deployment;   // (tenant, id, deployment key) -> key
+  ColumnFamily by_version_tag;  // (tenant, id, version tag) -> key of the latest with that tag
+};
+
+constexpr DefinitionIndexes kDecisionIndexes = {
+    ColumnFamily::kDecisionByKey, ColumnFamily::kLatestDecision,
+    ColumnFamily::kDecisionKeyByIdAndVersion, ColumnFamily::kDecisionKeyByIdAndDeployment,
+    ColumnFamily::kDecisionKeyByIdAndVersionTag};
+
+constexpr DefinitionIndexes kFormIndexes = {
+    ColumnFamily::kFormByKey, ColumnFamily::kLatestForm, ColumnFamily::kFormKeyByIdAndVersion,
+    ColumnFamily::kFormKeyByIdAndDeployment, ColumnFamily::kFormKeyByIdAndVersionTag};
+
+// What the indexes need of a definition.
+struct DefinitionKeys {
+  std::string_view tenant;
+  std::string_view id;
+  int64_t version = 0;
+  int64_t key = 0;
+  int64_t deployment_key = 0;
+  std::string_view version_tag;
+};
+
+// The key of the highest version of (tenant, id) in the version index, if any.
+std::optional<int64_t> HighestVersionKey(Transaction& txn, const DefinitionIndexes& indexes,
+                                         std::string_view id_key) {
+  std::optional<int64_t> highest;
+  txn.ForEachWithPrefix(indexes.by_version, id_key, [&](std::string_view, std::string_view value) {
+    highest = ReadInt64(value);  // versions sort ascending: the last one wins
+    return true;
+  });
+  return highest;
+}
+
+void PutDefinition(Transaction& txn, const DefinitionIndexes& indexes,
+                   const DefinitionKeys& definition, const google::protobuf::Message& record) {
+  PutMessage(txn, indexes.by_key, Int64Key(definition.key), record);
+  txn.Put(indexes.by_version, VersionKey(definition.tenant, definition.id, definition.version),
+          Int64Key(definition.key));
+  if (definition.deployment_key > 0) {
+    txn.Put(indexes.by_deployment,
+            VersionKey(definition.tenant, definition.id, definition.deployment_key),
+            Int64Key(definition.key));
+  }
+  if (!definition.version_tag.empty()) {
+    txn.Put(indexes.by_version_tag,
+            VersionTagKey(definition.tenant, definition.id, definition.version_tag),
+            Int64Key(definition.key));
+  }
+  const std::string id_key = TwoStrings(definition.tenant, definition.id);
+  if (auto highest = HighestVersionKey(txn, indexes, id_key)) {
+    txn.Put(indexes.latest, id_key, Int64Key(*highest));
+  }
+}
+
+void DeleteDefinition(Transaction& txn, const DefinitionIndexes& indexes,
+                      const DefinitionKeys& definition) {
+  txn.Delete(indexes.by_key, Int64Key(definition.key));
+  txn.Delete(indexes.by_version, VersionKey(definition.tenant, definition.id, definition.version));
+  txn.Delete(indexes.by_deployment,
+             VersionKey(definition.tenant, definition.id, definition.deployment_key));
+  if (!definition.version_tag.empty()) {
+    const std::string tag_key =
+        VersionTagKey(definition.tenant, definition.id, definition.version_tag);
+    if (GetKey(txn, indexes.by_version_tag, tag_key) == definition.key) {
+      txn.Delete(indexes.by_version_tag, tag_key);
+    }
+  }
+  const std::string id_key = TwoStrings(definition.tenant, definition.id);
+  if (GetKey(txn, indexes.latest, id_key) == definition.key) {
+    // The previous version, if any, becomes the latest.
+    if (auto previous = HighestVersionKey(txn, indexes, id_key)) {
+      txn.Put(indexes.latest, id_key, Int64Key(*previous));
+    } else {
+      txn.Delete(indexes.latest, id_key);
+    }
+  }
+}
+
+template <typename Record>
+std::optional<Record> DefinitionByIndex(Transaction& txn, const DefinitionIndexes& indexes,
+                                        ColumnFamily index, std::string_view index_key) {
+  auto key = GetKey(txn, index, index_key);
+  if (!key) return std::nullopt;
+  return GetMessage<Record>(txn, indexes.by_key, Int64Key(*key));
+}
+
+DefinitionKeys KeysOf(const record::DecisionRecord& decision) {
+  return {decision.tenant_id(),    decision.decision_id(),    decision.version(),
+          decision.decision_key(), decision.deployment_key(), decision.version_tag()};
+}
+
+DefinitionKeys KeysOf(const record::FormRecord& form) {
+  return {form.tenant_id(), form.form_id(),        form.version(),
+          form.form_key(),  form.deployment_key(), form.version_tag()};
+}
+
 }  // namespace
+
+// --- Decisions ---------------------------------------------------------------------------------
 
 std::optional<record::DecisionRecord> DecisionState::ByKey(int64_t key) {
   return GetMessage<record::DecisionRecord>(txn_, ColumnFamily::kDecisionByKey, Int64Key(key));
@@ -553,26 +657,23 @@ std::optional<record::DecisionRecord> DecisionState::ByKey(int64_t key) {
 
 std::optional<record::DecisionRecord> DecisionState::Latest(std::string_view tenant,
                                                             std::string_view id) {
-  auto key = GetKey(txn_, ColumnFamily::kLatestDecision, TwoStrings(tenant, id));
-  if (!key) return std::nullopt;
-  return ByKey(*key);
+  return DefinitionByIndex<record::DecisionRecord>(txn_, kDecisionIndexes, kDecisionIndexes.latest,
+                                                   TwoStrings(tenant, id));
 }
 
 std::optional<record::DecisionRecord> DecisionState::ByIdAndDeployment(std::string_view tenant,
                                                                        std::string_view id,
                                                                        int64_t deployment_key) {
-  auto key = GetKey(txn_, ColumnFamily::kDecisionKeyByIdAndDeployment,
-                    VersionKey(tenant, id, deployment_key));
-  if (!key) return std::nullopt;
-  return ByKey(*key);
+  return DefinitionByIndex<record::DecisionRecord>(txn_, kDecisionIndexes,
+                                                   kDecisionIndexes.by_deployment,
+                                                   VersionKey(tenant, id, deployment_key));
 }
 
 std::optional<record::DecisionRecord> DecisionState::ByIdAndVersionTag(
     std::string_view tenant, std::string_view id, std::string_view version_tag) {
-  auto key = GetKey(txn_, ColumnFamily::kDecisionKeyByIdAndVersionTag,
-                    DecisionVersionTagKey(tenant, id, version_tag));
-  if (!key) return std::nullopt;
-  return ByKey(*key);
+  return DefinitionByIndex<record::DecisionRecord>(txn_, kDecisionIndexes,
+                                                   kDecisionIndexes.by_version_tag,
+                                                   VersionTagKey(tenant, id, version_tag));
 }
 
 std::optional<record::DecisionRequirementsRecord> DecisionState::RequirementsByKey(int64_t key) {
@@ -588,27 +689,7 @@ std::optional<record::DecisionRequirementsRecord> DecisionState::LatestRequireme
 }
 
 void DecisionState::Put(const record::DecisionRecord& decision) {
-  PutMessage(txn_, ColumnFamily::kDecisionByKey, Int64Key(decision.decision_key()), decision);
-  txn_.Put(ColumnFamily::kDecisionKeyByIdAndVersion,
-           VersionKey(decision.tenant_id(), decision.decision_id(), decision.version()),
-           Int64Key(decision.decision_key()));
-  if (decision.deployment_key() > 0) {
-    txn_.Put(ColumnFamily::kDecisionKeyByIdAndDeployment,
-             VersionKey(decision.tenant_id(), decision.decision_id(), decision.deployment_key()),
-             Int64Key(decision.decision_key()));
-  }
-  if (!decision.version_tag().empty()) {
-    txn_.Put(
-        ColumnFamily::kDecisionKeyByIdAndVersionTag,
-        DecisionVersionTagKey(decision.tenant_id(), decision.decision_id(), decision.version_tag()),
-        Int64Key(decision.decision_key()));
-  }
-  auto latest = Latest(decision.tenant_id(), decision.decision_id());
-  if (!latest || latest->version() < decision.version()) {
-    txn_.Put(ColumnFamily::kLatestDecision,
-             TwoStrings(decision.tenant_id(), decision.decision_id()),
-             Int64Key(decision.decision_key()));
-  }
+  PutDefinition(txn_, kDecisionIndexes, KeysOf(decision), decision);
 }
 
 void DecisionState::PutRequirements(const record::DecisionRequirementsRecord& requirements) {
@@ -624,35 +705,7 @@ void DecisionState::PutRequirements(const record::DecisionRequirementsRecord& re
 }
 
 void DecisionState::Delete(const record::DecisionRecord& decision) {
-  txn_.Delete(ColumnFamily::kDecisionByKey, Int64Key(decision.decision_key()));
-  txn_.Delete(ColumnFamily::kDecisionKeyByIdAndVersion,
-              VersionKey(decision.tenant_id(), decision.decision_id(), decision.version()));
-  txn_.Delete(ColumnFamily::kDecisionKeyByIdAndDeployment,
-              VersionKey(decision.tenant_id(), decision.decision_id(), decision.deployment_key()));
-  if (!decision.version_tag().empty()) {
-    const std::string tag_key =
-        DecisionVersionTagKey(decision.tenant_id(), decision.decision_id(), decision.version_tag());
-    if (GetKey(txn_, ColumnFamily::kDecisionKeyByIdAndVersionTag, tag_key) ==
-        decision.decision_key()) {
-      txn_.Delete(ColumnFamily::kDecisionKeyByIdAndVersionTag, tag_key);
-    }
-  }
-  std::string latest_key = TwoStrings(decision.tenant_id(), decision.decision_id());
-  auto latest = GetKey(txn_, ColumnFamily::kLatestDecision, latest_key);
-  if (latest && *latest == decision.decision_key()) {
-    // The previous version, if any, becomes the latest.
-    std::optional<int64_t> previous;
-    txn_.ForEachWithPrefix(ColumnFamily::kDecisionKeyByIdAndVersion, latest_key,
-                           [&](std::string_view, std::string_view value) {
-                             previous = ReadInt64(value);
-                             return true;
-                           });
-    if (previous) {
-      txn_.Put(ColumnFamily::kLatestDecision, latest_key, Int64Key(*previous));
-    } else {
-      txn_.Delete(ColumnFamily::kLatestDecision, latest_key);
-    }
-  }
+  DeleteDefinition(txn_, kDecisionIndexes, KeysOf(decision));
 }
 
 void DecisionState::DeleteRequirements(const record::DecisionRequirementsRecord& requirements) {
@@ -677,6 +730,39 @@ std::vector<record::DecisionRecord> DecisionState::OfRequirements(int64_t requir
                            return true;
                          });
   return found;
+}
+
+// --- Forms -------------------------------------------------------------------------------------
+
+std::optional<record::FormRecord> FormState::ByKey(int64_t key) {
+  return GetMessage<record::FormRecord>(txn_, ColumnFamily::kFormByKey, Int64Key(key));
+}
+
+std::optional<record::FormRecord> FormState::Latest(std::string_view tenant, std::string_view id) {
+  return DefinitionByIndex<record::FormRecord>(txn_, kFormIndexes, kFormIndexes.latest,
+                                               TwoStrings(tenant, id));
+}
+
+std::optional<record::FormRecord> FormState::ByIdAndDeployment(std::string_view tenant,
+                                                               std::string_view id,
+                                                               int64_t deployment_key) {
+  return DefinitionByIndex<record::FormRecord>(txn_, kFormIndexes, kFormIndexes.by_deployment,
+                                               VersionKey(tenant, id, deployment_key));
+}
+
+std::optional<record::FormRecord> FormState::ByIdAndVersionTag(std::string_view tenant,
+                                                               std::string_view id,
+                                                               std::string_view version_tag) {
+  return DefinitionByIndex<record::FormRecord>(txn_, kFormIndexes, kFormIndexes.by_version_tag,
+                                               VersionTagKey(tenant, id, version_tag));
+}
+
+void FormState::Put(const record::FormRecord& form) {
+  PutDefinition(txn_, kFormIndexes, KeysOf(form), form);
+}
+
+void FormState::Delete(const record::FormRecord& form) {
+  DeleteDefinition(txn_, kFormIndexes, KeysOf(form));
 }
 
 }  // namespace tern::engine::state

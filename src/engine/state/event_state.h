@@ -201,4 +201,21 @@ class DecisionState {
   Transaction& txn_;
 };
 
+// Deployed forms (Camunda Forms JSON schemas), found by key or as user tasks link them.
+class FormState {
+ public:
+  explicit FormState(Transaction& txn) : txn_(txn) {}
+  std::optional<record::FormRecord> ByKey(int64_t key);
+  std::optional<record::FormRecord> Latest(std::string_view tenant, std::string_view id);
+  std::optional<record::FormRecord> ByIdAndDeployment(std::string_view tenant, std::string_view id,
+                                                      int64_t deployment_key);
+  std::optional<record::FormRecord> ByIdAndVersionTag(std::string_view tenant, std::string_view id,
+                                                      std::string_view version_tag);
+  void Put(const record::FormRecord& form);
+  void Delete(const record::FormRecord& form);
+
+ private:
+  Transaction& txn_;
+};
+
 }  // namespace tern::engine::state

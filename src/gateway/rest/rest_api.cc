@@ -911,6 +911,45 @@ void GetUserTask(GatewayService& service, Call call) {
       }));
 }
 
+// The form a user task links to (zeebe:formDefinition formId): 200 with the schema, 204 when
+// the task links none.
+void GetUserTaskForm(GatewayService& service, Call call) {
+  record::UserTaskQuery query;
+  int64_t key = 0;
+  if (!ReadPathKey(call, 0, &key)) return;
+  query.set_user_task_key(key);
+  query.set_limit(1);
+  query.set_with_form(true);
+  service.Execute(
+      query, Reply<record::UserTaskQueryResult>([respond = call.respond, instance = call.path, key](
+                                                    grpc::Status status,
+                                                    record::UserTaskQueryResult result) {
+        if (!status.ok()) return respond(ProblemFor(status, instance));
+        if (result.tasks().empty()) {
+          return respond(Problem(404, "NOT_FOUND",
+                                 StrCat("User task with key '", key, "' not found"), instance));
+        }
+        if (result.tasks(0).record().form_key() == 0) {
+          HttpResponse none;
+          none.status = 204;
+          return respond(std::move(none));
+        }
+        if (result.form().form_key() == 0) {
+          return respond(Problem(404, "NOT_FOUND",
+                                 StrCat("The form of user task '", key, "' is not deployed"),
+                                 instance));
+        }
+        respond.Build([form = result.form()] {
+          json schema = json::parse(form.resource(), nullptr, /*allow_exceptions=*/false);
+          return Ok({{"formKey", KeyString(form.form_key())},
+                     {"tenantId", form.tenant_id()},
+                     {"formId", form.form_id()},
+                     {"version", form.version()},
+                     {"schema", schema.is_discarded() ? json::object() : std::move(schema)}});
+        });
+      }));
+}
+
 // A filter property: a plain value or {"$eq": value}; other operators are not built.
 std::string StringFilter(Fields& filter, const json& object, std::string_view key,
                          std::string* unsupported) {
@@ -1035,6 +1074,7 @@ std::vector<RestApi::Route> RouteTable() {
       {"POST", "/v2/messages/correlation", Body::kJson, CorrelateMessage},
       {"POST", "/v2/user-tasks/search", Body::kJson, SearchUserTasks},
       {"GET", "/v2/user-tasks/{userTaskKey}", Body::kNone, GetUserTask},
+      {"GET", "/v2/user-tasks/{userTaskKey}/form", Body::kNone, GetUserTaskForm},
       {"PATCH", "/v2/user-tasks/{userTaskKey}", Body::kJson, UpdateUserTask},
       {"POST", "/v2/user-tasks/{userTaskKey}/completion", Body::kJson, CompleteUserTask},
       {"POST", "/v2/user-tasks/{userTaskKey}/assignment", Body::kJson, AssignUserTask},
@@ -1042,8 +1082,6 @@ std::vector<RestApi::Route> RouteTable() {
       // Being built (issue 13): fill in the handler when the engine has the command.
       {"PUT", "/v2/clock", Body::kJson, nullptr, "the clock is not built yet (issue 13)"},
       {"POST", "/v2/clock/reset", Body::kJson, nullptr, "the clock is not built yet (issue 13)"},
-      {"GET", "/v2/user-tasks/{userTaskKey}/form", Body::kNone, nullptr,
-       "forms are not deployed in Tern yet"},
       {"POST", "/v2/user-tasks/{userTaskKey}/variables/search", Body::kJson, nullptr,
        kUserTasksNotBuilt},
   };
