@@ -142,6 +142,11 @@ TEST(StaticFilesOpen, MissingOrEmptyDirectoryIsNotFound) {
   EXPECT_TRUE(IsApiPath("/v2"));
   EXPECT_TRUE(IsApiPath("/v2/topology"));
   EXPECT_FALSE(IsApiPath("/v2x"));
+  EXPECT_TRUE(IsApiPath("/v1/anything"));
+  EXPECT_TRUE(IsApiPath("/v10"));
+  EXPECT_FALSE(IsApiPath("/v"));
+  EXPECT_FALSE(IsApiPath("/vendor"));
+  EXPECT_FALSE(IsApiPath("/tasklist/v2"));
   EXPECT_FALSE(IsApiPath("/"));
 }
 

@@ -76,7 +76,14 @@ HttpResponse NotFound(std::string_view path) {
 
 }  // namespace
 
-bool IsApiPath(std::string_view path) { return path == "/v2" || path.starts_with("/v2/"); }
+bool IsApiPath(std::string_view path) {
+  // Every version namespace (/v1, /v2, /v3 ...) is the API's: a client that calls a version
+  // Tern does not serve gets the API's 404 problem, never the console's page.
+  if (path.size() < 3 || path[0] != '/' || path[1] != 'v') return false;
+  size_t end = 2;
+  while (end < path.size() && path[end] >= '0' && path[end] <= '9') ++end;
+  return end > 2 && (end == path.size() || path[end] == '/');
+}
 
 std::string_view ContentTypeOf(std::string_view file_name) {
   static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {

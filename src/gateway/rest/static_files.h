@@ -44,7 +44,8 @@ std::string DefaultConsoleDir();
 // (DefaultConsoleDir() for "auto") holds no console, which is logged as an info line.
 std::unique_ptr<StaticFiles> OpenConsole(const std::string& setting);
 
-// Whether a request path (no query) is the REST API's rather than the console's.
+// Whether a request path (no query) is the REST API's rather than the console's: /v2 and every
+// other version namespace (/v1/..., /v3/...).
 bool IsApiPath(std::string_view path);
 
 // The MIME type of a file name's extension (application/octet-stream when unknown).
