@@ -412,6 +412,8 @@ TEST(AuthFlagsTest, NoAuthOnlyOnLoopbackUnlessInsecure) {
   EXPECT_FALSE(IsLoopbackAddress("0.0.0.0:26500"));
   EXPECT_FALSE(IsLoopbackAddress("[::]:26500"));
   EXPECT_FALSE(IsLoopbackAddress("10.0.0.5:26500"));
+  EXPECT_TRUE(IsLoopbackAddress("127.0.0.2:26500"));
+  EXPECT_FALSE(IsLoopbackAddress("127.example.com:26500"));  // a name, not an address
 
   AuthFlags defaults;
   EXPECT_TRUE(ParseFlags({}, defaults, "127.0.0.1:26500").ok());

@@ -303,6 +303,35 @@ TEST_F(RestApiTest, EndpointsNotBuiltAnswerNotImplemented) {
   ExpectProblem(Call("GET", "/v1/anything"), 404, "/v1/anything");
 }
 
+TEST_F(RestApiTest, UnsafeRequestsFromAnotherSitesPageAreRefused) {
+  auto post = [](const std::string& extra_headers) {
+    Connection connection(broker_->rest_port());
+    std::string text =
+        RequestText("POST", "/v2/process-instances/1/cancellation", "application/json", "{}", true);
+    text.insert(text.find("\r\n") + 2, extra_headers);
+    EXPECT_TRUE(connection.Send(text));
+    auto answer = connection.Read();
+    return answer ? answer->status : 0;
+  };
+  EXPECT_EQ(post("Origin: http://evil.example\r\n"), 403);
+  EXPECT_EQ(post("Origin: null\r\n"), 403);
+  EXPECT_EQ(post("Sec-Fetch-Site: cross-site\r\n"), 403);
+  EXPECT_EQ(post("Sec-Fetch-Site: same-site\r\n"), 403);
+  // The console's own page, and clients that are not browsers, reach the API (404: no such
+  // instance).
+  EXPECT_EQ(post("Origin: http://test\r\n"), 404);
+  EXPECT_EQ(post("Sec-Fetch-Site: same-origin\r\nOrigin: http://test\r\n"), 404);
+  EXPECT_EQ(post(""), 404);
+  // Reads are not refused (a cross-site page cannot read the answer without CORS).
+  Connection connection(broker_->rest_port());
+  std::string get = RequestText("GET", "/v2/topology", "", "", true);
+  get.insert(get.find("\r\n") + 2, "Sec-Fetch-Site: cross-site\r\n");
+  ASSERT_TRUE(connection.Send(get));
+  auto answer = connection.Read();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+}
+
 TEST_F(RestApiTest, KeepAliveServesRequestsInTurn) {
   Connection connection(broker_->rest_port());
   for (int i = 0; i < 3; ++i) {

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -118,7 +119,16 @@ class BasicAuthenticator final : public Authenticator {
     }
     const std::string digest = verified_.Digest(authorization);
     if (auto known = verified_.Find(digest)) return *std::move(known);
+    // Each check costs argon2id's time and memory (about a second and 256 MiB at libsodium's
+    // "moderate" limits) on the thread serving the request, and refusals are never remembered:
+    // without a bound, a few callers sending wrong passwords would hold every serving thread
+    // and the memory. Beyond the bound a caller is told to retry, at no cost.
+    if (checks_in_flight_.fetch_add(1) >= kMaxConcurrentPasswordChecks) {
+      checks_in_flight_.fetch_sub(1);
+      return absl::UnavailableError("too many password checks at once; retry shortly");
+    }
     auto principal = Verify(authorization);
+    checks_in_flight_.fetch_sub(1);
     if (principal.ok()) verified_.Remember(digest, *principal);
     return principal;
   }
@@ -156,9 +166,12 @@ class BasicAuthenticator final : public Authenticator {
   }
 
  private:
+  static constexpr int kMaxConcurrentPasswordChecks = 2;
+
   std::map<std::string, std::string, std::less<>> hashes_;
   std::string dummy_hash_;
   VerifiedCredentials verified_;
+  std::atomic<int> checks_in_flight_{0};
 };
 
 bool IsLoopbackHost(std::string_view host) {

@@ -1,5 +1,8 @@
 #include "gateway/auth/flags.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "base/strings.h"
 
 namespace tern::gateway::auth {
@@ -36,7 +39,13 @@ bool IsLoopbackAddress(std::string_view host_port) {
              colon != std::string_view::npos && host.find(':') == colon) {
     host = host.substr(0, colon);  // one colon: host:port (several would be bare IPv6)
   }
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
+  if (host == "localhost") return true;
+  // An address, not a name that merely starts like one ("127.example.com").
+  const std::string text(host);
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 absl::Status FinishAuthFlags(AuthFlags& flags, std::string_view address) {

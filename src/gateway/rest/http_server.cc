@@ -183,6 +183,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     request.target = std::string(message.target());
     request.content_type = std::string(message[http::field::content_type]);
     request.authorization = std::string(message[http::field::authorization]);
+    request.host = std::string(message[http::field::host]);
+    request.origin = std::string(message[http::field::origin]);
+    request.sec_fetch_site = std::string(message["Sec-Fetch-Site"]);
     request.body = std::move(message.body());
     parser_.reset();
     // The handler's own deadlines bound the wait (requestTimeout, long polling).

@@ -46,6 +46,11 @@ struct HttpRequest {
   std::string target;  // path and query, as sent
   std::string content_type;
   std::string authorization;  // the Authorization header, empty when absent
+  // What a browser says of the page that sent the request (empty when absent): Host, Origin,
+  // Sec-Fetch-Site. The API refuses unsafe cross-site requests with them (rest_api.cc).
+  std::string host;
+  std::string origin;
+  std::string sec_fetch_site;
   std::string body;
 };
 

@@ -892,52 +892,55 @@ json UserTaskJson(const record::UserTaskView& view) {
   return out;
 }
 
-void GetUserTask(GatewayService& service, Call call) {
+// Reads the user task of the path's key and hands it (with its form when asked) to `found`;
+// answers 404 itself when there is no such task.
+using FoundUserTask = std::function<void(const Respond& respond, record::UserTaskQueryResult)>;
+void ReadUserTask(GatewayService& service, Call call, bool with_form, FoundUserTask found) {
   record::UserTaskQuery query;
   int64_t key = 0;
   if (!ReadPathKey(call, 0, &key)) return;
   query.set_user_task_key(key);
   query.set_limit(1);
+  query.set_with_form(with_form);
   service.Execute(
-      query, Reply<record::UserTaskQueryResult>([respond = call.respond, instance = call.path, key](
-                                                    grpc::Status status,
-                                                    record::UserTaskQueryResult result) {
-        if (!status.ok()) return respond(ProblemFor(status, instance));
-        if (result.tasks().empty()) {
-          return respond(Problem(404, "NOT_FOUND",
-                                 StrCat("User task with key '", key, "' not found"), instance));
-        }
-        respond.Build([task = result.tasks(0)] { return Ok(UserTaskJson(task)); });
-      }));
+      query,
+      Reply<record::UserTaskQueryResult>(
+          [respond = call.respond, instance = call.path, key, found = std::move(found)](
+              grpc::Status status, record::UserTaskQueryResult result) {
+            if (!status.ok()) return respond(ProblemFor(status, instance));
+            if (result.tasks().empty()) {
+              return respond(Problem(404, "NOT_FOUND",
+                                     StrCat("User task with key '", key, "' not found"), instance));
+            }
+            found(respond, std::move(result));
+          }));
+}
+
+void GetUserTask(GatewayService& service, Call call) {
+  ReadUserTask(service, std::move(call), /*with_form=*/false,
+               [](const Respond& respond, record::UserTaskQueryResult result) {
+                 respond.Build([task = result.tasks(0)] { return Ok(UserTaskJson(task)); });
+               });
 }
 
 // The form a user task links to (zeebe:formDefinition formId): 200 with the schema, 204 when
 // the task links none.
 void GetUserTaskForm(GatewayService& service, Call call) {
-  record::UserTaskQuery query;
-  int64_t key = 0;
-  if (!ReadPathKey(call, 0, &key)) return;
-  query.set_user_task_key(key);
-  query.set_limit(1);
-  query.set_with_form(true);
-  service.Execute(
-      query, Reply<record::UserTaskQueryResult>([respond = call.respond, instance = call.path, key](
-                                                    grpc::Status status,
-                                                    record::UserTaskQueryResult result) {
-        if (!status.ok()) return respond(ProblemFor(status, instance));
-        if (result.tasks().empty()) {
-          return respond(Problem(404, "NOT_FOUND",
-                                 StrCat("User task with key '", key, "' not found"), instance));
-        }
-        if (result.tasks(0).record().form_key() == 0) {
+  std::string instance = call.path;  // before `call` moves
+  ReadUserTask(
+      service, std::move(call), /*with_form=*/true,
+      [instance = std::move(instance)](const Respond& respond, record::UserTaskQueryResult result) {
+        const record::UserTaskRecord& task = result.tasks(0).record();
+        if (task.form_key() == 0) {
           HttpResponse none;
           none.status = 204;
           return respond(std::move(none));
         }
         if (result.form().form_key() == 0) {
-          return respond(Problem(404, "NOT_FOUND",
-                                 StrCat("The form of user task '", key, "' is not deployed"),
-                                 instance));
+          return respond(
+              Problem(404, "NOT_FOUND",
+                      StrCat("The form of user task '", task.user_task_key(), "' is not deployed"),
+                      instance));
         }
         respond.Build([form = result.form()] {
           json schema = json::parse(form.resource(), nullptr, /*allow_exceptions=*/false);
@@ -947,7 +950,7 @@ void GetUserTaskForm(GatewayService& service, Call call) {
                      {"version", form.version()},
                      {"schema", schema.is_discarded() ? json::object() : std::move(schema)}});
         });
-      }));
+      });
 }
 
 // A filter property: a plain value or {"$eq": value}; other operators are not built.
@@ -1159,13 +1162,44 @@ HttpResponse ProblemFor(const grpc::Status& status, std::string_view instance) {
 RestApi::RestApi(GatewayService& service, SearchBackend* search)
     : service_(service), search_(search), routes_(RouteTable()) {}
 
+namespace {
+
+// Whether a browser sent this request from another site's page. A browser attaches the user's
+// cached credentials (basic authentication) to a cross-site form post, and a form post needs
+// no CORS preflight: without this check any page the user visits could cancel instances or
+// complete jobs. Clients that are not browsers send neither header.
+bool IsCrossSite(const HttpRequest& request) {
+  if (!request.sec_fetch_site.empty()) {
+    return request.sec_fetch_site != "same-origin" && request.sec_fetch_site != "none";
+  }
+  if (request.origin.empty()) return false;
+  const size_t scheme_end = request.origin.find("://");
+  if (scheme_end == std::string::npos) return true;  // "null" (sandboxed pages) and the like
+  return request.origin.substr(scheme_end + 3) != request.host;
+}
+
+}  // namespace
+
 void RestApi::Handle(HttpRequest request, Respond respond) {
   std::string path = request.target.substr(0, request.target.find('?'));
   if (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (request.method != "GET" && request.method != "HEAD" && IsCrossSite(request)) {
+    return respond(Problem(403, "Forbidden",
+                           "Requests from another site's page are refused (Origin or "
+                           "Sec-Fetch-Site says so); call the API from the console's own page "
+                           "or from a client",
+                           path));
+  }
   // Every request is authenticated first, with the gRPC calls' authenticator: an unknown path
   // tells a stranger nothing more than a known one.
   auto caller = service_.Authenticate(request.authorization);
   request.authorization.clear();  // no route sees (or could log) the credential
+  if (!caller.ok() && caller.status().code() == absl::StatusCode::kUnavailable) {
+    // The credential was not checked (too many checks at once): retry, not re-authenticate.
+    HttpResponse busy = Problem(503, "Service Unavailable", ToStd(caller.status().message()), path);
+    busy.headers.emplace_back("Retry-After", "1");
+    return respond(std::move(busy));
+  }
   if (!caller.ok()) {
     HttpResponse refused = Problem(401, "Unauthorized", ToStd(caller.status().message()), path);
     if (const std::string_view challenge = service_.AuthChallenge(); !challenge.empty()) {
