@@ -69,8 +69,9 @@ SearchAnswer HistorySearch::Answer(const SearchRequest& request) {
             : absl::StatusOr<std::unique_ptr<exporter::HistoryQuery>>(connection.status());
     if (!query.ok()) {
       spdlog::warn("search: cannot open the history store: {}", query.status().ToString());
-      answer.status = absl::UnavailableError(
-          StrCat("The history store cannot be read: ", query.status().message()));
+      // The log has the details; a client learns nothing of the store's address or schema.
+      answer.status =
+          absl::UnavailableError("The history store cannot be read (the broker's log says why)");
       return answer;
     }
     query_ = *std::move(query);
@@ -115,6 +116,11 @@ SearchAnswer HistorySearch::Answer(const SearchRequest& request) {
       status.code() != absl::StatusCode::kNotFound) {
     spdlog::warn("search: {} {} failed: {}", request.entity, static_cast<int>(request.kind),
                  status.ToString());
+    // Store errors name statements, tables and the store's address: they stay in the log.
+    status = absl::Status(status.code(),
+                          StrCat("The history store failed to answer this ", request.entity,
+                                 " request (the broker's log "
+                                 "says why)"));
   }
   answer.status = std::move(status);
   if (lag_) answer.lag = lag_();

@@ -301,6 +301,16 @@ TEST_F(HistoryQueryTest, BadFieldsAreRefusedNamingTheField) {
   EXPECT_NE(Refusal("jobs", {{"page", {{"from", 1}, {"after", "W10="}}}}).find("page"),
             std::string::npos);
   EXPECT_NE(Refusal("jobs", {{"filters", json::object()}}).find("'filters'"), std::string::npos);
+  // More values than a statement may carry is the client's error, not the store's.
+  json many = json::array();
+  for (int i = 1; i <= 1'000; ++i) many.push_back(i);
+  EXPECT_NE(
+      Refusal("process-instances", {{"filter",
+                                     {{"processInstanceKey", {{"$in", many}}},
+                                      {"processDefinitionKey", {{"$in", many}}},
+                                      {"processDefinitionId", {{"$in", json::array({"a"})}}}}}})
+          .find("at most 2000"),
+      std::string::npos);
   // A cursor of one sort is no cursor of another.
   json by_type = Search("jobs", {{"sort", json::array({{{"field", "type"}}})}});
   ASSERT_TRUE(by_type["page"].contains("endCursor"));
