@@ -480,6 +480,34 @@ absl::StatusOr<Schedule> ScheduleFromText(TimerKind kind, std::string_view raw, 
   return absl::InternalError("unknown timer kind");
 }
 
+absl::Status CheckTimerText(TimerKind kind, std::string_view raw) {
+  const std::string text = Trim(raw);
+  switch (kind) {
+    case TimerKind::kDuration: {
+      auto interval = ParseInterval(text);
+      if (!interval.ok()) return interval.status();
+      if (interval->negative) {
+        return Invalid("timer duration", text, "the duration must not be negative");
+      }
+      return absl::OkStatus();
+    }
+    case TimerKind::kDate:
+      return ParseDate(text).status();
+    case TimerKind::kCycle: {
+      if (LooksLikeRepeating(text)) return ParseRepeating(text).status();
+      auto cron = Cron::Parse(text);
+      if (!cron.ok()) {
+        return Invalid("timer cycle", text,
+                       StrCat("expected a repeating interval R[n]/[start/]duration or a cron "
+                              "expression; ",
+                              cron.status().message()));
+      }
+      return absl::OkStatus();
+    }
+  }
+  return absl::InternalError("unknown timer kind");
+}
+
 absl::StatusOr<int64_t> NextCycleDue(std::string_view raw, int64_t now_ms) {
   std::string text = Trim(raw);
   if (LooksLikeRepeating(text)) {

@@ -69,6 +69,11 @@ struct Schedule {
   int32_t repetitions = 1;
 };
 
+// Whether a timer text has the form of its kind, without evaluating it at any time (the
+// validator's check; ScheduleFromText also refuses what fails at a given time, e.g. a due date
+// past the latest one).
+absl::Status CheckTimerText(TimerKind kind, std::string_view text);
+
 // Evaluates the text of a timer definition of the given kind at `now_ms`.
 absl::StatusOr<Schedule> ScheduleFromText(TimerKind kind, std::string_view text, int64_t now_ms);
 

@@ -735,11 +735,11 @@ class ProcessValidator {
     } else if (event.interrupting && kind == TimerKind::kCycle) {
       Problem(event, "an interrupting timer event must not have a timeCycle");
     }
-    // A static text must parse now, not fail in a running instance. Evaluated at the epoch: only
-    // the text's form is checked here; the engine evaluates it at the batch's time.
+    // A static text must have its kind's form; the engine also evaluates it at the deployment's
+    // time (what depends on the time, e.g. a due date past the latest one, is checked there).
     if (!event.timer->value.is_feel()) {
-      auto schedule = timers::ScheduleFromText(kind, event.timer->value.static_text(), 0);
-      if (!schedule.ok()) Problem(event, std::string(schedule.status().message()));
+      absl::Status form = timers::CheckTimerText(kind, event.timer->value.static_text());
+      if (!form.ok()) Problem(event, std::string(form.message()));
     }
   }
 

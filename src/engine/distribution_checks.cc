@@ -8,7 +8,6 @@
 #include "engine/forms.h"
 
 namespace tern::engine {
-namespace {
 
 const record::DeploymentResource* FindResource(const record::DeploymentRecord& deployment,
                                                const std::string& name) {
@@ -17,8 +16,6 @@ const record::DeploymentResource* FindResource(const record::DeploymentRecord& d
   }
   return nullptr;
 }
-
-}  // namespace
 
 absl::Status CheckDistributedDeployment(const record::DeploymentRecord& deployment) {
   for (const auto& process : deployment.processes()) {

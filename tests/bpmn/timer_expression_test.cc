@@ -90,6 +90,17 @@ TEST(TimerExpressionTest, RefusalsNameTheText) {
             400u);
 }
 
+TEST(TimerExpressionTest, CheckTimerTextChecksTheFormOnly) {
+  EXPECT_TRUE(CheckTimerText(TimerKind::kDuration, "P9000Y").ok());  // too far only from now
+  EXPECT_TRUE(CheckTimerText(TimerKind::kCycle, "0 0 9 * * MON").ok());
+  EXPECT_TRUE(CheckTimerText(TimerKind::kCycle, "R5/2030-01-01T00:00:00Z/PT1H").ok());
+  EXPECT_THAT(ErrorOf(CheckTimerText(TimerKind::kDuration, "-PT1S")),
+              HasSubstr("must not be negative"));
+  EXPECT_FALSE(CheckTimerText(TimerKind::kDate, "2026-13-01T00:00:00Z").ok());
+  EXPECT_FALSE(CheckTimerText(TimerKind::kCycle, "R/PT0S").ok());
+  EXPECT_FALSE(CheckTimerText(TimerKind::kCycle, "0 0 25 * * ?").ok());
+}
+
 TEST(TimerExpressionTest, CycleDueAfterAFiring) {
   auto next = NextCycleDue("R5/PT15M", k2026);
   ASSERT_TRUE(next.ok());

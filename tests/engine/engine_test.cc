@@ -97,6 +97,27 @@ TEST(EngineTest, DeployRejectsInvalidResourcesNamingThem) {
   EXPECT_THAT(unknown.rejection_reason(), HasSubstr("'notes.txt': unknown resource type"));
 }
 
+TEST(EngineTest, DeployEvaluatesStaticTimersAtTheDeploymentsTime) {
+  // The text has a duration's form (the validator's check), but from now it ends after
+  // 9999-12-31: refused at deploy, not as an incident later.
+  EngineHarness harness;
+  const std::string model = std::string(models::kHeader) + R"(
+  <bpmn:process id="far" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:intermediateCatchEvent id="wait">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>P9000Y</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+)";
+  auto rejected = harness.Deploy("far.bpmn", model);
+  EXPECT_EQ(rejected.rejection_type(), record::INVALID_ARGUMENT);
+  EXPECT_THAT(rejected.rejection_reason(), HasSubstr("'far.bpmn': Element 'wait' (timer)"));
+}
+
 TEST(EngineTest, OneTaskProcessRunsToCompletion) {
   EngineHarness harness;
   harness.Deploy("one-task.bpmn", models::kOneTask);

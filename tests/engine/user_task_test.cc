@@ -698,6 +698,14 @@ TEST(FormTest, InvalidFormsAreRefusedNamingTheResource) {
               HasSubstr("Duplicated form id 'same' in resources 'a.form' and 'b.form'"));
 }
 
+TEST(FormTest, TwoResourcesOfOneNameInADeploymentAreRefused) {
+  // Other partitions find a distributed deployment's resources by name.
+  EngineHarness harness;
+  auto refused = DeployAll(harness, {{"a.form", R"({"id": "x"})"}, {"a.form", R"({"id": "y"})"}});
+  EXPECT_EQ(refused.rejection_type(), record::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.rejection_reason(), HasSubstr("Duplicated resource name 'a.form'"));
+}
+
 TEST(FormTest, ATaskWhoseFormIsMissingWaitsInAnIncidentUntilTheFormIsDeployed) {
   EngineHarness harness;
   harness.Deploy("approval.bpmn", kFullTask);

@@ -6,6 +6,8 @@
 #include "absl/strings/str_join.h"
 #include "base/strings.h"
 #include "bpmn/parser.h"
+#include "bpmn/timer_expression.h"
+#include "engine/distribution_checks.h"
 #include "engine/forms.h"
 
 namespace tern::engine {
@@ -73,13 +75,22 @@ ResourceKind KindOf(std::string_view name) {
 
 void DeploymentProcessor::CheckTimers(const bpmn::Process& process, std::string_view resource_name,
                                       std::vector<std::string>& errors) {
-  // Static timer texts were checked by the BPMN validator. A timer start event's FEEL expression
-  // is evaluated now, without variables: it must give a due date at deploy.
+  // The validator checked each static text's form; here each timer is evaluated at the
+  // deployment's time, which the validator cannot know (a duration past year 9999 from now, a
+  // cron expression that never fires again). A timer start event's FEEL expression is evaluated
+  // now, without variables.
   for (const bpmn::Element& element : process.elements) {
+    if (!element.timer) continue;
     const bool process_start = element.type == bpmn::ElementType::kStartEvent &&
                                element.flow_scope == process.root().index;
-    if (!element.timer || !element.timer->value.is_feel() || !process_start) continue;
-    absl::Status status = events_.EvaluateTimer(*element.timer, -1).status();
+    absl::Status status;
+    if (!element.timer->value.is_feel()) {
+      status = bpmn::timers::ScheduleFromText(
+                   element.timer->kind, element.timer->value.static_text(), context_.timestamp())
+                   .status();
+    } else if (process_start) {
+      status = events_.EvaluateTimer(*element.timer, -1).status();
+    }
     if (!status.ok()) {
       errors.push_back(tern::StrCat("'", resource_name, "': Element '", element.id,
                                     "' (timer): ", status.message()));
@@ -133,7 +144,14 @@ void DeploymentProcessor::Process(const record::Record& command) {
   std::map<std::string, std::string> process_ids;   // bpmn process id -> resource name
   std::map<std::string, std::string> drg_ids;       // decision requirements id -> resource name
   std::map<std::string, std::string> decision_ids;  // decision id -> resource name
+  std::set<std::string> resource_names;
   for (const auto& resource : deployment.resources()) {
+    if (!resource_names.insert(resource.resource_name()).second) {
+      // Partitions find a distributed deployment's resources by name.
+      errors.push_back(tern::StrCat("Duplicated resource name '", resource.resource_name(),
+                                    "' in the deployment"));
+      continue;
+    }
     switch (KindOf(resource.resource_name())) {
       case ResourceKind::kBpmn: {
         auto definitions = bpmn::ParseBpmn(resource.resource(), resource.resource_name());
@@ -421,10 +439,7 @@ void DeploymentProcessor::ProcessDistributed(const record::Record& command) {
   for (const auto& metadata : deployment.processes()) {
     if (metadata.is_duplicate()) continue;
     if (processes.ByKey(metadata.process_definition_key())) continue;  // delivered before
-    const record::DeploymentResource* resource = nullptr;
-    for (const auto& candidate : deployment.resources()) {
-      if (candidate.resource_name() == metadata.resource_name()) resource = &candidate;
-    }
+    const record::DeploymentResource* resource = FindResource(deployment, metadata.resource_name());
     TERN_CHECK(resource != nullptr, "distributed deployment lacks resource ",
                metadata.resource_name());
     record::ProcessRecord definition;
@@ -443,10 +458,7 @@ void DeploymentProcessor::ProcessDistributed(const record::Record& command) {
   for (const auto& metadata : deployment.decision_requirements()) {
     if (metadata.is_duplicate()) continue;
     if (decisions.RequirementsByKey(metadata.decision_requirements_key())) continue;
-    const record::DeploymentResource* resource = nullptr;
-    for (const auto& candidate : deployment.resources()) {
-      if (candidate.resource_name() == metadata.resource_name()) resource = &candidate;
-    }
+    const record::DeploymentResource* resource = FindResource(deployment, metadata.resource_name());
     TERN_CHECK(resource != nullptr, "distributed deployment lacks resource ",
                metadata.resource_name());
     record::DecisionRequirementsRecord requirements;
@@ -463,10 +475,7 @@ void DeploymentProcessor::ProcessDistributed(const record::Record& command) {
   auto& forms = context_.state().forms;
   for (const auto& metadata : deployment.forms()) {
     if (metadata.is_duplicate() || forms.ByKey(metadata.form_key())) continue;
-    const record::DeploymentResource* resource = nullptr;
-    for (const auto& candidate : deployment.resources()) {
-      if (candidate.resource_name() == metadata.resource_name()) resource = &candidate;
-    }
+    const record::DeploymentResource* resource = FindResource(deployment, metadata.resource_name());
     TERN_CHECK(resource != nullptr, "distributed deployment lacks resource ",
                metadata.resource_name());
     record::FormRecord form;

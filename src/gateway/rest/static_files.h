@@ -24,7 +24,7 @@ class StaticFiles {
   // The console in `dir`; NotFound when it is not a directory holding index.html.
   static absl::StatusOr<std::unique_ptr<StaticFiles>> Open(const std::string& dir);
 
-  // The answer to a request outside /v2.
+  // The answer to a request outside the API's version paths (IsApiPath).
   HttpResponse Serve(const HttpRequest& request) const;
 
   const std::string& root() const { return root_; }
