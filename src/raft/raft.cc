@@ -576,6 +576,14 @@ absl::Status Raft::StepLeader(const Message& m) {
       return absl::OkStatus();
     case MSG_PROP: {
       if (m.entries().empty()) return absl::InvalidArgumentError("raft: empty proposal");
+      for (const Entry& entry : m.entries()) {
+        // A membership change appended here would skip its checks (one at a time, an entry of
+        // this term committed first) and the leader's own tracking of pending changes.
+        if (entry.type() == ENTRY_CONF_CHANGE) {
+          return absl::InvalidArgumentError(
+              "raft: membership changes are proposed with ProposeConfChange");
+        }
+      }
       if (trk_.Get(id_) == nullptr) {
         return absl::FailedPreconditionError("raft: leader is not a member of the group");
       }

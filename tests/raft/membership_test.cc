@@ -309,6 +309,19 @@ TEST(Membership, Refusals) {
   EXPECT_NE(r.status().message().find("last voter"), std::string::npos) << r.status();
 }
 
+TEST(Membership, AConfChangeEntryInAPlainProposalIsRefused) {
+  Cluster c = ThreeWithLeader1();
+  Message proposal;
+  proposal.set_type(MSG_PROP);
+  proposal.set_from(1);
+  proposal.set_to(1);
+  proposal.add_entries()->set_type(ENTRY_CONF_CHANGE);
+  const uint64_t last = c.raw(1).Status().last_index;
+  absl::Status refused = c.raw(1).Step(proposal);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << refused;
+  EXPECT_EQ(c.raw(1).Status().last_index, last);
+}
+
 TEST(Membership, UncommittedChangeOfACrashedLeaderIsDroppedAndMembershipReverts) {
   Cluster c = ThreeWithLeader1();
   c.AddNode(4);
