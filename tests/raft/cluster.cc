@@ -148,6 +148,13 @@ void Cluster::TickAll(int n) {
   }
 }
 
+void Cluster::Settle(int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    TickAll();
+    Stabilize();
+  }
+}
+
 void Cluster::Campaign(uint64_t id) { nodes_.at(id)->node->Campaign(); }
 
 absl::StatusOr<EntryId> Cluster::Propose(uint64_t id, std::string data) {

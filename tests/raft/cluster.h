@@ -54,6 +54,8 @@ class Cluster {
 
   void Tick(uint64_t id, int n = 1);
   void TickAll(int n = 1);
+  // `rounds` times: every member ticks once, then everything is delivered.
+  void Settle(int rounds);
   void Campaign(uint64_t id);
   absl::StatusOr<EntryId> Propose(uint64_t id, std::string data);
 

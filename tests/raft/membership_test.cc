@@ -13,13 +13,6 @@
 namespace tern::raft::testing {
 namespace {
 
-void Settle(Cluster& c, int ticks) {
-  for (int i = 0; i < ticks; ++i) {
-    c.TickAll();
-    c.Stabilize();
-  }
-}
-
 std::set<uint64_t> Voters(const ConfState& cs) { return {cs.voters().begin(), cs.voters().end()}; }
 std::set<uint64_t> Learners(const ConfState& cs) {
   return {cs.learners().begin(), cs.learners().end()};
@@ -34,7 +27,7 @@ size_t QuorumSize(Cluster& c, uint64_t leader) {
 bool ProposeCommits(Cluster& c, uint64_t leader, const std::string& data) {
   absl::StatusOr<EntryId> id = c.Propose(leader, data);
   if (!id.ok()) return false;
-  Settle(c, 3);
+  c.Settle(3);
   return c.raw(leader).Status().commit >= id->index;
 }
 
@@ -55,7 +48,7 @@ TEST(Membership, AddedLearnerCatchesUpFromASnapshotAndNeverCampaigns) {
   c.AddNode(4);
   absl::StatusOr<EntryId> add = c.ProposeConfChange(1, CONF_CHANGE_ADD_LEARNER, 4);
   ASSERT_TRUE(add.ok()) << add.status();
-  Settle(c, 5);
+  c.Settle(5);
 
   // The snapshot predates the change that added 4; the entries after it carry the change.
   EXPECT_GT(c.node(4).applied_snapshot.index(), 0u);
@@ -89,7 +82,7 @@ TEST(Membership, JoinerLearnsTheWholeMembershipFromTheLogWithoutASnapshot) {
   c.Stabilize();
   c.AddNode(4);
   ASSERT_TRUE(c.ProposeConfChange(1, CONF_CHANGE_ADD_LEARNER, 4).ok());
-  Settle(c, 3);
+  c.Settle(3);
   EXPECT_EQ(c.node(4).applied_snapshot.index(), 0u);
   EXPECT_EQ(c.AppliedData(4), c.AppliedData(1));
   // The bootstrap voters are in no entry; the change carries the whole membership.
@@ -105,10 +98,10 @@ TEST(Membership, PromotedLearnerVotesAndCountsTowardsTheQuorum) {
   Cluster c = ThreeWithLeader1();
   c.AddNode(4);
   ASSERT_TRUE(c.ProposeConfChange(1, CONF_CHANGE_ADD_LEARNER, 4).ok());
-  Settle(c, 3);
+  c.Settle(3);
   absl::StatusOr<EntryId> promote = c.ProposeConfChange(1, CONF_CHANGE_PROMOTE_LEARNER, 4);
   ASSERT_TRUE(promote.ok()) << promote.status();
-  Settle(c, 3);
+  c.Settle(3);
   for (uint64_t id : {1, 2, 3, 4}) {
     EXPECT_EQ(Voters(c.raw(id).conf_state()), (std::set<uint64_t>{1, 2, 3, 4})) << id;
     EXPECT_TRUE(Learners(c.raw(id).conf_state()).empty());
@@ -121,14 +114,14 @@ TEST(Membership, PromotedLearnerVotesAndCountsTowardsTheQuorum) {
   EXPECT_FALSE(ProposeCommits(c, 1, "two of four"));
   c.Restart(2);
   c.Restart(3);
-  Settle(c, 40);
+  c.Settle(40);
   // The promoted member can lead.
   uint64_t l = c.LeaderOrZero();
   ASSERT_NE(l, 0u);
   if (l != 4) {
     ASSERT_TRUE(c.raw(l).TransferLeadership(4).ok());
   }
-  Settle(c, 5);
+  c.Settle(5);
   EXPECT_EQ(c.LeaderOrZero(), 4u);
   EXPECT_TRUE(ProposeCommits(c, 4, "led by 4"));
   for (uint64_t id : {1, 2, 3, 4}) EXPECT_EQ(c.AppliedData(id).back(), "led by 4");
@@ -138,7 +131,7 @@ TEST(Membership, RemovedFollowerNoLongerCountsAndCannotDisruptTheGroup) {
   Cluster c = ThreeWithLeader1();
   absl::StatusOr<EntryId> rm = c.ProposeConfChange(1, CONF_CHANGE_REMOVE, 3);
   ASSERT_TRUE(rm.ok()) << rm.status();
-  Settle(c, 3);
+  c.Settle(3);
   EXPECT_GE(c.raw(1).Status().commit, rm->index);
   EXPECT_EQ(Voters(c.raw(1).conf_state()), (std::set<uint64_t>{1, 2}));
   EXPECT_EQ(c.raw(1).Status().progress.size(), 2u);
@@ -146,7 +139,7 @@ TEST(Membership, RemovedFollowerNoLongerCountsAndCannotDisruptTheGroup) {
   // Removed, 3 gets nothing more. Left running, it times out and asks for (pre-)votes, which
   // the members refuse: its log lacks the change.
   uint64_t term = c.raft(1).term();
-  Settle(c, 60);
+  c.Settle(60);
   EXPECT_EQ(c.LeaderOrZero(), 1u);
   EXPECT_EQ(c.raft(1).term(), term);
   c.RemoveNode(3);
@@ -199,7 +192,7 @@ TEST(Membership, RemovedLeaderStepsDownEvenWhenTheHandOffIsLost) {
   c.Heal();
   EXPECT_EQ(c.raft(1).role(), StateRole::kFollower);
   // With nobody leading, 2 and 3 elect a leader after their election timeout.
-  Settle(c, 40);
+  c.Settle(40);
   uint64_t leader = c.LeaderOrZero();
   EXPECT_TRUE(leader == 2 || leader == 3) << leader;
   EXPECT_TRUE(ProposeCommits(c, leader, "after"));
@@ -216,11 +209,11 @@ TEST(Membership, MemberHoldingItsOwnUncommittedRemovalCampaignsWhenOnlyItCanWin)
   c.Crash(1);
   c.Isolate(2);
   ASSERT_TRUE(c.ProposeConfChange(2, CONF_CHANGE_REMOVE, 2).ok());
-  Settle(c, 30);  // 2 steps down (CheckQuorum); 3 and 4 cannot win without 1 or 2
+  c.Settle(30);  // 2 steps down (CheckQuorum); 3 and 4 cannot win without 1 or 2
   EXPECT_EQ(c.LeaderOrZero(), 0u);
   EXPECT_EQ(Voters(c.raw(2).conf_state()), (std::set<uint64_t>{1, 3, 4}));
   c.Heal();
-  Settle(c, 60);
+  c.Settle(60);
   uint64_t l = c.LeaderOrZero();
   EXPECT_TRUE(l == 3 || l == 4) << l;
   for (uint64_t id : {2, 3, 4}) {
@@ -248,7 +241,7 @@ TEST(Membership, Refusals) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   EXPECT_NE(r.status().message().find("entry of its term"), std::string::npos) << r.status();
   c.Heal();
-  Settle(c, 2);
+  c.Settle(2);
 
   // Not the leader.
   r = c.ProposeConfChange(2, CONF_CHANGE_REMOVE, 3);
@@ -276,9 +269,9 @@ TEST(Membership, Refusals) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   EXPECT_NE(r.status().message().find("not committed yet"), std::string::npos) << r.status();
   c.Heal();
-  Settle(c, 2);
+  c.Settle(2);
   EXPECT_TRUE(c.ProposeConfChange(1, CONF_CHANGE_ADD_LEARNER, 5).ok());
-  Settle(c, 2);
+  c.Settle(2);
   EXPECT_EQ(Learners(c.raw(1).conf_state()), (std::set<uint64_t>{4, 5}));
 
   // Not during a leadership transfer.
@@ -289,7 +282,7 @@ TEST(Membership, Refusals) {
   r = c.ProposeConfChange(1, CONF_CHANGE_REMOVE, 5);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   c.Heal();
-  Settle(c, 30);
+  c.Settle(30);
 
   // A leader that removed itself proposes nothing more.
   uint64_t l = c.LeaderOrZero();
@@ -332,7 +325,7 @@ TEST(Membership, UncommittedChangeOfACrashedLeaderIsDroppedAndMembershipReverts)
   EXPECT_EQ(Learners(c.raw(1).conf_state()), (std::set<uint64_t>{4}));
   c.Crash(1);
   c.Heal();
-  Settle(c, 40);
+  c.Settle(40);
   uint64_t l = c.LeaderOrZero();
   ASSERT_TRUE(l == 2 || l == 3) << l;
   EXPECT_TRUE(Learners(c.raw(l).conf_state()).empty());
@@ -340,7 +333,7 @@ TEST(Membership, UncommittedChangeOfACrashedLeaderIsDroppedAndMembershipReverts)
   c.Restart(1);
   EXPECT_EQ(Learners(c.raw(1).conf_state()), (std::set<uint64_t>{4}));
   EXPECT_TRUE(ProposeCommits(c, l, "new term"));
-  Settle(c, 3);
+  c.Settle(3);
   EXPECT_TRUE(Learners(c.raw(1).conf_state()).empty());
   EXPECT_EQ(c.AppliedData(1), c.AppliedData(l));
   EXPECT_TRUE(c.AppliedData(4).empty());
@@ -360,22 +353,22 @@ TEST(Membership, ChangeReplicatedBeforeTheLeaderCrashedCommitsUnderTheNewLeader)
   c.Heal();
   // 2 wins (3's log lacks the change); its appends are lost for now.
   c.Drop([](const Message& m) { return m.type() == MSG_APP; });
-  Settle(c, 40);
+  c.Settle(40);
   ASSERT_EQ(c.raft(2).role(), StateRole::kLeader);
   // The new leader has the change in its log, uncommitted, and nothing of its term committed:
   // no other change yet.
   absl::StatusOr<EntryId> r = c.ProposeConfChange(2, CONF_CHANGE_PROMOTE_LEARNER, 4);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   c.Heal();
-  Settle(c, 3);
+  c.Settle(3);
   EXPECT_GE(c.raw(2).Status().commit, add->index);
   EXPECT_EQ(c.AppliedData(4), c.AppliedData(2));
   ASSERT_TRUE(c.ProposeConfChange(2, CONF_CHANGE_PROMOTE_LEARNER, 4).ok());
-  Settle(c, 3);
+  c.Settle(3);
   EXPECT_EQ(Voters(c.raw(4).conf_state()), (std::set<uint64_t>{1, 2, 3, 4}));
   // 1 restarts and learns the membership from the log.
   c.Restart(1);
-  Settle(c, 3);
+  c.Settle(3);
   EXPECT_EQ(Voters(c.raw(1).conf_state()), (std::set<uint64_t>{1, 2, 3, 4}));
   EXPECT_EQ(QuorumSize(c, 2), 3u);
 }
@@ -384,13 +377,13 @@ TEST(Membership, RestartRebuildsMembershipFromTheSnapshotAndTheLog) {
   Cluster c = ThreeWithLeader1();
   c.AddNode(4);
   ASSERT_TRUE(c.ProposeConfChange(1, CONF_CHANGE_ADD_LEARNER, 4).ok());
-  Settle(c, 3);
+  c.Settle(3);
   // Snapshots after the first change record it; the second change stays in the log.
   for (uint64_t id : {1, 2, 3, 4}) c.SnapshotAndCompact(id);
   ASSERT_TRUE(c.ProposeConfChange(1, CONF_CHANGE_PROMOTE_LEARNER, 4).ok());
-  Settle(c, 3);
+  c.Settle(3);
   ASSERT_TRUE(c.ProposeConfChange(1, CONF_CHANGE_REMOVE, 3).ok());
-  Settle(c, 3);
+  c.Settle(3);
   c.RemoveNode(3);
   for (uint64_t id : {1, 2, 4}) {
     c.Crash(id);
@@ -398,7 +391,7 @@ TEST(Membership, RestartRebuildsMembershipFromTheSnapshotAndTheLog) {
     EXPECT_EQ(Voters(c.raw(id).conf_state()), (std::set<uint64_t>{1, 2, 4})) << id;
     EXPECT_TRUE(Learners(c.raw(id).conf_state()).empty()) << id;
   }
-  Settle(c, 40);
+  c.Settle(40);
   uint64_t l = c.LeaderOrZero();
   ASSERT_NE(l, 0u);
   EXPECT_EQ(QuorumSize(c, l), 2u);

@@ -9,13 +9,6 @@
 namespace tern::raft::testing {
 namespace {
 
-void Settle(Cluster& c, int ticks) {
-  for (int i = 0; i < ticks; ++i) {
-    c.TickAll();
-    c.Stabilize();
-  }
-}
-
 uint64_t ElectSomeone(Cluster& c) {
   for (int i = 0; i < 300; ++i) {
     c.TickAll();
@@ -48,7 +41,7 @@ TEST(Replication, TestFailAgree) {
   EXPECT_EQ(c.AppliedData(l).size(), 5u);
   EXPECT_TRUE(c.AppliedData(f).empty());
   c.Heal();
-  Settle(c, 3);
+  c.Settle(3);
   EXPECT_EQ(c.AppliedData(f), c.AppliedData(l));
 }
 
@@ -68,7 +61,7 @@ TEST(Replication, TestFailNoAgree) {
   EXPECT_LT(c.raw(l).Status().commit, id->index);
   EXPECT_TRUE(c.AppliedData(l).empty());
   c.Heal();
-  Settle(c, 30);
+  c.Settle(30);
   uint64_t l2 = c.LeaderOrZero();
   ASSERT_NE(l2, 0u);
   ASSERT_TRUE(c.Propose(l2, "yes").ok());
@@ -117,14 +110,14 @@ TEST(Replication, TestRejoin) {
   // New leader partitioned, old one back.
   c.Heal();
   c.Isolate(l2);
-  Settle(c, 60);
+  c.Settle(60);
   uint64_t l3 = c.LeaderOrZero();
   ASSERT_NE(l3, 0u);
   ASSERT_NE(l3, l2);
   ASSERT_TRUE(c.Propose(l3, "104b").ok());
   c.Stabilize();
   c.Heal();
-  Settle(c, 60);
+  c.Settle(60);
   std::vector<std::string> want = {"101", "103b", "104b"};
   for (uint64_t id : c.ids()) EXPECT_EQ(c.AppliedData(id), want) << "member " << id;
 }
@@ -161,7 +154,7 @@ TEST(Replication, TestBackupSkipsConflictingTermsQuickly) {
     if (m.type() == MSG_APP_RESP && m.reject()) ++rejects;
     return false;
   });
-  Settle(c, 20);
+  c.Settle(20);
   for (uint64_t id : c.ids()) {
     EXPECT_EQ(c.AppliedData(id).size(), 51u) << "member " << id;
     EXPECT_EQ(c.AppliedData(id).back(), "kept49");
@@ -231,7 +224,7 @@ TEST(Replication, TestFigure8) {
   ASSERT_TRUE(c.Propose(5, "b").ok());
   c.Stabilize();
   c.Restart(1);
-  Settle(c, 30);
+  c.Settle(30);
   for (uint64_t id : c.ids()) {
     EXPECT_EQ(c.raft(id).log().ZeroTermOnOutOfBounds(2), t5) << "member " << id;
     EXPECT_EQ(c.AppliedData(id), std::vector<std::string>{"b"}) << "member " << id;
@@ -265,7 +258,7 @@ TEST(Persist, TestPersist1RestartAll) {
   c.Stabilize();
   for (uint64_t id : c.ids()) c.Crash(id);
   for (uint64_t id : c.ids()) c.Restart(id);
-  Settle(c, 40);
+  c.Settle(40);
   l = c.LeaderOrZero();
   ASSERT_NE(l, 0u);
   ASSERT_TRUE(c.Propose(l, "12").ok());
@@ -297,7 +290,7 @@ TEST(Persist, TestPersist2RollingCrashes) {
     c.Restart(a);
     c.Restart(b);
   }
-  Settle(c, 50);
+  c.Settle(50);
   for (uint64_t id : c.ids()) EXPECT_EQ(c.AppliedData(id), want) << "member " << id;
 }
 
@@ -309,7 +302,7 @@ TEST(Persist, TestPersist3CrashBeforeAdvance) {
   ASSERT_TRUE(c.Propose(1, "gone").ok());
   c.Crash(1);  // the Ready is lost with the process
   c.Restart(1);
-  Settle(c, 60);
+  c.Settle(60);
   uint64_t l = c.LeaderOrZero();
   ASSERT_NE(l, 0u);
   ASSERT_TRUE(c.Propose(l, "kept").ok());
@@ -368,7 +361,7 @@ TEST(FlowControl, BatchesUpToMaxSizePerMessage) {
     }
     return false;
   });
-  Settle(c, 5);
+  c.Settle(5);
   EXPECT_EQ(c.AppliedData(2).size(), 20u);
   EXPECT_GE(sizes.size(), 3u);  // 20 * 124 bytes do not fit in fewer than 3 messages
   EXPECT_GT(*std::max_element(sizes.begin(), sizes.end()), 1);  // but more than one per message
@@ -388,7 +381,7 @@ TEST(FlowControl, LostMessagesInReplicateRecoverThroughHeartbeats) {
   });
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, absl::StrCat("l", i)).ok());
   c.Stabilize();
-  Settle(c, 5);
+  c.Settle(5);
   EXPECT_EQ(c.AppliedData(2).size(), 5u);
 }
 

@@ -8,13 +8,6 @@
 namespace tern::raft::testing {
 namespace {
 
-void Settle(Cluster& c, int ticks) {
-  for (int i = 0; i < ticks; ++i) {
-    c.TickAll();
-    c.Stabilize();
-  }
-}
-
 TEST(Snapshot, TestSnapshotBasic) {
   Cluster c({1, 2, 3});
   c.Campaign(1);
@@ -43,7 +36,7 @@ TEST(Snapshot, TestSnapshotInstall) {
     return false;
   });
   c.Restart(3);
-  Settle(c, 5);
+  c.Settle(5);
   EXPECT_GE(snaps, 1);
   EXPECT_EQ(c.node(3).applied_snapshot.index(), 11u);
   EXPECT_EQ(c.AppliedData(3), c.AppliedData(1));
@@ -71,7 +64,7 @@ TEST(Snapshot, TestSnapshotInstallUnreliable) {
     }
     return false;
   });
-  Settle(c, 20);
+  c.Settle(20);
   EXPECT_EQ(failures, 2);
   EXPECT_EQ(c.AppliedData(3), c.AppliedData(1));
 }
@@ -98,7 +91,7 @@ TEST(Snapshot, TestSnapshotInstallCrash) {
   c.Crash(3);
   c.Restart(3);
   EXPECT_EQ(c.raw(3).Status().first_index, 1u);
-  Settle(c, 20);
+  c.Settle(20);
   EXPECT_EQ(c.AppliedData(3), c.AppliedData(1));
 }
 
@@ -114,7 +107,7 @@ TEST(Snapshot, TestSnapshotAllCrash) {
     for (uint64_t id : c.ids()) c.SnapshotAndCompact(id);
     for (uint64_t id : c.ids()) c.Crash(id);
     for (uint64_t id : c.ids()) c.Restart(id);
-    Settle(c, 40);
+    c.Settle(40);
   }
   uint64_t l = c.LeaderOrZero();
   ASSERT_NE(l, 0u);
