@@ -6,12 +6,6 @@
 //
 //   tern-auth-bench [iterations] [argon2id ops] [argon2id memory KiB]
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ecdsa.h>
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,71 +17,25 @@
 
 #include "base/clock.h"
 #include "gateway/auth/auth.h"
+#include "tests/gateway/jwt_signing.h"
 
 namespace {
 
 using Json = nlohmann::json;
 using tern::gateway::auth::Authenticator;
 
-std::string B64Url(std::string_view bytes) {
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(alphabet[(buffer >> bits) & 0x3F]);
-    }
-  }
-  if (bits > 0) out.push_back(alphabet[(buffer << (6 - bits)) & 0x3F]);
-  return out;
-}
-
-std::string Bn(EVP_PKEY* key, const char* name, int pad_to = 0) {
-  BIGNUM* bn = nullptr;
-  EVP_PKEY_get_bn_param(key, name, &bn);
-  std::string out(pad_to > 0 ? pad_to : BN_num_bytes(bn), '\0');
-  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size()));
-  BN_free(bn);
-  return out;
-}
-
-std::string Sign(EVP_PKEY* key, bool ec, const std::string& data) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key);
-  size_t length = 0;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
-  EVP_DigestSign(ctx.get(), nullptr, &length, bytes, data.size());
-  std::string signature(length, '\0');
-  EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length, bytes,
-                 data.size());
-  signature.resize(length);
-  if (!ec) return signature;
-  const auto* p = reinterpret_cast<const unsigned char*>(signature.data());
-  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(signature.size()));
-  std::string raw(64, '\0');
-  BN_bn2binpad(ECDSA_SIG_get0_r(sig), reinterpret_cast<unsigned char*>(raw.data()), 32);
-  BN_bn2binpad(ECDSA_SIG_get0_s(sig), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
-  ECDSA_SIG_free(sig);
-  return raw;
-}
-
-std::string Token(EVP_PKEY* key, bool ec, const std::string& kid) {
+std::string Token(const tern::testing::SigningKey& key, const std::string& kid) {
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  Json header = {{"alg", ec ? "ES256" : "RS256"}, {"typ", "JWT"}, {"kid", kid}};
+  Json header = {{"alg", key.ec ? "ES256" : "RS256"}, {"typ", "JWT"}, {"kid", kid}};
   Json claims = {{"iss", "https://issuer.bench"},
                  {"aud", "zeebe-api"},
                  {"sub", "bench"},
                  {"exp", now + 3600},
                  {"nbf", now - 10},
                  {"groups", {"ops"}}};
-  std::string signed_part = B64Url(header.dump()) + "." + B64Url(claims.dump());
-  return signed_part + "." + B64Url(Sign(key, ec, signed_part));
+  return tern::testing::SignedToken(key, header, claims);
 }
 
 // Calls per second and the median and 99th percentile of single calls, in microseconds.
@@ -122,28 +70,16 @@ int main(int argc, char** argv) {
   const uint64_t ops = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
   const size_t memory_kib = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0;
 
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> rsa(EVP_RSA_gen(2048), EVP_PKEY_free);
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> ec(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  Json jwks = {{"keys",
-                {{{"kty", "RSA"},
-                  {"kid", "rsa"},
-                  {"alg", "RS256"},
-                  {"n", B64Url(Bn(rsa.get(), OSSL_PKEY_PARAM_RSA_N))},
-                  {"e", B64Url(Bn(rsa.get(), OSSL_PKEY_PARAM_RSA_E))}},
-                 {{"kty", "EC"},
-                  {"crv", "P-256"},
-                  {"kid", "ec"},
-                  {"x", B64Url(Bn(ec.get(), OSSL_PKEY_PARAM_EC_PUB_X, 32))},
-                  {"y", B64Url(Bn(ec.get(), OSSL_PKEY_PARAM_EC_PUB_Y, 32))}}}}};
+  const tern::testing::SigningKey rsa = tern::testing::MakeRsaKey();
+  const tern::testing::SigningKey ec = tern::testing::MakeEcKey();
+  Json jwks = {{"keys", {rsa.Jwk("rsa"), ec.Jwk("ec")}}};
   tern::gateway::auth::JwtOptions options;
   options.issuer = "https://issuer.bench";
   auto jwt = tern::gateway::auth::MakeJwtAuthenticator(
       options, [document = jwks.dump()] { return absl::StatusOr<std::string>(document); },
       tern::base::SystemClock());
-  Measure("oidc RS256 (2048-bit), key cached", *jwt, "Bearer " + Token(rsa.get(), false, "rsa"),
-          iterations);
-  Measure("oidc ES256 (P-256), key cached", *jwt, "Bearer " + Token(ec.get(), true, "ec"),
-          iterations);
+  Measure("oidc RS256 (2048-bit), key cached", *jwt, "Bearer " + Token(rsa, "rsa"), iterations);
+  Measure("oidc ES256 (P-256), key cached", *jwt, "Bearer " + Token(ec, "ec"), iterations);
 
   auto hash = tern::gateway::auth::HashPassword("bench password", ops, memory_kib * 1024);
   if (!hash.ok()) {

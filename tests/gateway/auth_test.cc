@@ -3,11 +3,7 @@
 
 #include "gateway/auth/auth.h"
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -17,6 +13,7 @@
 #include "gateway/auth/flags.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/jwt_signing.h"
 
 namespace tern::gateway::auth {
 namespace {
@@ -32,81 +29,11 @@ constexpr size_t kMinMemory = 8192;
 constexpr int64_t kNowSeconds = 1'700'000'000;
 constexpr const char* kIssuer = "https://issuer.test/realms/camunda";
 
-std::string Base64(std::string_view bytes, bool url) {
-  const char* alphabet = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                             : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(alphabet[(buffer >> bits) & 0x3F]);
-    }
-  }
-  if (bits > 0) out.push_back(alphabet[(buffer << (6 - bits)) & 0x3F]);
-  if (!url) {
-    while (out.size() % 4 != 0) out.push_back('=');
-  }
-  return out;
-}
-std::string B64Url(std::string_view bytes) { return Base64(bytes, true); }
-
-std::string BnBytes(EVP_PKEY* key, const char* name, int pad_to = 0) {
-  BIGNUM* bn = nullptr;
-  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &bn), 1);
-  std::string out(pad_to > 0 ? pad_to : BN_num_bytes(bn), '\0');
-  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size()));
-  BN_free(bn);
-  return out;
-}
-
-struct TestKey {
-  std::shared_ptr<EVP_PKEY> pkey;
-  bool ec;
-  Json Jwk(const std::string& kid) const {
-    if (ec) {
-      return {{"kty", "EC"},
-              {"crv", "P-256"},
-              {"kid", kid},
-              {"use", "sig"},
-              {"x", B64Url(BnBytes(pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X, 32))},
-              {"y", B64Url(BnBytes(pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y, 32))}};
-    }
-    return {{"kty", "RSA"},
-            {"kid", kid},
-            {"alg", "RS256"},
-            {"n", B64Url(BnBytes(pkey.get(), OSSL_PKEY_PARAM_RSA_N))},
-            {"e", B64Url(BnBytes(pkey.get(), OSSL_PKEY_PARAM_RSA_E))}};
-  }
-  std::string Sign(std::string_view data) const {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey.get()), 1);
-    size_t length = 0;
-    EXPECT_EQ(EVP_DigestSign(ctx.get(), nullptr, &length,
-                             reinterpret_cast<const unsigned char*>(data.data()), data.size()),
-              1);
-    std::string signature(length, '\0');
-    EXPECT_EQ(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
-                             reinterpret_cast<const unsigned char*>(data.data()), data.size()),
-              1);
-    signature.resize(length);
-    if (!ec) return signature;
-    // DER -> r || s, as JWS wants.
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(signature.data());
-    ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(signature.size()));
-    std::string raw(64, '\0');
-    BN_bn2binpad(ECDSA_SIG_get0_r(sig), reinterpret_cast<unsigned char*>(raw.data()), 32);
-    BN_bn2binpad(ECDSA_SIG_get0_s(sig), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
-    ECDSA_SIG_free(sig);
-    return raw;
-  }
-};
-
-TestKey MakeRsa() { return {std::shared_ptr<EVP_PKEY>(EVP_RSA_gen(2048), EVP_PKEY_free), false}; }
-TestKey MakeEc() { return {std::shared_ptr<EVP_PKEY>(EVP_EC_gen("P-256"), EVP_PKEY_free), true}; }
+using tern::testing::B64Url;
+using tern::testing::Base64;
+using TestKey = tern::testing::SigningKey;
+TestKey MakeRsa() { return tern::testing::MakeRsaKey(); }
+TestKey MakeEc() { return tern::testing::MakeEcKey(); }
 
 Json ValidClaims() {
   return {{"iss", kIssuer},           {"aud", "zeebe-api"},       {"sub", "worker-1"},
@@ -115,8 +42,7 @@ Json ValidClaims() {
 }
 
 std::string Token(const TestKey& key, const Json& header, const Json& claims) {
-  const std::string signed_part = B64Url(header.dump()) + "." + B64Url(claims.dump());
-  return signed_part + "." + B64Url(key.Sign(signed_part));
+  return tern::testing::SignedToken(key, header, claims);
 }
 
 class JwtTest : public ::testing::Test {
